@@ -1,0 +1,117 @@
+"""People and service accounts, their role, scope and Sexto attestation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, new_id, utcnow
+
+
+class Role(StrEnum):
+    school_staff = "school_staff"
+    school_lead = "school_lead"
+    police_liaison = "police_liaison"
+    dpj_reporter = "dpj_reporter"
+    auditor = "auditor"
+    privacy_officer = "privacy_officer"
+    admin = "admin"
+
+
+class AttestationLevel(StrEnum):
+    explorer = "explorer"
+    architect = "architect"
+
+
+def _one_of(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    __table_args__ = (CheckConstraint(_one_of("role", Role), name="role"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    full_name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    # Bumped when the password changes: tokens carry it and older ones stop working.
+    token_generation: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ServiceAccount(SQLModel, table=True):
+    """A board information system or police portal (OAuth2 client credentials)."""
+
+    __tablename__ = "service_account"
+    __table_args__ = (CheckConstraint(_one_of("role", Role), name="role"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    client_id: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    secret_hash: str = Field(max_length=255)
+    is_active: bool = True
+    # Bumped when the secret is rotated: tokens issued with the old one stop working.
+    token_generation: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ScopeGrant(SQLModel, table=True):
+    """One organization in the scope of one user or service account.
+
+    Exactly one holder (user or service account) and exactly one organization
+    (board, school or police force) per row; which kinds a role may hold is
+    decided by ``app.accounts.scopes``.
+    """
+
+    __tablename__ = "scope_grant"
+    __table_args__ = (
+        CheckConstraint(
+            "(user_id IS NULL) <> (service_account_id IS NULL)", name="one_holder"
+        ),
+        CheckConstraint(
+            "(CASE WHEN board_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN school_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN police_force_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_organization",
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID | None = Field(
+        default=None, foreign_key="app_user.id", index=True, ondelete="CASCADE"
+    )
+    service_account_id: uuid.UUID | None = Field(
+        default=None, foreign_key="service_account.id", index=True, ondelete="CASCADE"
+    )
+    board_id: uuid.UUID | None = Field(default=None, foreign_key="school_board.id", index=True)
+    school_id: uuid.UUID | None = Field(default=None, foreign_key="school.id", index=True)
+    police_force_id: uuid.UUID | None = Field(
+        default=None, foreign_key="police_force.id", index=True
+    )
+
+
+class TrainingAttestation(SQLModel, table=True):
+    """The Sexto training badge: ``explorer`` or ``architect``."""
+
+    __tablename__ = "training_attestation"
+    __table_args__ = (
+        CheckConstraint(_one_of("level", AttestationLevel), name="level"),
+        UniqueConstraint("user_id", "level"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    level: str = Field(max_length=16)
+    obtained_on: date
+    badge_url: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

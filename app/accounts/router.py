@@ -1,0 +1,149 @@
+"""Administration of users, attestations and service accounts (admin only)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlmodel import Session, select
+
+from app.accounts import service
+from app.accounts.models import AttestationLevel, Role, ServiceAccount, User
+from app.accounts.schemas import (
+    AttestationIn,
+    ServiceAccountCreate,
+    ServiceAccountCreated,
+    ServiceAccountCredentials,
+    ServiceAccountOut,
+    ServiceAccountUpdate,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from app.auth.principal import AdminPrincipal
+from app.db import get_session
+from app.errors import NotFound, problem_responses
+from app.orgs.service import get_or_404
+from app.pagination import Page, PageDep, paginate
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+SessionDep = Annotated[Session, Depends(get_session)]
+READ_ERRORS = problem_responses(401, 403, 404, 422, 503)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
+
+
+@router.post("/users", status_code=201, summary="Create a user with a role and scope", response_model=UserOut, responses=WRITE_ERRORS)
+def create_user(body: UserCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response) -> UserOut:
+    user = service.create_user(session, request.state.hasher, body)
+    response.headers["Location"] = f"/api/v1/users/{user.id}"
+    return service.user_out(session, user)
+
+
+@router.get("/users", summary="List users", response_model=Page[UserOut], responses=READ_ERRORS)
+def list_users(
+    _: AdminPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    role: Annotated[Role | None, Query(description="Only users with this role.")] = None,
+) -> Page[UserOut]:
+    statement = select(User)
+    if role:
+        statement = statement.where(User.role == role.value)
+    rows, cursor = paginate(session, statement, User, page)
+    return Page[UserOut](items=[service.user_out(session, u) for u in rows], next_cursor=cursor)
+
+
+@router.get("/users/{user_id}", summary="Read a user", response_model=UserOut, responses=READ_ERRORS)
+def read_user(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> UserOut:
+    return service.user_out(session, get_or_404(session, User, user_id))
+
+
+@router.patch(
+    "/users/{user_id}",
+    summary="Change a user's name, role, scope or password, or disable the account",
+    response_model=UserOut,
+    responses=WRITE_ERRORS,
+)
+def update_user(user_id: uuid.UUID, body: UserUpdate, _: AdminPrincipal, session: SessionDep, request: Request) -> UserOut:
+    user = service.update_user(session, request.state.hasher, get_or_404(session, User, user_id), body)
+    return service.user_out(session, user)
+
+
+@router.post(
+    "/users/{user_id}/attestations",
+    summary="Record or renew a user's Sexto training attestation",
+    response_model=UserOut,
+    responses=WRITE_ERRORS,
+)
+def record_attestation(user_id: uuid.UUID, body: AttestationIn, _: AdminPrincipal, session: SessionDep) -> UserOut:
+    user = get_or_404(session, User, user_id)
+    service.record_attestation(session, user, body)
+    return service.user_out(session, user)
+
+
+@router.delete(
+    "/users/{user_id}/attestations/{level}",
+    status_code=204,
+    summary="Withdraw a user's attestation at one level",
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def revoke_attestation(user_id: uuid.UUID, level: AttestationLevel, _: AdminPrincipal, session: SessionDep) -> Response:
+    if not service.revoke_attestation(session, get_or_404(session, User, user_id), level.value):
+        raise NotFound()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/service-accounts",
+    status_code=201,
+    summary="Create a service account (board system or police portal)",
+    response_model=ServiceAccountCreated,
+    responses=WRITE_ERRORS,
+)
+def create_service_account(
+    body: ServiceAccountCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response
+) -> ServiceAccountCreated:
+    account, secret = service.create_service_account(session, request.state.hasher, body)
+    response.headers["Location"] = f"/api/v1/service-accounts/{account.id}"
+    out = service.service_account_out(session, account)
+    return ServiceAccountCreated(**out.model_dump(), client_secret=secret)
+
+
+@router.get("/service-accounts", summary="List service accounts", response_model=Page[ServiceAccountOut], responses=READ_ERRORS)
+def list_service_accounts(_: AdminPrincipal, session: SessionDep, page: PageDep) -> Page[ServiceAccountOut]:
+    rows, cursor = paginate(session, select(ServiceAccount), ServiceAccount, page)
+    return Page[ServiceAccountOut](items=[service.service_account_out(session, a) for a in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/service-accounts/{account_id}", summary="Read a service account", response_model=ServiceAccountOut, responses=READ_ERRORS
+)
+def read_service_account(account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> ServiceAccountOut:
+    return service.service_account_out(session, get_or_404(session, ServiceAccount, account_id))
+
+
+@router.patch(
+    "/service-accounts/{account_id}",
+    summary="Change a service account's name, role or scope, or disable it",
+    response_model=ServiceAccountOut,
+    responses=WRITE_ERRORS,
+)
+def update_service_account(
+    account_id: uuid.UUID, body: ServiceAccountUpdate, _: AdminPrincipal, session: SessionDep
+) -> ServiceAccountOut:
+    account = service.update_service_account(session, get_or_404(session, ServiceAccount, account_id), body)
+    return service.service_account_out(session, account)
+
+
+@router.post(
+    "/service-accounts/{account_id}/secret",
+    summary="Rotate a service account's secret (older tokens stop working)",
+    response_model=ServiceAccountCredentials,
+    responses=problem_responses(401, 403, 404, 503),
+)
+def rotate_secret(account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, request: Request) -> ServiceAccountCredentials:
+    account = get_or_404(session, ServiceAccount, account_id)
+    secret = service.rotate_secret(session, request.state.hasher, account)
+    return ServiceAccountCredentials(id=account.id, client_id=account.client_id, client_secret=secret)

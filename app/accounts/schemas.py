@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BeforeValidator, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+
+from app.accounts.models import AttestationLevel, Role
+from app.accounts.scopes import ScopeIn, ScopeOut
+from app.schemas import InputModel, Name, OutputModel
+
+Username = Annotated[
+    str,
+    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$"),
+]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip_whitespace=False)]
+
+
+class AttestationIn(InputModel):
+    """The Sexto training attestation badge (CADRE21)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"level": "architect", "obtained_on": "2025-10-14", "badge_url": "https://badges.example.org/sexto/architecte/1234"}
+            ]
+        }
+    )
+    level: AttestationLevel
+    obtained_on: date
+    badge_url: HttpUrl = Field(description="Where the badge can be checked (https).")
+
+    @field_validator("badge_url")
+    @classmethod
+    def _https_only(cls, value: HttpUrl) -> HttpUrl:
+        if value.scheme != "https":
+            raise ValueError("the badge URL must use https")
+        if len(str(value)) > 500:
+            raise ValueError("the badge URL is too long")
+        return value
+
+
+class AttestationOut(OutputModel):
+    id: uuid.UUID
+    level: AttestationLevel
+    obtained_on: date
+    badge_url: str
+
+
+class UserCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "m.tremblay",
+                    "full_name": "Marie Tremblay",
+                    "role": "school_staff",
+                    "password": "a long passphrase of yours",
+                    "scope": {"schools": ["6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21"]},
+                }
+            ]
+        }
+    )
+    username: Username
+    full_name: Name
+    role: Role
+    password: Password
+    scope: ScopeIn = Field(default_factory=ScopeIn)
+
+
+class UserUpdate(InputModel):
+    full_name: Name | None = None
+    role: Role | None = None
+    password: Password | None = Field(default=None, description="Signs the user out everywhere.")
+    scope: ScopeIn | None = Field(default=None, description="Replaces the whole scope.")
+    is_active: bool | None = Field(default=None, description="False disables the account at once.")
+
+
+class UserOut(OutputModel):
+    id: uuid.UUID
+    username: str
+    full_name: str
+    role: Role
+    is_active: bool
+    scope: ScopeOut
+    attestations: list[AttestationOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+SERVICE_ACCOUNT_ROLES = [role for role in Role if role is not Role.admin]
+
+
+class ServiceAccountCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Portail du Service de police de Saint-Jérôme",
+                    "role": "police_liaison",
+                    "scope": {"police_forces": ["8d7e6f5a-4b3c-4d2e-9f1a-0b1c2d3e4f50"]},
+                }
+            ]
+        }
+    )
+    name: Name
+    role: Role = Field(description="Any role but `admin`.")
+    scope: ScopeIn = Field(default_factory=ScopeIn)
+
+
+class ServiceAccountUpdate(InputModel):
+    name: Name | None = None
+    role: Role | None = None
+    scope: ScopeIn | None = Field(default=None, description="Replaces the whole scope.")
+    is_active: bool | None = Field(default=None, description="False disables the account at once.")
+
+
+class ServiceAccountOut(OutputModel):
+    id: uuid.UUID
+    client_id: str
+    name: str
+    role: Role
+    is_active: bool
+    scope: ScopeOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class ServiceAccountCredentials(OutputModel):
+    """Shown once: the service keeps only a hash of the secret."""
+
+    id: uuid.UUID
+    client_id: str
+    client_secret: str = Field(description="Shown only in this response; store it safely.")
+
+
+class ServiceAccountCreated(ServiceAccountOut):
+    client_secret: str = Field(description="Shown only in this response; store it safely.")

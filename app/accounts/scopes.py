@@ -1,0 +1,167 @@
+"""What each role's scope is made of, read as a table, and how a scope is
+stored and resolved.
+
+A scope is a set of organizations: school boards, schools, police forces.  A
+board in the scope of a school role stands for every school of that board,
+including schools added later.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, select
+
+from app.accounts.models import Role, ScopeGrant
+from app.errors import MessageRef, UnprocessableContent
+from app.orgs.models import PoliceForce, School, SchoolBoard
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    kinds: frozenset[str]  # which of "boards", "schools", "police_forces"
+    message: str  # what is required, as a message key
+    exactly: int | None = None
+    at_least: int = 0
+
+
+_SCHOOLS = ScopeRule(frozenset({"boards", "schools"}), "scope_schools_required", at_least=1)
+
+SCOPE_RULES: dict[Role, ScopeRule] = {
+    Role.school_staff: _SCHOOLS,
+    Role.school_lead: _SCHOOLS,
+    Role.dpj_reporter: _SCHOOLS,
+    Role.police_liaison: ScopeRule(
+        frozenset({"police_forces"}), "scope_one_police_force", exactly=1
+    ),
+    Role.auditor: ScopeRule(
+        frozenset({"boards", "police_forces"}), "scope_boards_required", at_least=1
+    ),
+    Role.privacy_officer: ScopeRule(frozenset({"boards"}), "scope_one_board", exactly=1),
+    Role.admin: ScopeRule(frozenset(), "scope_platform", exactly=0),
+}
+
+
+class ScopeIn(BaseModel):
+    """The organizations a user or service account acts for."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"schools": ["6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21"]}]},
+    )
+
+    boards: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    schools: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+    police_forces: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+
+
+class OrganizationRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class ScopeOut(BaseModel):
+    boards: list[OrganizationRef]
+    schools: list[OrganizationRef]
+    police_forces: list[OrganizationRef]
+
+
+@dataclass(frozen=True)
+class Scope:
+    board_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    school_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    police_force_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+    def as_claim(self) -> dict[str, list[str]]:
+        """The scope as a token claim: a hint for clients, never trusted."""
+        return {
+            "boards": sorted(str(i) for i in self.board_ids),
+            "schools": sorted(str(i) for i in self.school_ids),
+            "police_forces": sorted(str(i) for i in self.police_force_ids),
+        }
+
+
+def validate_scope(session: Session, role: Role, scope: ScopeIn) -> None:
+    rule = SCOPE_RULES[role]
+    given = {"boards": scope.boards, "schools": scope.schools, "police_forces": scope.police_forces}
+    for kind, ids in given.items():
+        if ids and kind not in rule.kinds:
+            _refuse(role, "scope_kind_not_allowed", kind=kind)
+    total = sum(len(set(ids)) for ids in given.values())
+    if (rule.exactly is not None and total != rule.exactly) or total < rule.at_least:
+        _refuse(role, rule.message)
+    for kind, model in (("boards", SchoolBoard), ("schools", School), ("police_forces", PoliceForce)):
+        wanted = set(given[kind])
+        if wanted:
+            found = set(session.exec(select(model.id).where(model.id.in_(wanted))).all())
+            if found != wanted:
+                raise UnprocessableContent("unknown_reference", code="unknown_reference", field=f"scope.{kind}")
+
+
+def _refuse(role: Role, reason_key: str, **params: object) -> None:
+    raise UnprocessableContent(
+        "scope_invalid_for_role",
+        code="scope_invalid_for_role",
+        role=role.value,
+        reason=MessageRef(reason_key, **params),
+    )
+
+
+def replace_scope(
+    session: Session,
+    scope: ScopeIn,
+    *,
+    user_id: uuid.UUID | None = None,
+    service_account_id: uuid.UUID | None = None,
+) -> None:
+    holder = ScopeGrant.user_id == user_id if user_id else ScopeGrant.service_account_id == service_account_id
+    for grant in session.exec(select(ScopeGrant).where(holder)).all():
+        session.delete(grant)
+    for board_id in set(scope.boards):
+        session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, board_id=board_id))
+    for school_id in set(scope.schools):
+        session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, school_id=school_id))
+    for force_id in set(scope.police_forces):
+        session.add(
+            ScopeGrant(user_id=user_id, service_account_id=service_account_id, police_force_id=force_id)
+        )
+
+
+def load_grants(
+    session: Session, *, user_id: uuid.UUID | None = None, service_account_id: uuid.UUID | None = None
+) -> list[ScopeGrant]:
+    holder = ScopeGrant.user_id == user_id if user_id else ScopeGrant.service_account_id == service_account_id
+    return list(session.exec(select(ScopeGrant).where(holder)).all())
+
+
+def resolve_scope(session: Session, grants: list[ScopeGrant]) -> Scope:
+    """The effective scope: explicit schools plus every school of a granted board."""
+    board_ids = frozenset(g.board_id for g in grants if g.board_id)
+    school_ids = {g.school_id for g in grants if g.school_id}
+    if board_ids:
+        school_ids.update(session.exec(select(School.id).where(School.board_id.in_(board_ids))).all())
+    return Scope(
+        board_ids=board_ids,
+        school_ids=frozenset(school_ids),
+        police_force_ids=frozenset(g.police_force_id for g in grants if g.police_force_id),
+    )
+
+
+def describe_grants(session: Session, grants: list[ScopeGrant]) -> ScopeOut:
+    """The scope as granted (not expanded), with organization names."""
+
+    def refs(model, ids) -> list[OrganizationRef]:
+        ids = {i for i in ids if i}
+        if not ids:
+            return []
+        rows = session.exec(select(model).where(model.id.in_(ids)).order_by(model.name)).all()
+        return [OrganizationRef(id=row.id, name=row.name) for row in rows]
+
+    return ScopeOut(
+        boards=refs(SchoolBoard, (g.board_id for g in grants)),
+        schools=refs(School, (g.school_id for g in grants)),
+        police_forces=refs(PoliceForce, (g.police_force_id for g in grants)),
+    )
+

@@ -1,0 +1,223 @@
+"""Users and service accounts: created, changed and disabled by admins."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.accounts.models import Role, ServiceAccount, TrainingAttestation, User
+from app.accounts.schemas import (
+    AttestationIn,
+    AttestationOut,
+    ServiceAccountCreate,
+    ServiceAccountOut,
+    ServiceAccountUpdate,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from app.accounts.scopes import ScopeIn, describe_grants, load_grants, replace_scope, validate_scope
+from app.db import utcnow
+from app.errors import Conflict, UnprocessableContent
+from app.orgs.service import committed_unless_duplicate
+from app.security import PasswordHasher
+
+SCHOOL_ROLES = frozenset({Role.school_staff, Role.school_lead})
+
+
+def user_out(session: Session, user: User) -> UserOut:
+    attestations = session.exec(
+        select(TrainingAttestation)
+        .where(TrainingAttestation.user_id == user.id)
+        .order_by(TrainingAttestation.obtained_on)
+    ).all()
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        role=Role(user.role),
+        is_active=user.is_active,
+        scope=describe_grants(session, load_grants(session, user_id=user.id)),
+        attestations=[AttestationOut.model_validate(a) for a in attestations],
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+
+
+def service_account_out(session: Session, account: ServiceAccount) -> ServiceAccountOut:
+    return ServiceAccountOut(
+        id=account.id,
+        client_id=account.client_id,
+        name=account.name,
+        role=Role(account.role),
+        is_active=account.is_active,
+        scope=describe_grants(session, load_grants(session, service_account_id=account.id)),
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+def create_user(session: Session, hasher: PasswordHasher, body: UserCreate) -> User:
+    validate_scope(session, body.role, body.scope)
+    user = User(
+        username=body.username,
+        full_name=body.full_name,
+        role=body.role.value,
+        password_hash=hasher.hash(body.password),
+    )
+    with committed_unless_duplicate(session, "username_taken"):
+        session.add(user)
+        replace_scope(session, body.scope, user_id=user.id)
+    return user
+
+
+def update_user(session: Session, hasher: PasswordHasher, user: User, body: UserUpdate) -> User:
+    role = body.role or Role(user.role)
+    if body.role is not None or body.scope is not None:
+        scope = body.scope if body.scope is not None else _current_scope(session, user_id=user.id)
+        validate_scope(session, role, scope)
+        replace_scope(session, scope, user_id=user.id)
+    losing_admin = user.role == Role.admin and (role is not Role.admin or body.is_active is False)
+    if losing_admin and user.is_active and _active_admins(session) <= 1:
+        raise Conflict("last_admin", code="last_admin")
+    if body.full_name is not None:
+        user.full_name = body.full_name
+    if body.password is not None:
+        user.password_hash = hasher.hash(body.password)
+        user.token_generation += 1
+    if body.is_active is not None:
+        user.is_active = body.is_active
+    if role not in SCHOOL_ROLES:
+        # The attestation is a school-staff badge; it does not follow the
+        # person into another role.
+        for attestation in session.exec(
+            select(TrainingAttestation).where(TrainingAttestation.user_id == user.id)
+        ).all():
+            session.delete(attestation)
+    user.role = role.value
+    user.updated_at = utcnow()
+    session.commit()
+    return user
+
+
+def record_attestation(session: Session, user: User, body: AttestationIn) -> TrainingAttestation:
+    """Record (or renew) the user's attestation at one level."""
+    if Role(user.role) not in SCHOOL_ROLES:
+        raise UnprocessableContent("attestation_for_school_staff_only", code="attestation_for_school_staff_only")
+    attestation = session.exec(
+        select(TrainingAttestation).where(
+            TrainingAttestation.user_id == user.id, TrainingAttestation.level == body.level.value
+        )
+    ).first()
+    if attestation is None:
+        attestation = TrainingAttestation(user_id=user.id, level=body.level.value, obtained_on=body.obtained_on, badge_url=str(body.badge_url))
+        session.add(attestation)
+    else:
+        attestation.obtained_on = body.obtained_on
+        attestation.badge_url = str(body.badge_url)
+    user.updated_at = utcnow()
+    session.commit()
+    return attestation
+
+
+def revoke_attestation(session: Session, user: User, level: str) -> bool:
+    attestation = session.exec(
+        select(TrainingAttestation).where(
+            TrainingAttestation.user_id == user.id, TrainingAttestation.level == level
+        )
+    ).first()
+    if attestation is None:
+        return False
+    session.delete(attestation)
+    user.updated_at = utcnow()
+    session.commit()
+    return True
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_service_account(
+    session: Session, hasher: PasswordHasher, body: ServiceAccountCreate
+) -> tuple[ServiceAccount, str]:
+    _refuse_admin_service_account(body.role)
+    validate_scope(session, body.role, body.scope)
+    secret = new_client_secret()
+    account = ServiceAccount(
+        client_id=f"sx-{secrets.token_hex(8)}",
+        name=body.name,
+        role=body.role.value,
+        secret_hash=hasher.hash(secret),
+    )
+    with committed_unless_duplicate(session, "name_taken"):
+        session.add(account)
+        replace_scope(session, body.scope, service_account_id=account.id)
+    return account, secret
+
+
+def update_service_account(session: Session, account: ServiceAccount, body: ServiceAccountUpdate) -> ServiceAccount:
+    role = body.role or Role(account.role)
+    _refuse_admin_service_account(role)
+    if body.role is not None or body.scope is not None:
+        scope = body.scope if body.scope is not None else _current_scope(session, service_account_id=account.id)
+        validate_scope(session, role, scope)
+        replace_scope(session, scope, service_account_id=account.id)
+    if body.name is not None:
+        account.name = body.name
+    if body.is_active is not None:
+        account.is_active = body.is_active
+    account.role = role.value
+    account.updated_at = utcnow()
+    session.commit()
+    return account
+
+
+def rotate_secret(session: Session, hasher: PasswordHasher, account: ServiceAccount) -> str:
+    secret = new_client_secret()
+    account.secret_hash = hasher.hash(secret)
+    account.token_generation += 1
+    account.updated_at = utcnow()
+    session.commit()
+    return secret
+
+
+def _refuse_admin_service_account(role: Role) -> None:
+    if role is Role.admin:
+        raise UnprocessableContent("service_account_admin", code="service_account_admin")
+
+
+def _active_admins(session: Session) -> int:
+    return session.exec(
+        select(func.count()).select_from(User).where(User.role == Role.admin.value, User.is_active)
+    ).one()
+
+
+def _current_scope(
+    session: Session, *, user_id: uuid.UUID | None = None, service_account_id: uuid.UUID | None = None
+) -> ScopeIn:
+    grants = load_grants(session, user_id=user_id, service_account_id=service_account_id)
+    return ScopeIn(
+        boards=[g.board_id for g in grants if g.board_id],
+        schools=[g.school_id for g in grants if g.school_id],
+        police_forces=[g.police_force_id for g in grants if g.police_force_id],
+    )
+
+
+def ensure_first_admin(session: Session, hasher: PasswordHasher, username: str, password: str) -> bool:
+    """Create the first admin at start-up when there is no admin yet."""
+    if session.exec(select(User.id).where(User.role == Role.admin.value)).first() is not None:
+        return False
+    session.add(
+        User(
+            username=username.strip().lower(),
+            full_name="Administrator",
+            role=Role.admin.value,
+            password_hash=hasher.hash(password),
+        )
+    )
+    session.commit()
+    return True

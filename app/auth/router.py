@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlmodel import Session, select
+
+from app.accounts.models import ServiceAccount, TrainingAttestation, User
+from app.accounts.scopes import describe_grants, load_grants
+from app.auth import service
+from app.auth.principal import CurrentPrincipal
+from app.accounts.schemas import AttestationOut
+from app.auth.schemas import Me, TokenRequest, TokenResponse
+from app.db import get_session
+from app.errors import BadRequest, InvalidClient, InvalidGrant, problem_responses
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient() from None
+    return client_id, secret
+
+
+@router.post(
+    "/token",
+    summary="Get an access token (password or client-credentials grant)",
+    response_model=TokenResponse,
+    responses=problem_responses(400, 401, 413, 415, 422, 429, 503),
+)
+def issue_token(
+    request: Request,
+    form: Annotated[TokenRequest, Form()],
+    session: SessionDep,
+) -> TokenResponse:
+    state = request.state
+    if form.grant_type == "password":
+        if not form.username or form.password is None:
+            raise InvalidGrant()
+        issued = service.password_grant(
+            session,
+            settings=state.settings,
+            hasher=state.hasher,
+            tokens=state.tokens,
+            username=form.username,
+            password=form.password,
+        )
+    elif form.grant_type == "client_credentials":
+        basic = _basic_credentials(request)
+        client_id, secret = basic if basic else (form.client_id, form.client_secret)
+        if not client_id or secret is None:
+            raise InvalidClient()
+        issued = service.client_credentials_grant(
+            session,
+            settings=state.settings,
+            hasher=state.hasher,
+            tokens=state.tokens,
+            client_id=client_id,
+            client_secret=secret,
+        )
+    else:
+        raise BadRequest("unsupported_grant_type", code="unsupported_grant_type")
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+@router.get(
+    "/me",
+    summary="Who am I: role, scope and attestations, as resolved now",
+    response_model=Me,
+    responses=problem_responses(401, 503),
+)
+def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
+    if principal.kind == "user":
+        user = session.get(User, principal.id)
+        assert user is not None
+        attestations = session.exec(
+            select(TrainingAttestation)
+            .where(TrainingAttestation.user_id == user.id)
+            .order_by(TrainingAttestation.obtained_on)
+        ).all()
+        return Me(
+            kind="user",
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            role=principal.role,
+            scope=describe_grants(session, load_grants(session, user_id=user.id)),
+            attestations=[AttestationOut.model_validate(a) for a in attestations],
+            may_handle_cases=principal.is_architect,
+        )
+    account = session.get(ServiceAccount, principal.id)
+    assert account is not None
+    return Me(
+        kind="service_account",
+        id=account.id,
+        client_id=account.client_id,
+        name=account.name,
+        role=principal.role,
+        scope=describe_grants(session, load_grants(session, service_account_id=account.id)),
+        may_handle_cases=False,
+    )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.accounts.models import Role
+from app.accounts.schemas import AttestationOut
+from app.accounts.scopes import ScopeOut
+
+
+class TokenRequest(BaseModel):
+    """OAuth2 token request (RFC 6749 §4.3 and §4.4), form-encoded.
+
+    People use `grant_type=password` with `username` and `password`; service
+    accounts use `grant_type=client_credentials` with `client_id` and
+    `client_secret` (or HTTP Basic authentication)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grant_type: str = Field(description="`password` or `client_credentials`.", max_length=40)
+    username: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, max_length=1024)
+    client_id: str | None = Field(default=None, max_length=200)
+    client_secret: str | None = Field(default=None, max_length=1024)
+    scope: str | None = Field(
+        default=None, max_length=200, description="Ignored: the scope comes from the account."
+    )
+
+
+class TokenResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"access_token": "eyJhbGciOiJFZERTQSIs...", "token_type": "bearer", "expires_in": 900}]
+        }
+    )
+
+    access_token: str = Field(description="EdDSA-signed JWT.")
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Lifetime in seconds.")
+
+
+class Me(BaseModel):
+    """The caller as the service sees it now (resolved from the database)."""
+
+    kind: Literal["user", "service_account"]
+    id: uuid.UUID
+    username: str | None = Field(default=None, description="People only.")
+    full_name: str | None = Field(default=None, description="People only.")
+    client_id: str | None = Field(default=None, description="Service accounts only.")
+    name: str | None = Field(default=None, description="Service accounts only.")
+    role: Role
+    scope: ScopeOut
+    attestations: list[AttestationOut] = Field(default_factory=list)
+    may_handle_cases: bool = Field(
+        description="True when the caller holds the `architect` attestation (school roles)."
+    )

@@ -1,0 +1,145 @@
+"""Sign-in: the OAuth2 password grant for people and the client-credentials
+grant for service accounts, with failures throttled per account name."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.accounts.models import ServiceAccount, User
+from app.accounts.scopes import load_grants, resolve_scope
+from app.config import Settings
+from app.db import utcnow
+from app.errors import InvalidClient, InvalidGrant, TooManyRequests
+from app.auth.models import LoginThrottle
+from app.security import PasswordHasher, TokenService
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    subject: str
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def password_grant(
+    session: Session,
+    *,
+    settings: Settings,
+    hasher: PasswordHasher,
+    tokens: TokenService,
+    username: str,
+    password: str,
+) -> IssuedToken:
+    name = normalize_username(username)
+    key = f"user:{name}"[:200]
+    _refuse_if_locked(session, key)
+    user = session.exec(select(User).where(User.username == name)).first()
+    usable = user is not None and user.is_active
+    valid, new_hash = hasher.verify(password, user.password_hash if usable else None)
+    if not valid or user is None:
+        _record_failure(session, key, settings)
+        raise InvalidGrant()
+    if new_hash:
+        user.password_hash = new_hash
+    _clear_failures(session, key)
+    scope = resolve_scope(session, load_grants(session, user_id=user.id))
+    token, lifetime = tokens.issue(
+        subject=f"user:{user.id}",
+        role=user.role,
+        scope=scope.as_claim(),
+        generation=user.token_generation,
+        now=utcnow(),
+    )
+    session.commit()
+    return IssuedToken(token, lifetime, f"user:{user.id}")
+
+
+def client_credentials_grant(
+    session: Session,
+    *,
+    settings: Settings,
+    hasher: PasswordHasher,
+    tokens: TokenService,
+    client_id: str,
+    client_secret: str,
+) -> IssuedToken:
+    key = f"client:{client_id.strip()}"[:200]
+    _refuse_if_locked(session, key)
+    account = session.exec(
+        select(ServiceAccount).where(ServiceAccount.client_id == client_id.strip())
+    ).first()
+    usable = account is not None and account.is_active
+    valid, new_hash = hasher.verify(client_secret, account.secret_hash if usable else None)
+    if not valid or account is None:
+        _record_failure(session, key, settings)
+        raise InvalidClient()
+    if new_hash:
+        account.secret_hash = new_hash
+    _clear_failures(session, key)
+    scope = resolve_scope(session, load_grants(session, service_account_id=account.id))
+    token, lifetime = tokens.issue(
+        subject=f"service_account:{account.id}",
+        role=account.role,
+        scope=scope.as_claim(),
+        generation=account.token_generation,
+        now=utcnow(),
+    )
+    session.commit()
+    return IssuedToken(token, lifetime, f"service_account:{account.id}")
+
+
+def _refuse_if_locked(session: Session, key: str) -> None:
+    row = session.get(LoginThrottle, key)
+    now = utcnow()
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        retry_after = math.ceil((row.locked_until - now).total_seconds())
+        session.rollback()
+        raise TooManyRequests(
+            "login_throttled", headers={"Retry-After": str(retry_after)}, retry_after=retry_after
+        )
+
+
+def _record_failure(session: Session, key: str, settings: Settings) -> None:
+    """Count one failure in its own committed transaction.
+
+    The row is read ``FOR UPDATE`` so that concurrent failures on several
+    server processes each count; a first failure that races another insert
+    retries as an update.
+    """
+    session.rollback()
+    for _attempt in range(3):
+        now = utcnow()
+        row = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        if row is None:
+            session.add(LoginThrottle(account_key=key, failures=1, window_started_at=now))
+        else:
+            _count(row, now, settings)
+        try:
+            session.commit()
+            return
+        except IntegrityError:
+            session.rollback()
+
+
+def _count(row: LoginThrottle, now: datetime, settings: Settings) -> None:
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    if row.window_started_at + window < now:
+        row.failures, row.window_started_at, row.locked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= settings.login_max_failures:
+        row.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+
+
+def _clear_failures(session: Session, key: str) -> None:
+    row = session.get(LoginThrottle, key)
+    if row is not None:
+        session.delete(row)

@@ -1,0 +1,107 @@
+"""Database plumbing: engines for PostgreSQL and SQLite, UTC timestamps, the
+constraint naming convention, and the per-request session.
+
+Transactions are short and explicit: a service function commits once, before
+the response is built.  On SQLite every transaction starts with
+``BEGIN IMMEDIATE`` (SQLAlchemy's documented pysqlite recipe): with the default
+deferred ``BEGIN`` concurrent writers fail with "database is locked" instead of
+waiting for the write lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from fastapi import Request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata: MetaData = SQLModel.metadata
+metadata.naming_convention = NAMING_CONVENTION
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on both engines.
+
+    PostgreSQL keeps ``timestamptz``; SQLite has no time zone support, so the
+    value is stored as naive UTC and made aware again when read.  Naive values
+    are refused on the way in: a local time must never be stored by mistake.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection, _record) -> None:
+            # Let SQLAlchemy's "begin" event emit BEGIN itself (see below).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    return create_engine(
+        url,
+        pool_pre_ping=True,  # a restarted database is picked up again without a restart
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        isolation_level="READ COMMITTED",
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request.  Nothing commits here: services commit before
+    the response is built, and closing an uncommitted session rolls it back."""
+    with Session(request.state.engine, expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,317 @@
+"""RFC 9457 problem documents.
+
+Services raise a ``Problem`` subclass that carries the HTTP status, a stable
+``code`` (and so a stable ``type`` URI) and a message key from ``app.i18n``.
+The handlers below turn those, request validation errors and unexpected
+failures into ``application/problem+json`` in the caller's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.i18n import Language, negotiate_language, translate
+
+logger = logging.getLogger("sexto")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:sexto:problem:"
+PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDocument"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the error is, e.g. `body.name` or `query.limit`.")
+    code: str = Field(description="Stable error code, e.g. `missing`, `extra_forbidden`.")
+    detail: str = Field(description="What is wrong (English, from the validator).")
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem document.  `type` and `code` are stable; `title` and
+    `detail` are in the language chosen by `Accept-Language` (French by default)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:sexto:problem:not_found",
+                    "title": "not_found",
+                    "status": 404,
+                    "code": "not_found",
+                    "detail": "La ressource demandée n'existe pas.",
+                }
+            ]
+        },
+    )
+
+    type: str = Field(description="Stable URI of the problem type: `urn:sexto:problem:<code>`.")
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[FieldError] | None = Field(
+        default=None, description="For validation errors: the offending fields."
+    )
+
+
+class Problem(Exception):
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self,
+        message_key: str | None = None,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+        **params: object,
+    ) -> None:
+        self.code = code or self.code
+        self.message_key = message_key or self.code
+        self.params = params
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(self.code)
+
+    def detail(self, language: Language) -> str:
+        # Parameters that are themselves message keys are translated too.
+        params = {
+            name: translate(value.key, language, **value.params)
+            if isinstance(value, MessageRef)
+            else value
+            for name, value in self.params.items()
+        }
+        return translate(self.message_key, language, **params)
+
+
+class MessageRef:
+    """A message key passed as a parameter of another message."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+
+
+class BadRequest(Problem):
+    status, code = 400, "bad_request"
+
+
+class InvalidGrant(Problem):
+    status, code = 400, "invalid_grant"
+
+
+class NotAuthenticated(Problem):
+    status, code = 401, "not_authenticated"
+
+    def __init__(self, message_key: str | None = None, **kwargs: Any) -> None:
+        headers = {"WWW-Authenticate": 'Bearer realm="sexto"'}
+        super().__init__(message_key, headers=headers, **kwargs)
+
+
+class InvalidToken(NotAuthenticated):
+    code = "invalid_token"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("invalid_token", code="invalid_token", **kwargs)
+        self.headers = {"WWW-Authenticate": 'Bearer realm="sexto", error="invalid_token"'}
+
+
+class InvalidClient(Problem):
+    status, code = 401, "invalid_client"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(headers={"WWW-Authenticate": 'Basic realm="sexto"'}, **kwargs)
+
+
+class Forbidden(Problem):
+    status, code = 403, "forbidden"
+
+
+class NotFound(Problem):
+    status, code = 404, "not_found"
+
+
+class Conflict(Problem):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(Problem):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(Problem):
+    status, code = 415, "unsupported_media_type"
+
+
+class UnprocessableContent(Problem):
+    status, code = 422, "validation_failed"
+
+
+class TooManyRequests(Problem):
+    status, code = 429, "login_throttled"
+
+
+class ServiceUnavailable(Problem):
+    status, code = 503, "service_unavailable"
+
+
+def problem_body(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + code,
+        "title": code,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    language: Language,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status=status, code=code, detail=detail, errors=errors, extra=extra),
+        status_code=status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers={**(headers or {}), "Content-Language": language},
+    )
+
+
+def request_language(request: Request) -> Language:
+    return negotiate_language(request.headers.get("accept-language"))
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error.get("loc", ()))
+        errors.append({"field": location, "code": error.get("type", "invalid"), "detail": error.get("msg", "")})
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        language = request_language(request)
+        return problem_response(
+            status=exc.status,
+            code=exc.code,
+            detail=exc.detail(language),
+            language=language,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        language = request_language(request)
+        errors = _field_errors(exc)
+        if any(error["code"] == "json_invalid" for error in errors):
+            code = "invalid_json"
+        else:
+            code = "validation_failed"
+        return problem_response(
+            status=422,
+            code=code,
+            detail=translate(code, language),
+            language=language,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        language = request_language(request)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        return problem_response(
+            status=exc.status_code,
+            code=code,
+            detail=translate(code, language),
+            language=language,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A constraint refused the write (a race past a service's own check):
+        # nothing was committed.
+        language = request_language(request)
+        return problem_response(
+            status=409, code="conflict", detail=translate("conflict", language), language=language
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: DBAPIError) -> JSONResponse:
+        # The database went away or refused the connection: nothing was
+        # committed, the pool reconnects by itself when it is back.
+        logger.warning("database unavailable: %s", type(exc.orig).__name__)
+        language = request_language(request)
+        return problem_response(
+            status=503,
+            code="service_unavailable",
+            detail=translate("service_unavailable", language),
+            language=language,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        language = request_language(request)
+        return problem_response(
+            status=500,
+            code="internal_error",
+            detail=translate("internal_error", language),
+            language=language,
+        )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry that declares problem documents in OpenAPI."""
+    descriptions = {
+        400: "Bad request",
+        401: "Not authenticated, or the token is invalid",
+        403: "The caller's role does not allow this",
+        404: "Not found, or outside the caller's scope",
+        409: "Conflicts with the current state",
+        412: "Precondition failed",
+        413: "Request body too large",
+        415: "Unsupported media type: JSON only, never media",
+        422: "Validation failed",
+        428: "Precondition required",
+        429: "Too many requests",
+        503: "Service unavailable",
+    }
+    return {
+        status: {
+            "description": descriptions[status],
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+        }
+        for status in statuses
+    }

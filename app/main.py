@@ -1,0 +1,94 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.accounts.router import router as accounts_router
+from app.accounts.service import ensure_first_admin
+from app.auth.router import router as auth_router
+from app.config import Settings
+from app.db import create_db_engine
+from app.errors import install_problem_handlers
+from app.health.router import router as health_router
+from app.middleware import RequestGuard
+from app.migrations import head_revision
+from app.openapi import install_openapi
+from app.orgs.router import router as orgs_router
+from app.security import PasswordHasher, TokenService
+
+logger = logging.getLogger("sexto")
+
+DESCRIPTION = """
+Case service for the **Sexto kit** (trousse Sexto): the protocol Quebec schools
+follow when teenagers share sexual images.  Schools open cases and complete the
+incident evaluation grid, police liaisons take handed-off cases, DPJ reporters
+record reports, auditors verify the access log.
+
+* Sign in at `POST /api/v1/auth/token` (OAuth2 password or client-credentials grant).
+* Errors are RFC 9457 problem documents (`application/problem+json`), in French
+  by default or English (`Accept-Language: en`).
+* This service never accepts images, video or audio: nobody looks at the content.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Sign-in and the caller's identity."},
+    {"name": "admin", "description": "Organizations, agreements, users and service accounts (admin)."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
+        if settings.database_url is None:
+            settings.var_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_db_engine(settings.effective_database_url)
+        hasher = PasswordHasher(settings)
+        tokens = TokenService.from_settings(settings)
+        if settings.first_admin_username and settings.first_admin_password:
+            with Session(engine) as session:
+                try:
+                    if ensure_first_admin(
+                        session,
+                        hasher,
+                        settings.first_admin_username,
+                        settings.first_admin_password.get_secret_value(),
+                    ):
+                        logger.info("first admin account created")
+                except IntegrityError:
+                    pass  # another worker created it at the same moment
+        try:
+            yield {
+                "settings": settings,
+                "engine": engine,
+                "hasher": hasher,
+                "tokens": tokens,
+                "migration_head": head_revision(),
+            }
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Sexto case service",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    install_openapi(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(orgs_router)
+    app.include_router(accounts_router)
+    return app

@@ -1,0 +1,17 @@
+"""Every table, imported in one place for Alembic and the tests."""
+
+from app.accounts.models import ScopeGrant, ServiceAccount, TrainingAttestation, User
+from app.auth.models import LoginThrottle
+from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
+
+__all__ = [
+    "DcppAgreement",
+    "LoginThrottle",
+    "PoliceForce",
+    "School",
+    "SchoolBoard",
+    "ScopeGrant",
+    "ServiceAccount",
+    "TrainingAttestation",
+    "User",
+]

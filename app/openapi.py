@@ -1,0 +1,46 @@
+"""The OpenAPI document, with problem documents in place of FastAPI's default
+validation-error schema: every error the service answers is
+``application/problem+json`` and the document says so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.errors import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA_REF, ProblemDocument, problem_responses
+
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem.pop("$defs", {}))
+        schemas["ProblemDocument"] = problem
+        for name in _FASTAPI_VALIDATION_SCHEMAS:
+            schemas.pop(name, None)
+        for path in document["paths"].values():
+            for operation in path.values():
+                responses = operation.get("responses", {})
+                if "422" in responses:
+                    responses["422"] = problem_responses(422)[422]
+                for response in responses.values():
+                    content = response.get("content", {})
+                    if content.get(PROBLEM_CONTENT_TYPE, {}).get("schema", {}).get("$ref") == PROBLEM_SCHEMA_REF:
+                        content.pop("application/json", None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,88 @@
+"""Cursor pagination: ``limit`` and an opaque ``cursor``; the answer carries
+``next_cursor`` (null on the last page).  Every list orders by a unique key,
+so a page never skips or repeats a row that existed when the first page was
+read."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_
+from sqlmodel import Session
+
+from app.errors import UnprocessableContent
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    after: tuple[datetime, uuid.UUID] | None
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, raw_id = json.loads(base64.urlsafe_b64decode(padded))
+        moment = datetime.fromisoformat(created)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(raw_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+        raise UnprocessableContent("invalid_cursor", code="invalid_cursor") from None
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")
+    ] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, after=_decode_cursor(cursor) if cursor else None)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def paginate(session: Session, statement: Any, model: Any, params: PageParams) -> tuple[list[Any], str | None]:
+    """Run ``statement`` (a select of ``model``) one page at a time, ordered by
+    ``(created_at, id)``."""
+    if params.after is not None:
+        created, row_id = params.after
+        statement = statement.where(
+            or_(model.created_at > created, and_(model.created_at == created, model.id > row_id))
+        )
+    rows = list(
+        session.exec(statement.order_by(model.created_at, model.id).limit(params.limit + 1)).all()
+    )
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    last = rows[-1]
+    return rows, encode_cursor(last.created_at, last.id)

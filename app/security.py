@@ -1,0 +1,236 @@
+"""Passwords (argon2id through pwdlib) and access tokens (EdDSA JWT through PyJWT).
+
+No cryptography is written here: pwdlib, PyJWT and ``cryptography`` do it; this
+module only decides parameters, keys and which claims are required.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.config import Settings
+
+TOKEN_ALGORITHM = "EdDSA"
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "role", "gen"]
+# A token longer than this is refused before any parsing.
+MAX_TOKEN_LENGTH = 4096
+
+
+class PasswordHasher:
+    """argon2id with a bound on concurrent hashes.
+
+    Each hash takes tens of milliseconds and 64 MiB; a login flood must not
+    starve the worker of memory and CPU, so at most a few run at once and the
+    rest wait their turn.  Unknown accounts are checked against a dummy hash so
+    that the time taken says nothing about whether the account exists.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._hash = PasswordHash(
+            (
+                Argon2Hasher(
+                    time_cost=settings.argon2_time_cost,
+                    memory_cost=settings.argon2_memory_cost,
+                    parallelism=settings.argon2_parallelism,
+                ),
+            )
+        )
+        self._slots = threading.BoundedSemaphore(settings.max_concurrent_password_hashes)
+        self._dummy_hash = self.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        with self._slots:
+            return self._hash.hash(password)
+
+    def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        """Return (valid, new hash when the parameters changed)."""
+        with self._slots:
+            if hashed is None:
+                self._hash.verify(password, self._dummy_hash)
+                return False, None
+            return self._hash.verify_and_update(password, hashed)
+
+
+# --- signing keys -----------------------------------------------------------
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:12]).decode().rstrip("=")
+
+
+def public_key_pem(public_key: Ed25519PublicKey) -> str:
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
+    """Development only: a key generated once and kept under ``var/``."""
+    if path.exists():
+        return _load_private_key(path.read_bytes())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    # Create with 0600 and never overwrite a key another process just wrote.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _load_private_key(path.read_bytes())
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return key
+
+
+def _load_private_key(pem: bytes) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("the key is not an Ed25519 private key")
+    return key
+
+
+def _load_public_key(pem: str) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem.encode())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("the key is not an Ed25519 public key")
+    return key
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    subject: str
+    role: str
+    scope: dict[str, list[str]]
+    token_id: str
+    generation: int
+    issued_at: datetime
+
+
+class TokenError(Exception):
+    """Any reason a token is refused; the reason is for the audit log only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TokenService:
+    def __init__(self, settings: Settings, signing_key: Ed25519PrivateKey) -> None:
+        self._settings = settings
+        self._signing_key = signing_key
+        self.signing_key_id = key_id(signing_key.public_key())
+        self._verification_keys: dict[str, Ed25519PublicKey] = {
+            self.signing_key_id: signing_key.public_key()
+        }
+        for pem in settings.token_previous_public_keys:
+            public = _load_public_key(pem)
+            self._verification_keys[key_id(public)] = public
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenService:
+        if settings.token_signing_key is not None:
+            key = _load_private_key(settings.token_signing_key.get_secret_value().encode())
+        elif settings.token_signing_key_file is not None:
+            key = _load_private_key(settings.token_signing_key_file.read_bytes())
+        elif settings.is_production:  # the settings validator already refuses this
+            raise RuntimeError("no token signing key configured")
+        else:
+            key = load_or_create_private_key(settings.var_dir / "token-signing-key.pem")
+        return cls(settings, key)
+
+    def issue(
+        self,
+        *,
+        subject: str,
+        role: str,
+        scope: dict[str, list[str]],
+        generation: int,
+        now: datetime,
+    ) -> tuple[str, int]:
+        lifetime = self._settings.token_lifetime_seconds
+        claims: dict[str, Any] = {
+            "iss": self._settings.token_issuer,
+            "aud": self._settings.token_audience,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + timedelta(seconds=lifetime),
+            "jti": uuid.uuid4().hex,
+            "role": role,
+            "scope": scope,
+            "gen": generation,
+        }
+        token = jwt.encode(
+            claims, self._signing_key, algorithm=TOKEN_ALGORITHM, headers={"kid": self.signing_key_id}
+        )
+        return token, lifetime
+
+    def decode(self, token: str) -> TokenClaims:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise TokenError("oversized")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise TokenError("malformed") from exc
+        if header.get("alg") != TOKEN_ALGORITHM:
+            raise TokenError("algorithm")
+        key = self._verification_keys.get(header.get("kid"))  # type: ignore[arg-type]
+        if key is None:
+            raise TokenError("unknown_key")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[TOKEN_ALGORITHM],
+                audience=self._settings.token_audience,
+                issuer=self._settings.token_issuer,
+                options={"require": REQUIRED_CLAIMS, "strict_aud": True},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenError("expired") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise TokenError("not_yet_valid") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise TokenError("signature") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenError("missing_claim") from exc
+        except (jwt.InvalidAudienceError, jwt.InvalidIssuerError) as exc:
+            raise TokenError("issuer_or_audience") from exc
+        except jwt.PyJWTError as exc:
+            raise TokenError("invalid") from exc
+        subject, role, jti = claims.get("sub"), claims.get("role"), claims.get("jti")
+        if not all(isinstance(value, str) and value for value in (subject, role, jti)):
+            raise TokenError("invalid_claims")
+        generation = claims.get("gen")
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise TokenError("invalid_claims")
+        scope = claims.get("scope") if isinstance(claims.get("scope"), dict) else {}
+        return TokenClaims(
+            subject=subject,  # type: ignore[arg-type]
+            role=role,  # type: ignore[arg-type]
+            scope=scope,  # type: ignore[arg-type]
+            token_id=jti,  # type: ignore[arg-type]
+            generation=generation,
+            issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+        )
+
+    def public_keys(self) -> dict[str, str]:
+        return {kid: public_key_pem(key) for kid, key in self._verification_keys.items()}

@@ -1,0 +1,52 @@
+"""Alembic environment.  The URL comes from the caller (``app.migrations``) or
+from the settings; SQLite uses batch mode so that ALTERs work there too."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import app.models  # noqa: F401  (registers every table on the metadata)
+from app.config import Settings
+from app.db import create_db_engine, metadata
+
+config = context.config
+
+
+def _url() -> str:
+    return config.attributes.get("database_url") or Settings().effective_database_url
+
+
+def run_migrations_offline() -> None:
+    url = _url()
+    context.configure(
+        url=url,
+        target_metadata=metadata,
+        literal_binds=True,
+        render_as_batch=url.startswith("sqlite"),
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = _url()
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=metadata,
+                render_as_batch=connection.dialect.name == "sqlite",
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

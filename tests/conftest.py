@@ -1,0 +1,292 @@
+"""Test fixtures: every test runs on SQLite and on PostgreSQL, each against a
+fresh database cloned from a template built with ``alembic upgrade head`` (so
+every run checks the migrations too) and loaded with the demo dataset.
+
+PostgreSQL comes from ``SEXTO_TEST_POSTGRES_URL`` (default: the local server).
+Where it does not answer, the PostgreSQL half skips with one line, except
+under ``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url
+from sqlmodel import Session, select
+
+from app.accounts.models import User
+from app.config import Settings
+from app.db import create_db_engine
+from app.demo import SCHOOL_A, SCHOOL_B, is_empty, load_demo
+from app.main import create_app
+from app.migrations import upgrade
+from app.orgs.models import School
+from app.orgs.service import local_today
+from app.security import PasswordHasher
+
+DEMO_PASSWORD = "demo-password-for-tests"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ENGINES = ["sqlite", "postgresql"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def make_settings(database_url: str, var_dir: Path, **overrides) -> Settings:
+    values = dict(
+        database_url=database_url,
+        var_dir=var_dir,
+        demo_password=DEMO_PASSWORD,
+        # A fast hasher: the recommended parameters cost ~50 ms per hash.
+        argon2_time_cost=1,
+        argon2_memory_cost=1024,
+        argon2_parallelism=1,
+        first_admin_username=None,
+        first_admin_password=None,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+class PostgresServer:
+    """Creates and drops throwaway databases on the test server."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url).set(drivername="postgresql+psycopg")
+        self.url = parsed
+        self.prefix = f"sexto_test_{uuid.uuid4().hex[:8]}"
+        self.created: list[str] = []
+
+    def _admin(self) -> psycopg.Connection:
+        return psycopg.connect(
+            self.url.set(drivername="postgresql").render_as_string(hide_password=False),
+            autocommit=True,
+            connect_timeout=3,
+        )
+
+    def check(self) -> None:
+        with self._admin() as connection:
+            connection.execute("SELECT 1")
+
+    def database_url(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        with self._admin() as connection:
+            if template:
+                connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            else:
+                connection.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.database_url(name)
+
+    def drop(self, name: str) -> None:
+        with self._admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.created:
+            self.created.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.created):
+            self.drop(name)
+
+
+@dataclass
+class EngineTemplates:
+    """Per engine: a migrated database, and a migrated one with the demo data."""
+
+    engine: str
+    empty: str = ""
+    demo: str = ""
+    clones: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory) -> Path:
+    # One signing key for the whole run, generated like in development.
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer | None]:
+    url = os.environ.get("SEXTO_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    server = PostgresServer(url)
+    try:
+        server.check()
+    except psycopg.Error as exc:
+        reason = f"PostgreSQL at {server.url.render_as_string()} does not answer: {type(exc).__name__}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: PostgreSQL is required)", pytrace=False)
+        yield None
+        return
+    yield server
+    server.drop_all()
+
+
+def _seed(url: str, var_dir: Path, with_demo: bool) -> None:
+    upgrade(url)
+    if with_demo:
+        settings = make_settings(url, var_dir)
+        engine = create_db_engine(url, pool_size=1)
+        with Session(engine) as session:
+            assert is_empty(session)
+            load_demo(session, PasswordHasher(settings), DEMO_PASSWORD, local_today(settings.local_timezone))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(request, tmp_path_factory, var_dir, postgres_server) -> dict[str, EngineTemplates]:
+    """Built lazily, once per engine."""
+    built: dict[str, EngineTemplates] = {}
+    return built
+
+
+def _templates_for(engine: str, built, tmp_path_factory, var_dir, postgres_server) -> EngineTemplates:
+    if engine in built:
+        return built[engine]
+    result = EngineTemplates(engine)
+    if engine == "sqlite":
+        folder = tmp_path_factory.mktemp("sqlite-templates")
+        for kind in ("empty", "demo"):
+            path = folder / f"{kind}.db"
+            _seed(f"sqlite:///{path}", var_dir, with_demo=kind == "demo")
+            setattr(result, kind, str(path))
+    else:
+        for kind in ("empty", "demo"):
+            name = f"{postgres_server.prefix}_{kind}"
+            url = postgres_server.create(name)
+            _seed(url, var_dir, with_demo=kind == "demo")
+            setattr(result, kind, name)
+    built[engine] = result
+    return result
+
+
+class DatabaseFactory:
+    def __init__(self, engine, templates, tmp_path, postgres_server) -> None:
+        self.engine = engine
+        self.templates = templates
+        self.tmp_path = tmp_path
+        self.postgres = postgres_server
+        self.count = 0
+
+    def clone(self, kind: str = "demo") -> str:
+        self.count += 1
+        source = getattr(self.templates, kind)
+        if self.engine == "sqlite":
+            target = self.tmp_path / f"db{self.count}.db"
+            shutil.copyfile(source, target)
+            return f"sqlite:///{target}"
+        name = f"{self.postgres.prefix}_{uuid.uuid4().hex[:10]}"
+        return self.postgres.create(name, template=source)
+
+    def blank(self) -> str:
+        """An empty database with no schema at all."""
+        self.count += 1
+        if self.engine == "sqlite":
+            return f"sqlite:///{self.tmp_path / f'blank{self.count}.db'}"
+        return self.postgres.create(f"{self.postgres.prefix}_{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request, postgres_server) -> str:
+    if request.param == "postgresql" and postgres_server is None:
+        pytest.skip("PostgreSQL does not answer (set SEXTO_TEST_POSTGRES_URL)")
+    marker = request.node.get_closest_marker("postgres_only")
+    if marker and request.param != "postgresql":
+        pytest.skip("PostgreSQL only")
+    return request.param
+
+
+@pytest.fixture
+def databases(engine_name, templates, tmp_path_factory, tmp_path, var_dir, postgres_server) -> Iterator[DatabaseFactory]:
+    built = _templates_for(engine_name, templates, tmp_path_factory, var_dir, postgres_server)
+    factory = DatabaseFactory(engine_name, built, tmp_path, postgres_server)
+    yield factory
+    if postgres_server is not None and engine_name == "postgresql":
+        for name in list(postgres_server.created):
+            if name not in (built.empty, built.demo):
+                postgres_server.drop(name)
+
+
+@pytest.fixture
+def database_url(databases) -> str:
+    return databases.clone("demo")
+
+
+@pytest.fixture
+def settings(database_url, var_dir) -> Settings:
+    return make_settings(database_url, var_dir)
+
+
+@pytest.fixture
+def client(settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def db(settings) -> Iterator[Session]:
+    """A direct session on the test database, for arranging and checking.
+
+    On SQLite it uses the driver's default (deferred) transactions rather than
+    the service's BEGIN IMMEDIATE, so that a test reading rows never holds the
+    write lock the service under test needs."""
+    url = settings.effective_database_url
+    engine = create_engine(url) if url.startswith("sqlite") else create_db_engine(url, pool_size=1)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def token_for(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> str:
+    response = client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+@pytest.fixture
+def login(client):
+    """``login("demo-staff-a")`` → headers with a bearer token."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def _login(username: str) -> dict[str, str]:
+        if username not in cache:
+            cache[username] = {"Authorization": f"Bearer {token_for(client, username)}"}
+        return cache[username]
+
+    return _login
+
+
+@dataclass(frozen=True)
+class Demo:
+    users: dict[str, uuid.UUID]
+    school_a: uuid.UUID
+    school_b: uuid.UUID
+    force_a: uuid.UUID
+    force_b: uuid.UUID
+    board_a: uuid.UUID
+    board_b: uuid.UUID
+
+
+@pytest.fixture
+def demo(db) -> Demo:
+    users = {u.username: u.id for u in db.exec(select(User)).all()}
+    school_a = db.exec(select(School).where(School.name == SCHOOL_A)).one()
+    school_b = db.exec(select(School).where(School.name == SCHOOL_B)).one()
+    return Demo(
+        users=users,
+        school_a=school_a.id,
+        school_b=school_b.id,
+        force_a=school_a.police_force_id,
+        force_b=school_b.police_force_id,
+        board_a=school_a.board_id,
+        board_b=school_b.board_id,
+    )

@@ -1,0 +1,89 @@
+"""Settings, the development key, production's refusals, the first admin."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import select
+
+from app.accounts.models import Role, User
+from app.config import DEFAULT_DEMO_PASSWORD, Settings
+from app.security import TokenService
+from tests.conftest import make_settings
+
+
+def test_development_defaults_to_sqlite_under_var(tmp_path, monkeypatch):
+    monkeypatch.delenv("SEXTO_DATABASE_URL", raising=False)
+    settings = Settings(var_dir=tmp_path)
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'sexto.db'}"
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEXTO_TOKEN_LIFETIME_SECONDS", "600")
+    monkeypatch.setenv("SEXTO_MAX_BODY_BYTES", "4096")
+    settings = Settings(var_dir=tmp_path)
+    assert settings.token_lifetime_seconds == 600
+    assert settings.max_body_bytes == 4096
+
+
+def test_the_development_key_is_generated_once_and_kept(tmp_path):
+    settings = Settings(var_dir=tmp_path)
+    first = TokenService.from_settings(settings)
+    second = TokenService.from_settings(settings)
+    key_file = tmp_path / "token-signing-key.pem"
+    assert key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert first.signing_key_id == second.signing_key_id
+
+
+def test_production_refuses_to_start_without_a_key_or_database(monkeypatch):
+    monkeypatch.delenv("SEXTO_DATABASE_URL", raising=False)
+    with pytest.raises(ValidationError) as error:
+        Settings(environment="production")
+    assert "SEXTO_TOKEN_SIGNING_KEY" in str(error.value)
+    assert "SEXTO_DATABASE_URL" in str(error.value)
+
+
+def test_production_refuses_weak_hashing_and_the_demo_password_for_admin(tmp_path):
+    with pytest.raises(ValidationError):
+        Settings(
+            environment="production",
+            database_url="postgresql+psycopg://app@db/sexto",
+            token_signing_key_file=tmp_path / "key.pem",
+            argon2_time_cost=1,
+        )
+    with pytest.raises(ValidationError):
+        Settings(
+            environment="production",
+            database_url="postgresql+psycopg://app@db/sexto",
+            token_signing_key_file=tmp_path / "key.pem",
+            first_admin_username="root",
+            first_admin_password=DEFAULT_DEMO_PASSWORD,
+        )
+
+
+def test_the_first_admin_is_created_at_start_up_when_none_exists(databases, var_dir):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+    from sqlmodel import Session
+
+    from app.main import create_app
+
+    url = databases.clone("empty")
+    settings = make_settings(url, var_dir, first_admin_username="Root", first_admin_password="a strong first password")
+    with TestClient(create_app(settings)) as client:
+        token = client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": "root", "password": "a strong first password"},
+        )
+        assert token.status_code == 200
+    # A second start does not create another one.
+    with TestClient(create_app(settings)):
+        pass
+    engine = create_engine(url)
+    with Session(engine) as session:
+        admins = session.exec(select(User).where(User.role == Role.admin.value)).all()
+    engine.dispose()
+    assert [a.username for a in admins] == ["root"]
