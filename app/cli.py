@@ -1,4 +1,4 @@
-"""Command line: ``sexto migrate | demo | openapi``."""
+"""Command line: ``sexto migrate | demo | openapi | audit verify|checkpoint|export``."""
 
 from __future__ import annotations
 
@@ -58,6 +58,46 @@ def _openapi(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.audit import chain
+    from app.audit.checkpoints import CheckpointSigner
+    from app.audit.models import AuditEntry
+    from app.audit.router import event_out
+
+    engine = create_db_engine(settings.effective_database_url, pool_size=1)
+    signer = CheckpointSigner.from_settings(settings)
+    try:
+        if args.audit_command == "verify":
+            with engine.connect() as connection:
+                report = chain.verify(connection, signer.verify)
+            for status in report.chains:
+                state = "ok" if status.ok else f"BROKEN at entry {status.first_bad_seq} (id {status.first_bad_id}): {status.problem}"
+                print(f"chain {status.chain}: {status.entries} entries, {state}")
+            for problem in report.checkpoint_problems:
+                print(f"checkpoint problem: {problem}")
+            print(f"{report.checkpoints_checked} checkpoints checked; {'verified' if report.ok else 'NOT VERIFIED'}")
+            return 0 if report.ok else 1
+        if args.audit_command == "checkpoint":
+            with Session(engine) as session:
+                issued = signer.issue(session)
+                session.commit()
+                for checkpoint in issued:
+                    print(f"checkpoint {checkpoint.chain} #{checkpoint.seq} {checkpoint.entry_hash}")
+            return 0
+        # export: JSON Lines on standard output, oldest first, in batches
+        table = AuditEntry.__table__
+        with engine.connect() as connection:
+            statement = select(table).where(table.c.id > args.after).order_by(table.c.id)
+            rows = connection.execute(statement, execution_options={"stream_results": True, "yield_per": 5000})
+            for row in rows:
+                sys.stdout.write(event_out(row).model_dump_json() + "\n")
+        return 0
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sexto", description="Sexto case service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,8 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="load the demo dataset into an empty database")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
     commands.add_parser("openapi", help="print the OpenAPI document")
+    audit = commands.add_parser("audit", help="verify, checkpoint or export the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="recompute the chains and check the checkpoints (exit 1 if broken)")
+    audit_commands.add_parser("checkpoint", help="sign a checkpoint of every chain now")
+    export = audit_commands.add_parser("export", help="write the entries as JSON Lines")
+    export.add_argument("--after", type=int, default=0, help="only entries with a greater id")
     args = parser.parse_args(argv)
-    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi}
+    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "audit": _audit}
     return handlers[args.command](Settings(), args)
 
 

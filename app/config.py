@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     token_audience: str = "sexto-api"
     token_lifetime_seconds: int = Field(default=900, ge=60, le=3600)
 
+    # Audit log: checkpoints are signed with their own Ed25519 key.
+    audit_signing_key: SecretStr | None = None
+    audit_signing_key_file: Path | None = None
+    audit_previous_public_keys: list[str] = Field(default_factory=list)
+    audit_checkpoint_interval_seconds: int = Field(
+        default=3600, ge=0, description="0 turns periodic checkpoints off."
+    )
+    database_app_role: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL role the service connects as; migrations grant it "
+        "SELECT and INSERT only on the audit tables.",
+    )
+
     local_timezone: str = Field(
         default="America/Toronto",
         description="Time zone of 'today' for agreement dates (Quebec follows America/Toronto).",
@@ -79,6 +93,10 @@ class Settings(BaseSettings):
         if self.token_signing_key is None and self.token_signing_key_file is None:
             problems.append(
                 "SEXTO_TOKEN_SIGNING_KEY or SEXTO_TOKEN_SIGNING_KEY_FILE is required in production"
+            )
+        if self.audit_signing_key is None and self.audit_signing_key_file is None:
+            problems.append(
+                "SEXTO_AUDIT_SIGNING_KEY or SEXTO_AUDIT_SIGNING_KEY_FILE is required in production"
             )
         if (self.argon2_time_cost, self.argon2_memory_cost) < (3, 65536):
             problems.append("argon2 parameters below the recommended ones in production")

@@ -101,7 +101,11 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request.  Nothing commits here: services commit before
-    the response is built, and closing an uncommitted session rolls it back."""
+    """One session per request.  Nothing commits here or in the services: the
+    route class (``app.audit.recorder.AuditedRoute``) commits once, with the
+    request's audit entry, before the response leaves; closing an
+    uncommitted session rolls it back."""
     with Session(request.state.engine, expire_on_commit=False) as session:
+        # The audited route commits it, with the request's audit entry.
+        request.state.session = session
         yield session

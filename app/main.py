@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,9 +10,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.router import router as accounts_router
 from app.accounts.service import ensure_first_admin
+from app.audit.checkpoints import CheckpointSigner
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.config import Settings
 from app.db import create_db_engine
@@ -40,8 +44,26 @@ record reports, auditors verify the access log.
 TAGS = [
     {"name": "auth", "description": "Sign-in and the caller's identity."},
     {"name": "admin", "description": "Organizations, agreements, users and service accounts (admin)."},
+    {"name": "audit", "description": "The append-only, hash-chained access log (auditors)."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
+
+
+async def _checkpoint_periodically(engine, signer: CheckpointSigner, interval: int) -> None:
+    """Sign the chains' heads every ``interval`` seconds (each worker; a chain
+    whose head has not moved since its last checkpoint is skipped)."""
+
+    def issue() -> None:
+        with Session(engine) as session:
+            signer.issue(session)
+            session.commit()
+
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(issue)
+        except Exception:  # the next round tries again
+            logger.exception("periodic audit checkpoint failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_db_engine(settings.effective_database_url)
         hasher = PasswordHasher(settings)
         tokens = TokenService.from_settings(settings)
+        checkpoints = CheckpointSigner.from_settings(settings)
         if settings.first_admin_username and settings.first_admin_password:
             with Session(engine) as session:
                 try:
@@ -66,15 +89,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         logger.info("first admin account created")
                 except IntegrityError:
                     pass  # another worker created it at the same moment
+        periodic = None
+        if settings.audit_checkpoint_interval_seconds:
+            periodic = asyncio.create_task(
+                _checkpoint_periodically(engine, checkpoints, settings.audit_checkpoint_interval_seconds)
+            )
         try:
             yield {
                 "settings": settings,
                 "engine": engine,
                 "hasher": hasher,
                 "tokens": tokens,
+                "checkpoints": checkpoints,
                 "migration_head": head_revision(),
             }
         finally:
+            if periodic is not None:
+                periodic.cancel()
             engine.dispose()
 
     app = FastAPI(
@@ -91,4 +122,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)
+    app.include_router(audit_router)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from app.config import PROJECT_ROOT
 
@@ -16,8 +17,34 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+# Tables the application may only read and append to.
+APPEND_ONLY_TABLES = ("audit_entry", "audit_checkpoint")
+
+
+def grant_app_role(connection: Connection, role: str) -> None:
+    """Grant the service's PostgreSQL role what it needs and no more.
+
+    Run after every migration, so a new table is covered at once: full DML on
+    the ordinary tables, but only SELECT and INSERT on the audit tables (no
+    UPDATE, DELETE or TRUNCATE: the triggers refuse them too).
+    """
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+    connection.exec_driver_sql(
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
+    )
+    connection.exec_driver_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+    for table in APPEND_ONLY_TABLES:
+        connection.exec_driver_sql(f"REVOKE ALL ON {table} FROM {quoted}")
+        connection.exec_driver_sql(f"GRANT SELECT, INSERT ON {table} TO {quoted}")
+    connection.exec_driver_sql(f"REVOKE ALL ON alembic_version FROM {quoted}")
+    connection.exec_driver_sql(f"GRANT SELECT ON alembic_version TO {quoted}")
+
+
+def upgrade(database_url: str, revision: str = "head", app_role: str | None = None) -> None:
+    config = alembic_config(database_url)
+    config.attributes["app_role"] = app_role
+    command.upgrade(config, revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -1,10 +1,14 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.accounts.models import ScopeGrant, ServiceAccount, TrainingAttestation, User
+from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.models import LoginThrottle
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 
 __all__ = [
+    "AuditChainHead",
+    "AuditCheckpoint",
+    "AuditEntry",
     "DcppAgreement",
     "LoginThrottle",
     "PoliceForce",

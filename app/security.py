@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from pydantic import SecretStr
+
 from app.config import Settings
 
 TOKEN_ALGORITHM = "EdDSA"
@@ -99,6 +101,25 @@ def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def configured_private_key(
+    pem: SecretStr | None, pem_file: Path | None, settings: Settings, dev_name: str
+) -> Ed25519PrivateKey:
+    """A key from settings (PEM text or file); in development, one generated
+    once under ``var/``.  Production settings refuse to load without one."""
+    if pem is not None:
+        return _load_private_key(pem.get_secret_value().encode())
+    if pem_file is not None:
+        return _load_private_key(pem_file.read_bytes())
+    if settings.is_production:
+        raise RuntimeError(f"no {dev_name} configured")
+    return load_or_create_private_key(settings.var_dir / f"{dev_name}.pem")
+
+
+def load_public_keys(pems: list[str]) -> dict[str, Ed25519PublicKey]:
+    keys = (_load_public_key(pem) for pem in pems)
+    return {key_id(key): key for key in keys}
+
+
 def _load_private_key(pem: bytes) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
@@ -139,20 +160,13 @@ class TokenService:
         self._verification_keys: dict[str, Ed25519PublicKey] = {
             self.signing_key_id: signing_key.public_key()
         }
-        for pem in settings.token_previous_public_keys:
-            public = _load_public_key(pem)
-            self._verification_keys[key_id(public)] = public
+        self._verification_keys.update(load_public_keys(settings.token_previous_public_keys))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenService:
-        if settings.token_signing_key is not None:
-            key = _load_private_key(settings.token_signing_key.get_secret_value().encode())
-        elif settings.token_signing_key_file is not None:
-            key = _load_private_key(settings.token_signing_key_file.read_bytes())
-        elif settings.is_production:  # the settings validator already refuses this
-            raise RuntimeError("no token signing key configured")
-        else:
-            key = load_or_create_private_key(settings.var_dir / "token-signing-key.pem")
+        key = configured_private_key(
+            settings.token_signing_key, settings.token_signing_key_file, settings, "token-signing-key"
+        )
         return cls(settings, key)
 
     def issue(

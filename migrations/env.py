@@ -8,6 +8,7 @@ from alembic import context
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import Settings
 from app.db import create_db_engine, metadata
+from app.migrations import grant_app_role
 
 config = context.config
 
@@ -42,6 +43,9 @@ def run_migrations_online() -> None:
             )
             with context.begin_transaction():
                 context.run_migrations()
+                role = config.attributes.get("app_role") or Settings().database_app_role
+                if role and connection.dialect.name == "postgresql":
+                    grant_app_role(connection, role)
     finally:
         engine.dispose()
 

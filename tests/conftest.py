@@ -34,6 +34,9 @@ from app.security import PasswordHasher
 
 DEMO_PASSWORD = "demo-password-for-tests"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The service under test connects as this role, which the migrations grant
+# only SELECT and INSERT on the audit tables (the owner runs migrations).
+APP_ROLE = "sexto_app_test"
 ENGINES = ["sqlite", "postgresql"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -49,6 +52,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides) -> Settings:
         argon2_parallelism=1,
         first_admin_username=None,
         first_admin_password=None,
+        audit_checkpoint_interval_seconds=0,
     )
     values.update(overrides)
     return Settings(**values)
@@ -73,6 +77,15 @@ class PostgresServer:
     def check(self) -> None:
         with self._admin() as connection:
             connection.execute("SELECT 1")
+            exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+            if not exists:
+                try:
+                    connection.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN')
+                except psycopg.errors.DuplicateObject:
+                    pass  # another test run created it at the same moment
+
+    def app_url(self, owner_url: str) -> str:
+        return make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
 
     def database_url(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
@@ -130,7 +143,7 @@ def postgres_server() -> Iterator[PostgresServer | None]:
 
 
 def _seed(url: str, var_dir: Path, with_demo: bool) -> None:
-    upgrade(url)
+    upgrade(url, app_role=APP_ROLE if url.startswith("postgresql") else None)
     if with_demo:
         settings = make_settings(url, var_dir)
         engine = create_db_engine(url, pool_size=1)
@@ -216,12 +229,21 @@ def databases(engine_name, templates, tmp_path_factory, tmp_path, var_dir, postg
 
 @pytest.fixture
 def database_url(databases) -> str:
+    """The owner's URL of a fresh demo database (for arranging and checking)."""
     return databases.clone("demo")
 
 
 @pytest.fixture
-def settings(database_url, var_dir) -> Settings:
-    return make_settings(database_url, var_dir)
+def app_database_url(database_url, postgres_server) -> str:
+    """The URL the service uses: on PostgreSQL, the restricted application role."""
+    if database_url.startswith("postgresql"):
+        return postgres_server.app_url(database_url)
+    return database_url
+
+
+@pytest.fixture
+def settings(app_database_url, var_dir) -> Settings:
+    return make_settings(app_database_url, var_dir)
 
 
 @pytest.fixture
@@ -231,13 +253,13 @@ def client(settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def db(settings) -> Iterator[Session]:
+def db(database_url) -> Iterator[Session]:
     """A direct session on the test database, for arranging and checking.
 
     On SQLite it uses the driver's default (deferred) transactions rather than
     the service's BEGIN IMMEDIATE, so that a test reading rows never holds the
     write lock the service under test needs."""
-    url = settings.effective_database_url
+    url = database_url
     engine = create_engine(url) if url.startswith("sqlite") else create_db_engine(url, pool_size=1)
     with Session(engine) as session:
         yield session

@@ -13,8 +13,8 @@ def test_readyz_reports_the_migration_head(client):
     assert response.json()["status"] == "ready"
 
 
-def test_readyz_is_503_when_the_schema_is_behind(client, settings):
-    downgrade(settings.effective_database_url, "base")
+def test_readyz_is_503_when_the_schema_is_behind(client, database_url):
+    downgrade(database_url, "base")
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"

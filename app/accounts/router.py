@@ -22,12 +22,13 @@ from app.accounts.schemas import (
     UserUpdate,
 )
 from app.auth.principal import AdminPrincipal
+from app.audit.recorder import AuditedRoute
 from app.db import get_session
 from app.errors import NotFound, problem_responses
 from app.orgs.service import get_or_404
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], route_class=AuditedRoute)
 
 SessionDep = Annotated[Session, Depends(get_session)]
 READ_ERRORS = problem_responses(401, 403, 404, 422, 503)

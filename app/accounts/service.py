@@ -22,7 +22,7 @@ from app.accounts.schemas import (
 from app.accounts.scopes import ScopeIn, describe_grants, load_grants, replace_scope, validate_scope
 from app.db import utcnow
 from app.errors import Conflict, UnprocessableContent
-from app.orgs.service import committed_unless_duplicate
+from app.orgs.service import written_unless_duplicate
 from app.security import PasswordHasher
 
 SCHOOL_ROLES = frozenset({Role.school_staff, Role.school_lead})
@@ -68,7 +68,7 @@ def create_user(session: Session, hasher: PasswordHasher, body: UserCreate) -> U
         role=body.role.value,
         password_hash=hasher.hash(body.password),
     )
-    with committed_unless_duplicate(session, "username_taken"):
+    with written_unless_duplicate(session, "username_taken"):
         session.add(user)
         replace_scope(session, body.scope, user_id=user.id)
     return user
@@ -99,7 +99,7 @@ def update_user(session: Session, hasher: PasswordHasher, user: User, body: User
             session.delete(attestation)
     user.role = role.value
     user.updated_at = utcnow()
-    session.commit()
+    session.flush()
     return user
 
 
@@ -119,7 +119,7 @@ def record_attestation(session: Session, user: User, body: AttestationIn) -> Tra
         attestation.obtained_on = body.obtained_on
         attestation.badge_url = str(body.badge_url)
     user.updated_at = utcnow()
-    session.commit()
+    session.flush()
     return attestation
 
 
@@ -133,7 +133,7 @@ def revoke_attestation(session: Session, user: User, level: str) -> bool:
         return False
     session.delete(attestation)
     user.updated_at = utcnow()
-    session.commit()
+    session.flush()
     return True
 
 
@@ -153,7 +153,7 @@ def create_service_account(
         role=body.role.value,
         secret_hash=hasher.hash(secret),
     )
-    with committed_unless_duplicate(session, "name_taken"):
+    with written_unless_duplicate(session, "name_taken"):
         session.add(account)
         replace_scope(session, body.scope, service_account_id=account.id)
     return account, secret
@@ -172,7 +172,7 @@ def update_service_account(session: Session, account: ServiceAccount, body: Serv
         account.is_active = body.is_active
     account.role = role.value
     account.updated_at = utcnow()
-    session.commit()
+    session.flush()
     return account
 
 
@@ -181,7 +181,7 @@ def rotate_secret(session: Session, hasher: PasswordHasher, account: ServiceAcco
     account.secret_hash = hasher.hash(secret)
     account.token_generation += 1
     account.updated_at = utcnow()
-    session.commit()
+    session.flush()
     return secret
 
 

@@ -13,10 +13,11 @@ from app.auth import service
 from app.auth.principal import CurrentPrincipal
 from app.accounts.schemas import AttestationOut
 from app.auth.schemas import Me, TokenRequest, TokenResponse
+from app.audit.recorder import AuditedRoute
 from app.db import get_session
 from app.errors import BadRequest, InvalidClient, InvalidGrant, problem_responses
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=AuditedRoute)
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -55,6 +56,7 @@ def issue_token(
             tokens=state.tokens,
             username=form.username,
             password=form.password,
+            audit=request.state.audit,
         )
     elif form.grant_type == "client_credentials":
         basic = _basic_credentials(request)
@@ -68,6 +70,7 @@ def issue_token(
             tokens=state.tokens,
             client_id=client_id,
             client_secret=secret,
+            audit=request.state.audit,
         )
     else:
         raise BadRequest("unsupported_grant_type", code="unsupported_grant_type")

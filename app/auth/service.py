@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts.models import ServiceAccount, User
+from app.audit.recorder import AuditNote
 from app.accounts.scopes import load_grants, resolve_scope
 from app.config import Settings
 from app.db import utcnow
@@ -38,11 +39,14 @@ def password_grant(
     tokens: TokenService,
     username: str,
     password: str,
+    audit: AuditNote,
 ) -> IssuedToken:
     name = normalize_username(username)
     key = f"user:{name}"[:200]
     _refuse_if_locked(session, key)
     user = session.exec(select(User).where(User.username == name)).first()
+    if user is not None:
+        audit.actor = ("user", str(user.id))
     usable = user is not None and user.is_active
     valid, new_hash = hasher.verify(password, user.password_hash if usable else None)
     if not valid or user is None:
@@ -59,7 +63,7 @@ def password_grant(
         generation=user.token_generation,
         now=utcnow(),
     )
-    session.commit()
+    session.flush()
     return IssuedToken(token, lifetime, f"user:{user.id}")
 
 
@@ -71,12 +75,15 @@ def client_credentials_grant(
     tokens: TokenService,
     client_id: str,
     client_secret: str,
+    audit: AuditNote,
 ) -> IssuedToken:
     key = f"client:{client_id.strip()}"[:200]
     _refuse_if_locked(session, key)
     account = session.exec(
         select(ServiceAccount).where(ServiceAccount.client_id == client_id.strip())
     ).first()
+    if account is not None:
+        audit.actor = ("service_account", str(account.id))
     usable = account is not None and account.is_active
     valid, new_hash = hasher.verify(client_secret, account.secret_hash if usable else None)
     if not valid or account is None:
@@ -93,7 +100,7 @@ def client_credentials_grant(
         generation=account.token_generation,
         now=utcnow(),
     )
-    session.commit()
+    session.flush()
     return IssuedToken(token, lifetime, f"service_account:{account.id}")
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session, select
 
 from app.auth.principal import AdminPrincipal
+from app.audit.recorder import AuditedRoute
 from app.db import get_session
 from app.errors import UnprocessableContent, problem_responses
 from app.orgs import service
@@ -29,7 +30,7 @@ from app.orgs.schemas import (
 )
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], route_class=AuditedRoute)
 
 SessionDep = Annotated[Session, Depends(get_session)]
 READ_ERRORS = problem_responses(401, 403, 404, 422, 503)
@@ -197,5 +198,5 @@ def update_agreement(
     if agreement.starts_on is None or (agreement.ends_on is not None and agreement.ends_on < agreement.starts_on):
         session.rollback()
         raise UnprocessableContent("agreement_dates", code="agreement_dates")
-    service.commit_or_conflict(session, "conflict")
+    service.flush_or_conflict(session, "conflict")
     return _agreement_out(request, agreement)

@@ -41,19 +41,20 @@ def apply_patch(row: SQLModel, patch: BaseModel) -> None:
 
 
 @contextmanager
-def committed_unless_duplicate(session: Session, message_key: str) -> Iterator[None]:
-    """Run the writes in the block and commit them; a unique constraint that
-    fails (at any flush inside, or at commit) means the name is taken."""
+def written_unless_duplicate(session: Session, message_key: str) -> Iterator[None]:
+    """Run the writes in the block and flush them; a unique constraint that
+    fails means the name is taken.  The request's commit comes later, with
+    its audit entry."""
     try:
         yield
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(message_key, code=message_key) from None
 
 
-def commit_or_conflict(session: Session, message_key: str) -> None:
-    with committed_unless_duplicate(session, message_key):
+def flush_or_conflict(session: Session, message_key: str) -> None:
+    with written_unless_duplicate(session, message_key):
         pass
 
 
@@ -65,13 +66,13 @@ def require_exists(session: Session, model: type[SQLModel], row_id: uuid.UUID, f
 def create(session: Session, model: type[M], data: BaseModel, **extra: Any) -> M:
     row = model(**data.model_dump(), **extra)
     session.add(row)
-    commit_or_conflict(session, "name_taken")
+    flush_or_conflict(session, "name_taken")
     return row
 
 
 def update(session: Session, row: M, patch: BaseModel) -> M:
     apply_patch(row, patch)
-    commit_or_conflict(session, "name_taken")
+    flush_or_conflict(session, "name_taken")
     return row
 
 

@@ -1,0 +1,232 @@
+"""The hash chain: canonical form, append under the chain's head lock, verify.
+
+Canonical form (version 1), for anyone re-implementing the verification:
+
+* the fields of ``CANONICAL_FIELDS`` in that order, each as the UTF-8 text
+  stored in its column (an absent value is the empty string; integers in
+  decimal; ``recorded_at`` is ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), preceded by
+  the literal ``sexto-audit-v1`` and joined by the unit separator U+001F.
+  Stored values never contain control characters (they are removed on the way
+  in), so the separator is unambiguous;
+* ``entry_hash = hex(SHA-256(UTF-8(prev_hash + U+001F + canonical)))``;
+* ``prev_hash`` of the first entry of a chain is 64 zeros; ``seq`` starts at 1
+  and has no gaps.
+
+Appending reads the chain's head row ``FOR UPDATE`` (READ COMMITTED on
+PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers), computes the
+hash, inserts the entry and moves the head, in the caller's transaction.
+``UNIQUE(chain, seq)`` and ``UNIQUE(chain, prev_hash)`` make any fork fail
+loudly instead of silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from app.audit.models import AuditChainHead, AuditEntry
+from app.db import utcnow
+
+PREFIX = "sexto-audit-v1"
+SEPARATOR = "\x1f"
+GENESIS_HASH = "0" * 64
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "chain",
+    "seq",
+    "recorded_at",
+    "salt",
+    "actor_kind",
+    "actor_id",
+    "actor_role",
+    "org_ids",
+    "client_address",
+    "user_agent",
+    "request_id",
+    "action",
+    "resource_type",
+    "resource_id",
+    "case_id",
+    "outcome",
+    "status_code",
+    "returned_ids",
+    "reason",
+)
+# Which fields a caller provides (the rest are the chain's own).
+DRAFT_FIELDS = CANONICAL_FIELDS[4:]
+PLATFORM_CHAIN = "platform"
+
+_entries = AuditEntry.__table__
+_heads = AuditChainHead.__table__
+_CONTROL = dict.fromkeys([*range(0x20), 0x7F])
+
+
+def clean(value: object, limit: int) -> str | None:
+    """Text as it will be stored and hashed: no control characters, bounded."""
+    if value is None:
+        return None
+    text = str(value).translate(_CONTROL)[:limit]
+    return text or None
+
+
+def format_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(values: Iterable[object]) -> str:
+    return SEPARATOR.join([PREFIX, *("" if value is None else str(value) for value in values)])
+
+
+def chain_hash(prev_hash: str, canonical_text: str) -> str:
+    return hashlib.sha256((prev_hash + SEPARATOR + canonical_text).encode()).hexdigest()
+
+
+@dataclass
+class EntryDraft:
+    """What one request says about itself; ``DRAFT_FIELDS`` in that order."""
+
+    actor_kind: str = "anonymous"
+    actor_id: str | None = None
+    actor_role: str | None = None
+    org_ids: str | None = None
+    client_address: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+    action: str = ""
+    resource_type: str | None = None
+    resource_id: str | None = None
+    case_id: str | None = None
+    outcome: str = "allowed"
+    status_code: int = 200
+    returned_ids: str | None = None
+    reason: str | None = None
+
+    def values(self) -> list[object]:
+        return [getattr(self, name) for name in DRAFT_FIELDS]
+
+
+def _lock_head(session: Session, chain: str) -> tuple[int, str]:
+    statement = select(_heads.c.seq, _heads.c.entry_hash).where(_heads.c.chain == chain).with_for_update()
+    row = session.execute(statement).first()
+    if row is not None:
+        return row.seq, row.entry_hash
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        dialect_insert(_heads).values(chain=chain, seq=0, entry_hash=GENESIS_HASH).on_conflict_do_nothing()
+    )
+    row = session.execute(statement).one()
+    return row.seq, row.entry_hash
+
+
+def append(session: Session, draft: EntryDraft, chain: str = PLATFORM_CHAIN) -> str:
+    """Append one entry in the session's transaction; return its hash.
+
+    The caller commits: the entry and the change it records commit together.
+    """
+    prev_seq, prev_hash = _lock_head(session, chain)
+    seq = prev_seq + 1
+    recorded_at = format_time(utcnow())
+    salt = secrets.token_hex(16)
+    values = [chain, seq, recorded_at, salt, *draft.values()]
+    digest = chain_hash(prev_hash, canonical(values))
+    row = dict(zip(CANONICAL_FIELDS, values, strict=True))
+    session.execute(insert(_entries).values(**row, prev_hash=prev_hash, entry_hash=digest))
+    session.execute(update(_heads).where(_heads.c.chain == chain).values(seq=seq, entry_hash=digest))
+    return digest
+
+
+# --- verification ------------------------------------------------------------
+
+
+@dataclass
+class ChainReport:
+    chain: str
+    entries: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    first_bad_seq: int | None = None
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+@dataclass
+class VerifyReport:
+    chains: list[ChainReport] = field(default_factory=list)
+    checkpoints_checked: int = 0
+    checkpoint_problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.chains) and not self.checkpoint_problems
+
+
+_VERIFY_COLUMNS = [_entries.c.id, _entries.c.prev_hash, _entries.c.entry_hash] + [
+    _entries.c[name] for name in CANONICAL_FIELDS
+]
+
+
+def verify_chain(connection: Connection, chain: str, batch: int = 20000) -> ChainReport:
+    """Recompute one chain from its first entry; stop at the first mismatch."""
+    report = ChainReport(chain)
+    expected_seq, prev_hash = 1, GENESIS_HASH
+    statement = select(*_VERIFY_COLUMNS).where(_entries.c.chain == chain).order_by(_entries.c.seq)
+    result = connection.execute(statement, execution_options={"stream_results": True, "yield_per": batch})
+    sha256, separator = hashlib.sha256, SEPARATOR
+    prefix = PREFIX + separator
+    for row in result:
+        entry_id, stored_prev, stored_hash = row[0], row[1], row[2]
+        fields = row[3:]
+        seq = fields[1]
+        if seq != expected_seq:
+            report.first_bad_seq, report.first_bad_id = expected_seq, entry_id
+            report.problem = f"entry {expected_seq} is missing (next present: {seq})"
+            break
+        if stored_prev != prev_hash:
+            report.first_bad_seq, report.first_bad_id = seq, entry_id
+            report.problem = "previous hash does not match"
+            break
+        text = prefix + separator.join(["" if value is None else str(value) for value in fields])
+        if sha256((prev_hash + separator + text).encode()).hexdigest() != stored_hash:
+            report.first_bad_seq, report.first_bad_id = seq, entry_id
+            report.problem = "entry content does not match its hash"
+            break
+        prev_hash = stored_hash
+        expected_seq += 1
+    else:
+        report.entries = expected_seq - 1
+        report.head_seq, report.head_hash = expected_seq - 1, prev_hash
+        head = connection.execute(
+            select(_heads.c.seq, _heads.c.entry_hash).where(_heads.c.chain == chain)
+        ).first()
+        if head is not None and (head.seq, head.entry_hash) != (report.head_seq, report.head_hash):
+            report.first_bad_seq = report.head_seq + 1
+            report.problem = f"the chain ends at {report.head_seq} but its head says {head.seq}"
+    result.close()
+    return report
+
+
+def chains(connection: Connection) -> Sequence[str]:
+    names = set(connection.execute(select(_heads.c.chain)).scalars())
+    names.update(connection.execute(select(_entries.c.chain).distinct()).scalars())
+    return sorted(names)
+
+
+def verify(connection: Connection, checkpoint_verifier=None) -> VerifyReport:
+    report = VerifyReport(chains=[verify_chain(connection, name) for name in chains(connection)])
+    if checkpoint_verifier is not None:
+        checkpoint_verifier(connection, report)
+    return report
+
+
+

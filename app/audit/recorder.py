@@ -1,0 +1,188 @@
+"""Every request through an API route leaves exactly one audit entry.
+
+``AuditedRoute`` is the route class of every API router.  It wraps the route
+handler (dependencies, endpoint, serialization) and is the request's single
+commit point:
+
+* success: the entry is appended in the request's own session and committed
+  with whatever the request changed, *before* the response leaves; if that
+  commit fails the client gets 503 and nothing is returned or changed;
+* failure (401, 403, 404, 409, 422, 5xx, ...): the request's transaction is
+  rolled back and the entry is written in a transaction of its own, so the
+  rollback does not erase it; if even that fails, the answer is 503.
+
+Routes and services only describe what they touched through
+``request.state.audit`` (resource, case, ids returned).  Nothing here runs
+after the response is sent: no ``BackgroundTasks``, no code after ``yield``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.audit import chain
+from app.errors import Problem, ServiceUnavailable
+from app.pagination import Page
+
+logger = logging.getLogger("sexto.audit")
+
+
+@dataclass
+class AuditNote:
+    """What a route says about the request, for its audit entry."""
+
+    action: str
+    resource_type: str | None = None
+    resource_id: object | None = None
+    case_id: object | None = None
+    returned_ids: list[object] = field(default_factory=list)
+    chain: str = chain.PLATFORM_CHAIN
+    reason: str | None = None
+    # Who acted when no token says so (a sign-in names the account, if it exists).
+    actor: tuple[str, str] | None = None
+
+    def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
+        self.resource_type = resource_type
+        if resource_id is not None:
+            self.resource_id = resource_id
+        if case_id is not None:
+            self.case_id = case_id
+
+    def returned(self, ids: list[object]) -> None:
+        self.returned_ids = list(ids)
+
+
+def _outcome(status: int) -> str:
+    if status < 400:
+        return "allowed"
+    if status in (401, 403, 404, 405, 412, 428, 429):
+        return "denied"
+    if status < 500:
+        return "refused"
+    return "error"
+
+
+def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
+    principal = getattr(request.state, "principal", None)
+    draft = chain.EntryDraft(
+        client_address=chain.clean(request.client.host if request.client else None, 64),
+        user_agent=chain.clean(request.headers.get("user-agent"), 256),
+        request_id=chain.clean(getattr(request.state, "request_id", None), 64),
+        action=note.action,
+        resource_type=note.resource_type,
+        resource_id=chain.clean(note.resource_id, 40),
+        case_id=chain.clean(note.case_id, 40),
+        outcome=_outcome(status),
+        status_code=status,
+        returned_ids=",".join(str(i) for i in note.returned_ids) or None,
+        reason=chain.clean(note.reason, 64),
+    )
+    if principal is not None:
+        scope = principal.scope
+        org_ids = sorted(str(i) for i in (*scope.board_ids, *scope.school_ids, *scope.police_force_ids))
+        draft.actor_kind = principal.kind
+        draft.actor_id = str(principal.id)
+        draft.actor_role = principal.role.value
+        draft.org_ids = ",".join(org_ids) or None
+    elif note.actor is not None:
+        draft.actor_kind, draft.actor_id = note.actor
+    return draft
+
+
+def _status_of(exc: Exception) -> tuple[int, str | None]:
+    if isinstance(exc, Problem):
+        return exc.status, exc.code
+    if isinstance(exc, RequestValidationError):
+        return 422, "validation_failed"
+    if isinstance(exc, StarletteHTTPException):
+        return exc.status_code, None
+    return 500, type(exc).__name__[:64]
+
+
+def _write(request: Request, note: AuditNote, status: int, *, own_transaction: bool) -> None:
+    session: Session | None = getattr(request.state, "session", None)
+    if session is None:
+        with Session(request.state.engine) as fresh:
+            chain.append(fresh, _draft(request, note, status), note.chain)
+            fresh.commit()
+        return
+    if own_transaction:
+        session.rollback()
+    try:
+        chain.append(session, _draft(request, note, status), note.chain)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+AuditWriter = Callable[[Request, AuditNote, int], None]
+
+
+def _note_path(note: AuditNote, template: str, params: dict[str, Any]) -> None:
+    """The resource a route's path names: its last ``{..._id}`` parameter."""
+    segments = template.strip("/").split("/")
+    for position, segment in enumerate(segments):
+        name = segment.strip("{}")
+        if segment.startswith("{") and name in params:
+            note.resource_type = segments[position - 1] if position else name
+            note.resource_id = params[name]
+    if "case_id" in params:
+        note.case_id = params["case_id"]
+
+
+def _note_response(note: AuditNote, response: Response, lists: bool) -> None:
+    location = response.headers.get("location")
+    if location:
+        collection, _, created_id = location.rstrip("/").rpartition("/")
+        note.resource_type = collection.rpartition("/")[2]
+        note.resource_id = created_id
+    if lists and not note.returned_ids:
+        body = json.loads(response.body)
+        note.returned_ids = [item.get("id") for item in body.get("items", []) if isinstance(item, dict)]
+
+
+class AuditedRoute(APIRoute):
+    """The route class of every API router (see the module docstring)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        action = self.name
+        template = self.path_format
+        lists = isinstance(self.response_model, type) and issubclass(self.response_model, Page)
+
+        async def audited_handler(request: Request) -> Response:
+            note = AuditNote(action=action)
+            request.state.audit = note
+            _note_path(note, template, request.path_params)
+            try:
+                response = await handler(request)
+                _note_response(note, response, lists)
+            except Exception as exc:
+                status, reason = _status_of(exc)
+                note.reason = note.reason or getattr(request.state, "token_failure", None) or reason
+                try:
+                    await run_in_threadpool(_write, request, note, status, own_transaction=True)
+                except Exception:
+                    logger.exception("audit entry for a refused request could not be written")
+                    raise ServiceUnavailable() from exc
+                raise
+            try:
+                await run_in_threadpool(_write, request, note, response.status_code, own_transaction=False)
+            except Exception as exc:
+                logger.exception("audit entry could not be written: the request is refused")
+                raise ServiceUnavailable() from exc
+            return response
+
+        return audited_handler

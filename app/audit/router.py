@@ -1,0 +1,172 @@
+"""Reading and verifying the audit log (auditors).  Reading it is audited too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Select, or_, select
+from sqlmodel import Session
+
+from app.accounts.models import Role
+from app.audit import chain
+from app.audit.models import AuditCheckpoint, AuditEntry
+from app.audit.recorder import AuditedRoute
+from app.audit.schemas import AuditEvent, ChainStatus, Checkpoint, CheckpointList, VerifyResult
+from app.auth.principal import Principal, require_roles
+from app.db import get_session
+from app.errors import UnprocessableContent, problem_responses
+from app.pagination import MAX_PAGE_SIZE, Page
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRoute)
+
+SessionDep = Annotated[Session, Depends(get_session)]
+AuditorPrincipal = Annotated[Principal, Depends(require_roles(Role.auditor))]
+ERRORS = problem_responses(401, 403, 422, 503)
+MAX_EXPORT = 10000
+
+_entries = AuditEntry.__table__
+
+
+def _ids(text: str | None) -> list[str]:
+    return text.split(",") if text else []
+
+
+def event_out(row) -> AuditEvent:
+    data = dict(row._mapping)
+    data["org_ids"] = _ids(data["org_ids"])
+    data["returned_ids"] = _ids(data["returned_ids"])
+    return AuditEvent(**data)
+
+
+def _int_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise UnprocessableContent("invalid_cursor", code="invalid_cursor")
+    return int(cursor)
+
+
+class EventFilters:
+    def __init__(
+        self,
+        actor_id: Annotated[str | None, Query(max_length=40, description="User or service account id.")] = None,
+        case_id: Annotated[str | None, Query(max_length=40)] = None,
+        action: Annotated[str | None, Query(max_length=64, description="e.g. `read_case`.")] = None,
+        outcome: Annotated[str | None, Query(pattern="^(allowed|denied|refused|error)$")] = None,
+        since: Annotated[datetime | None, Query(description="From this instant (inclusive).")] = None,
+        until: Annotated[datetime | None, Query(description="Before this instant (exclusive).")] = None,
+    ) -> None:
+        self.actor_id, self.case_id, self.action, self.outcome = actor_id, case_id, action, outcome
+        self.since, self.until = since, until
+
+    def apply(self, statement: Select, principal: Principal) -> Select:
+        columns = _entries.c
+        for column, value in (
+            (columns.actor_id, self.actor_id),
+            (columns.case_id, self.case_id),
+            (columns.action, self.action),
+            (columns.outcome, self.outcome),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        for bound, op in ((self.since, "ge"), (self.until, "lt")):
+            if bound is not None:
+                if bound.tzinfo is None:
+                    raise UnprocessableContent("validation_failed")
+                text = chain.format_time(bound.astimezone(UTC))
+                statement = statement.where(columns.recorded_at >= text if op == "ge" else columns.recorded_at < text)
+        return statement.where(_auditor_scope(principal))
+
+
+def _auditor_scope(principal: Principal):
+    """An auditor sees platform entries and those of the organizations it audits."""
+    scope = principal.scope
+    org_ids = {*scope.board_ids, *scope.school_ids, *scope.police_force_ids}
+    columns = _entries.c
+    return or_(columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids))
+
+
+@router.get(
+    "/events",
+    summary="List audit entries (filters, cursor pagination)",
+    response_model=Page[AuditEvent],
+    responses=ERRORS,
+)
+def list_events(
+    principal: AuditorPrincipal,
+    session: SessionDep,
+    filters: Annotated[EventFilters, Depends()],
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20, description="`next_cursor` of the previous page.")] = None,
+) -> Page[AuditEvent]:
+    statement = filters.apply(select(_entries), principal).where(_entries.c.id > _int_cursor(cursor))
+    rows = session.execute(statement.order_by(_entries.c.id).limit(limit + 1)).all()
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return Page[AuditEvent](items=[event_out(row) for row in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get(
+    "/export",
+    summary="Export audit entries as JSON Lines",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/jsonl": {"schema": {"type": "string"}}}, "description": "One entry per line."},
+        **ERRORS,
+    },
+)
+def export_events(
+    principal: AuditorPrincipal,
+    session: SessionDep,
+    request: Request,
+    filters: Annotated[EventFilters, Depends()],
+    limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = MAX_EXPORT,
+    cursor: Annotated[str | None, Query(max_length=20, description="`X-Next-Cursor` of the previous export.")] = None,
+) -> Response:
+    statement = filters.apply(select(_entries), principal).where(_entries.c.id > _int_cursor(cursor))
+    rows = session.execute(statement.order_by(_entries.c.id).limit(limit + 1)).all()
+    lines = [event_out(row).model_dump_json() for row in rows[:limit]]
+    request.state.audit.returned([row.id for row in rows[:limit]])
+    headers = {"X-Next-Cursor": str(rows[limit - 1].id)} if len(rows) > limit else {}
+    return Response("\n".join(lines) + ("\n" if lines else ""), media_type="application/jsonl", headers=headers)
+
+
+@router.get("/verify", summary="Recompute the hash chains and check the signed checkpoints", response_model=VerifyResult, responses=ERRORS)
+def verify_log(_: AuditorPrincipal, session: SessionDep, request: Request) -> VerifyResult:
+    report = chain.verify(session.connection(), request.state.checkpoints.verify)
+    return VerifyResult(
+        ok=report.ok,
+        chains=[ChainStatus(**vars(c), ok=c.ok) for c in report.chains],
+        checkpoints_checked=report.checkpoints_checked,
+        checkpoint_problems=report.checkpoint_problems,
+    )
+
+
+@router.get("/checkpoints", summary="List signed checkpoints and the public keys", response_model=CheckpointList, responses=ERRORS)
+def list_checkpoints(
+    _: AuditorPrincipal,
+    session: SessionDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+) -> CheckpointList:
+    rows = session.scalars(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.id > _int_cursor(cursor))
+        .order_by(AuditCheckpoint.id)
+        .limit(limit + 1)
+    ).all()
+    return CheckpointList(
+        items=[Checkpoint.model_validate(row, from_attributes=True) for row in rows[:limit]],
+        next_cursor=str(rows[limit - 1].id) if len(rows) > limit else None,
+        public_keys=request.state.checkpoints.public_key_pems(),
+    )
+
+
+@router.post("/checkpoints", status_code=201, summary="Sign a checkpoint of every chain now", response_model=list[Checkpoint], responses=ERRORS)
+def issue_checkpoints(_: AuditorPrincipal, session: SessionDep, request: Request) -> list[Checkpoint]:
+    issued = request.state.checkpoints.issue(session)
+    return [Checkpoint.model_validate(row, from_attributes=True) for row in issued]
+

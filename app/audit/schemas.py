@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class AuditEvent(BaseModel):
+    """One audit entry, as stored and hashed (no names, no case contents)."""
+
+    id: int
+    chain: str
+    seq: int
+    recorded_at: str = Field(description="UTC, RFC 3339, microseconds.")
+    actor_kind: str = Field(description="`user`, `service_account` or `anonymous`.")
+    actor_id: str | None
+    actor_role: str | None
+    org_ids: list[str] = Field(description="The actor's organizations (ids).")
+    client_address: str | None
+    user_agent: str | None
+    request_id: str | None
+    action: str = Field(description="The route, e.g. `read_case`, `issue_token`.")
+    resource_type: str | None
+    resource_id: str | None
+    case_id: str | None
+    outcome: str = Field(description="`allowed`, `denied`, `refused` (invalid input) or `error`.")
+    status_code: int
+    returned_ids: list[str] = Field(description="For a list: the ids it returned.")
+    reason: str | None = Field(description="Problem code or refusal reason, never free text.")
+    salt: str
+    prev_hash: str
+    entry_hash: str
+
+
+class ChainStatus(BaseModel):
+    chain: str
+    entries: int
+    head_seq: int
+    head_hash: str
+    ok: bool
+    first_bad_seq: int | None = Field(description="The first entry that does not verify.")
+    first_bad_id: int | None
+    problem: str | None
+
+
+class VerifyResult(BaseModel):
+    ok: bool
+    chains: list[ChainStatus]
+    checkpoints_checked: int
+    checkpoint_problems: list[str]
+
+
+class Checkpoint(BaseModel):
+    id: int
+    chain: str
+    seq: int
+    entry_hash: str
+    issued_at: str
+    key_id: str
+    signature: str = Field(description="Ed25519, base64, over the signed message (see README).")
+
+
+class CheckpointList(BaseModel):
+    items: list[Checkpoint]
+    next_cursor: str | None
+    public_keys: dict[str, str] = Field(description="PEM public keys by key id.")

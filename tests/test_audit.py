@@ -1,0 +1,405 @@
+"""The audit log: every access an entry, same transaction, fail closed,
+append-only, tamper-evident, signed, readable by auditors only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from fastapi.routing import APIRoute
+from sqlalchemy import create_engine, func, text
+from sqlmodel import select
+
+from app.audit import chain
+from app.audit.checkpoints import signed_message
+from app.audit.models import AuditEntry
+from app.audit.recorder import AuditedRoute
+from app.main import create_app
+from app.orgs.models import SchoolBoard
+from tests.conftest import DEMO_PASSWORD, token_for
+
+UNAUDITED = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+DUMMY_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def entries(db) -> list[AuditEntry]:
+    db.expire_all()
+    return list(db.exec(select(AuditEntry).order_by(AuditEntry.id)).all())
+
+
+def count(db) -> int:
+    db.expire_all()
+    return db.exec(select(func.count()).select_from(AuditEntry)).one()
+
+
+def test_every_api_route_is_audited():
+    app = create_app()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path not in UNAUDITED:
+            assert isinstance(route, AuditedRoute), f"{route.path} escapes the audit log"
+
+
+def test_every_route_writes_exactly_one_entry(client, login, db):
+    """Walk every route with a denied, an invalid or an allowed call: one entry each."""
+    headers = login("demo-admin")
+    for route in client.app.routes:
+        if not isinstance(route, APIRoute) or route.path in UNAUDITED:
+            continue
+        path = route.path
+        for name in route.param_convertors:
+            path = path.replace("{" + name + "}", "architect" if name == "level" else DUMMY_ID)
+        for method in route.methods:
+            before = count(db)
+            client.request(method, path, headers=headers, json={} if method in ("POST", "PATCH") else None)
+            assert count(db) == before + 1, f"{method} {route.path}"
+
+
+def test_a_sign_in_is_recorded_without_the_name_or_password(client, db, demo):
+    token_for(client, "demo-staff-a")
+    client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": "wrong-pass"})
+    client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "Jean Untel", "password": "wrong-pass"})
+    success, failure, unknown = entries(db)[-3:]
+    assert (success.action, success.outcome, success.status_code) == ("issue_token", "allowed", 200)
+    assert success.actor_id == str(demo.users["demo-staff-a"])
+    assert (failure.outcome, failure.status_code, failure.reason) == ("refused", 400, "invalid_grant")
+    assert failure.actor_id == str(demo.users["demo-staff-a"])
+    assert unknown.actor_id is None and unknown.actor_kind == "anonymous"
+    for entry in (success, failure, unknown):
+        rendered = json.dumps(entry.model_dump())
+        assert "demo-staff-a" not in rendered and "Jean Untel" not in rendered and "wrong-pass" not in rendered
+
+
+def test_a_refused_token_is_recorded_with_its_reason(client, db):
+    client.get("/api/v1/auth/me", headers={"Authorization": "Bearer a.b.c"})
+    entry = entries(db)[-1]
+    assert (entry.outcome, entry.status_code, entry.reason) == ("denied", 401, "malformed")
+
+
+def test_a_denied_request_is_recorded_in_its_own_transaction(client, login, db, demo):
+    client.get("/api/v1/users", headers=login("demo-staff-b"))
+    entry = entries(db)[-1]
+    assert (entry.action, entry.outcome, entry.status_code) == ("list_users", "denied", 403)
+    assert entry.actor_id == str(demo.users["demo-staff-b"])
+    assert entry.actor_role == "school_staff"
+    assert entry.org_ids == str(demo.school_b)
+
+
+def test_a_list_records_the_ids_it_returned(client, login, db):
+    page = client.get("/api/v1/boards", headers=login("demo-admin")).json()
+    entry = entries(db)[-1]
+    assert entry.returned_ids.split(",") == [item["id"] for item in page["items"]]
+
+
+def test_a_write_records_the_resource_it_created(client, login, db):
+    board = client.post("/api/v1/boards", json={"name": "CSS Audité"}, headers=login("demo-admin")).json()
+    entry = entries(db)[-1]
+    assert (entry.action, entry.resource_type, entry.resource_id) == ("create_board", "boards", board["id"])
+    assert "CSS Audité" not in json.dumps(entry.model_dump())
+
+
+def test_a_write_and_its_entry_commit_together_or_not_at_all(client, login, db, monkeypatch):
+    headers = login("demo-admin")
+    boards_before, entries_before = db.exec(select(func.count()).select_from(SchoolBoard)).one(), count(db)
+
+    def broken_append(*args, **kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(chain, "append", broken_append)
+    created = client.post("/api/v1/boards", json={"name": "CSS Perdu"}, headers=headers)
+    assert created.status_code == 503
+    assert created.json()["code"] == "service_unavailable"
+    listed = client.get("/api/v1/boards", headers=headers)
+    assert listed.status_code == 503
+    assert "items" not in listed.json()
+    db.expire_all()
+    assert db.exec(select(func.count()).select_from(SchoolBoard)).one() == boards_before
+    assert count(db) == entries_before
+
+
+def test_the_entry_of_a_read_is_committed_before_the_response(client, login, db):
+    before = count(db)
+    response = client.get("/api/v1/auth/me", headers=login("demo-lead-a"))
+    assert response.status_code == 200
+    assert count(db) == before + 2  # the sign-in and the read, both already committed
+
+
+# --- append-only ---------------------------------------------------------------
+
+
+def test_the_application_cannot_change_or_remove_entries(client, login, settings):
+    client.get("/api/v1/auth/me", headers=login("demo-lead-a"))
+    assert client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor")).status_code == 201
+    engine = create_engine(settings.effective_database_url)  # the service's own credentials
+    statements = [
+        "UPDATE audit_entry SET outcome = 'allowed'",
+        "DELETE FROM audit_entry",
+        "UPDATE audit_checkpoint SET signature = 'x'",
+        "DELETE FROM audit_checkpoint",
+    ]
+    if engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE audit_entry")
+    for statement in statements:
+        with engine.connect() as connection:
+            with pytest.raises(Exception) as refused:
+                connection.execute(text(statement))
+            message = str(refused.value).lower()
+            assert "append-only" in message or "permission denied" in message, message
+    engine.dispose()
+
+
+def test_the_triggers_refuse_even_the_owner(client, login, database_url):
+    """Beyond grants: the table owner is refused too, unless it drops the triggers."""
+    client.get("/api/v1/auth/me", headers=login("demo-lead-a"))
+    engine = create_engine(database_url)
+    for statement in ("UPDATE audit_entry SET outcome = 'allowed'", "DELETE FROM audit_entry"):
+        with engine.connect() as connection, pytest.raises(Exception, match="append-only"):
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+# --- tamper evidence -------------------------------------------------------------
+
+
+def _as_owner_bypassing_triggers(database_url: str, *statements: str) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_entry_no_update"))
+            connection.execute(text("DROP TRIGGER audit_entry_no_delete"))
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+@pytest.fixture
+def busy_log(client, login):
+    headers = login("demo-admin")
+    for i in range(6):
+        client.get("/api/v1/boards", headers=headers)
+    return headers
+
+
+def _verify(client, login):
+    response = client.get("/api/v1/audit/verify", headers=login("demo-auditor"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_an_untouched_log_verifies(client, login, busy_log):
+    result = _verify(client, login)
+    assert result["ok"] is True
+    assert result["chains"][0]["entries"] >= 7
+
+
+def test_an_edited_entry_is_named_by_verification(client, login, busy_log, database_url, db):
+    target = entries(db)[4]
+    _as_owner_bypassing_triggers(database_url, f"UPDATE audit_entry SET outcome = 'denied' WHERE id = {target.id}")
+    result = _verify(client, login)
+    assert result["ok"] is False
+    assert result["chains"][0]["first_bad_seq"] == target.seq
+    assert result["chains"][0]["first_bad_id"] == target.id
+    assert "hash" in result["chains"][0]["problem"]
+
+
+def test_a_deleted_entry_is_named_by_verification(client, login, busy_log, database_url, db):
+    target = entries(db)[3]
+    _as_owner_bypassing_triggers(database_url, f"DELETE FROM audit_entry WHERE id = {target.id}")
+    result = _verify(client, login)
+    assert result["ok"] is False
+    assert result["chains"][0]["first_bad_seq"] == target.seq
+    assert "missing" in result["chains"][0]["problem"]
+
+
+def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(client, login, busy_log, database_url, db):
+    """Someone who edits an entry and recomputes every later hash still cannot
+    forge the checkpoint's signature."""
+    issued = client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor")).json()
+    signed_seq = issued[0]["seq"]
+    rows = [e for e in entries(db) if e.seq >= signed_seq]
+    statements = []
+    prev_hash = next(e.entry_hash for e in entries(db) if e.seq == signed_seq - 1)
+    for entry in rows:
+        values = [getattr(entry, name) for name in chain.CANONICAL_FIELDS]
+        if entry.seq == signed_seq:
+            values[chain.CANONICAL_FIELDS.index("outcome")] = "error"
+        digest = chain.chain_hash(prev_hash, chain.canonical(values))
+        statements.append(
+            f"UPDATE audit_entry SET outcome = '{values[chain.CANONICAL_FIELDS.index('outcome')]}', "
+            f"prev_hash = '{prev_hash}', entry_hash = '{digest}' WHERE id = {entry.id}"
+        )
+        prev_hash = digest
+    statements.append(f"UPDATE audit_chain_head SET entry_hash = '{prev_hash}'")
+    _as_owner_bypassing_triggers(database_url, *statements)
+    result = _verify(client, login)
+    assert result["chains"][0]["ok"] is True  # the forged chain is self-consistent...
+    assert result["ok"] is False  # ...but the signed checkpoint no longer matches it
+    assert any("no longer holds" in problem for problem in result["checkpoint_problems"])
+
+
+def test_the_cli_verifies_and_exits_non_zero_when_broken(client, login, busy_log, settings, database_url, db, var_dir):
+    env = {**os.environ, "SEXTO_DATABASE_URL": settings.effective_database_url, "SEXTO_VAR_DIR": str(var_dir)}
+    ok = subprocess.run([sys.executable, "-m", "app.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "verified" in ok.stdout
+    target = entries(db)[2]
+    _as_owner_bypassing_triggers(database_url, f"UPDATE audit_entry SET action = 'nothing' WHERE id = {target.id}")
+    broken = subprocess.run([sys.executable, "-m", "app.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    assert broken.returncode == 1
+    assert f"BROKEN at entry {target.seq}" in broken.stdout
+
+
+# --- checkpoints ------------------------------------------------------------------
+
+
+def test_checkpoints_are_signed_and_listed_with_the_public_key(client, login, busy_log):
+    auditor = login("demo-auditor")
+    issued = client.post("/api/v1/audit/checkpoints", headers=auditor)
+    assert issued.status_code == 201
+    assert client.post("/api/v1/audit/checkpoints", headers=auditor).status_code == 201
+    listed = client.get("/api/v1/audit/checkpoints", headers=auditor).json()
+    checkpoint = listed["items"][0]
+    public_key = load_pem_public_key(listed["public_keys"][checkpoint["key_id"]].encode())
+    public_key.verify(
+        base64.b64decode(checkpoint["signature"]),
+        signed_message(checkpoint["chain"], checkpoint["seq"], checkpoint["entry_hash"], checkpoint["issued_at"]),
+    )
+
+
+# --- reading the log ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["demo-admin", "demo-lead-a", "demo-police-a", "demo-staff-a"])
+def test_only_auditors_read_the_log(client, login, username):
+    for path in ("/api/v1/audit/events", "/api/v1/audit/verify", "/api/v1/audit/checkpoints", "/api/v1/audit/export"):
+        assert client.get(path, headers=login(username)).status_code == 403, path
+
+
+def test_events_filter_paginate_and_reading_them_is_audited(client, login, db, demo):
+    auditor = login("demo-auditor")
+    client.get("/api/v1/users", headers=login("demo-staff-b"))
+    denied = client.get("/api/v1/audit/events", params={"outcome": "denied"}, headers=auditor).json()
+    assert denied["items"] and all(item["outcome"] == "denied" for item in denied["items"])
+    mine = client.get(
+        "/api/v1/audit/events", params={"actor_id": str(demo.users["demo-staff-b"])}, headers=auditor
+    ).json()
+    assert {item["action"] for item in mine["items"]} >= {"list_users"}
+    seen, cursor = [], None
+    while True:
+        page = client.get(
+            "/api/v1/audit/events", params={"limit": 2, **({"cursor": cursor} if cursor else {})}, headers=auditor
+        ).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(set(seen))
+    assert entries(db)[-1].action == "list_events"
+
+
+def test_events_time_range(client, login):
+    auditor = login("demo-auditor")
+    assert client.get("/api/v1/audit/events", params={"since": "2999-01-01T00:00:00Z"}, headers=auditor).json()["items"] == []
+    assert client.get("/api/v1/audit/events", params={"until": "2000-01-01T00:00:00Z"}, headers=auditor).json()["items"] == []
+    assert client.get("/api/v1/audit/events", params={"since": "2000-01-01T00:00:00Z"}, headers=auditor).json()["items"]
+
+
+def test_an_auditor_sees_only_the_organizations_it_audits(client, login, db, demo):
+    client.get("/api/v1/users", headers=login("demo-staff-b"))
+    user_b = db.get(type(db.exec(select(AuditEntry)).first()), 1)  # noqa: F841 (keeps the session fresh)
+    auditor_a = client.post(
+        "/api/v1/users",
+        json={
+            "username": "auditrice-a",
+            "full_name": "Auditrice A",
+            "role": "auditor",
+            "password": "une phrase assez longue",
+            "scope": {"boards": [str(demo.board_a)]},
+        },
+        headers=login("demo-admin"),
+    )
+    assert auditor_a.status_code == 201
+    token = token_for(client, "auditrice-a", "une phrase assez longue")
+    items = client.get(
+        "/api/v1/audit/events",
+        params={"actor_id": str(demo.users["demo-staff-b"]), "limit": 100},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["items"]
+    assert [item for item in items if item["org_ids"]] == []
+
+
+def test_export_is_json_lines(client, login, busy_log):
+    response = client.get("/api/v1/audit/export", params={"limit": 3}, headers=login("demo-auditor"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/jsonl")
+    lines = response.text.strip().split("\n")
+    assert len(lines) == 3
+    assert all("entry_hash" in json.loads(line) for line in lines)
+    assert response.headers["x-next-cursor"]
+
+
+# --- several server processes at once ---------------------------------------------
+
+
+def test_two_worker_processes_keep_one_correct_chain(settings, database_url, var_dir, db):
+    """Two uvicorn workers under concurrent load: every request an entry, one chain, verified."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTO_")}
+    env.update(
+        SEXTO_DATABASE_URL=settings.effective_database_url,
+        SEXTO_VAR_DIR=str(var_dir),
+        SEXTO_ARGON2_TIME_COST="1",
+        SEXTO_ARGON2_MEMORY_COST="1024",
+        SEXTO_ARGON2_PARALLELISM="1",
+        SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
+    )
+    port = 19000 + os.getpid() % 1000
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        before = count(db)
+        with httpx.Client(base_url=base) as http:
+            token = http.post(
+                "/api/v1/auth/token",
+                data={"grant_type": "password", "username": "demo-admin", "password": DEMO_PASSWORD},
+            ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def burst(worker: int) -> list[int]:
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+                return [http.get("/api/v1/boards", params={"limit": 1}).status_code for _ in range(40)]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = [status for result in pool.map(burst, range(8)) for status in result]
+        assert statuses.count(200) == 320
+        assert count(db) == before + 1 + 320
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        report = chain.verify(connection)
+    engine.dispose()
+    assert report.ok, [vars(c) for c in report.chains]
