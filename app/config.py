@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         "SELECT and INSERT only on the audit tables.",
     )
 
+    grid_templates_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Extra folders of grid templates (v<N>.json), e.g. a board's official grid.",
+    )
+
     local_timezone: str = Field(
         default="America/Toronto",
         description="Time zone of 'today' for agreement dates (Quebec follows America/Toronto).",

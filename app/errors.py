@@ -233,7 +233,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         language = request_language(request)
         errors = _field_errors(exc)
-        if any(error["code"] == "json_invalid" for error in errors):
+        if any(error["code"] == "media_refused" for error in errors):
+            code = "media_refused"
+        elif any(error["code"] == "json_invalid" for error in errors):
             code = "invalid_json"
         else:
             code = "validation_failed"

@@ -52,6 +52,14 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "Content type refused: this service only accepts JSON. "
         "No image, video or file is ever accepted.",
     },
+    "media_refused": {
+        "fr": "Contenu refusé : la requête contient une image, une vidéo ou un son "
+        "(URI « data: » ou base64). Personne ne regarde jamais le contenu : "
+        "décrivez-le avec des mots dans la grille.",
+        "en": "Content refused: the request carries an image, a video or a sound "
+        "(a 'data:' URI or base64). Nobody ever looks at the content: "
+        "describe it in words in the grid.",
+    },
     "invalid_json": {
         "fr": "Le corps de la requête n'est pas un JSON valide.",
         "en": "The request body is not valid JSON.",
@@ -71,6 +79,195 @@ MESSAGES: dict[str, dict[Language, str]] = {
     "conflict": {
         "fr": "La requête entre en conflit avec l'état actuel de la ressource.",
         "en": "The request conflicts with the current state of the resource.",
+    },
+    # Cases and the protocol
+    "architect_required": {
+        "fr": "Seul le personnel titulaire de l'attestation Sexto « architecte » peut traiter un dossier.",
+        "en": "Only staff holding the Sexto 'architect' attestation may handle cases.",
+    },
+    "school_out_of_scope": {
+        "fr": "Cette école n'est pas dans votre portée.",
+        "en": "This school is not in your scope.",
+    },
+    "kit_not_permitted": {
+        "fr": "La trousse Sexto ne peut pas être utilisée à cette école : le service de police qui la "
+        "dessert n'a pas d'entente en vigueur avec le DPCP aujourd'hui. Communiquez avec votre "
+        "direction ou votre service de police.",
+        "en": "The Sexto kit may not be used at this school: the police force serving it has no "
+        "agreement with the DCPP in force today. Contact your school leadership or your police force.",
+    },
+    "field_locked": {
+        "fr": "Ces champs ne peuvent plus être modifiés à l'étape « {status} » : {fields}.",
+        "en": "These fields can no longer be changed at the '{status}' stage: {fields}.",
+    },
+    "transition_not_allowed": {
+        "fr": "L'action « {action} » n'est pas possible à l'étape « {status} ».",
+        "en": "The action '{action}' is not possible at the '{status}' stage.",
+    },
+    "reporter_grid_required": {
+        "fr": "Complétez d'abord la grille d'évaluation avec la personne qui a signalé la situation "
+        "(ou consignez l'exception : un parent signale une situation survenue hors de l'école).",
+        "en": "First complete the evaluation grid with the person who reported the situation "
+        "(or record the exception: a parent reporting a situation outside school).",
+    },
+    "reporter_grid_skip_not_allowed": {
+        "fr": "La grille avec la personne qui signale ne peut être omise que lorsqu'un parent signale "
+        "une situation survenue hors de l'école.",
+        "en": "The grid with the reporter may be skipped only when a parent reports a situation "
+        "that took place outside school.",
+    },
+    "police_flags_block_resolution": {
+        "fr": "Le dossier ne peut pas être réglé à l'école : {flags}. Confiez-le au policier ou à la "
+        "policière de l'école.",
+        "en": "The case cannot be resolved at school: {flags}. Hand it off to the school's police officer.",
+    },
+    "hand_off_required": {
+        "fr": "Le dossier doit être confié à la police avant d'être fermé : {flags}.",
+        "en": "The case must be handed off to police before it is closed: {flags}.",
+    },
+    "parents_not_notified": {
+        "fr": "Les parents de {participants} n'ont pas été avisés (ni d'exemption justifiée consignée).",
+        "en": "The parents of {participants} have not been notified (nor a justified exemption recorded).",
+    },
+    "dpj_report_missing": {
+        "fr": "Un signalement à la DPJ doit être consigné : du matériel d'abus pédosexuel est soupçonné.",
+        "en": "A report to the DPJ must be recorded: child sexual abuse material is suspected.",
+    },
+    "device_in_school_custody": {
+        "fr": "Des appareils sont encore sous la garde de l'école : {devices}. Ils doivent être remis à "
+        "la police (seule la police les rend à leur propriétaire).",
+        "en": "Devices are still in school custody: {devices}. They must be transferred to police "
+        "(only police return them to their owner).",
+    },
+    "reopen_after_hand_off": {
+        "fr": "Un dossier confié à la police ne peut pas être rouvert par l'école.",
+        "en": "A case handed off to police cannot be reopened by the school.",
+    },
+    "reason_required": {
+        "fr": "Une raison est requise pour cette action.",
+        "en": "A reason is required for this action.",
+    },
+    "officer_required": {
+        "fr": "Indiquez le policier ou la policière contacté·e pour confier le dossier.",
+        "en": "Name the police officer contacted to hand the case off.",
+    },
+    "investigation_handed_off": {
+        "fr": "Le dossier est confié à la police : l'école ne poursuit plus l'enquête (aucune grille, "
+        "aucune modification des constats). Le soutien aux élèves, les notes et les contacts avec "
+        "les parents continuent.",
+        "en": "The case is handed off to police: the school no longer investigates (no grids, no "
+        "change to the findings). Support to students, notes and parent contacts go on.",
+    },
+    "case_not_open": {
+        "fr": "Le dossier n'est plus ouvert à l'étape « {status} ».",
+        "en": "The case is no longer open at the '{status}' stage.",
+    },
+    "participant_flagged_malicious": {
+        "fr": "Une intention malveillante est soupçonnée chez {participant} : ne complétez pas la grille "
+        "avec cette personne. Confisquez son appareil pour arrêter la diffusion et contactez la police.",
+        "en": "Malicious intent is suspected of {participant}: do not complete the grid with this person. "
+        "Confiscate their device to stop the spreading and contact the police.",
+    },
+    "participant_refused": {
+        "fr": "{participant} refuse de participer : la grille ne peut pas être complétée. Contactez la police.",
+        "en": "{participant} refuses to take part: the grid cannot be completed. Contact the police.",
+    },
+    "unknown_participant": {
+        "fr": "Cette personne ne fait pas partie du dossier.",
+        "en": "This person is not part of the case.",
+    },
+    "participant_superseded": {
+        "fr": "Cette fiche a été remplacée par une correction : utilisez la plus récente.",
+        "en": "This record was superseded by a correction: use the latest one.",
+    },
+    "participant_already_flagged": {
+        "fr": "Ce signalement est déjà consigné pour cette personne.",
+        "en": "This flag is already recorded for this person.",
+    },
+    "unknown_grid_version": {
+        "fr": "Version de grille inconnue : {version}.",
+        "en": "Unknown grid version: {version}.",
+    },
+    "grid_invalid": {
+        "fr": "Les réponses ne respectent pas la version {version} de la grille.",
+        "en": "The answers do not follow version {version} of the grid.",
+    },
+    "grid_supersedes_invalid": {
+        "fr": "Une correction doit remplacer la soumission la plus récente de la même personne.",
+        "en": "A correction must supersede the latest submission for the same person.",
+    },
+    "parent_contact_minor_only": {
+        "fr": "L'avis aux parents vise une personne mineure du dossier.",
+        "en": "Parent notification is for a minor participant of the case.",
+    },
+    "custody_out_of_order": {
+        "fr": "Étape de garde impossible maintenant : après « {last} », les étapes possibles sont : {allowed}.",
+        "en": "Custody step not possible now: after '{last}', the possible steps are: {allowed}.",
+    },
+    "custody_final": {
+        "fr": "La chaîne de possession de cet appareil est terminée (« {last} »).",
+        "en": "This device's chain of custody is complete ('{last}').",
+    },
+    "custody_police_only": {
+        "fr": "Seule la police peut consigner la remise d'un appareil à son propriétaire ou sa conservation comme preuve.",
+        "en": "Only police can record a device's return to its owner or its retention as evidence.",
+    },
+    "team_member_invalid": {
+        "fr": "Seul le personnel scolaire de l'école du dossier peut être ajouté à l'équipe.",
+        "en": "Only school staff of the case's school can be added to the team.",
+    },
+    "already_acknowledged": {
+        "fr": "La réception de ce dossier est déjà consignée.",
+        "en": "Receipt of this case is already recorded.",
+    },
+    # Next steps (the protocol as a checklist)
+    "step_reporter_grid": {
+        "fr": "Rencontrer la personne qui signale et compléter la grille avec elle (sauf parent signalant une situation hors de l'école).",
+        "en": "Meet the person reporting and complete the grid with them (unless a parent reports a situation outside school).",
+    },
+    "step_participant_grid": {
+        "fr": "Rencontrer {subject} séparément et compléter la grille.",
+        "en": "Meet {subject} separately and complete the grid.",
+    },
+    "step_confiscate_malicious": {
+        "fr": "Intention malveillante soupçonnée chez {subject} : confisquer son appareil pour arrêter la diffusion (sans grille).",
+        "en": "Malicious intent suspected of {subject}: confiscate their device to stop the spreading (no grid).",
+    },
+    "step_contact_police": {
+        "fr": "Contacter le policier ou la policière de l'école et lui confier le dossier ({subject}).",
+        "en": "Contact the school's police officer and hand the case off ({subject}).",
+    },
+    "step_switch_off_confiscate": {
+        "fr": "Matériel d'abus pédosexuel soupçonné : demander d'éteindre l'appareil et le confisquer, sans jamais regarder le contenu.",
+        "en": "Child sexual abuse material suspected: ask for the device to be switched off and confiscate it, never looking at the content.",
+    },
+    "step_hand_off": {
+        "fr": "Confier le dossier au policier ou à la policière qui dessert l'école.",
+        "en": "Hand the case off to the police officer serving the school.",
+    },
+    "step_dpj_report": {
+        "fr": "Faire un signalement à la DPJ et le consigner.",
+        "en": "Report to the DPJ and record the report.",
+    },
+    "step_takedown": {
+        "fr": "Aider la victime à faire retirer le contenu (Cyberaide.ca / AidezMoiSVP.ca, Take It Down).",
+        "en": "Help the victim have the content taken down (Cybertip.ca / AidezMoiSVP.ca, Take It Down).",
+    },
+    "step_adult_involved": {
+        "fr": "Un adulte est impliqué : la police doit être avisée.",
+        "en": "An adult is involved: the police must be notified.",
+    },
+    "step_wellbeing": {
+        "fr": "Inquiétude pour le bien-être : offrir du soutien et des ressources de crise sans délai (ex. 1 866 APPELLE, Jeunesse, J'écoute).",
+        "en": "Well-being concern: offer support and crisis resources without delay (e.g. 1 866 APPELLE, Kids Help Phone).",
+    },
+    "step_parents": {
+        "fr": "Aviser dès que possible les parents de {subject} (ou consigner une exemption justifiée).",
+        "en": "Notify the parents of {subject} as soon as possible (or record a justified exemption).",
+    },
+    "step_device_to_police": {
+        "fr": "Remettre l'appareil {subject} à la police : seule la police le rend à son propriétaire.",
+        "en": "Transfer device {subject} to police: only police return it to its owner.",
     },
     # Authentication
     "invalid_grant": {

@@ -17,9 +17,12 @@ from app.accounts.service import ensure_first_admin
 from app.audit.checkpoints import CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.cases.router import router as cases_router
 from app.config import Settings
 from app.db import create_db_engine
 from app.errors import install_problem_handlers
+from app.grid.router import router as grid_router
+from app.grid.templates import BUILT_IN, GridTemplates
 from app.health.router import router as health_router
 from app.middleware import RequestGuard
 from app.migrations import head_revision
@@ -43,6 +46,7 @@ record reports, auditors verify the access log.
 
 TAGS = [
     {"name": "auth", "description": "Sign-in and the caller's identity."},
+    {"name": "cases", "description": "The Sexto protocol: cases, grids, people, devices, contacts, notes (school, police, DPJ)."},
     {"name": "admin", "description": "Organizations, agreements, users and service accounts (admin)."},
     {"name": "audit", "description": "The append-only, hash-chained access log (auditors)."},
     {"name": "health", "description": "Liveness and readiness."},
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hasher = PasswordHasher(settings)
         tokens = TokenService.from_settings(settings)
         checkpoints = CheckpointSigner.from_settings(settings)
+        grid_templates = GridTemplates([BUILT_IN, *settings.grid_templates_dirs])
         if settings.first_admin_username and settings.first_admin_password:
             with Session(engine) as session:
                 try:
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "hasher": hasher,
                 "tokens": tokens,
                 "checkpoints": checkpoints,
+                "grid_templates": grid_templates,
                 "migration_head": head_revision(),
             }
         finally:
@@ -122,5 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)
+    app.include_router(cases_router)
+    app.include_router(grid_router)
     app.include_router(audit_router)
     return app

@@ -3,9 +3,33 @@
 from app.accounts.models import ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.models import LoginThrottle
+from app.cases.models import (
+    Case,
+    CaseCounter,
+    CaseStatusChange,
+    CaseTeamMember,
+    Contact,
+    CustodyEvent,
+    Device,
+    GridSubmission,
+    Note,
+    Participant,
+    ParticipantFlag,
+)
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 
 __all__ = [
+    "Case",
+    "CaseCounter",
+    "CaseStatusChange",
+    "CaseTeamMember",
+    "Contact",
+    "CustodyEvent",
+    "Device",
+    "GridSubmission",
+    "Note",
+    "Participant",
+    "ParticipantFlag",
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEntry",

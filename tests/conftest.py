@@ -312,3 +312,16 @@ def demo(db) -> Demo:
         board_a=school_a.board_id,
         board_b=school_b.board_id,
     )
+
+
+def api_routes(app):
+    """Every route of the app as (path, methods, route), included routers
+    flattened (FastAPI keeps them as included-router entries)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI copies routes into the app
+        for route in app.routes:
+            yield route.path, getattr(route, "methods", set()), route
+        return
+    for context in iter_route_contexts(app.routes):
+        yield context.path, context.methods or set(), context.original_route

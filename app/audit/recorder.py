@@ -51,6 +51,9 @@ class AuditNote:
     reason: str | None = None
     # Who acted when no token says so (a sign-in names the account, if it exists).
     actor: tuple[str, str] | None = None
+    # Organizations the entry concerns besides the actor's (a case's school and board),
+    # so that their auditors see it.
+    concerns: list[object] = field(default_factory=list)
 
     def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
         self.resource_type = resource_type
@@ -90,7 +93,9 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
     )
     if principal is not None:
         scope = principal.scope
-        org_ids = sorted(str(i) for i in (*scope.board_ids, *scope.school_ids, *scope.police_force_ids))
+        org_ids = sorted(
+            {str(i) for i in (*scope.board_ids, *scope.school_ids, *scope.police_force_ids, *note.concerns)}
+        )
         draft.actor_kind = principal.kind
         draft.actor_id = str(principal.id)
         draft.actor_role = principal.role.value

@@ -1,0 +1,124 @@
+"""Who may see a case, and who may do what with it: two tables.
+
+Visibility is one SQL clause, used by every read of cases, so that a new
+route cannot forget it.  A case outside the caller's visibility does not
+exist for the caller (404, never 403).  A visible case whose action the
+caller's role may not take is a 403.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, exists, false, select
+
+from app.accounts.models import Role
+from app.auth.principal import Principal
+from app.cases.models import Case, CaseTeamMember
+
+
+class Capability(StrEnum):
+    open_case = "open_case"
+    edit_intake = "edit_intake"
+    manage_team = "manage_team"
+    add_participant = "add_participant"
+    flag_participant = "flag_participant"
+    submit_grid = "submit_grid"
+    transition = "transition"
+    close_or_reopen = "close_or_reopen"
+    confiscate_device = "confiscate_device"
+    custody_school = "custody_school"  # stored, transferred to police
+    custody_police = "custody_police"  # transferred, returned to owner, retained as evidence
+    contact_parent = "contact_parent"
+    contact_police = "contact_police"
+    contact_dpj = "contact_dpj"
+    contact_media = "contact_media"
+    contact_takedown = "contact_takedown"
+    add_note = "add_note"
+    acknowledge = "acknowledge"
+    read_case = "read_case"
+    read_participants = "read_participants"
+    read_grids = "read_grids"
+    read_devices = "read_devices"
+    read_contacts = "read_contacts"
+    read_notes = "read_notes"
+    read_team = "read_team"
+    read_access_log = "read_access_log"
+
+
+C = Capability
+_SCHOOL_READS = {C.read_case, C.read_participants, C.read_grids, C.read_devices, C.read_contacts, C.read_notes, C.read_team}
+_SCHOOL_HANDLING = {
+    C.open_case, C.edit_intake, C.add_participant, C.flag_participant, C.submit_grid, C.transition,
+    C.confiscate_device, C.custody_school, C.contact_parent, C.contact_police, C.contact_media,
+    C.contact_takedown, C.add_note,
+}
+
+# What each role may do on a case it can see.
+CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.school_staff: frozenset(_SCHOOL_READS | _SCHOOL_HANDLING),
+    Role.school_lead: frozenset(
+        _SCHOOL_READS | _SCHOOL_HANDLING | {C.manage_team, C.close_or_reopen, C.contact_dpj, C.read_access_log}
+    ),
+    Role.police_liaison: frozenset(
+        {C.read_case, C.read_participants, C.read_grids, C.read_devices, C.read_contacts, C.acknowledge, C.custody_police}
+    ),
+    # What the report needs: the case, the people, the contacts; never the interviews.
+    Role.dpj_reporter: frozenset({C.read_case, C.read_participants, C.read_contacts, C.contact_dpj}),
+    Role.auditor: frozenset({C.read_access_log}),
+    Role.privacy_officer: frozenset(),
+    Role.admin: frozenset(),
+}
+
+# Handling a case needs the Sexto "architect" attestation (school roles).
+ARCHITECT_REQUIRED = frozenset(_SCHOOL_HANDLING | {C.manage_team, C.close_or_reopen})
+
+# Who sees which case (read as a table):
+#   school_staff    a case of a school in scope, when on its team
+#   school_lead     every case of the schools in scope
+#   police_liaison  cases handed off to its police force
+#   dpj_reporter    cases of the schools in scope that need a DPJ report (csam_suspected)
+#   auditor         cases of the organizations it audits, for their access log only
+#   others          none
+VISIBILITY = {
+    Role.school_staff: "team member, school in scope",
+    Role.school_lead: "school in scope",
+    Role.police_liaison: "handed off to its force",
+    Role.dpj_reporter: "school in scope, DPJ report needed",
+    Role.auditor: "school or board audited (access log only)",
+    Role.privacy_officer: "none",
+    Role.admin: "none",
+}
+
+
+def visible_cases(principal: Principal) -> ColumnElement[bool]:
+    scope = principal.scope
+    in_schools = Case.school_id.in_(scope.school_ids) if scope.school_ids else false()
+    match principal.role:
+        case Role.school_lead:
+            return in_schools
+        case Role.school_staff:
+            on_team = exists(
+                select(CaseTeamMember.id).where(
+                    CaseTeamMember.case_id == Case.id, CaseTeamMember.user_id == principal.id
+                )
+            )
+            return in_schools & on_team
+        case Role.police_liaison:
+            if not scope.police_force_ids:
+                return false()
+            return Case.handed_off_force_id.in_(scope.police_force_ids)
+        case Role.dpj_reporter:
+            return in_schools & Case.csam_suspected
+        case Role.auditor:
+            return in_schools
+        case _:
+            return false()
+
+
+def can(principal: Principal, capability: Capability) -> bool:
+    if capability not in CAPABILITIES.get(principal.role, frozenset()):
+        return False
+    if capability in ARCHITECT_REQUIRED and not principal.is_architect:
+        return False
+    return True

@@ -1,0 +1,456 @@
+"""Case routes (SPEC §6).  Thin: parse, ask the service, shape the answer for
+the caller's language.  Visibility and permissions live in ``policy``, the
+protocol's rules in ``protocol``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from app.audit.models import AuditEntry
+from app.audit.recorder import AuditedRoute
+from app.audit.router import event_out
+from app.audit.schemas import AuditEvent
+from app.auth.principal import CurrentPrincipal, Principal
+from app.cases import protocol, service
+from app.cases.models import (
+    Case,
+    CaseStatus,
+    CaseTeamMember,
+    Contact,
+    CustodyEvent,
+    CustodyEventKind,
+    Device,
+    GridSubmission,
+    Note,
+    Participant,
+    ParticipantFlag,
+)
+from app.cases.policy import Capability
+from app.cases.schemas import (
+    Blocker,
+    CaseCreate,
+    CaseOut,
+    CaseSummary,
+    CaseUpdate,
+    ContactCreate,
+    ContactOut,
+    CustodyEventCreate,
+    CustodyEventOut,
+    DeviceCreate,
+    DeviceOut,
+    GridSubmissionCreate,
+    GridSubmissionOut,
+    NextSteps,
+    NoteCreate,
+    NoteOut,
+    ParticipantCreate,
+    ParticipantFlagCreate,
+    ParticipantFlagOut,
+    ParticipantOut,
+    Step,
+    TeamMemberCreate,
+    TeamMemberOut,
+    TransitionOption,
+    TransitionRequest,
+    Transitions,
+)
+from app.db import get_session
+from app.errors import problem_responses, request_language
+from app.i18n import translate
+from app.orgs.models import School
+from app.pagination import Page, PageDep, paginate
+
+router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute)
+
+SessionDep = Annotated[Session, Depends(get_session)]
+READ = problem_responses(401, 403, 404, 422, 503)
+WRITE = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
+
+
+def _concerns(request: Request, session: Session, case: Case) -> None:
+    """Tag the audit entry with the case's school and board, for their auditors."""
+    school = session.get(School, case.school_id)
+    request.state.audit.concerns = [case.school_id, school.board_id] if school else [case.school_id]
+    request.state.audit.case_id = case.id
+
+
+def _case_out(case: Case) -> CaseOut:
+    return CaseOut.model_validate(case).model_copy(update={"flags": case.flags()})
+
+
+def _summary(case: Case) -> CaseSummary:
+    return CaseSummary.model_validate(case).model_copy(update={"flags": case.flags()})
+
+
+def _read(session: Session, principal: Principal, request: Request, case_id: uuid.UUID, capability: Capability) -> Case:
+    case = service.visible_case(session, principal, case_id)
+    service.require(principal, capability)
+    _concerns(request, session, case)
+    return case
+
+
+def _location(response: Response, path: str) -> None:
+    response.headers["Location"] = path
+
+
+# --- cases ------------------------------------------------------------------------
+
+
+@router.post("/cases", status_code=201, summary="Open a case at a school", response_model=CaseOut, responses=WRITE)
+def open_case(body: CaseCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response) -> CaseOut:
+    case = service.open_case(session, principal, body, request.state.settings.local_timezone)
+    _concerns(request, session, case)
+    _location(response, f"/api/v1/cases/{case.id}")
+    return _case_out(case)
+
+
+@router.get("/cases", summary="List the cases the caller may see (no names)", response_model=Page[CaseSummary], responses=READ)
+def list_cases(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[CaseStatus | None, Query()] = None,
+    school_id: Annotated[uuid.UUID | None, Query()] = None,
+    updated_since: Annotated[datetime | None, Query(description="Cases changed at or after this instant.")] = None,
+) -> Page[CaseSummary]:
+    statement = service.list_cases(principal, status=status, school_id=school_id, updated_since=updated_since)
+    rows, cursor = paginate(session, statement, Case, page)
+    return Page[CaseSummary](items=[_summary(case) for case in rows], next_cursor=cursor)
+
+
+@router.get("/cases/{case_id}", summary="Read a case", response_model=CaseOut, responses=READ)
+def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
+    return _case_out(_read(session, principal, request, case_id, Capability.read_case))
+
+
+@router.patch("/cases/{case_id}", summary="Change the intake fields the case's status allows", response_model=CaseOut, responses=WRITE)
+def update_case(case_id: uuid.UUID, body: CaseUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
+    case = service.update_case(session, principal, case_id, body)
+    _concerns(request, session, case)
+    return _case_out(case)
+
+
+# --- transitions and next steps -------------------------------------------------------
+
+
+def _options(session: Session, principal: Principal, case: Case, request: Request) -> list[TransitionOption]:
+    language = request_language(request)
+    return [
+        TransitionOption(
+            action=transition.action,
+            to_status=transition.target,
+            allowed=not blockers,
+            blockers=[Blocker(code=rule.code, detail=translate(rule.code, language, **rule.params)) for rule in blockers],
+        )
+        for transition, blockers in service.transition_options(session, principal, case)
+    ]
+
+
+@router.get(
+    "/cases/{case_id}/transitions",
+    summary="The transitions the caller can take now, and what blocks the others",
+    response_model=Transitions,
+    responses=READ,
+)
+def list_transitions(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> Transitions:
+    case = _read(session, principal, request, case_id, Capability.read_case)
+    return Transitions(status=CaseStatus(case.status), transitions=_options(session, principal, case, request))
+
+
+@router.post(
+    "/cases/{case_id}/transitions",
+    summary="Take a transition (409 names the protocol rule that refuses it)",
+    response_model=CaseOut,
+    responses=WRITE,
+)
+def take_transition(
+    case_id: uuid.UUID, body: TransitionRequest, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> CaseOut:
+    case = service.apply_transition(session, principal, case_id, body)
+    _concerns(request, session, case)
+    return _case_out(case)
+
+
+@router.get("/cases/{case_id}/next-steps", summary="The protocol as a checklist for this case", response_model=NextSteps, responses=READ)
+def next_steps(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> NextSteps:
+    case = _read(session, principal, request, case_id, Capability.read_case)
+    language = request_language(request)
+    steps = [
+        Step(code=s.code, done=s.done, subject=s.subject, detail=translate(s.code, language, subject=s.subject or "", **s.params))
+        for s in protocol.checklist(protocol.CaseFile.load(session, case))
+    ]
+    return NextSteps(
+        status=CaseStatus(case.status), flags=case.flags(), steps=steps, transitions=_options(session, principal, case, request)
+    )
+
+
+@router.post(
+    "/cases/{case_id}/acknowledgement",
+    status_code=201,
+    summary="Police: record that the force took the handed-off case",
+    response_model=CaseOut,
+    responses=WRITE,
+)
+def acknowledge(
+    case_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    police_file_number: Annotated[str | None, Body(embed=True, max_length=64)] = None,
+) -> CaseOut:
+    case = service.acknowledge(session, principal, case_id, police_file_number)
+    _concerns(request, session, case)
+    return _case_out(case)
+
+
+# --- team -------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/team", summary="The case team", response_model=Page[TeamMemberOut], responses=READ)
+def list_team(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[TeamMemberOut]:
+    case = _read(session, principal, request, case_id, Capability.read_team)
+    rows, cursor = paginate(session, select(CaseTeamMember).where(CaseTeamMember.case_id == case.id), CaseTeamMember, page)
+    return Page[TeamMemberOut](items=rows, next_cursor=cursor)
+
+
+@router.post("/cases/{case_id}/team", status_code=201, summary="School lead: add a staff member to the case team", response_model=TeamMemberOut, responses=WRITE)
+def add_team_member(
+    case_id: uuid.UUID, body: TeamMemberCreate, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> CaseTeamMember:
+    member = service.add_team_member(session, principal, case_id, body.user_id)
+    request.state.audit.resource_type, request.state.audit.resource_id = "team", member.user_id
+    return member
+
+
+# --- participants ---------------------------------------------------------------------
+
+
+def _participants_out(session: Session, rows: list[Participant]) -> list[ParticipantOut]:
+    if not rows:
+        return []
+    case_people = session.exec(select(Participant).where(Participant.case_id == rows[0].case_id)).all()
+    replaced = {p.supersedes_id for p in case_people if p.supersedes_id}
+    label_of = {p.id: p.label for p in case_people}
+    flags = session.exec(select(ParticipantFlag).where(ParticipantFlag.participant_id.in_(list(label_of)))).all()
+    by_label: dict[str, list[ParticipantFlagOut]] = {}
+    for flag in flags:
+        by_label.setdefault(label_of[flag.participant_id], []).append(ParticipantFlagOut.model_validate(flag))
+    return [
+        ParticipantOut.model_validate(p).model_copy(update={"superseded": p.id in replaced, "flags": by_label.get(p.label, [])})
+        for p in rows
+    ]
+
+
+@router.get("/cases/{case_id}/participants", summary="The people involved (corrections included, marked)", response_model=Page[ParticipantOut], responses=READ)
+def list_participants(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[ParticipantOut]:
+    case = _read(session, principal, request, case_id, Capability.read_participants)
+    rows, cursor = paginate(session, select(Participant).where(Participant.case_id == case.id), Participant, page)
+    return Page[ParticipantOut](items=_participants_out(session, rows), next_cursor=cursor)
+
+
+@router.post("/cases/{case_id}/participants", status_code=201, summary="Add a person involved (or correct one)", response_model=ParticipantOut, responses=WRITE)
+def add_participant(
+    case_id: uuid.UUID, body: ParticipantCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
+) -> ParticipantOut:
+    participant = service.add_participant(session, principal, case_id, body)
+    _location(response, f"/api/v1/cases/{case_id}/participants/{participant.id}")
+    return _participants_out(session, [participant])[0]
+
+
+@router.post(
+    "/cases/{case_id}/participants/{participant_id}/flags",
+    status_code=201,
+    summary="Flag a person: malicious intent suspected, or refusal to take part (with a reason)",
+    response_model=ParticipantOut,
+    responses=WRITE,
+)
+def flag_participant(
+    case_id: uuid.UUID, participant_id: uuid.UUID, body: ParticipantFlagCreate, principal: CurrentPrincipal, session: SessionDep
+) -> ParticipantOut:
+    service.flag_participant(session, principal, case_id, participant_id, body)
+    return _participants_out(session, [session.get(Participant, participant_id)])[0]
+
+
+# --- grids -------------------------------------------------------------------------
+
+
+def _grids_out(session: Session, rows: list[GridSubmission]) -> list[GridSubmissionOut]:
+    if not rows:
+        return []
+    replaced = set(
+        session.exec(
+            select(GridSubmission.supersedes_id).where(
+                GridSubmission.case_id == rows[0].case_id, GridSubmission.supersedes_id.is_not(None)
+            )
+        ).all()
+    )
+    return [GridSubmissionOut.model_validate(g).model_copy(update={"superseded": g.id in replaced}) for g in rows]
+
+
+@router.get("/cases/{case_id}/grids", summary="Grid submissions (interviews)", response_model=Page[GridSubmissionOut], responses=READ)
+def list_grids(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[GridSubmissionOut]:
+    case = _read(session, principal, request, case_id, Capability.read_grids)
+    rows, cursor = paginate(session, select(GridSubmission).where(GridSubmission.case_id == case.id), GridSubmission, page)
+    return Page[GridSubmissionOut](items=_grids_out(session, rows), next_cursor=cursor)
+
+
+@router.post(
+    "/cases/{case_id}/grids",
+    status_code=201,
+    summary="Submit the evaluation grid completed with one person (immutable; sets the case's flags)",
+    response_model=GridSubmissionOut,
+    responses=WRITE,
+)
+def submit_grid(
+    case_id: uuid.UUID, body: GridSubmissionCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
+) -> GridSubmissionOut:
+    submission = service.submit_grid(session, principal, case_id, body, request.state.grid_templates)
+    _location(response, f"/api/v1/cases/{case_id}/grids/{submission.id}")
+    return _grids_out(session, [submission])[0]
+
+
+# --- devices and custody ------------------------------------------------------------------
+
+
+def _devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
+    if not devices:
+        return []
+    events = session.exec(
+        select(CustodyEvent).where(CustodyEvent.device_id.in_([d.id for d in devices])).order_by(CustodyEvent.sequence)
+    ).all()
+    by_device: dict[uuid.UUID, list[CustodyEvent]] = {}
+    for event in events:
+        by_device.setdefault(event.device_id, []).append(event)
+    out = []
+    for device in devices:
+        history = by_device.get(device.id, [])
+        last = CustodyEventKind(history[-1].kind) if history else CustodyEventKind.confiscated
+        out.append(
+            DeviceOut.model_validate(device).model_copy(
+                update={
+                    "custody": last,
+                    "in_school_custody": last in protocol.SCHOOL_CUSTODY,
+                    "events": [CustodyEventOut.model_validate(e) for e in history],
+                }
+            )
+        )
+    return out
+
+
+@router.get("/cases/{case_id}/devices", summary="Confiscated devices and their chain of custody", response_model=Page[DeviceOut], responses=READ)
+def list_devices(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[DeviceOut]:
+    case = _read(session, principal, request, case_id, Capability.read_devices)
+    rows, cursor = paginate(session, select(Device).where(Device.case_id == case.id), Device, page)
+    return Page[DeviceOut](items=_devices_out(session, rows), next_cursor=cursor)
+
+
+@router.post(
+    "/cases/{case_id}/devices",
+    status_code=201,
+    summary="Record a device confiscated (switched off, content never viewed)",
+    response_model=DeviceOut,
+    responses=WRITE,
+)
+def confiscate_device(
+    case_id: uuid.UUID, body: DeviceCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
+) -> DeviceOut:
+    device = service.confiscate_device(session, principal, case_id, body)
+    _location(response, f"/api/v1/devices/{device.id}")
+    return _devices_out(session, [device])[0]
+
+
+@router.get("/devices/{device_id}/custody-events", summary="A device's chain of custody", response_model=Page[CustodyEventOut], responses=READ)
+def list_custody_events(device_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[CustodyEventOut]:
+    device, case = service.visible_device(session, principal, device_id)
+    service.require(principal, Capability.read_devices)
+    _concerns(request, session, case)
+    rows, cursor = paginate(session, select(CustodyEvent).where(CustodyEvent.device_id == device.id), CustodyEvent, page)
+    return Page[CustodyEventOut](items=rows, next_cursor=cursor)
+
+
+@router.post(
+    "/devices/{device_id}/custody-events",
+    status_code=201,
+    summary="Record the next custody step (stored, transferred to police; police: returned, retained)",
+    response_model=CustodyEventOut,
+    responses=WRITE,
+)
+def record_custody_event(
+    device_id: uuid.UUID, body: CustodyEventCreate, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> CustodyEvent:
+    event = service.record_custody(session, principal, device_id, body)
+    request.state.audit.resource_type, request.state.audit.resource_id = "custody-events", event.id
+    return event
+
+
+# --- contacts and notes ---------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/contacts", summary="Parents, police, DPJ, media and take-down contacts", response_model=Page[ContactOut], responses=READ)
+def list_contacts(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[ContactOut]:
+    case = _read(session, principal, request, case_id, Capability.read_contacts)
+    rows, cursor = paginate(session, select(Contact).where(Contact.case_id == case.id), Contact, page)
+    return Page[ContactOut](items=rows, next_cursor=cursor)
+
+
+@router.post("/cases/{case_id}/contacts", status_code=201, summary="Record a contact (parents, police, DPJ report, media, take-down)", response_model=ContactOut, responses=WRITE)
+def record_contact(
+    case_id: uuid.UUID,
+    body: Annotated[ContactCreate, Body()],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> Contact:
+    contact = service.record_contact(session, principal, case_id, body)
+    _location(response, f"/api/v1/cases/{case_id}/contacts/{contact.id}")
+    return contact
+
+
+@router.get("/cases/{case_id}/notes", summary="The case chronology", response_model=Page[NoteOut], responses=READ)
+def list_notes(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[NoteOut]:
+    case = _read(session, principal, request, case_id, Capability.read_notes)
+    rows, cursor = paginate(session, select(Note).where(Note.case_id == case.id), Note, page)
+    return Page[NoteOut](items=rows, next_cursor=cursor)
+
+
+@router.post("/cases/{case_id}/notes", status_code=201, summary="Add a note to the chronology (append-only)", response_model=NoteOut, responses=WRITE)
+def add_note(case_id: uuid.UUID, body: NoteCreate, principal: CurrentPrincipal, session: SessionDep, response: Response) -> Note:
+    note = service.add_note(session, principal, case_id, body)
+    _location(response, f"/api/v1/cases/{case_id}/notes/{note.id}")
+    return note
+
+
+# --- access log -------------------------------------------------------------------------
+
+
+@router.get(
+    "/cases/{case_id}/access-log",
+    summary="Who saw or changed this case (auditors and the school lead)",
+    response_model=Page[AuditEvent],
+    responses=READ,
+    tags=["audit"],
+)
+def case_access_log(
+    case_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^\d+$")] = None,
+) -> Page[AuditEvent]:
+    case = _read(session, principal, request, case_id, Capability.read_access_log)
+    table = AuditEntry.__table__
+    statement = sa_select(table).where(table.c.case_id == str(case.id), table.c.id > int(cursor or 0))
+    rows = session.execute(statement.order_by(table.c.id).limit(limit + 1)).all()
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return Page[AuditEvent](items=[event_out(row) for row in rows[:limit]], next_cursor=next_cursor)
+
+
+

@@ -1,0 +1,380 @@
+"""Request and response bodies of the case routes.  Lists never carry names."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.cases.models import (
+    CaseStatus,
+    Channel,
+    CustodyEventKind,
+    DeviceKind,
+    Flag,
+    IncidentPlace,
+    ParticipantFlagKind,
+    ParticipantRole,
+    ReporterType,
+)
+from app.schemas import InputModel, Name, OutputModel
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+# --- cases ----------------------------------------------------------------------
+
+
+class CaseCreate(InputModel):
+    """Open a case when a sexting situation is reported.  Write no names in the summary."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "school_id": "6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21",
+                    "reporter_type": "student",
+                    "channel": "in_person",
+                    "place": "at_school",
+                    "summary": "Une photo d'une élève circulerait dans une conversation de groupe de 3e secondaire.",
+                }
+            ]
+        }
+    )
+    school_id: uuid.UUID
+    reporter_type: ReporterType
+    channel: Channel
+    place: IncidentPlace = Field(description="Where it happened: at school, outside school, or online.")
+    summary: ShortText = Field(description="Short, factual, without names.")
+
+
+class CaseUpdate(InputModel):
+    """Only the fields the case's status allows (see the README's table)."""
+
+    reporter_type: ReporterType | None = None
+    channel: Channel | None = None
+    place: IncidentPlace | None = None
+    summary: ShortText | None = None
+
+
+class CaseSummary(OutputModel):
+    """A case in a list: no names, no summary."""
+
+    id: uuid.UUID
+    reference: str = Field(examples=["SX-2026-00042"])
+    school_id: uuid.UUID
+    status: CaseStatus
+    flags: list[Flag]
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseOut(CaseSummary):
+    reporter_type: ReporterType
+    channel: Channel
+    place: IncidentPlace
+    summary: str
+    reporter_grid_skipped: bool
+    handed_off_at: datetime | None
+    handed_off_force_id: uuid.UUID | None
+    police_officer_contacted: str | None
+    police_acknowledged_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+
+# --- transitions and next steps --------------------------------------------------
+
+TransitionAction = Literal["start_evaluation", "start_gathering", "hand_off", "resolve", "close", "reopen"]
+
+
+class TransitionRequest(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"action": "start_evaluation"},
+                {"action": "start_gathering", "skip_reporter_grid": True, "reason": "Parent signalant une situation hors de l'école"},
+                {"action": "hand_off", "police_officer": "Agente Paquette, policière-école"},
+                {"action": "reopen", "reason": "Nouvel élément rapporté par un témoin"},
+            ]
+        }
+    )
+    action: TransitionAction
+    police_officer: Name | None = Field(default=None, description="hand_off: the officer contacted.")
+    skip_reporter_grid: bool = Field(
+        default=False,
+        description="start_gathering: record that the grid with the reporter is skipped "
+        "(allowed only when a parent reports a situation outside school).",
+    )
+    reason: ShortText | None = Field(default=None, description="reopen (required), or the skip's reason.")
+
+
+class Blocker(BaseModel):
+    code: str = Field(description="The rule, e.g. `parents_not_notified`.")
+    detail: str = Field(description="In the caller's language.")
+
+
+class TransitionOption(BaseModel):
+    action: TransitionAction
+    to_status: CaseStatus
+    allowed: bool
+    blockers: list[Blocker]
+
+
+class Transitions(BaseModel):
+    status: CaseStatus
+    transitions: list[TransitionOption]
+
+
+class Step(BaseModel):
+    code: str
+    done: bool
+    detail: str
+    subject: str | None = Field(default=None, description="The participant or device label (P2, D1), never a name.")
+
+
+class NextSteps(BaseModel):
+    status: CaseStatus
+    flags: list[Flag]
+    steps: list[Step]
+    transitions: list[TransitionOption]
+
+
+# --- team ----------------------------------------------------------------------
+
+
+class TeamMemberCreate(InputModel):
+    user_id: uuid.UUID
+
+
+class TeamMemberOut(OutputModel):
+    user_id: uuid.UUID
+    added_by: uuid.UUID
+    created_at: datetime
+
+
+# --- participants --------------------------------------------------------------
+
+
+class ParticipantCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"role": "depicted", "is_minor": True, "grade": "Secondaire 3", "student_id": "1234567", "name": "Prénom Nom"}]
+        }
+    )
+    role: ParticipantRole
+    is_minor: bool
+    grade: Annotated[str, StringConstraints(max_length=20)] | None = None
+    student_id: Annotated[str, StringConstraints(max_length=40)] | None = None
+    name: Name
+    supersedes: uuid.UUID | None = Field(default=None, description="Correct an earlier record of this person.")
+
+
+class ParticipantFlagCreate(InputModel):
+    kind: ParticipantFlagKind
+    reason: ShortText
+
+
+class ParticipantFlagOut(OutputModel):
+    kind: ParticipantFlagKind
+    reason: str
+    created_by: uuid.UUID
+    created_at: datetime
+
+
+class ParticipantOut(OutputModel):
+    id: uuid.UUID
+    label: str = Field(examples=["P2"])
+    role: ParticipantRole
+    is_minor: bool
+    grade: str | None
+    student_id: str | None
+    name: str
+    supersedes_id: uuid.UUID | None
+    superseded: bool = False
+    flags: list[ParticipantFlagOut] = Field(default_factory=list)
+    created_at: datetime
+
+
+# --- grids ---------------------------------------------------------------------
+
+
+class GridSubmissionCreate(InputModel):
+    participant_id: uuid.UUID = Field(description="The person interviewed (the reporter is a participant with role `reporter`).")
+    template_version: int = Field(ge=1, description="The version of the grid the answers follow.")
+    answers: dict[str, Any] = Field(description="Validated against the template's JSON Schema.")
+    supersedes: uuid.UUID | None = Field(default=None, description="Correct an earlier submission for the same person.")
+
+
+class GridSubmissionOut(OutputModel):
+    id: uuid.UUID
+    participant_id: uuid.UUID
+    template_version: int
+    answers: dict[str, Any]
+    flags_raised: list[Flag]
+    supersedes_id: uuid.UUID | None
+    superseded: bool = False
+    submitted_by: uuid.UUID
+    created_at: datetime
+
+
+# --- devices and custody ----------------------------------------------------------
+
+
+class DeviceCreate(InputModel):
+    """Record a confiscation.  The device is switched off and its content is never viewed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "phone",
+                    "description": "Téléphone noir, étui bleu",
+                    "owner_participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e",
+                    "switched_off_confirmed": True,
+                    "content_not_viewed": True,
+                    "seal_number": "SC-000123",
+                    "storage_location": "Coffre du bureau de la direction",
+                }
+            ]
+        }
+    )
+    kind: DeviceKind
+    description: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    owner_participant_id: uuid.UUID
+    switched_off_confirmed: Literal[True] = Field(description="The protocol: the student switched the device off.")
+    content_not_viewed: Literal[True] = Field(description="The protocol: nobody looked at the content.")
+    seal_number: Annotated[str, StringConstraints(max_length=64)] | None = None
+    storage_location: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class CustodyEventCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "stored", "seal_number": "SC-000123", "storage_location": "Coffre de la direction"},
+                {"kind": "transferred_to_police", "officer_name": "Agente Paquette", "badge_number": "4521"},
+            ]
+        }
+    )
+    kind: Literal["stored", "transferred_to_police", "returned_to_owner", "retained_as_evidence"]
+    occurred_at: datetime | None = Field(default=None, description="Default: now.")
+    seal_number: Annotated[str, StringConstraints(max_length=64)] | None = None
+    storage_location: Annotated[str, StringConstraints(max_length=200)] | None = None
+    officer_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    badge_number: Annotated[str, StringConstraints(max_length=64)] | None = None
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class CustodyEventOut(OutputModel):
+    id: uuid.UUID
+    sequence: int
+    kind: CustodyEventKind
+    occurred_at: datetime
+    seal_number: str | None
+    storage_location: str | None
+    officer_name: str | None
+    badge_number: str | None
+    note: str | None
+    recorded_by: uuid.UUID
+
+
+class DeviceOut(OutputModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    label: str = Field(examples=["D1"])
+    kind: DeviceKind
+    description: str
+    owner_participant_id: uuid.UUID
+    seal_number: str | None
+    storage_location: str | None
+    custody: CustodyEventKind = Field(description="The latest custody step.")
+    in_school_custody: bool
+    events: list[CustodyEventOut]
+    created_at: datetime
+
+
+# --- contacts --------------------------------------------------------------------
+
+
+class ParentNotification(InputModel):
+    kind: Literal["parent_notification"]
+    participant_id: uuid.UUID = Field(description="The minor whose parents were notified.")
+    guardian_relationship: Literal["mother", "father", "guardian", "other"]
+    method: Literal["phone", "in_person", "email", "letter", "other"]
+    occurred_at: datetime
+
+
+class ParentNotificationExemption(InputModel):
+    kind: Literal["parent_notification_exemption"]
+    participant_id: uuid.UUID
+    reason: Literal["student_14_plus_refuses", "risk_to_child", "other"] = Field(
+        description="`student_14_plus_refuses`: Education Act s. 96.12; `risk_to_child`: notifying would put the child at risk."
+    )
+    justification: ShortText
+    occurred_at: datetime | None = None
+
+
+class PoliceContact(InputModel):
+    kind: Literal["police_contact"]
+    officer_name: Name
+    method: Literal["phone", "in_person", "email", "other"]
+    occurred_at: datetime
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class DpjReport(InputModel):
+    kind: Literal["dpj_report"]
+    occurred_at: datetime = Field(description="When the report was made.")
+    region: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    retained: bool | None = Field(default=None, description="Whether the DPJ retained the report, once known.")
+
+
+class MediaInquiry(InputModel):
+    kind: Literal["media_inquiry"]
+    occurred_at: datetime
+    outlet: Annotated[str, StringConstraints(max_length=200)] | None = None
+    referred_to_communications: Literal[True] = Field(
+        description="Media inquiries are referred to the communications officer, never answered from the case."
+    )
+
+
+class TakedownReferral(InputModel):
+    kind: Literal["takedown_referral"]
+    occurred_at: datetime
+    service: Literal["cybertip", "aidezmoisvp", "take_it_down"]
+    participant_id: uuid.UUID | None = None
+
+
+ContactCreate = Annotated[
+    ParentNotification | ParentNotificationExemption | PoliceContact | DpjReport | MediaInquiry | TakedownReferral,
+    Field(discriminator="kind"),
+]
+
+
+class ContactOut(OutputModel):
+    id: uuid.UUID
+    kind: str
+    participant_id: uuid.UUID | None
+    occurred_at: datetime
+    details: dict[str, Any]
+    recorded_by: uuid.UUID
+    created_at: datetime
+
+
+# --- notes -----------------------------------------------------------------------
+
+
+class NoteCreate(InputModel):
+    text: LongText
+
+
+class NoteOut(OutputModel):
+    id: uuid.UUID
+    text: str
+    author_id: uuid.UUID
+    created_at: datetime

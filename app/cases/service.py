@@ -1,0 +1,520 @@
+"""Cases and what is attached to them.  Every function takes the caller and
+goes through ``policy`` (who may see, who may do) and ``protocol`` (what the
+Sexto method allows now).  Nothing here commits: the audited route does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from app.accounts.models import Role, ScopeGrant, User
+from app.auth.principal import Principal
+from app.cases import protocol
+from app.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseCounter,
+    CaseStatus,
+    CaseStatusChange,
+    CaseTeamMember,
+    Contact,
+    ContactKind,
+    CustodyEvent,
+    CustodyEventKind,
+    Device,
+    Flag,
+    GridSubmission,
+    Participant,
+    ParticipantFlag,
+    ParticipantFlagKind,
+    ParticipantRole,
+)
+from app.cases.policy import Capability, can, visible_cases
+from app.cases.schemas import (
+    CaseCreate,
+    CaseUpdate,
+    CustodyEventCreate,
+    DeviceCreate,
+    GridSubmissionCreate,
+    NoteCreate,
+    ParticipantCreate,
+    ParticipantFlagCreate,
+    TransitionRequest,
+)
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, NotFound, UnprocessableContent
+from app.grid.rules import flags_raised
+from app.grid.templates import GridTemplates
+from app.cases.models import Note
+from app.orgs.models import School
+from app.orgs.service import kit_may_be_used_at, local_today
+
+# Which intake fields each status still lets school staff change.
+EDITABLE_FIELDS: dict[CaseStatus, frozenset[str]] = {
+    CaseStatus.reported: frozenset({"reporter_type", "channel", "place", "summary"}),
+    CaseStatus.evaluating: frozenset({"reporter_type", "channel", "place", "summary"}),
+    CaseStatus.gathering: frozenset({"summary"}),
+}
+
+
+def require(principal: Principal, capability: Capability) -> None:
+    if can(principal, capability):
+        return
+    if principal.role in (Role.school_staff, Role.school_lead) and not principal.is_architect:
+        raise Forbidden("architect_required", code="architect_required")
+    raise Forbidden()
+
+
+def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, lock: bool = False) -> Case:
+    """The case if the caller may know it exists; 404 otherwise, whatever the reason."""
+    statement = select(Case).where(Case.id == case_id, visible_cases(principal))
+    if lock:
+        statement = statement.with_for_update(of=Case)
+    case = session.exec(statement).first()
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def touch(case: Case) -> None:
+    """Every change to a case or to what is attached moves its version."""
+    case.version += 1
+    case.updated_at = utcnow()
+
+
+def school_of(session: Session, case: Case) -> School:
+    school = session.get(School, case.school_id)
+    assert school is not None
+    return school
+
+
+# --- cases --------------------------------------------------------------------
+
+
+def _next_number(session: Session, school_id: uuid.UUID, year: int) -> int:
+    table = CaseCounter.__table__
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(dialect_insert(table).values(school_id=school_id, year=year, last_number=0).on_conflict_do_nothing())
+    counter = session.exec(
+        select(CaseCounter).where(CaseCounter.school_id == school_id, CaseCounter.year == year).with_for_update()
+    ).one()
+    counter.last_number += 1
+    return counter.last_number
+
+
+def open_case(session: Session, principal: Principal, body: CaseCreate, timezone: str) -> Case:
+    require(principal, Capability.open_case)
+    if body.school_id not in principal.scope.school_ids:
+        raise Forbidden("school_out_of_scope", code="school_out_of_scope")
+    school = session.get(School, body.school_id)
+    if school is None:
+        raise NotFound()
+    today = local_today(timezone)
+    if not kit_may_be_used_at(session, school, today):
+        raise Conflict("kit_not_permitted", code="kit_not_permitted")
+    number = _next_number(session, school.id, today.year)
+    case = Case(
+        school_id=school.id,
+        year=today.year,
+        number=number,
+        reference=f"SX-{today.year}-{number:05d}",
+        reporter_type=body.reporter_type.value,
+        channel=body.channel.value,
+        place=body.place.value,
+        summary=body.summary,
+        opened_by=principal.id,
+    )
+    session.add(case)
+    session.add(CaseTeamMember(case_id=case.id, user_id=principal.id, added_by=principal.id))
+    session.flush()
+    return case
+
+
+def list_cases(principal: Principal, *, status: CaseStatus | None, school_id: uuid.UUID | None, updated_since: datetime | None):
+    require(principal, Capability.read_case)
+    statement = select(Case).where(visible_cases(principal))
+    if status:
+        statement = statement.where(Case.status == status.value)
+    if school_id:
+        statement = statement.where(Case.school_id == school_id)
+    if updated_since:
+        statement = statement.where(Case.updated_at >= updated_since)
+    return statement
+
+
+def update_case(session: Session, principal: Principal, case_id: uuid.UUID, body: CaseUpdate) -> Case:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.edit_intake)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if case.was_handed_off:
+        raise Conflict("investigation_handed_off", code="investigation_handed_off")
+    allowed = EDITABLE_FIELDS.get(CaseStatus(case.status), frozenset())
+    if locked := sorted(set(changes) - allowed):
+        raise Conflict("field_locked", code="field_locked", status=case.status, fields=", ".join(locked))
+    for name, value in changes.items():
+        setattr(case, name, value.value if hasattr(value, "value") else value)
+    touch(case)
+    session.flush()
+    return case
+
+
+# --- transitions -----------------------------------------------------------------
+
+
+def transition_options(session: Session, principal: Principal, case: Case) -> list[tuple[protocol.Transition, list[protocol.Rule]]]:
+    """Every action, with what blocks it for this caller now (empty: allowed)."""
+    file = protocol.CaseFile.load(session, case)
+    options = []
+    for transition in protocol.TRANSITIONS.values():
+        blockers: list[protocol.Rule] = []
+        if CaseStatus(case.status) not in transition.sources:
+            blockers.append(protocol.Rule("transition_not_allowed", {"action": transition.action, "status": case.status}))
+        if not can(principal, transition.capability):
+            blockers.append(protocol.Rule("architect_required" if principal.role in (Role.school_staff, Role.school_lead) and not principal.is_architect and transition.capability is Capability.transition else "forbidden"))
+        blockers += protocol.guard_failures(file, transition.action)
+        options.append((transition, blockers))
+    return options
+
+
+def apply_transition(session: Session, principal: Principal, case_id: uuid.UUID, body: TransitionRequest) -> Case:
+    case = visible_case(session, principal, case_id, lock=True)
+    transition = protocol.TRANSITIONS[body.action]
+    require(principal, transition.capability)
+    if CaseStatus(case.status) not in transition.sources:
+        raise Conflict("transition_not_allowed", code="transition_not_allowed", action=body.action, status=case.status)
+    file = protocol.CaseFile.load(session, case)
+    failures = protocol.guard_failures(file, body.action, skip_reporter_grid=body.skip_reporter_grid)
+    if failures:
+        first = failures[0]
+        raise Conflict(first.code, code=first.code, extra={"rules": [f.code for f in failures]}, **first.params)
+    if body.action == "hand_off":
+        if not body.police_officer:
+            raise UnprocessableContent("officer_required", code="officer_required")
+        case.handed_off_at = utcnow()
+        case.handed_off_force_id = school_of(session, case).police_force_id
+        case.police_officer_contacted = body.police_officer
+    if body.action == "reopen" and not body.reason:
+        raise UnprocessableContent("reason_required", code="reason_required")
+    if body.action == "start_gathering" and body.skip_reporter_grid:
+        case.reporter_grid_skipped = True
+        case.reporter_grid_skip_reason = body.reason
+    if body.action == "close":
+        case.closed_at = utcnow()
+    if body.action == "reopen":
+        case.closed_at = None
+    session.add(
+        CaseStatusChange(
+            case_id=case.id,
+            action=body.action,
+            from_status=case.status,
+            to_status=transition.target.value,
+            reason=body.reason,
+            by_user_id=principal.id,
+        )
+    )
+    case.status = transition.target.value
+    touch(case)
+    session.flush()
+    return case
+
+
+def acknowledge(session: Session, principal: Principal, case_id: uuid.UUID, file_number: str | None) -> Case:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.acknowledge)
+    if case.police_acknowledged_at is not None:
+        raise Conflict("already_acknowledged", code="already_acknowledged")
+    case.police_acknowledged_at = utcnow()
+    case.police_file_number = file_number
+    touch(case)
+    session.flush()
+    return case
+
+
+# --- team ----------------------------------------------------------------------
+
+
+def add_team_member(session: Session, principal: Principal, case_id: uuid.UUID, user_id: uuid.UUID) -> CaseTeamMember:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.manage_team)
+    user = session.get(User, user_id)
+    in_school = user is not None and session.exec(
+        select(func.count())
+        .select_from(ScopeGrant)
+        .join(School, (ScopeGrant.school_id == School.id) | (ScopeGrant.board_id == School.board_id))
+        .where(ScopeGrant.user_id == user_id, School.id == case.school_id)
+    ).one()
+    if not in_school or user.role not in (Role.school_staff.value, Role.school_lead.value) or not user.is_active:
+        raise UnprocessableContent("team_member_invalid", code="team_member_invalid")
+    existing = session.exec(
+        select(CaseTeamMember).where(CaseTeamMember.case_id == case.id, CaseTeamMember.user_id == user_id)
+    ).first()
+    if existing:
+        return existing
+    member = CaseTeamMember(case_id=case.id, user_id=user_id, added_by=principal.id)
+    session.add(member)
+    touch(case)
+    session.flush()
+    return member
+
+
+# --- participants ------------------------------------------------------------------
+
+
+def _open_for_findings(case: Case) -> None:
+    """After hand-off the school stops investigating; closed cases take no findings."""
+    if case.was_handed_off:
+        raise Conflict("investigation_handed_off", code="investigation_handed_off")
+    if CaseStatus(case.status) not in OPEN_STATUSES:
+        raise Conflict("case_not_open", code="case_not_open", status=case.status)
+
+
+def current_participant(file: protocol.CaseFile, participant_id: uuid.UUID) -> Participant:
+    for participant in file.participants:
+        if participant.id == participant_id:
+            return participant
+    raise UnprocessableContent("unknown_participant", code="unknown_participant")
+
+
+def add_participant(session: Session, principal: Principal, case_id: uuid.UUID, body: ParticipantCreate) -> Participant:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.add_participant)
+    _open_for_findings(case)
+    file = protocol.CaseFile.load(session, case)
+    if body.supersedes is not None:
+        corrected = {p.id: p for p in file.participants}.get(body.supersedes)
+        if corrected is None:
+            raise Conflict("participant_superseded", code="participant_superseded")
+        label = corrected.label
+    else:
+        label = f"P{len(set(file.label_of.values())) + 1}"
+    participant = Participant(
+        case_id=case.id,
+        label=label,
+        role=body.role.value,
+        is_minor=body.is_minor,
+        grade=body.grade,
+        student_id=body.student_id,
+        name=body.name,
+        supersedes_id=body.supersedes,
+        created_by=principal.id,
+    )
+    session.add(participant)
+    # GRID.md: an involved adult flags the case (a reporting parent or a witness does not).
+    if not body.is_minor and body.role in (
+        ParticipantRole.depicted, ParticipantRole.author, ParticipantRole.distributor, ParticipantRole.recipient
+    ):
+        case.adult_involved = True
+    touch(case)
+    session.flush()
+    return participant
+
+
+def flag_participant(
+    session: Session, principal: Principal, case_id: uuid.UUID, participant_id: uuid.UUID, body: ParticipantFlagCreate
+) -> ParticipantFlag:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.flag_participant)
+    _open_for_findings(case)
+    file = protocol.CaseFile.load(session, case)
+    participant = current_participant(file, participant_id)
+    if file.flagged(participant, body.kind):
+        raise Conflict("participant_already_flagged", code="participant_already_flagged")
+    flag = ParticipantFlag(participant_id=participant.id, kind=body.kind.value, reason=body.reason, created_by=principal.id)
+    session.add(flag)
+    if body.kind is ParticipantFlagKind.malicious_intent:
+        case.malicious_intent = True
+    else:
+        case.refusal_to_participate = True
+    touch(case)
+    session.flush()
+    return flag
+
+
+# --- grids -------------------------------------------------------------------------
+
+
+def submit_grid(
+    session: Session, principal: Principal, case_id: uuid.UUID, body: GridSubmissionCreate, templates: GridTemplates
+) -> GridSubmission:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.submit_grid)
+    _open_for_findings(case)
+    file = protocol.CaseFile.load(session, case)
+    participant = current_participant(file, body.participant_id)
+    if file.flagged(participant, ParticipantFlagKind.malicious_intent):
+        raise Conflict("participant_flagged_malicious", code="participant_flagged_malicious", participant=participant.label)
+    if file.flagged(participant, ParticipantFlagKind.refused):
+        raise Conflict("participant_refused", code="participant_refused", participant=participant.label)
+    template = templates.get(body.template_version)
+    if template is None:
+        raise UnprocessableContent("unknown_grid_version", code="unknown_grid_version", version=body.template_version)
+    if errors := template.errors(body.answers):
+        raise UnprocessableContent(
+            "grid_invalid", code="grid_invalid", version=body.template_version, extra={"errors": errors}
+        )
+    if body.supersedes is not None:
+        current = {g.id: g for g in file.grids}
+        earlier = current.get(body.supersedes)
+        if earlier is None or file.label_of.get(earlier.participant_id) != participant.label:
+            raise Conflict("grid_supersedes_invalid", code="grid_supersedes_invalid")
+    raised = flags_raised(template.rules, body.answers)
+    submission = GridSubmission(
+        case_id=case.id,
+        participant_id=participant.id,
+        template_version=template.version,
+        answers=body.answers,
+        flags_raised=raised,
+        supersedes_id=body.supersedes,
+        submitted_by=principal.id,
+    )
+    session.add(submission)
+    for flag in raised:  # sticky: a later submission never clears a flag
+        setattr(case, Flag(flag).value, True)
+    touch(case)
+    session.flush()
+    return submission
+
+
+# --- devices and custody -------------------------------------------------------------
+
+
+def confiscate_device(session: Session, principal: Principal, case_id: uuid.UUID, body: DeviceCreate) -> Device:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.confiscate_device)
+    if case.status == CaseStatus.closed:
+        raise Conflict("case_not_open", code="case_not_open", status=case.status)
+    owner = current_participant(protocol.CaseFile.load(session, case), body.owner_participant_id)
+    count = session.exec(select(func.count()).select_from(Device).where(Device.case_id == case.id)).one()
+    device = Device(
+        case_id=case.id,
+        label=f"D{count + 1}",
+        kind=body.kind.value,
+        description=body.description,
+        owner_participant_id=owner.id,
+        switched_off_confirmed=True,
+        content_not_viewed=True,
+        seal_number=body.seal_number,
+        storage_location=body.storage_location,
+        confiscated_by=principal.id,
+    )
+    session.add(device)
+    session.add(
+        CustodyEvent(
+            device_id=device.id,
+            sequence=1,
+            kind=CustodyEventKind.confiscated.value,
+            occurred_at=utcnow(),
+            seal_number=body.seal_number,
+            storage_location=body.storage_location,
+            recorded_by=principal.id,
+        )
+    )
+    touch(case)
+    session.flush()
+    return device
+
+
+def visible_device(session: Session, principal: Principal, device_id: uuid.UUID, *, lock: bool = False) -> tuple[Device, Case]:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound()
+    return device, visible_case(session, principal, device.case_id, lock=lock)
+
+
+def record_custody(
+    session: Session, principal: Principal, device_id: uuid.UUID, body: CustodyEventCreate
+) -> CustodyEvent:
+    device, case = visible_device(session, principal, device_id, lock=True)
+    kind = CustodyEventKind(body.kind)
+    if kind in protocol.POLICE_ONLY_CUSTODY:
+        if principal.role is not Role.police_liaison:
+            raise Forbidden("custody_police_only", code="custody_police_only")
+        require(principal, Capability.custody_police)
+    elif principal.role is Role.police_liaison:
+        require(principal, Capability.custody_police)
+    else:
+        require(principal, Capability.custody_school)
+    events = session.exec(
+        select(CustodyEvent).where(CustodyEvent.device_id == device.id).order_by(CustodyEvent.sequence)
+    ).all()
+    last = CustodyEventKind(events[-1].kind)
+    allowed = protocol.CUSTODY_NEXT[last]
+    if not allowed:
+        raise Conflict("custody_final", code="custody_final", last=last.value)
+    if kind not in allowed:
+        raise Conflict(
+            "custody_out_of_order", code="custody_out_of_order", last=last.value, allowed=", ".join(sorted(allowed))
+        )
+    if kind is CustodyEventKind.transferred_to_police and not (body.officer_name and body.badge_number):
+        raise UnprocessableContent("officer_required", code="officer_required")
+    if kind is CustodyEventKind.stored and not body.storage_location:
+        raise UnprocessableContent("validation_failed")
+    event = CustodyEvent(
+        device_id=device.id,
+        sequence=len(events) + 1,
+        kind=kind.value,
+        occurred_at=body.occurred_at or utcnow(),
+        seal_number=body.seal_number,
+        storage_location=body.storage_location,
+        officer_name=body.officer_name,
+        badge_number=body.badge_number,
+        note=body.note,
+        recorded_by=principal.id,
+    )
+    session.add(event)
+    touch(case)
+    session.flush()
+    return event
+
+
+# --- contacts and notes -------------------------------------------------------------
+
+CONTACT_CAPABILITY = {
+    ContactKind.parent_notification: Capability.contact_parent,
+    ContactKind.parent_notification_exemption: Capability.contact_parent,
+    ContactKind.police_contact: Capability.contact_police,
+    ContactKind.dpj_report: Capability.contact_dpj,
+    ContactKind.media_inquiry: Capability.contact_media,
+    ContactKind.takedown_referral: Capability.contact_takedown,
+}
+
+
+def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, body) -> Contact:
+    case = visible_case(session, principal, case_id, lock=True)
+    kind = ContactKind(body.kind)
+    require(principal, CONTACT_CAPABILITY[kind])
+    if case.status == CaseStatus.closed:
+        raise Conflict("case_not_open", code="case_not_open", status=case.status)
+    participant_id = getattr(body, "participant_id", None)
+    if participant_id is not None:
+        participant = current_participant(protocol.CaseFile.load(session, case), participant_id)
+        if kind in (ContactKind.parent_notification, ContactKind.parent_notification_exemption) and not participant.is_minor:
+            raise UnprocessableContent("parent_contact_minor_only", code="parent_contact_minor_only")
+    details = body.model_dump(mode="json", exclude={"kind", "participant_id", "occurred_at"})
+    contact = Contact(
+        case_id=case.id,
+        kind=kind.value,
+        participant_id=participant_id,
+        occurred_at=getattr(body, "occurred_at", None) or utcnow(),
+        details=details,
+        recorded_by=principal.id,
+    )
+    session.add(contact)
+    touch(case)
+    session.flush()
+    return contact
+
+
+def add_note(session: Session, principal: Principal, case_id: uuid.UUID, body: NoteCreate) -> Note:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.add_note)
+    note = Note(case_id=case.id, text=body.text, author_id=principal.id)
+    session.add(note)
+    touch(case)
+    session.flush()
+    return note

@@ -1,0 +1,30 @@
+"""The evaluation grid's templates, for front ends to render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from app.audit.recorder import AuditedRoute
+from app.auth.principal import CurrentPrincipal
+from app.errors import NotFound, problem_responses
+
+router = APIRouter(prefix="/api/v1/grid-templates", tags=["cases"], route_class=AuditedRoute)
+
+
+@router.get(
+    "/current",
+    summary="The current grid template: JSON Schema with French and English labels, and its flag rules",
+    responses=problem_responses(401, 503),
+)
+def current_template(_: CurrentPrincipal, request: Request) -> dict[str, Any]:
+    return request.state.grid_templates.current.document
+
+
+@router.get("/{version}", summary="One version of the grid template", responses=problem_responses(401, 404, 422, 503))
+def template_version(version: int, _: CurrentPrincipal, request: Request) -> dict[str, Any]:
+    template = request.state.grid_templates.get(version)
+    if template is None:
+        raise NotFound()
+    return template.document

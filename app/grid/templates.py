@@ -1,0 +1,71 @@
+"""Grid templates are data: one JSON file per version (``app/grid/templates/v<N>.json``,
+plus any in ``SEXTO_GRID_TEMPLATES_DIR``), each a JSON Schema with French and
+English labels and the flag rules of that version.  A board holding the
+official grid adds a file as a new version; old versions stay readable and
+submissions are validated against the version they name."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from app.grid.rules import FlagRule, parse_rules
+
+BUILT_IN = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class GridTemplate:
+    version: int
+    document: dict[str, Any]
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        return Draft202012Validator(self.document["schema"])
+
+    @cached_property
+    def rules(self) -> list[FlagRule]:
+        return parse_rules(self.document.get("flag_rules", []))
+
+    def errors(self, answers: Any) -> list[dict[str, str]]:
+        found = sorted(self.validator.iter_errors(answers), key=lambda e: list(e.absolute_path))
+        return [
+            {
+                "field": ".".join(["answers", *(str(p) for p in error.absolute_path)]),
+                "code": str(error.validator),
+                "detail": error.message[:300],
+            }
+            for error in found[:50]
+        ]
+
+
+class GridTemplates:
+    def __init__(self, directories: list[Path]) -> None:
+        self._by_version: dict[int, GridTemplate] = {}
+        for directory in directories:
+            for path in sorted(directory.glob("v*.json")):
+                document = json.loads(path.read_text(encoding="utf-8"))
+                Draft202012Validator.check_schema(document["schema"])
+                version = int(document["version"])
+                if version in self._by_version:
+                    raise ValueError(f"grid template version {version} is defined twice")
+                template = GridTemplate(version, document)
+                template.rules  # noqa: B018  (refuse a template whose rules do not parse)
+                self._by_version[version] = template
+        if not self._by_version:
+            raise ValueError("no grid template found")
+
+    @property
+    def current(self) -> GridTemplate:
+        return self._by_version[max(self._by_version)]
+
+    def get(self, version: int) -> GridTemplate | None:
+        return self._by_version.get(version)
+
+    def versions(self) -> list[int]:
+        return sorted(self._by_version)
