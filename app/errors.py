@@ -9,6 +9,7 @@ failures into ``application/problem+json`` in the caller's language.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -284,7 +285,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Only where it happened: an exception's message or a traceback's
+        # locals can carry names or case contents, which never go to logs.
+        frames = traceback.extract_tb(exc.__traceback__)[-6:]
+        where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
+        logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, where)
         language = request_language(request)
         return problem_response(
             status=500,

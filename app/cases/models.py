@@ -106,7 +106,7 @@ class Case(SQLModel, table=True):
     updated_at: datetime = _utc(default_factory=utcnow, nullable=False, index=True)
     closed_at: datetime | None = _utc(default=None)
 
-    def flags(self) -> list[Flag]:
+    def active_flags(self) -> list[Flag]:
         return [flag for flag in Flag if getattr(self, flag.value)]
 
     @property

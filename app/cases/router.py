@@ -33,6 +33,7 @@ from app.cases.models import (
 )
 from app.cases.policy import Capability
 from app.cases.schemas import (
+    AcknowledgementCreate,
     Blocker,
     CaseCreate,
     CaseOut,
@@ -81,11 +82,11 @@ def _concerns(request: Request, session: Session, case: Case) -> None:
 
 
 def _case_out(case: Case) -> CaseOut:
-    return CaseOut.model_validate(case).model_copy(update={"flags": case.flags()})
+    return CaseOut.model_validate({**case.model_dump(), "flags": case.active_flags()})
 
 
 def _summary(case: Case) -> CaseSummary:
-    return CaseSummary.model_validate(case).model_copy(update={"flags": case.flags()})
+    return CaseSummary.model_validate({**case.model_dump(), "flags": case.active_flags()})
 
 
 def _read(session: Session, principal: Principal, request: Request, case_id: uuid.UUID, capability: Capability) -> Case:
@@ -186,7 +187,7 @@ def next_steps(case_id: uuid.UUID, principal: CurrentPrincipal, session: Session
         for s in protocol.checklist(protocol.CaseFile.load(session, case))
     ]
     return NextSteps(
-        status=CaseStatus(case.status), flags=case.flags(), steps=steps, transitions=_options(session, principal, case, request)
+        status=CaseStatus(case.status), flags=case.active_flags(), steps=steps, transitions=_options(session, principal, case, request)
     )
 
 
@@ -202,9 +203,9 @@ def acknowledge(
     principal: CurrentPrincipal,
     session: SessionDep,
     request: Request,
-    police_file_number: Annotated[str | None, Body(embed=True, max_length=64)] = None,
+    body: AcknowledgementCreate | None = None,
 ) -> CaseOut:
-    case = service.acknowledge(session, principal, case_id, police_file_number)
+    case = service.acknowledge(session, principal, case_id, body.police_file_number if body else None)
     _concerns(request, session, case)
     return _case_out(case)
 
@@ -242,7 +243,7 @@ def _participants_out(session: Session, rows: list[Participant]) -> list[Partici
     for flag in flags:
         by_label.setdefault(label_of[flag.participant_id], []).append(ParticipantFlagOut.model_validate(flag))
     return [
-        ParticipantOut.model_validate(p).model_copy(update={"superseded": p.id in replaced, "flags": by_label.get(p.label, [])})
+        ParticipantOut.model_validate({**p.model_dump(), "superseded": p.id in replaced, "flags": by_label.get(p.label, [])})
         for p in rows
     ]
 
@@ -290,7 +291,7 @@ def _grids_out(session: Session, rows: list[GridSubmission]) -> list[GridSubmiss
             )
         ).all()
     )
-    return [GridSubmissionOut.model_validate(g).model_copy(update={"superseded": g.id in replaced}) for g in rows]
+    return [GridSubmissionOut.model_validate({**g.model_dump(), "superseded": g.id in replaced}) for g in rows]
 
 
 @router.get("/cases/{case_id}/grids", summary="Grid submissions (interviews)", response_model=Page[GridSubmissionOut], responses=READ)
@@ -332,8 +333,9 @@ def _devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
         history = by_device.get(device.id, [])
         last = CustodyEventKind(history[-1].kind) if history else CustodyEventKind.confiscated
         out.append(
-            DeviceOut.model_validate(device).model_copy(
-                update={
+            DeviceOut.model_validate(
+                {
+                    **device.model_dump(),
                     "custody": last,
                     "in_school_custody": last in protocol.SCHOOL_CUSTODY,
                     "events": [CustodyEventOut.model_validate(e) for e in history],

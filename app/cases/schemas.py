@@ -143,6 +143,12 @@ class NextSteps(BaseModel):
     transitions: list[TransitionOption]
 
 
+class AcknowledgementCreate(InputModel):
+    police_file_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="The force's own file number, if already opened."
+    )
+
+
 # --- team ----------------------------------------------------------------------
 
 

@@ -130,6 +130,7 @@ def open_case(session: Session, principal: Principal, body: CaseCreate, timezone
         opened_by=principal.id,
     )
     session.add(case)
+    session.flush()  # the case row before its team
     session.add(CaseTeamMember(case_id=case.id, user_id=principal.id, added_by=principal.id))
     session.flush()
     return case
@@ -403,6 +404,7 @@ def confiscate_device(session: Session, principal: Principal, case_id: uuid.UUID
         confiscated_by=principal.id,
     )
     session.add(device)
+    session.flush()  # the device row before its first custody event
     session.add(
         CustodyEvent(
             device_id=device.id,
