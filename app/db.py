@@ -11,7 +11,7 @@ waiting for the write lock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from fastapi import Request
@@ -89,9 +89,11 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         return engine
 
+    # No pre-ping (a round trip per request): a connection found dead raises a
+    # disconnect error, SQLAlchemy then empties the pool, and the next
+    # requests reconnect by themselves once the database is back.
     return create_engine(
         url,
-        pool_pre_ping=True,  # a restarted database is picked up again without a restart
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=10,
@@ -100,11 +102,12 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     )
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request.  Nothing commits here or in the services: the
     route class (``app.audit.recorder.AuditedRoute``) commits once, with the
     request's audit entry, before the response leaves; closing an
-    uncommitted session rolls it back."""
+    uncommitted session rolls it back.  Async only so that FastAPI does not
+    spend a thread hop on it: creating a session does no I/O."""
     with Session(request.state.engine, expire_on_commit=False) as session:
         # The audited route commits it, with the request's audit entry.
         request.state.session = session

@@ -73,6 +73,10 @@ class RequestGuard:
             await send_with_id({"type": "http.response.body", "body": body})
 
         declared = headers.get("content-length")
+        if declared is None and "transfer-encoding" not in headers:
+            # No body announced (a GET, say): nothing to bound or check.
+            await self.app(scope, receive, send_with_id)
+            return
         if declared is not None:
             if not declared.isdigit():
                 await refuse(400, "bad_request")

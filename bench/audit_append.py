@@ -42,8 +42,7 @@ def worker(args: tuple[str, int]) -> list[float]:
     with Session(engine) as session:
         for _ in range(appends):
             started = time.perf_counter()
-            chain.append(session, draft)
-            session.commit()
+            chain.append_and_commit(session, draft)
             latencies.append(time.perf_counter() - started)
     engine.dispose()
     return latencies

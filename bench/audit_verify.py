@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
-from sqlalchemy import create_engine, insert, make_url  # noqa: E402
+from sqlalchemy import create_engine, insert, make_url, update  # noqa: E402
 
 from app.audit import chain  # noqa: E402
 from app.audit.models import AuditChainHead, AuditEntry  # noqa: E402
@@ -52,7 +52,8 @@ def fill(url: str, entries: int) -> None:
                 batch = []
         if batch:
             connection.execute(insert(AuditEntry.__table__), batch)
-        connection.execute(insert(AuditChainHead.__table__).values(chain="platform", seq=entries, entry_hash=prev))
+        heads = AuditChainHead.__table__
+        connection.execute(update(heads).where(heads.c.chain == "platform").values(seq=entries, entry_hash=prev))
     if engine.dialect.name == "postgresql":  # as autovacuum would after such a load
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE audit_entry")

@@ -117,7 +117,7 @@ def test_a_write_and_its_entry_commit_together_or_not_at_all(client, login, db, 
     def broken_append(*args, **kwargs):
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr(chain, "append", broken_append)
+    monkeypatch.setattr(chain, "append_and_commit", broken_append)
     created = client.post("/api/v1/boards", json={"name": "CSS Perdu"}, headers=headers)
     assert created.status_code == 503
     assert created.json()["code"] == "service_unavailable"
@@ -408,3 +408,18 @@ def test_two_worker_processes_keep_one_correct_chain(settings, database_url, var
         report = chain.verify(connection)
     engine.dispose()
     assert report.ok, [vars(c) for c in report.chains]
+
+
+def test_stored_hashes_follow_the_documented_canonical_form(client, login, db):
+    """Whoever computed the hash (PostgreSQL or Python), a third party
+    re-implementing the documented form gets the same bytes."""
+    client.get(
+        "/api/v1/auth/me",
+        headers={**login("demo-lead-a"), "User-Agent": "Agent \\ backslash é ü 漢 ␟".encode()},
+    )
+    rows = entries(db)
+    assert "\\ backslash" in rows[-1].user_agent
+    for entry in rows:
+        values = [getattr(entry, name) for name in chain.CANONICAL_FIELDS]
+        assert chain.chain_hash(entry.prev_hash, chain.canonical(values)) == entry.entry_hash
+    assert _verify(client, login)["ok"] is True

@@ -125,39 +125,86 @@ def _lock_head(session: Session, chain: str) -> tuple[int, str]:
     return row.seq, row.entry_hash
 
 
-_PG_LOCK = "SELECT seq, entry_hash FROM audit_chain_head WHERE chain = %s FOR UPDATE"
-_PG_APPEND = (
-    "WITH entry AS (INSERT INTO audit_entry (prev_hash, entry_hash, "
-    + ", ".join(CANONICAL_FIELDS)
-    + ") VALUES ("
-    + ", ".join(["%s"] * (len(CANONICAL_FIELDS) + 2))
-    + ")) UPDATE audit_chain_head SET seq = %s, entry_hash = %s WHERE chain = %s"
-)
+def _pg_append_sql() -> str:
+    """One statement that locks the head, inserts the entry and moves the head.
+
+    PostgreSQL computes the SHA-256 here (its built-in ``sha256``) over the
+    canonical form above, so that the head row stays locked only while the
+    database works: no round trip to the application, no wait for a Python
+    thread to be scheduled, between the lock and the commit (sent in the same
+    pipeline).  The application still verifies every hash itself.  A missing
+    head row is a division by zero: the transaction fails instead of
+    committing a change without its entry.
+    """
+
+    def param(name: str) -> str:
+        return f"CAST(%({name})s AS TEXT)"
+
+    canonical_parts = []
+    for name in CANONICAL_FIELDS:
+        value = "CAST(head.seq + 1 AS TEXT)" if name == "seq" else param(name)
+        canonical_parts.append(f"coalesce({value}, '')")
+    canonical_sql = f"'{PREFIX}' || " + " || ".join(f"chr(31) || {part}" for part in canonical_parts)
+    digest = f"encode(sha256(convert_to(head.entry_hash || chr(31) || {canonical_sql}, 'UTF8')), 'hex')"
+    values = []
+    for name in CANONICAL_FIELDS:
+        if name == "seq":
+            values.append("head.seq + 1")
+        elif name == "status_code":
+            values.append("CAST(%(status_code)s AS INTEGER)")
+        else:
+            values.append(param(name))
+    return (
+        "WITH head AS (SELECT seq, entry_hash FROM audit_chain_head WHERE chain = %(chain)s FOR UPDATE), "
+        "guard AS (SELECT 1 / (SELECT count(*) FROM head)::int AS present), "
+        f"entry AS (INSERT INTO audit_entry ({', '.join(CANONICAL_FIELDS)}, prev_hash, entry_hash) "
+        f"SELECT {', '.join(values)}, head.entry_hash, {digest} FROM head RETURNING seq, entry_hash) "
+        "UPDATE audit_chain_head SET seq = entry.seq, entry_hash = entry.entry_hash FROM entry, guard "
+        "WHERE audit_chain_head.chain = %(chain)s AND guard.present = 1 RETURNING entry.entry_hash"
+    )
+
+
+_PG_APPEND = _pg_append_sql()
+_known_heads: set[tuple[str, str]] = set()
 
 
 def append(session: Session, draft: EntryDraft, chain: str = PLATFORM_CHAIN) -> str:
-    """Append one entry in the session's transaction; return its hash.
+    """Append one entry in the session's transaction (the caller commits).
 
-    The caller commits: the entry and the change it records commit together.
-    The head row stays locked from the read to the commit, so the work done
-    in between is kept to the least: on PostgreSQL two prepared statements
-    (lock, then insert-and-move-head in one round trip).
-    """
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
-        cursor.execute(_PG_LOCK, (chain,), prepare=True)
-        head = cursor.fetchone()
-        if head is None:
-            head = _lock_head(session, chain)
-        seq, values, digest, prev_hash = _next(head, chain, draft)
-        cursor.execute(_PG_APPEND, (prev_hash, digest, *values, seq, digest, chain), prepare=True)
-        cursor.close()
-        return digest
+    SQLite: ``BEGIN IMMEDIATE`` already serializes writers; the application
+    reads the head, hashes and inserts."""
     seq, values, digest, prev_hash = _next(_lock_head(session, chain), chain, draft)
     row = dict(zip(CANONICAL_FIELDS, values, strict=True))
     session.execute(insert(_entries).values(**row, prev_hash=prev_hash, entry_hash=digest))
     session.execute(update(_heads).where(_heads.c.chain == chain).values(seq=seq, entry_hash=digest))
+    return digest
+
+
+def append_and_commit(session: Session, draft: EntryDraft, chain: str = PLATFORM_CHAIN) -> str:
+    """Append one entry and commit it with everything the session changed.
+
+    On PostgreSQL the append statement and the COMMIT leave in one pipeline,
+    so the chain's head is locked for the database's own work and the
+    commit's flush to disk, nothing else."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        digest = append(session, draft, chain)
+        session.commit()
+        return digest
+    session.flush()
+    known = (connection.engine.url.render_as_string(), chain)
+    if known not in _known_heads:
+        _lock_head(session, chain)  # creates the head row the first time, then locks it
+        _known_heads.add(known)
+    raw = connection.connection.driver_connection
+    params = {"chain": chain, "recorded_at": format_time(utcnow()), "salt": secrets.token_hex(16)}
+    params.update(zip(DRAFT_FIELDS, draft.values(), strict=True))
+    with raw.cursor() as cursor:
+        with raw.pipeline():
+            cursor.execute(_PG_APPEND, params, prepare=True)
+            raw.commit()
+        digest = cursor.fetchone()[0]
+    session.commit()  # bookkeeping only: the database transaction is committed
     return digest
 
 
@@ -244,6 +291,9 @@ def verify_chain(connection: Connection, chain: str, batch: int = 20000) -> Chai
     """Recompute one chain from its first entry; stop at the first mismatch."""
     report = ChainReport(chain)
     expected_seq, prev_hash = 1, GENESIS_HASH
+    # The head first: entries appended while we read are fine, but every entry
+    # the head already counted must be there.
+    head = connection.execute(select(_heads.c.seq).where(_heads.c.chain == chain)).scalar()
     if connection.dialect.name == "postgresql":
         rows = _rows_postgresql(connection, chain)
     else:
@@ -267,12 +317,9 @@ def verify_chain(connection: Connection, chain: str, batch: int = 20000) -> Chai
     else:
         report.entries = expected_seq - 1
         report.head_seq, report.head_hash = expected_seq - 1, prev_hash
-        head = connection.execute(
-            select(_heads.c.seq, _heads.c.entry_hash).where(_heads.c.chain == chain)
-        ).first()
-        if head is not None and (head.seq, head.entry_hash) != (report.head_seq, report.head_hash):
+        if head is not None and head > report.head_seq:
             report.first_bad_seq = report.head_seq + 1
-            report.problem = f"the chain ends at {report.head_seq} but its head says {head.seq}"
+            report.problem = f"the chain ends at {report.head_seq} but its head says {head}"
     rows.close()
     return report
 

@@ -119,14 +119,12 @@ def _write(request: Request, note: AuditNote, status: int, *, own_transaction: b
     session: Session | None = getattr(request.state, "session", None)
     if session is None:
         with Session(request.state.engine) as fresh:
-            chain.append(fresh, _draft(request, note, status), note.chain)
-            fresh.commit()
+            chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
         return
     if own_transaction:
         session.rollback()
     try:
-        chain.append(session, _draft(request, note, status), note.chain)
-        session.commit()
+        chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()
         raise

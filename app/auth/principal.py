@@ -11,10 +11,12 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
+from sqlalchemy import bindparam, case, func
 from sqlmodel import Session, select
 
-from app.accounts.models import AttestationLevel, Role, ServiceAccount, TrainingAttestation, User
-from app.accounts.scopes import Scope, load_grants, resolve_scope
+from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
+from app.accounts.scopes import Scope
+from app.orgs.models import School
 from app.db import get_session
 from app.errors import Forbidden, InvalidToken, NotAuthenticated
 from app.security import TokenError, TokenService
@@ -69,50 +71,56 @@ class _BearerToken(OAuth2):
 bearer_token = _BearerToken()
 
 
-def highest_attestation(levels: list[str]) -> AttestationLevel | None:
-    if AttestationLevel.architect in levels:
-        return AttestationLevel.architect
-    if AttestationLevel.explorer in levels:
-        return AttestationLevel.explorer
-    return None
+_LEVEL_RANK = case((TrainingAttestation.level == AttestationLevel.architect.value, 2), else_=1)
+_RANKED_LEVELS = {2: AttestationLevel.architect, 1: AttestationLevel.explorer}
+
+
+def _principal_query(account: type[User] | type[ServiceAccount], holder_column):
+    """The account, its scope grants and (people) its best attestation, in one query."""
+    columns = [account.role, account.is_active, account.token_generation, ScopeGrant.board_id, ScopeGrant.school_id, ScopeGrant.police_force_id]
+    if account is User:
+        columns.append(
+            select(func.max(_LEVEL_RANK)).where(TrainingAttestation.user_id == User.id).scalar_subquery()
+        )
+    return (
+        select(*columns)
+        .select_from(account)
+        .outerjoin(ScopeGrant, holder_column == account.id)
+        .where(account.id == bindparam("account_id"))
+    )
+
+
+_QUERIES = {
+    "user": _principal_query(User, ScopeGrant.user_id),
+    "service_account": _principal_query(ServiceAccount, ScopeGrant.service_account_id),
+}
 
 
 def load_principal(session: Session, claims_subject: str, generation: int, token_id: str) -> Principal:
+    """Who the token's subject is now: one query (plus one when the scope names
+    whole boards).  Refused when the account is gone, disabled, or its
+    password or secret changed since the token was issued."""
     kind, _, raw_id = claims_subject.partition(":")
+    if kind not in _QUERIES:
+        raise TokenError("unknown_subject")
     try:
         account_id = uuid.UUID(raw_id)
     except ValueError:
         raise TokenError("unknown_subject") from None
-    if kind == "user":
-        user = session.get(User, account_id)
-        if user is None or not user.is_active or user.token_generation != generation:
-            raise TokenError("account_unusable")
-        grants = load_grants(session, user_id=user.id)
-        levels = session.exec(
-            select(TrainingAttestation.level).where(TrainingAttestation.user_id == user.id)
-        ).all()
-        return Principal(
-            kind="user",
-            id=user.id,
-            role=Role(user.role),
-            scope=resolve_scope(session, grants),
-            attestation=highest_attestation(list(levels)),
-            token_id=token_id,
-        )
-    if kind == "service_account":
-        account = session.get(ServiceAccount, account_id)
-        if account is None or not account.is_active or account.token_generation != generation:
-            raise TokenError("account_unusable")
-        grants = load_grants(session, service_account_id=account.id)
-        return Principal(
-            kind="service_account",
-            id=account.id,
-            role=Role(account.role),
-            scope=resolve_scope(session, grants),
-            attestation=None,
-            token_id=token_id,
-        )
-    raise TokenError("unknown_subject")
+    rows = session.execute(_QUERIES[kind], {"account_id": account_id}).all()
+    if not rows or not rows[0].is_active or rows[0].token_generation != generation:
+        raise TokenError("account_unusable")
+    boards = frozenset(row.board_id for row in rows if row.board_id)
+    schools = {row.school_id for row in rows if row.school_id}
+    if boards:
+        schools.update(session.execute(select(School.id).where(School.board_id.in_(boards))).scalars())
+    scope = Scope(
+        board_ids=boards,
+        school_ids=frozenset(schools),
+        police_force_ids=frozenset(row.police_force_id for row in rows if row.police_force_id),
+    )
+    attestation = _RANKED_LEVELS.get(rows[0][6]) if kind == "user" else None
+    return Principal(kind, account_id, Role(rows[0].role), scope, attestation, token_id)  # type: ignore[arg-type]
 
 
 def get_principal(

@@ -74,10 +74,11 @@ READ = problem_responses(401, 403, 404, 422, 503)
 WRITE = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
 
 
-def _concerns(request: Request, session: Session, case: Case) -> None:
+def _concerns(request: Request, session: Session, case: Case, board_id: uuid.UUID | None = None) -> None:
     """Tag the audit entry with the case's school and board, for their auditors."""
-    school = session.get(School, case.school_id)
-    request.state.audit.concerns = [case.school_id, school.board_id] if school else [case.school_id]
+    if board_id is None:
+        board_id = session.get(School, case.school_id).board_id  # type: ignore[union-attr]
+    request.state.audit.concerns = [case.school_id, board_id]
     request.state.audit.case_id = case.id
 
 
@@ -90,9 +91,9 @@ def _summary(case: Case) -> CaseSummary:
 
 
 def _read(session: Session, principal: Principal, request: Request, case_id: uuid.UUID, capability: Capability) -> Case:
-    case = service.visible_case(session, principal, case_id)
+    case, board_id = service.visible_case_and_board(session, principal, case_id)
     service.require(principal, capability)
-    _concerns(request, session, case)
+    _concerns(request, session, case, board_id)
     return case
 
 

@@ -81,6 +81,19 @@ def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, 
     return case
 
 
+def visible_case_and_board(session: Session, principal: Principal, case_id: uuid.UUID) -> tuple[Case, uuid.UUID]:
+    """For reads: the case and its school board in one query (404 as above)."""
+    statement = (
+        select(Case, School.board_id)
+        .join(School, School.id == Case.school_id)
+        .where(Case.id == case_id, visible_cases(principal))
+    )
+    row = session.exec(statement).first()
+    if row is None:
+        raise NotFound()
+    return row[0], row[1]
+
+
 def touch(case: Case) -> None:
     """Every change to a case or to what is attached moves its version."""
     case.version += 1

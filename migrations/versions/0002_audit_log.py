@@ -76,6 +76,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entry_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_recorded_at'), ['recorded_at'], unique=False)
 
+    # The platform chain starts with its head at the genesis hash.
+    op.execute("INSERT INTO audit_chain_head (chain, seq, entry_hash) VALUES ('platform', 0, '" + "0" * 64 + "')")
+
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
