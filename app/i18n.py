@@ -216,6 +216,10 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Seul le personnel scolaire de l'école du dossier peut être ajouté à l'équipe.",
         "en": "Only school staff of the case's school can be added to the team.",
     },
+    "police_part_closed": {
+        "fr": "Le volet policier de ce dossier est fermé.",
+        "en": "The police part of this case is closed.",
+    },
     "already_acknowledged": {
         "fr": "La réception de ce dossier est déjà consignée.",
         "en": "Receipt of this case is already recorded.",

@@ -134,3 +134,23 @@ def test_revenge_distribution_requires_police(desk):
     assert steps[("step_confiscate_malicious", "P2")] is True
     assert steps[("step_contact_police", "P2")] is False
     assert desk.go(case, "hand_off", police_officer="Agent Roy")["status"] == "handed_off"
+
+
+def test_police_record_the_outcome_and_the_school_sees_only_that(desk):
+    case = desk.open_case()
+    desk.person(case, "distributor")
+    assert desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "impulsive"}).status_code == 404
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    assert desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-staff-a", json={"dcpp_decision": "impulsive"}).status_code == 403
+    assert desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-b", json={"dcpp_decision": "impulsive"}).status_code == 404
+    outcome = desk.ok(
+        "POST", f"/cases/{case['id']}/police-outcome", "demo-police-a",
+        json={"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-12-02", "awareness_meeting_on": "2026-12-10", "close_police_part": True},
+    )
+    assert outcome["police_closed_at"]
+    seen = desk.ok("GET", f"/cases/{case['id']}", "demo-lead-a")
+    assert (seen["dcpp_decision"], seen["awareness_meeting_on"]) == ("impulsive", "2026-12-10")
+    closed = desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "malicious"})
+    assert closed.status_code == 409 and closed.json()["code"] == "police_part_closed"
+    bad = desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "guilty"})
+    assert bad.status_code == 422

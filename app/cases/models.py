@@ -9,7 +9,7 @@ status, flags and intake fields), and every status change is kept in
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
@@ -76,6 +76,7 @@ class Case(SQLModel, table=True):
         CheckConstraint(_one_of("reporter_type", ReporterType), name="reporter_type"),
         CheckConstraint(_one_of("channel", Channel), name="channel"),
         CheckConstraint(_one_of("place", IncidentPlace), name="place"),
+        CheckConstraint("dcpp_decision IS NULL OR dcpp_decision IN ('impulsive', 'malicious')", name="dcpp_decision"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -100,6 +101,12 @@ class Case(SQLModel, table=True):
     police_officer_contacted: str | None = Field(default=None, max_length=200)
     police_acknowledged_at: datetime | None = _utc(default=None)
     police_file_number: str | None = Field(default=None, max_length=64)
+    # The police part (police only): the DCPP prosecutor's decision and the
+    # awareness meeting.  The school sees this outcome, never the police file.
+    dcpp_decision: str | None = Field(default=None, max_length=16)
+    dcpp_decided_on: date | None = None
+    awareness_meeting_on: date | None = None
+    police_closed_at: datetime | None = _utc(default=None)
     opened_by: uuid.UUID = Field(foreign_key="app_user.id")
     version: int = 1
     created_at: datetime = _utc(default_factory=utcnow, nullable=False)

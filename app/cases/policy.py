@@ -36,6 +36,7 @@ class Capability(StrEnum):
     contact_takedown = "contact_takedown"
     add_note = "add_note"
     acknowledge = "acknowledge"
+    record_police_outcome = "record_police_outcome"
     read_case = "read_case"
     read_participants = "read_participants"
     read_grids = "read_grids"
@@ -61,7 +62,10 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
         _SCHOOL_READS | _SCHOOL_HANDLING | {C.manage_team, C.close_or_reopen, C.contact_dpj, C.read_access_log}
     ),
     Role.police_liaison: frozenset(
-        {C.read_case, C.read_participants, C.read_grids, C.read_devices, C.read_contacts, C.acknowledge, C.custody_police}
+        {
+            C.read_case, C.read_participants, C.read_grids, C.read_devices, C.read_contacts,
+            C.acknowledge, C.record_police_outcome, C.custody_police,
+        }
     ),
     # What the report needs: the case, the people, the contacts; never the interviews.
     Role.dpj_reporter: frozenset({C.read_case, C.read_participants, C.read_contacts, C.contact_dpj}),

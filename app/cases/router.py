@@ -54,6 +54,7 @@ from app.cases.schemas import (
     ParticipantFlagCreate,
     ParticipantFlagOut,
     ParticipantOut,
+    PoliceOutcomeUpdate,
     Step,
     TeamMemberCreate,
     TeamMemberOut,
@@ -207,6 +208,20 @@ def acknowledge(
     body: AcknowledgementCreate | None = None,
 ) -> CaseOut:
     case = service.acknowledge(session, principal, case_id, body.police_file_number if body else None)
+    _concerns(request, session, case)
+    return _case_out(case)
+
+
+@router.post(
+    "/cases/{case_id}/police-outcome",
+    summary="Police: record the DCPP decision, the awareness meeting, or close the police part",
+    response_model=CaseOut,
+    responses=WRITE,
+)
+def record_police_outcome(
+    case_id: uuid.UUID, body: PoliceOutcomeUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> CaseOut:
+    case = service.record_police_outcome(session, principal, case_id, body)
     _concerns(request, session, case)
     return _case_out(case)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -82,6 +82,13 @@ class CaseOut(CaseSummary):
     handed_off_force_id: uuid.UUID | None
     police_officer_contacted: str | None
     police_acknowledged_at: datetime | None
+    police_file_number: str | None
+    dcpp_decision: Literal["impulsive", "malicious"] | None = Field(
+        description="The DCPP prosecutor's classification, recorded by police after hand-off."
+    )
+    dcpp_decided_on: date | None
+    awareness_meeting_on: date | None = Field(description="Impulsive acts: the awareness meeting at the police station.")
+    police_closed_at: datetime | None
     closed_at: datetime | None
     version: int
 
@@ -141,6 +148,22 @@ class NextSteps(BaseModel):
     flags: list[Flag]
     steps: list[Step]
     transitions: list[TransitionOption]
+
+
+class PoliceOutcomeUpdate(InputModel):
+    """Police only, after hand-off: the prosecutor's decision, the awareness
+    meeting, and the close of the police part."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-12-02", "awareness_meeting_on": "2026-12-10", "close_police_part": True}]
+        }
+    )
+    police_file_number: Annotated[str, StringConstraints(max_length=64)] | None = None
+    dcpp_decision: Literal["impulsive", "malicious"] | None = None
+    dcpp_decided_on: date | None = None
+    awareness_meeting_on: date | None = None
+    close_police_part: bool = False
 
 
 class AcknowledgementCreate(InputModel):

@@ -249,6 +249,22 @@ def acknowledge(session: Session, principal: Principal, case_id: uuid.UUID, file
     return case
 
 
+def record_police_outcome(session: Session, principal: Principal, case_id: uuid.UUID, body) -> Case:
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.record_police_outcome)
+    if case.police_closed_at is not None:
+        raise Conflict("police_part_closed", code="police_part_closed")
+    for name in ("police_file_number", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on"):
+        value = getattr(body, name)
+        if value is not None:
+            setattr(case, name, value)
+    if body.close_police_part:
+        case.police_closed_at = utcnow()
+    touch(case)
+    session.flush()
+    return case
+
+
 # --- team ----------------------------------------------------------------------
 
 
