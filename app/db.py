@@ -70,7 +70,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # hide_parameters: an error message never carries a value (a name, a note).
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection, _record) -> None:
@@ -94,6 +97,7 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     # requests reconnect by themselves once the database is back.
     return create_engine(
         url,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=10,

@@ -165,6 +165,22 @@ class ServiceUnavailable(Problem):
     status, code = 503, "service_unavailable"
 
 
+class InternalError(Problem):
+    """An unexpected failure, already logged without its message: answered as
+    a problem document and never re-raised to the server (whose traceback
+    would carry the message)."""
+
+    status, code = 500, "internal_error"
+
+
+def log_unexpected(exc: BaseException, request: Request) -> None:
+    """Log where an unexpected error happened, never what it said: an
+    exception's message can carry names or case contents."""
+    frames = traceback.extract_tb(exc.__traceback__)[-6:]
+    where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
+    logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, where)
+
+
 def problem_body(
     *,
     status: int,
@@ -236,6 +252,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = _field_errors(exc)
         if any(error["code"] == "media_refused" for error in errors):
             code = "media_refused"
+        elif any(error["code"] == "nul_character" for error in errors):
+            code = "nul_character"
         elif any(error["code"] == "json_invalid" for error in errors):
             code = "invalid_json"
         else:
@@ -285,11 +303,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Only where it happened: an exception's message or a traceback's
-        # locals can carry names or case contents, which never go to logs.
-        frames = traceback.extract_tb(exc.__traceback__)[-6:]
-        where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
-        logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, where)
+        log_unexpected(exc, request)
         language = request_language(request)
         return problem_response(
             status=500,

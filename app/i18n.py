@@ -60,6 +60,10 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "(a 'data:' URI or base64). Nobody ever looks at the content: "
         "describe it in words in the grid.",
     },
+    "nul_character": {
+        "fr": "Le texte contient un caractère NUL, refusé.",
+        "en": "The text contains a NUL character, which is refused.",
+    },
     "invalid_json": {
         "fr": "Le corps de la requête n'est pas un JSON valide.",
         "en": "The request body is not valid JSON.",
@@ -211,6 +215,14 @@ MESSAGES: dict[str, dict[Language, str]] = {
     "custody_police_only": {
         "fr": "Seule la police peut consigner la remise d'un appareil à son propriétaire ou sa conservation comme preuve.",
         "en": "Only police can record a device's return to its owner or its retention as evidence.",
+    },
+    "custody_school_only": {
+        "fr": "La confiscation et l'entreposage à l'école sont consignés par le personnel scolaire.",
+        "en": "Confiscation and storage at school are recorded by school staff.",
+    },
+    "custody_time_out_of_order": {
+        "fr": "Le moment de cette étape précède l'étape précédente ou se situe dans le futur.",
+        "en": "This step's time is before the previous step's or in the future.",
     },
     "team_member_invalid": {
         "fr": "Seul le personnel scolaire de l'école du dossier peut être ajouté à l'équipe.",

@@ -68,6 +68,23 @@ def carries_media(text: str) -> bool:
     return False
 
 
+def find_nul(value: Any, path: str = "body") -> str | None:
+    """The location of the first string holding a NUL character (no text column stores one)."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = find_nul(key, path) or find_nul(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = find_nul(item, f"{path}.{index}")
+            if found:
+                return found
+    return None
+
+
 def find_media(value: Any, path: str = "body") -> str | None:
     """The location of the first string carrying media, in any nested JSON value."""
     if isinstance(value, str):

@@ -8,11 +8,15 @@ or parser sees it, whether it announced its length or not."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
+from app.audit.recorder import write_refusal
 from app.errors import problem_body
 from app.i18n import negotiate_language, translate
 
@@ -20,6 +24,8 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+logger = logging.getLogger("sexto")
 
 FORM_PATHS = frozenset({"/api/v1/auth/token"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -57,6 +63,23 @@ class RequestGuard:
             await send(message)
 
         async def refuse(status: int, code: str, **params: object) -> None:
+            # Refusals are audited too, before the answer leaves (fail closed).
+            engine = scope.get("state", {}).get("engine")
+            if engine is not None:
+                client = scope.get("client")
+                try:
+                    await run_in_threadpool(
+                        write_refusal,
+                        engine,
+                        status=status,
+                        reason=code,
+                        client_address=client[0] if client else None,
+                        user_agent=headers.get("user-agent"),
+                        request_id=request_id,
+                    )
+                except Exception:
+                    logger.error("audit entry for a refused request could not be written")
+                    status, code, params = 503, "service_unavailable", {}
             problem = problem_body(status=status, code=code, detail=translate(code, language, **params))
             body = json.dumps(problem, ensure_ascii=False, separators=(",", ":")).encode()
             await send_with_id(

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from pydantic_core import PydanticCustomError
 
-from app.media import find_media
+from app.media import find_media, find_nul
 
 
 class InputModel(BaseModel):
@@ -21,6 +21,9 @@ class InputModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_media(cls, data: Any) -> Any:
+        location = find_nul(data)
+        if location is not None:
+            raise PydanticCustomError("nul_character", "NUL character refused at {location}", {"location": location})
         location = find_media(data)
         if location is not None:
             # ``app.errors`` answers this error type with 422 ``media_refused``.

@@ -89,7 +89,7 @@ def test_a_nude_photo_of_a_15_year_old_goes_to_police_and_the_dpj(desk):
     school_return = desk.custody(phone, "returned_to_owner")
     assert school_return.status_code == 403 and school_return.json()["code"] == "custody_police_only"
     assert desk.custody(phone, "returned_to_owner", "demo-police-a").status_code == 201
-    assert desk.custody(phone, "stored", "demo-police-a", storage_location="x").json()["code"] == "custody_final"
+    assert desk.custody(phone, "retained_as_evidence", "demo-police-a").json()["code"] == "custody_final"
 
     for person in (reporter, depicted, sharer):
         desk.notify_parents(case, person)

@@ -314,6 +314,11 @@ def verify_chain(connection: Connection, chain: str, batch: int = 20000) -> Chai
             break
         prev_hash = stored_hash
         expected_seq += 1
+    if report.problem is not None:
+        # Read the stream to its end: stopping a COPY midway cancels it, which
+        # would abort the transaction the rest of the request still needs.
+        for _ in rows:
+            pass
     else:
         report.entries = expected_seq - 1
         report.head_seq, report.head_hash = expected_seq - 1, prev_hash

@@ -21,18 +21,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit import chain
-from app.errors import Problem, ServiceUnavailable
+from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected
 from app.pagination import Page
 
 logger = logging.getLogger("sexto.audit")
@@ -51,8 +53,8 @@ class AuditNote:
     reason: str | None = None
     # Who acted when no token says so (a sign-in names the account, if it exists).
     actor: tuple[str, str] | None = None
-    # Organizations the entry concerns besides the actor's (a case's school and board),
-    # so that their auditors see it.
+    # The organizations of the case the request touched (school, board, and the
+    # police force it was handed off to): the entry belongs to their auditors.
     concerns: list[object] = field(default_factory=list)
 
     def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
@@ -93,9 +95,8 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
     )
     if principal is not None:
         scope = principal.scope
-        org_ids = sorted(
-            {str(i) for i in (*scope.board_ids, *scope.school_ids, *scope.police_force_ids, *note.concerns)}
-        )
+        organizations = note.concerns or [*scope.board_ids, *scope.school_ids, *scope.police_force_ids]
+        org_ids = sorted({str(i) for i in organizations if i})
         draft.actor_kind = principal.kind
         draft.actor_id = str(principal.id)
         draft.actor_role = principal.role.value
@@ -105,6 +106,19 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
     return draft
 
 
+CURRENT_NOTE: ContextVar[AuditNote | None] = ContextVar("audit_note", default=None)
+
+
+def record_case_access(case_id: object, *organizations: object) -> None:
+    """Called by the one function through which every case is reached
+    (``app.cases.service.visible_case``): the request's entry names the case
+    and belongs to the case's organizations."""
+    note = CURRENT_NOTE.get()
+    if note is not None:
+        note.case_id = case_id
+        note.concerns = [org for org in organizations if org]
+
+
 def _status_of(exc: Exception) -> tuple[int, str | None]:
     if isinstance(exc, Problem):
         return exc.status, exc.code
@@ -112,7 +126,14 @@ def _status_of(exc: Exception) -> tuple[int, str | None]:
         return 422, "validation_failed"
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, None
-    return 500, type(exc).__name__[:64]
+    if isinstance(exc, IntegrityError):
+        return 409, "conflict"
+    if isinstance(exc, OperationalError):
+        return 503, "service_unavailable"
+    return 500, "internal_error"
+
+
+_HANDLED = (Problem, RequestValidationError, StarletteHTTPException, IntegrityError, OperationalError)
 
 
 def _write(request: Request, note: AuditNote, status: int, *, own_transaction: bool) -> None:
@@ -130,7 +151,20 @@ def _write(request: Request, note: AuditNote, status: int, *, own_transaction: b
         raise
 
 
-AuditWriter = Callable[[Request, AuditNote, int], None]
+def write_refusal(engine, *, status: int, reason: str, client_address: str | None, user_agent: str | None, request_id: str) -> None:
+    """The entry of a request refused before any route (body too large, not
+    JSON): its own transaction, anonymous (no token was read)."""
+    draft = chain.EntryDraft(
+        client_address=chain.clean(client_address, 64),
+        user_agent=chain.clean(user_agent, 256),
+        request_id=chain.clean(request_id, 64),
+        action="refused_before_routing",
+        outcome=_outcome(status),
+        status_code=status,
+        reason=reason,
+    )
+    with Session(engine) as session:
+        chain.append_and_commit(session, draft)
 
 
 def _note_path(note: AuditNote, template: str, params: dict[str, Any]) -> None:
@@ -168,6 +202,7 @@ class AuditedRoute(APIRoute):
         async def audited_handler(request: Request) -> Response:
             note = AuditNote(action=action)
             request.state.audit = note
+            context_token = CURRENT_NOTE.set(note)
             _note_path(note, template, request.path_params)
             try:
                 response = await handler(request)
@@ -178,14 +213,19 @@ class AuditedRoute(APIRoute):
                 try:
                     await run_in_threadpool(_write, request, note, status, own_transaction=True)
                 except Exception:
-                    logger.exception("audit entry for a refused request could not be written")
-                    raise ServiceUnavailable() from exc
-                raise
+                    logger.error("audit entry for a refused request could not be written")
+                    raise ServiceUnavailable() from None
+                if isinstance(exc, _HANDLED):
+                    raise
+                log_unexpected(exc, request)
+                raise InternalError() from None
+            finally:
+                CURRENT_NOTE.reset(context_token)
             try:
                 await run_in_threadpool(_write, request, note, response.status_code, own_transaction=False)
-            except Exception as exc:
-                logger.exception("audit entry could not be written: the request is refused")
-                raise ServiceUnavailable() from exc
+            except Exception:
+                logger.error("audit entry could not be written: the request is refused")
+                raise ServiceUnavailable() from None
             return response
 
         return audited_handler

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime
 from fastapi.responses import Response
 from sqlalchemy import Select, or_, select
 from sqlmodel import Session
@@ -56,8 +57,8 @@ class EventFilters:
         case_id: Annotated[str | None, Query(max_length=40)] = None,
         action: Annotated[str | None, Query(max_length=64, description="e.g. `read_case`.")] = None,
         outcome: Annotated[str | None, Query(pattern="^(allowed|denied|refused|error)$")] = None,
-        since: Annotated[datetime | None, Query(description="From this instant (inclusive).")] = None,
-        until: Annotated[datetime | None, Query(description="Before this instant (exclusive).")] = None,
+        since: Annotated[AwareDatetime | None, Query(description="From this instant (inclusive).")] = None,
+        until: Annotated[AwareDatetime | None, Query(description="Before this instant (exclusive).")] = None,
     ) -> None:
         self.actor_id, self.case_id, self.action, self.outcome = actor_id, case_id, action, outcome
         self.since, self.until = since, until
@@ -74,8 +75,6 @@ class EventFilters:
                 statement = statement.where(column == value)
         for bound, op in ((self.since, "ge"), (self.until, "lt")):
             if bound is not None:
-                if bound.tzinfo is None:
-                    raise UnprocessableContent("validation_failed")
                 text = chain.format_time(bound.astimezone(UTC))
                 statement = statement.where(columns.recorded_at >= text if op == "ge" else columns.recorded_at < text)
         return statement.where(_auditor_scope(principal))

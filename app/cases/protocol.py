@@ -68,6 +68,8 @@ CUSTODY_NEXT: dict[CustodyEventKind, frozenset[CustodyEventKind]] = {
 }
 SCHOOL_CUSTODY = frozenset({CustodyEventKind.confiscated, CustodyEventKind.stored})
 POLICE_ONLY_CUSTODY = frozenset({CustodyEventKind.returned_to_owner, CustodyEventKind.retained_as_evidence})
+# What police may record: taking the device over, then its return or retention.
+POLICE_CUSTODY = POLICE_ONLY_CUSTODY | {CustodyEventKind.transferred_to_police}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import AwareDatetime
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -16,6 +17,7 @@ from app.audit.models import AuditEntry
 from app.audit.recorder import AuditedRoute
 from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
+from app.accounts.models import Role
 from app.auth.principal import CurrentPrincipal, Principal
 from app.cases import protocol, service
 from app.cases.models import (
@@ -65,7 +67,6 @@ from app.cases.schemas import (
 from app.db import get_session
 from app.errors import problem_responses, request_language
 from app.i18n import translate
-from app.orgs.models import School
 from app.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute)
@@ -73,14 +74,6 @@ router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute)
 SessionDep = Annotated[Session, Depends(get_session)]
 READ = problem_responses(401, 403, 404, 422, 503)
 WRITE = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
-
-
-def _concerns(request: Request, session: Session, case: Case, board_id: uuid.UUID | None = None) -> None:
-    """Tag the audit entry with the case's school and board, for their auditors."""
-    if board_id is None:
-        board_id = session.get(School, case.school_id).board_id  # type: ignore[union-attr]
-    request.state.audit.concerns = [case.school_id, board_id]
-    request.state.audit.case_id = case.id
 
 
 def _case_out(case: Case) -> CaseOut:
@@ -92,9 +85,8 @@ def _summary(case: Case) -> CaseSummary:
 
 
 def _read(session: Session, principal: Principal, request: Request, case_id: uuid.UUID, capability: Capability) -> Case:
-    case, board_id = service.visible_case_and_board(session, principal, case_id)
+    case = service.visible_case(session, principal, case_id)
     service.require(principal, capability)
-    _concerns(request, session, case, board_id)
     return case
 
 
@@ -108,7 +100,6 @@ def _location(response: Response, path: str) -> None:
 @router.post("/cases", status_code=201, summary="Open a case at a school", response_model=CaseOut, responses=WRITE)
 def open_case(body: CaseCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response) -> CaseOut:
     case = service.open_case(session, principal, body, request.state.settings.local_timezone)
-    _concerns(request, session, case)
     _location(response, f"/api/v1/cases/{case.id}")
     return _case_out(case)
 
@@ -120,7 +111,7 @@ def list_cases(
     page: PageDep,
     status: Annotated[CaseStatus | None, Query()] = None,
     school_id: Annotated[uuid.UUID | None, Query()] = None,
-    updated_since: Annotated[datetime | None, Query(description="Cases changed at or after this instant.")] = None,
+    updated_since: Annotated[AwareDatetime | None, Query(description="Cases changed at or after this instant (with its offset, e.g. `Z`).")] = None,
 ) -> Page[CaseSummary]:
     statement = service.list_cases(principal, status=status, school_id=school_id, updated_since=updated_since)
     rows, cursor = paginate(session, statement, Case, page)
@@ -135,7 +126,6 @@ def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionD
 @router.patch("/cases/{case_id}", summary="Change the intake fields the case's status allows", response_model=CaseOut, responses=WRITE)
 def update_case(case_id: uuid.UUID, body: CaseUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
     case = service.update_case(session, principal, case_id, body)
-    _concerns(request, session, case)
     return _case_out(case)
 
 
@@ -176,7 +166,6 @@ def take_transition(
     case_id: uuid.UUID, body: TransitionRequest, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> CaseOut:
     case = service.apply_transition(session, principal, case_id, body)
-    _concerns(request, session, case)
     return _case_out(case)
 
 
@@ -208,7 +197,6 @@ def acknowledge(
     body: AcknowledgementCreate | None = None,
 ) -> CaseOut:
     case = service.acknowledge(session, principal, case_id, body.police_file_number if body else None)
-    _concerns(request, session, case)
     return _case_out(case)
 
 
@@ -222,7 +210,6 @@ def record_police_outcome(
     case_id: uuid.UUID, body: PoliceOutcomeUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> CaseOut:
     case = service.record_police_outcome(session, principal, case_id, body)
-    _concerns(request, session, case)
     return _case_out(case)
 
 
@@ -248,7 +235,7 @@ def add_team_member(
 # --- participants ---------------------------------------------------------------------
 
 
-def _participants_out(session: Session, rows: list[Participant]) -> list[ParticipantOut]:
+def _participants_out(session: Session, rows: list[Participant], principal: Principal) -> list[ParticipantOut]:
     if not rows:
         return []
     case_people = session.exec(select(Participant).where(Participant.case_id == rows[0].case_id)).all()
@@ -256,8 +243,13 @@ def _participants_out(session: Session, rows: list[Participant]) -> list[Partici
     label_of = {p.id: p.label for p in case_people}
     flags = session.exec(select(ParticipantFlag).where(ParticipantFlag.participant_id.in_(list(label_of)))).all()
     by_label: dict[str, list[ParticipantFlagOut]] = {}
+    # The reasons are staff's own words from the interviews: not for the DPJ reporter.
+    hide_reasons = principal.role is Role.dpj_reporter
     for flag in flags:
-        by_label.setdefault(label_of[flag.participant_id], []).append(ParticipantFlagOut.model_validate(flag))
+        out = ParticipantFlagOut.model_validate(flag)
+        if hide_reasons:
+            out = out.model_copy(update={"reason": None})
+        by_label.setdefault(label_of[flag.participant_id], []).append(out)
     return [
         ParticipantOut.model_validate({**p.model_dump(), "superseded": p.id in replaced, "flags": by_label.get(p.label, [])})
         for p in rows
@@ -268,7 +260,7 @@ def _participants_out(session: Session, rows: list[Participant]) -> list[Partici
 def list_participants(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[ParticipantOut]:
     case = _read(session, principal, request, case_id, Capability.read_participants)
     rows, cursor = paginate(session, select(Participant).where(Participant.case_id == case.id), Participant, page)
-    return Page[ParticipantOut](items=_participants_out(session, rows), next_cursor=cursor)
+    return Page[ParticipantOut](items=_participants_out(session, rows, principal), next_cursor=cursor)
 
 
 @router.post("/cases/{case_id}/participants", status_code=201, summary="Add a person involved (or correct one)", response_model=ParticipantOut, responses=WRITE)
@@ -277,7 +269,7 @@ def add_participant(
 ) -> ParticipantOut:
     participant = service.add_participant(session, principal, case_id, body)
     _location(response, f"/api/v1/cases/{case_id}/participants/{participant.id}")
-    return _participants_out(session, [participant])[0]
+    return _participants_out(session, [participant], principal)[0]
 
 
 @router.post(
@@ -291,7 +283,7 @@ def flag_participant(
     case_id: uuid.UUID, participant_id: uuid.UUID, body: ParticipantFlagCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> ParticipantOut:
     service.flag_participant(session, principal, case_id, participant_id, body)
-    return _participants_out(session, [session.get(Participant, participant_id)])[0]
+    return _participants_out(session, [session.get(Participant, participant_id)], principal)[0]
 
 
 # --- grids -------------------------------------------------------------------------
@@ -387,7 +379,6 @@ def confiscate_device(
 def list_custody_events(device_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[CustodyEventOut]:
     device, case = service.visible_device(session, principal, device_id)
     service.require(principal, Capability.read_devices)
-    _concerns(request, session, case)
     rows, cursor = paginate(session, select(CustodyEvent).where(CustodyEvent.device_id == device.id), CustodyEvent, page)
     return Page[CustodyEventOut](items=rows, next_cursor=cursor)
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.cases.models import (
     CaseStatus,
@@ -82,7 +82,6 @@ class CaseOut(CaseSummary):
     handed_off_force_id: uuid.UUID | None
     police_officer_contacted: str | None
     police_acknowledged_at: datetime | None
-    police_file_number: str | None
     dcpp_decision: Literal["impulsive", "malicious"] | None = Field(
         description="The DCPP prosecutor's classification, recorded by police after hand-off."
     )
@@ -209,7 +208,7 @@ class ParticipantFlagCreate(InputModel):
 
 class ParticipantFlagOut(OutputModel):
     kind: ParticipantFlagKind
-    reason: str
+    reason: str | None = Field(description="Not shown to DPJ reporters (staff's words from the interviews).")
     created_by: uuid.UUID
     created_at: datetime
 
@@ -290,7 +289,7 @@ class CustodyEventCreate(InputModel):
         }
     )
     kind: Literal["stored", "transferred_to_police", "returned_to_owner", "retained_as_evidence"]
-    occurred_at: datetime | None = Field(default=None, description="Default: now.")
+    occurred_at: AwareDatetime | None = Field(default=None, description="Default: now.")
     seal_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     storage_location: Annotated[str, StringConstraints(max_length=200)] | None = None
     officer_name: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -334,7 +333,7 @@ class ParentNotification(InputModel):
     participant_id: uuid.UUID = Field(description="The minor whose parents were notified.")
     guardian_relationship: Literal["mother", "father", "guardian", "other"]
     method: Literal["phone", "in_person", "email", "letter", "other"]
-    occurred_at: datetime
+    occurred_at: AwareDatetime
 
 
 class ParentNotificationExemption(InputModel):
@@ -344,20 +343,20 @@ class ParentNotificationExemption(InputModel):
         description="`student_14_plus_refuses`: Education Act s. 96.12; `risk_to_child`: notifying would put the child at risk."
     )
     justification: ShortText
-    occurred_at: datetime | None = None
+    occurred_at: AwareDatetime | None = None
 
 
 class PoliceContact(InputModel):
     kind: Literal["police_contact"]
     officer_name: Name
     method: Literal["phone", "in_person", "email", "other"]
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 class DpjReport(InputModel):
     kind: Literal["dpj_report"]
-    occurred_at: datetime = Field(description="When the report was made.")
+    occurred_at: AwareDatetime = Field(description="When the report was made.")
     region: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     retained: bool | None = Field(default=None, description="Whether the DPJ retained the report, once known.")
@@ -365,7 +364,7 @@ class DpjReport(InputModel):
 
 class MediaInquiry(InputModel):
     kind: Literal["media_inquiry"]
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     outlet: Annotated[str, StringConstraints(max_length=200)] | None = None
     referred_to_communications: Literal[True] = Field(
         description="Media inquiries are referred to the communications officer, never answered from the case."
@@ -374,7 +373,7 @@ class MediaInquiry(InputModel):
 
 class TakedownReferral(InputModel):
     kind: Literal["takedown_referral"]
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     service: Literal["cybertip", "aidezmoisvp", "take_it_down"]
     participant_id: uuid.UUID | None = None
 

@@ -5,7 +5,7 @@ Sexto method allows now).  Nothing here commits: the audited route does."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, ScopeGrant, User
+from app.audit.recorder import record_case_access
 from app.auth.principal import Principal
 from app.cases import protocol
 from app.cases.models import (
@@ -54,6 +55,9 @@ from app.cases.models import Note
 from app.orgs.models import School
 from app.orgs.service import kit_may_be_used_at, local_today
 
+# How far ahead of the server's clock a client's time may be.
+CLOCK_SKEW = timedelta(minutes=5)
+
 # Which intake fields each status still lets school staff change.
 EDITABLE_FIELDS: dict[CaseStatus, frozenset[str]] = {
     CaseStatus.reported: frozenset({"reporter_type", "channel", "place", "summary"}),
@@ -71,27 +75,22 @@ def require(principal: Principal, capability: Capability) -> None:
 
 
 def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, lock: bool = False) -> Case:
-    """The case if the caller may know it exists; 404 otherwise, whatever the reason."""
-    statement = select(Case).where(Case.id == case_id, visible_cases(principal))
-    if lock:
-        statement = statement.with_for_update(of=Case)
-    case = session.exec(statement).first()
-    if case is None:
-        raise NotFound()
-    return case
-
-
-def visible_case_and_board(session: Session, principal: Principal, case_id: uuid.UUID) -> tuple[Case, uuid.UUID]:
-    """For reads: the case and its school board in one query (404 as above)."""
+    """The case if the caller may know it exists; 404 otherwise, whatever the
+    reason.  Every route reaches cases through here, so here the request's
+    audit entry is tied to the case and its organizations."""
     statement = (
         select(Case, School.board_id)
         .join(School, School.id == Case.school_id)
         .where(Case.id == case_id, visible_cases(principal))
     )
+    if lock:
+        statement = statement.with_for_update(of=Case)
     row = session.exec(statement).first()
     if row is None:
         raise NotFound()
-    return row[0], row[1]
+    case, board_id = row
+    record_case_access(case.id, case.school_id, board_id, case.handed_off_force_id)
+    return case
 
 
 def touch(case: Case) -> None:
@@ -144,6 +143,7 @@ def open_case(session: Session, principal: Principal, body: CaseCreate, timezone
     )
     session.add(case)
     session.flush()  # the case row before its team
+    record_case_access(case.id, school.id, school.board_id)
     session.add(CaseTeamMember(case_id=case.id, user_id=principal.id, added_by=principal.id))
     session.flush()
     return case
@@ -467,6 +467,8 @@ def record_custody(
             raise Forbidden("custody_police_only", code="custody_police_only")
         require(principal, Capability.custody_police)
     elif principal.role is Role.police_liaison:
+        if kind not in protocol.POLICE_CUSTODY:
+            raise Forbidden("custody_school_only", code="custody_school_only")
         require(principal, Capability.custody_police)
     else:
         require(principal, Capability.custody_school)
@@ -485,11 +487,14 @@ def record_custody(
         raise UnprocessableContent("officer_required", code="officer_required")
     if kind is CustodyEventKind.stored and not body.storage_location:
         raise UnprocessableContent("validation_failed")
+    occurred_at = body.occurred_at or utcnow()
+    if occurred_at < events[-1].occurred_at or occurred_at > utcnow() + CLOCK_SKEW:
+        raise UnprocessableContent("custody_time_out_of_order", code="custody_time_out_of_order")
     event = CustodyEvent(
         device_id=device.id,
         sequence=len(events) + 1,
         kind=kind.value,
-        occurred_at=body.occurred_at or utcnow(),
+        occurred_at=occurred_at,
         seal_number=body.seal_number,
         storage_location=body.storage_location,
         officer_name=body.officer_name,
