@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from typing import Any
 
 _DATA_URI = re.compile(r"data:\s*[a-z]+/[a-z0-9.+-]+\s*[;,]", re.IGNORECASE)
@@ -68,35 +69,28 @@ def carries_media(text: str) -> bool:
     return False
 
 
-def find_nul(value: Any, path: str = "body") -> str | None:
-    """The location of the first string holding a NUL character (no text column stores one)."""
+def find_text(value: Any, test: Callable[[str], bool], path: str = "body") -> str | None:
+    """The location of the first string (key or value, at any depth of a JSON
+    value) for which ``test`` holds."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return path if test(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = find_nul(key, path) or find_nul(item, f"{path}.{key}")
+            found = find_text(key, test, path) or find_text(item, test, f"{path}.{key}")
             if found:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = find_nul(item, f"{path}.{index}")
+            found = find_text(item, test, f"{path}.{index}")
             if found:
                 return found
     return None
 
 
-def find_media(value: Any, path: str = "body") -> str | None:
-    """The location of the first string carrying media, in any nested JSON value."""
-    if isinstance(value, str):
-        return path if carries_media(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = find_media(key, path) or find_media(item, f"{path}.{key}")
-            if found:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = find_media(item, f"{path}.{index}")
-            if found:
-                return found
-    return None
+def find_nul(value: Any) -> str | None:
+    """No text column stores a NUL character."""
+    return find_text(value, lambda text: "\x00" in text)
+
+
+def find_media(value: Any) -> str | None:
+    return find_text(value, carries_media)
