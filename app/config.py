@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         description="Extra folders of grid templates (v<N>.json), e.g. a board's official grid.",
     )
 
+    idempotency_ttl_seconds: int = Field(
+        default=86400, ge=60, description="How long an Idempotency-Key's first answer is kept."
+    )
+
     local_timezone: str = Field(
         default="America/Toronto",
         description="Time zone of 'today' for agreement dates (Quebec follows America/Toronto).",

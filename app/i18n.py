@@ -285,6 +285,14 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Remettre l'appareil {subject} à la police : seule la police le rend à son propriétaire.",
         "en": "Transfer device {subject} to police: only police return it to its owner.",
     },
+    "idempotency_key_reused": {
+        "fr": "Cette clé d'idempotence a déjà servi pour une autre requête.",
+        "en": "This idempotency key was already used for another request.",
+    },
+    "idempotency_key_invalid": {
+        "fr": "La clé d'idempotence doit compter de 1 à 200 caractères imprimables.",
+        "en": "The idempotency key must be 1 to 200 printable characters.",
+    },
     # Authentication
     "invalid_grant": {
         "fr": "Nom d'utilisateur ou mot de passe invalide.",

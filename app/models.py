@@ -16,6 +16,7 @@ from app.cases.models import (
     Participant,
     ParticipantFlag,
 )
+from app.idempotency.models import IdempotencyRecord
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "DcppAgreement",
+    "IdempotencyRecord",
     "LoginThrottle",
     "PoliceForce",
     "School",

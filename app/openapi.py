@@ -12,6 +12,18 @@ from fastapi.openapi.utils import get_openapi
 from app.errors import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA_REF, ProblemDocument, problem_responses
 
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+NO_IDEMPOTENCY = {"/api/v1/auth/token"}
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Retry safely: a retry with the same key and the same request gets the first answer "
+        "(same status, body and Location) and creates nothing; the same key with another "
+        "request is a 422. Kept 24 hours by default, per caller."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -31,7 +43,10 @@ def install_openapi(app: FastAPI) -> None:
         schemas["ProblemDocument"] = problem
         for name in _FASTAPI_VALIDATION_SCHEMAS:
             schemas.pop(name, None)
-        for path in document["paths"].values():
+        for route_path, path in document["paths"].items():
+            post = path.get("post")
+            if post is not None and route_path not in NO_IDEMPOTENCY:
+                post.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
             for operation in path.values():
                 responses = operation.get("responses", {})
                 if "422" in responses:

@@ -31,8 +31,8 @@ class Desk:
     def __init__(self, client, login, demo) -> None:
         self.client, self.login, self.demo = client, login, demo
 
-    def call(self, method: str, path: str, user: str, **kwargs):
-        return self.client.request(method, f"/api/v1{path}", headers=self.login(user), **kwargs)
+    def call(self, method: str, path: str, user: str, headers: dict[str, str] | None = None, **kwargs):
+        return self.client.request(method, f"/api/v1{path}", headers={**self.login(user), **(headers or {})}, **kwargs)
 
     def ok(self, method: str, path: str, user: str, status: int = 200, **kwargs) -> dict:
         response = self.call(method, path, user, **kwargs)

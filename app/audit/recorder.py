@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit import chain
+from app.idempotency.service import IdempotentReplay, store_response
 from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected
 from app.pagination import Page
 
@@ -56,6 +57,8 @@ class AuditNote:
     # The organizations of the case the request touched (school, board, and the
     # police force it was handed off to): the entry belongs to their auditors.
     concerns: list[object] = field(default_factory=list)
+    # (subject, key) when the request claimed an Idempotency-Key: its answer is kept.
+    idempotency: tuple[str, str] | None = None
 
     def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
         self.resource_type = resource_type
@@ -136,7 +139,9 @@ def _status_of(exc: Exception) -> tuple[int, str | None]:
 _HANDLED = (Problem, RequestValidationError, StarletteHTTPException, IntegrityError, OperationalError)
 
 
-def _write(request: Request, note: AuditNote, status: int, *, own_transaction: bool) -> None:
+def _write(
+    request: Request, note: AuditNote, status: int, *, own_transaction: bool, response: Response | None = None
+) -> None:
     session: Session | None = getattr(request.state, "session", None)
     if session is None:
         with Session(request.state.engine) as fresh:
@@ -145,6 +150,8 @@ def _write(request: Request, note: AuditNote, status: int, *, own_transaction: b
     if own_transaction:
         session.rollback()
     try:
+        if response is not None and note.idempotency is not None and status < 400:
+            store_response(session, *note.idempotency, response)
         chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()
@@ -207,6 +214,15 @@ class AuditedRoute(APIRoute):
             try:
                 response = await handler(request)
                 _note_response(note, response, lists)
+            except IdempotentReplay as replay:
+                note.reason = "idempotent_replay"
+                replayed = replay.response()
+                try:
+                    await run_in_threadpool(_write, request, note, replayed.status_code, own_transaction=True)
+                except Exception:
+                    logger.error("audit entry for a replayed request could not be written")
+                    raise ServiceUnavailable() from None
+                return replayed
             except Exception as exc:
                 status, reason = _status_of(exc)
                 note.reason = note.reason or getattr(request.state, "token_failure", None) or reason
@@ -222,7 +238,9 @@ class AuditedRoute(APIRoute):
             finally:
                 CURRENT_NOTE.reset(context_token)
             try:
-                await run_in_threadpool(_write, request, note, response.status_code, own_transaction=False)
+                await run_in_threadpool(
+                    _write, request, note, response.status_code, own_transaction=False, response=response
+                )
             except Exception:
                 logger.error("audit entry could not be written: the request is refused")
                 raise ServiceUnavailable() from None

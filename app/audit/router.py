@@ -15,13 +15,14 @@ from app.accounts.models import Role
 from app.audit import chain
 from app.audit.models import AuditCheckpoint, AuditEntry
 from app.audit.recorder import AuditedRoute
+from app.idempotency.service import idempotency
 from app.audit.schemas import AuditEvent, ChainStatus, Checkpoint, CheckpointList, VerifyResult
 from app.auth.principal import Principal, require_roles
 from app.db import get_session
 from app.errors import UnprocessableContent, problem_responses
 from app.pagination import MAX_PAGE_SIZE, Page
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRoute)
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
 
 SessionDep = Annotated[Session, Depends(get_session)]
 AuditorPrincipal = Annotated[Principal, Depends(require_roles(Role.auditor))]

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
 from app.audit.recorder import AuditedRoute
+from app.idempotency.service import idempotency
 from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
 from app.accounts.models import Role
@@ -69,7 +70,7 @@ from app.errors import problem_responses, request_language
 from app.i18n import translate
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute)
+router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
 
 SessionDep = Annotated[Session, Depends(get_session)]
 READ = problem_responses(401, 403, 404, 422, 503)

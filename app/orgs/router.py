@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from app.auth.principal import AdminPrincipal
 from app.audit.recorder import AuditedRoute
+from app.idempotency.service import idempotency
 from app.db import get_session
 from app.errors import UnprocessableContent, problem_responses
 from app.orgs import service
@@ -30,7 +31,7 @@ from app.orgs.schemas import (
 )
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(prefix="/api/v1", tags=["admin"], route_class=AuditedRoute)
+router = APIRouter(prefix="/api/v1", tags=["admin"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
 
 SessionDep = Annotated[Session, Depends(get_session)]
 READ_ERRORS = problem_responses(401, 403, 404, 422, 503)

@@ -1,0 +1,120 @@
+"""``Idempotency-Key`` on every POST (but the token endpoint).
+
+The first request with a key inserts a placeholder row in its own
+transaction's work; the route class fills it with the answer and commits it
+with the request's changes and audit entry.  A retry with the same key and
+the same request finds the row and gets the stored answer; the same key with
+another request is a 422.  Two requests with one key at the same moment: the
+second waits on the row's primary key until the first commits, then replays.
+Only successful answers are kept (a refused request changed nothing, and its
+retry is decided afresh).  Keys expire after ``SEXTO_IDEMPOTENCY_TTL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.principal import CurrentPrincipal
+from app.db import get_session, utcnow
+from app.errors import UnprocessableContent
+from app.idempotency.models import IdempotencyRecord
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 200
+
+
+class IdempotentReplay(Exception):
+    """Raised by the dependency: answer with the stored response."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__("idempotent replay")
+        self.record = record
+
+    def response(self) -> Response:
+        headers = {"Idempotent-Replayed": "true"}
+        if self.record.location:
+            headers["Location"] = self.record.location
+        return Response(
+            content=self.record.body or "",
+            status_code=self.record.status_code or 200,
+            media_type=self.record.content_type,
+            headers=headers,
+        )
+
+
+def _request_hash(request: Request, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.url.path.encode(), body):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def _find(session: Session, subject: str, key: str) -> IdempotencyRecord | None:
+    return session.exec(
+        select(IdempotencyRecord).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key)
+    ).first()
+
+
+async def idempotency(
+    request: Request, principal: CurrentPrincipal, session: Annotated[Session, Depends(get_session)]
+) -> None:
+    """A router dependency: does nothing unless a POST carries the header."""
+    key = request.headers.get(HEADER)
+    if request.method != "POST" or key is None:
+        return
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise UnprocessableContent("idempotency_key_invalid", code="idempotency_key_invalid")
+    request_hash = _request_hash(request, await request.body())
+    ttl = request.state.settings.idempotency_ttl_seconds
+    record = await run_in_threadpool(_claim, session, principal.subject, key, request_hash, ttl)
+    if record is not None:
+        if record.request_hash != request_hash:
+            raise UnprocessableContent("idempotency_key_reused", code="idempotency_key_reused")
+        raise IdempotentReplay(record)
+    request.state.audit.idempotency = (principal.subject, key)
+
+
+def _claim(session: Session, subject: str, key: str, request_hash: str, ttl: int) -> IdempotencyRecord | None:
+    """The stored record for this key, or None after placing this request's claim."""
+    now = utcnow()
+    existing = _find(session, subject, key)
+    if existing is not None and existing.expires_at > now:
+        return existing
+    if existing is not None:  # expired: the key is free again
+        session.exec(delete(IdempotencyRecord).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key))
+    session.add(
+        IdempotencyRecord(
+            subject=subject, key=key, request_hash=request_hash, created_at=now, expires_at=now + timedelta(seconds=ttl)
+        )
+    )
+    try:
+        session.flush()  # waits here while another request holds the same key
+    except IntegrityError:
+        session.rollback()
+        return _find(session, subject, key)
+    return None
+
+
+def store_response(session: Session, subject: str, key: str, response: Response) -> None:
+    """Keep the answer with the claim, in the request's transaction."""
+    record = _find(session, subject, key)
+    if record is None:
+        return
+    record.status_code = response.status_code
+    record.content_type = response.headers.get("content-type")
+    record.location = response.headers.get("location")
+    record.body = bytes(response.body).decode()
+    session.flush()
+
+
+def purge_expired(session: Session) -> int:
+    result = session.exec(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < utcnow()))
+    return result.rowcount or 0

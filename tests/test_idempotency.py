@@ -1,0 +1,124 @@
+"""Idempotency-Key on every POST: retries return the first answer, once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, update
+from sqlmodel import select
+
+from app.audit.models import AuditEntry
+from app.cases.models import Case
+from app.db import utcnow
+from app.idempotency.models import IdempotencyRecord
+from app.main import create_app
+from tests.conftest import token_for
+from tests.protocol_helpers import Desk
+
+
+@pytest.fixture
+def desk(client, login, demo) -> Desk:
+    return Desk(client, login, demo)
+
+
+def case_body(desk: Desk, summary: str = "Une photo circulerait.") -> dict:
+    return {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": summary}
+
+
+def cases(db) -> int:
+    db.expire_all()
+    return db.exec(select(func.count()).select_from(Case)).one()
+
+
+def test_a_retry_gets_the_first_answer_and_creates_nothing(desk, db):
+    headers = {"Idempotency-Key": "board-sis-7f3a"}
+    first = desk.call("POST", "/cases", "demo-staff-a", json=case_body(desk), headers=headers)
+    assert first.status_code == 201
+    again = desk.call("POST", "/cases", "demo-staff-a", json=case_body(desk), headers=headers)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert cases(db) == 1
+    entry = db.exec(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.reason, entry.status_code) == ("idempotent_replay", 201)
+
+
+def test_the_same_key_with_another_body_is_a_422(desk, db):
+    headers = {"Idempotency-Key": "k-1"}
+    desk.call("POST", "/cases", "demo-staff-a", json=case_body(desk), headers=headers)
+    other = desk.call("POST", "/cases", "demo-staff-a", json=case_body(desk, "Autre"), headers=headers)
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert cases(db) == 1
+
+
+def test_keys_belong_to_their_caller(desk, db):
+    headers = {"Idempotency-Key": "shared-key"}
+    desk.call("POST", "/cases", "demo-staff-a", json=case_body(desk), headers=headers)
+    desk.call("POST", "/cases", "demo-lead-a", json=case_body(desk), headers=headers)
+    assert cases(db) == 2
+
+
+def test_a_refused_request_is_not_kept(desk, db):
+    case = desk.open_case()
+    desk.go(case, "start_evaluation")
+    headers = {"Idempotency-Key": "gather-1"}
+    refused = desk.call("POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_gathering"}, headers=headers)
+    assert refused.status_code == 409
+    reporter = desk.person(case, "reporter")
+    desk.grid(case, reporter)
+    retried = desk.call("POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_gathering"}, headers=headers)
+    assert retried.status_code == 200
+
+
+def test_an_expired_key_is_free_again(desk, db):
+    headers = {"Idempotency-Key": "old-key"}
+    desk.call("POST", "/cases", "demo-staff-a", json=case_body(desk), headers=headers)
+    db.exec(update(IdempotencyRecord).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    desk.call("POST", "/cases", "demo-staff-a", json=case_body(desk), headers=headers)
+    assert cases(db) == 2
+
+
+def test_an_invalid_key_is_a_422(desk):
+    response = desk.call("POST", "/cases", "demo-staff-a", json=case_body(desk), headers={"Idempotency-Key": "x" * 201})
+    assert response.status_code == 422 and response.json()["code"] == "idempotency_key_invalid"
+
+
+def test_two_requests_with_one_key_at_once_have_one_effect(desk, db, settings):
+    token = token_for(desk.client, "demo-staff-a")
+    app = create_app(settings)
+    barrier = threading.Barrier(2)
+    answers: list = []
+
+    def send() -> None:
+        with TestClient(app) as client:
+            barrier.wait()
+            answers.append(
+                client.post(
+                    "/api/v1/cases",
+                    json=case_body(desk),
+                    headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "racing-key"},
+                )
+            )
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json() == answers[1].json()
+    assert cases(db) == 1
+
+
+def test_every_post_documents_the_header(client):
+    document = client.get("/openapi.json").json()
+    for path, item in document["paths"].items():
+        if "post" in item and path != "/api/v1/auth/token":
+            names = [p["name"] for p in item["post"].get("parameters", [])]
+            assert "Idempotency-Key" in names, path
