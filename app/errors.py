@@ -145,6 +145,14 @@ class Conflict(Problem):
     status, code = 409, "conflict"
 
 
+class PreconditionFailed(Problem):
+    status, code = 412, "precondition_failed"
+
+
+class PreconditionRequired(Problem):
+    status, code = 428, "precondition_required"
+
+
 class PayloadTooLarge(Problem):
     status, code = 413, "payload_too_large"
 

@@ -293,6 +293,14 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "La clé d'idempotence doit compter de 1 à 200 caractères imprimables.",
         "en": "The idempotency key must be 1 to 200 printable characters.",
     },
+    "precondition_failed": {
+        "fr": "Le dossier a changé depuis votre lecture (ETag périmé) : relisez-le, puis réessayez.",
+        "en": "The case changed since you read it (stale ETag): read it again, then retry.",
+    },
+    "precondition_required": {
+        "fr": "Les systèmes intégrés doivent envoyer If-Match avec l'ETag du dossier pour une transition.",
+        "en": "Integrated systems must send If-Match with the case's ETag for a transition.",
+    },
     # Authentication
     "invalid_grant": {
         "fr": "Nom d'utilisateur ou mot de passe invalide.",

@@ -18,8 +18,10 @@ after the response is sent: no ``BackgroundTasks``, no code after ``yield``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -35,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit import chain
 from app.idempotency.service import IdempotentReplay, store_response
-from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected
+from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected, request_language
 from app.pagination import Page
 
 logger = logging.getLogger("sexto.audit")
@@ -59,6 +61,8 @@ class AuditNote:
     concerns: list[object] = field(default_factory=list)
     # (subject, key) when the request claimed an Idempotency-Key: its answer is kept.
     idempotency: tuple[str, str] | None = None
+    # The case the request reached: its version makes the answer's ETag.
+    case: Any = None
 
     def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
         self.resource_type = resource_type
@@ -112,14 +116,40 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
 CURRENT_NOTE: ContextVar[AuditNote | None] = ContextVar("audit_note", default=None)
 
 
-def record_case_access(case_id: object, *organizations: object) -> None:
+def record_case_access(case: Any, *organizations: object) -> None:
     """Called by the one function through which every case is reached
     (``app.cases.service.visible_case``): the request's entry names the case
     and belongs to the case's organizations."""
     note = CURRENT_NOTE.get()
     if note is not None:
-        note.case_id = case_id
+        note.case_id = case.id
+        note.case = case
         note.concerns = [org for org in organizations if org]
+
+
+def case_etag(version: int, request: Request) -> str:
+    """A case-level resource's ETag: the case's version (every change to the
+    case or what is attached moves it), and what else shapes this answer
+    (path, query, language)."""
+    shape = f"{request.url.path}?{request.url.query}|{request_language(request)}"
+    return f'"{version}-{hashlib.sha256(shape.encode()).hexdigest()[:10]}"'
+
+
+def etag_version(value: str) -> int | None:
+    """The case version an ``If-Match`` ETag names, or None when it names none."""
+    match = re.fullmatch(r'\s*(?:W/)?"(\d{1,12})-[0-9a-f]{10}"\s*', value)
+    return int(match.group(1)) if match else None
+
+
+def _conditional(request: Request, note: AuditNote, response: Response, returns_case: bool) -> Response:
+    """ETag on case-level answers; 304 when the client already has this one."""
+    if note.case is None or response.status_code >= 300 or not (request.method == "GET" or returns_case):
+        return response
+    etag = case_etag(note.case.version, request)
+    if request.method == "GET" and etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return response
 
 
 def _status_of(exc: Exception) -> tuple[int, str | None]:
@@ -187,6 +217,8 @@ def _note_path(note: AuditNote, template: str, params: dict[str, Any]) -> None:
 
 
 def _note_response(note: AuditNote, response: Response, lists: bool) -> None:
+    if response.status_code == 304:
+        return
     location = response.headers.get("location")
     if location:
         collection, _, created_id = location.rstrip("/").rpartition("/")
@@ -205,6 +237,7 @@ class AuditedRoute(APIRoute):
         action = self.name
         template = self.path_format
         lists = isinstance(self.response_model, type) and issubclass(self.response_model, Page)
+        returns_case = getattr(self.response_model, "__name__", "") == "CaseOut"
 
         async def audited_handler(request: Request) -> Response:
             note = AuditNote(action=action)
@@ -212,7 +245,7 @@ class AuditedRoute(APIRoute):
             context_token = CURRENT_NOTE.set(note)
             _note_path(note, template, request.path_params)
             try:
-                response = await handler(request)
+                response = _conditional(request, note, await handler(request), returns_case)
                 _note_response(note, response, lists)
             except IdempotentReplay as replay:
                 note.reason = "idempotent_replay"

@@ -14,7 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
-from app.audit.recorder import AuditedRoute
+from app.audit.recorder import AuditedRoute, etag_version
 from app.idempotency.service import idempotency
 from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
@@ -66,7 +66,7 @@ from app.cases.schemas import (
     Transitions,
 )
 from app.db import get_session
-from app.errors import problem_responses, request_language
+from app.errors import PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.i18n import translate
 from app.pagination import Page, PageDep, paginate
 
@@ -89,6 +89,22 @@ def _read(session: Session, principal: Principal, request: Request, case_id: uui
     case = service.visible_case(session, principal, case_id)
     service.require(principal, capability)
     return case
+
+
+def _if_match(request: Request, principal: Principal, *, required: bool) -> int | None:
+    """The case version the caller's ``If-Match`` names (None: no condition).
+    Integrated systems (service accounts) must send it on transitions."""
+    header = request.headers.get("if-match")
+    if header is None:
+        if required and principal.kind == "service_account":
+            raise PreconditionRequired()
+        return None
+    if header.strip() == "*":
+        return None
+    versions = {etag_version(tag) for tag in header.split(",")}
+    if None in versions or len(versions) != 1:
+        raise PreconditionFailed()
+    return versions.pop()
 
 
 def _location(response: Response, path: str) -> None:
@@ -124,9 +140,14 @@ def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionD
     return _case_out(_read(session, principal, request, case_id, Capability.read_case))
 
 
-@router.patch("/cases/{case_id}", summary="Change the intake fields the case's status allows", response_model=CaseOut, responses=WRITE)
+@router.patch(
+    "/cases/{case_id}",
+    summary="Change the intake fields the case's status allows",
+    response_model=CaseOut,
+    responses={**WRITE, **problem_responses(412)},
+)
 def update_case(case_id: uuid.UUID, body: CaseUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
-    case = service.update_case(session, principal, case_id, body)
+    case = service.update_case(session, principal, case_id, body, _if_match(request, principal, required=False))
     return _case_out(case)
 
 
@@ -161,12 +182,12 @@ def list_transitions(case_id: uuid.UUID, principal: CurrentPrincipal, session: S
     "/cases/{case_id}/transitions",
     summary="Take a transition (409 names the protocol rule that refuses it)",
     response_model=CaseOut,
-    responses=WRITE,
+    responses={**WRITE, **problem_responses(412, 428)},
 )
 def take_transition(
     case_id: uuid.UUID, body: TransitionRequest, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> CaseOut:
-    case = service.apply_transition(session, principal, case_id, body)
+    case = service.apply_transition(session, principal, case_id, body, _if_match(request, principal, required=True))
     return _case_out(case)
 
 

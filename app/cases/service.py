@@ -48,7 +48,7 @@ from app.cases.schemas import (
     TransitionRequest,
 )
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, NotFound, UnprocessableContent
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableContent
 from app.grid.rules import flags_raised
 from app.grid.templates import GridTemplates
 from app.cases.models import Note
@@ -89,7 +89,7 @@ def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, 
     if row is None:
         raise NotFound()
     case, board_id = row
-    record_case_access(case.id, case.school_id, board_id, case.handed_off_force_id)
+    record_case_access(case, case.school_id, board_id, case.handed_off_force_id)
     return case
 
 
@@ -143,7 +143,7 @@ def open_case(session: Session, principal: Principal, body: CaseCreate, timezone
     )
     session.add(case)
     session.flush()  # the case row before its team
-    record_case_access(case.id, school.id, school.board_id)
+    record_case_access(case, school.id, school.board_id)
     session.add(CaseTeamMember(case_id=case.id, user_id=principal.id, added_by=principal.id))
     session.flush()
     return case
@@ -161,8 +161,15 @@ def list_cases(principal: Principal, *, status: CaseStatus | None, school_id: uu
     return statement
 
 
-def update_case(session: Session, principal: Principal, case_id: uuid.UUID, body: CaseUpdate) -> Case:
+def check_version(case: Case, expected: int | None) -> None:
+    """``If-Match``: the caller's copy must be the current one."""
+    if expected is not None and expected != case.version:
+        raise PreconditionFailed()
+
+
+def update_case(session: Session, principal: Principal, case_id: uuid.UUID, body: CaseUpdate, expected: int | None = None) -> Case:
     case = visible_case(session, principal, case_id, lock=True)
+    check_version(case, expected)
     require(principal, Capability.edit_intake)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if case.was_handed_off:
@@ -195,8 +202,11 @@ def transition_options(session: Session, principal: Principal, case: Case) -> li
     return options
 
 
-def apply_transition(session: Session, principal: Principal, case_id: uuid.UUID, body: TransitionRequest) -> Case:
+def apply_transition(
+    session: Session, principal: Principal, case_id: uuid.UUID, body: TransitionRequest, expected: int | None = None
+) -> Case:
     case = visible_case(session, principal, case_id, lock=True)
+    check_version(case, expected)
     transition = protocol.TRANSITIONS[body.action]
     require(principal, transition.capability)
     if CaseStatus(case.status) not in transition.sources:

@@ -1,0 +1,70 @@
+"""ETags on case-level resources; If-None-Match, If-Match, 412 and 428."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.protocol_helpers import Desk
+
+
+@pytest.fixture
+def desk(client, login, demo) -> Desk:
+    return Desk(client, login, demo)
+
+
+CASE_LEVEL = ["", "/participants", "/grids", "/devices", "/contacts", "/notes", "/transitions", "/next-steps", "/team"]
+
+
+@pytest.mark.parametrize("suffix", CASE_LEVEL)
+def test_every_case_level_resource_has_an_etag_and_honours_if_none_match(desk, suffix):
+    case = desk.open_case()
+    path = f"/cases/{case['id']}{suffix}"
+    first = desk.call("GET", path, "demo-staff-a")
+    etag = first.headers["etag"]
+    assert etag.startswith('"')
+    unchanged = desk.call("GET", path, "demo-staff-a", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == etag
+    desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "Suivi."})
+    changed = desk.call("GET", path, "demo-staff-a", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+def test_the_language_is_part_of_a_translated_answers_etag(desk):
+    case = desk.open_case()
+    french = desk.call("GET", f"/cases/{case['id']}/next-steps", "demo-staff-a")
+    english = desk.call("GET", f"/cases/{case['id']}/next-steps", "demo-staff-a", headers={"Accept-Language": "en"})
+    assert french.headers["etag"] != english.headers["etag"]
+
+
+def test_a_stale_if_match_is_a_412_and_changes_nothing(desk):
+    case = desk.open_case()
+    etag = desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").headers["etag"]
+    ok = desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Précisé"}, headers={"If-Match": etag})
+    assert ok.status_code == 200 and ok.headers["etag"] != etag
+    stale = desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Écrasé"}, headers={"If-Match": etag})
+    assert stale.status_code == 412 and stale.json()["code"] == "precondition_failed"
+    assert desk.ok("GET", f"/cases/{case['id']}", "demo-staff-a")["summary"] == "Précisé"
+    moved = desk.call("POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_evaluation"}, headers={"If-Match": etag})
+    assert moved.status_code == 412
+    fresh = ok.headers["etag"]
+    assert desk.call("POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_evaluation"}, headers={"If-Match": fresh}).status_code == 200
+    assert desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "x"}, headers={"If-Match": "garbage"}).status_code == 412
+
+
+def test_an_integrated_system_must_send_if_match_on_a_transition(desk, client, login):
+    created = client.post(
+        "/api/v1/service-accounts",
+        json={"name": "SI du CSS A", "role": "school_lead", "scope": {"schools": [str(desk.demo.school_a)]}},
+        headers=login("demo-admin"),
+    ).json()
+    token = client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": created["client_id"], "client_secret": created["client_secret"]},
+    ).json()["access_token"]
+    case = desk.open_case()
+    response = client.post(
+        f"/api/v1/cases/{case['id']}/transitions", json={"action": "start_evaluation"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 428
+    assert response.json()["code"] == "precondition_required"
