@@ -29,6 +29,7 @@ from app.middleware import RequestGuard
 from app.migrations import head_revision
 from app.openapi import install_openapi
 from app.orgs.router import router as orgs_router
+from app.police.router import router as police_router
 from app.security import PasswordHasher, TokenService
 
 logger = logging.getLogger("sexto")
@@ -49,6 +50,7 @@ TAGS = [
     {"name": "auth", "description": "Sign-in and the caller's identity."},
     {"name": "cases", "description": "The Sexto protocol: cases, grids, people, devices, contacts, notes (school, police, DPJ)."},
     {"name": "admin", "description": "Organizations, agreements, users and service accounts (admin)."},
+    {"name": "police", "description": "For police portals: the feed of handed-off cases."},
     {"name": "audit", "description": "The append-only, hash-chained access log (auditors)."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
@@ -134,5 +136,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(cases_router)
     app.include_router(grid_router)
+    app.include_router(police_router)
     app.include_router(audit_router)
     return app

@@ -17,6 +17,7 @@ from app.cases.models import (
     ParticipantFlag,
 )
 from app.idempotency.models import IdempotencyRecord
+from app.police.models import PoliceFeedChange
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "DcppAgreement",
     "IdempotencyRecord",
     "LoginThrottle",
+    "PoliceFeedChange",
     "PoliceForce",
     "School",
     "SchoolBoard",

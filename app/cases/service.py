@@ -53,6 +53,7 @@ from app.grid.rules import flags_raised
 from app.grid.templates import GridTemplates
 from app.cases.models import Note
 from app.orgs.models import School
+from app.police.service import record_change
 from app.orgs.service import kit_may_be_used_at, local_today
 
 # How far ahead of the server's clock a client's time may be.
@@ -243,6 +244,8 @@ def apply_transition(
     )
     case.status = transition.target.value
     touch(case)
+    if body.action in ("hand_off", "close"):
+        record_change(session, case, "handed_off" if body.action == "hand_off" else "closed")
     session.flush()
     return case
 
@@ -255,6 +258,7 @@ def acknowledge(session: Session, principal: Principal, case_id: uuid.UUID, file
     case.police_acknowledged_at = utcnow()
     case.police_file_number = file_number
     touch(case)
+    record_change(session, case, "acknowledged")
     session.flush()
     return case
 
@@ -271,6 +275,7 @@ def record_police_outcome(session: Session, principal: Principal, case_id: uuid.
     if body.close_police_part:
         case.police_closed_at = utcnow()
     touch(case)
+    record_change(session, case, "police_outcome")
     session.flush()
     return case
 
@@ -514,6 +519,7 @@ def record_custody(
     )
     session.add(event)
     touch(case)
+    record_change(session, case, "custody_event")
     session.flush()
     return event
 
@@ -552,6 +558,8 @@ def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, b
     )
     session.add(contact)
     touch(case)
+    if kind is ContactKind.dpj_report:
+        record_change(session, case, "dpj_report")
     session.flush()
     return contact
 

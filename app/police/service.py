@@ -1,0 +1,82 @@
+"""The police feed: handed-off cases whose police-visible content changed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+
+from sqlalchemy import and_, insert, literal_column, or_, select, text
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.cases.models import Case
+from app.errors import Forbidden, UnprocessableContent
+from app.accounts.models import Role
+from app.police.models import PoliceFeedChange
+
+_changes = PoliceFeedChange.__table__
+# Transactions below this id have all finished: their rows can be handed out.
+_FINISHED_BELOW = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+
+def record_change(session: Session, case: Case, kind: str) -> None:
+    """Note a police-visible change (hand-off, acknowledgement, custody, DPJ
+    report, police outcome, closure) for the force the case was handed to."""
+    if case.handed_off_force_id is None:
+        return
+    values = {"police_force_id": case.handed_off_force_id, "case_id": case.id, "kind": kind}
+    if session.get_bind().dialect.name == "postgresql":
+        values["txid"] = literal_column("pg_current_xact_id()::text::bigint")
+    session.execute(insert(_changes).values(**values))
+
+
+def encode_cursor(txid: int, change_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{txid}:{change_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[int, int]:
+    if not cursor:
+        return 0, 0
+    try:
+        txid, change_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
+        return int(txid), int(change_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise UnprocessableContent("invalid_cursor", code="invalid_cursor") from None
+
+
+def changes_since(session: Session, principal: Principal, cursor: str | None, limit: int):
+    """(case, kind, changed_at) of the force's changes after the cursor, oldest
+    first, and the cursor to poll with next.  An empty poll is one index range
+    scan."""
+    if principal.role is not Role.police_liaison or len(principal.scope.police_force_ids) != 1:
+        raise Forbidden()
+    (force_id,) = principal.scope.police_force_ids
+    after_txid, after_id = decode_cursor(cursor)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = select(_changes.c.id, _changes.c.txid, _changes.c.case_id, _changes.c.kind, _changes.c.created_at).where(
+        _changes.c.police_force_id == force_id
+    )
+    if postgres:
+        statement = statement.where(
+            or_(_changes.c.txid > after_txid, and_(_changes.c.txid == after_txid, _changes.c.id > after_id)),
+            _changes.c.txid < _FINISHED_BELOW,
+        ).order_by(_changes.c.txid, _changes.c.id)
+    else:
+        statement = statement.where(_changes.c.id > after_id).order_by(_changes.c.id)
+    rows = session.execute(statement.limit(limit)).all()
+    if not rows:
+        return [], cursor or encode_cursor(0, 0)
+    last = rows[-1]
+    next_cursor = encode_cursor(last.txid or 0, last.id)
+    # One item per case, at the place of its latest change in this page.
+    latest: dict[uuid.UUID, object] = {}
+    for row in rows:
+        latest.pop(row.case_id, None)
+        latest[row.case_id] = row
+    cases = {
+        case.id: case
+        for case in session.scalars(select(Case).where(Case.id.in_(list(latest)), Case.handed_off_force_id == force_id))
+    }
+    items = [(cases[row.case_id], row.kind, row.created_at) for row in latest.values() if row.case_id in cases]
+    return items, next_cursor

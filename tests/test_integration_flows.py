@@ -1,0 +1,58 @@
+"""The README's two service-account flows, as written there."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.protocol_helpers import Desk
+
+
+@pytest.fixture
+def desk(client, login, demo) -> Desk:
+    return Desk(client, login, demo)
+
+
+def service_account(desk: Desk, role: str, scope: dict) -> tuple[str, str]:
+    created = desk.ok("POST", "/service-accounts", "demo-admin", 201, json={"name": f"Compte {role}", "role": role, "scope": scope})
+    return created["client_id"], created["client_secret"]
+
+
+def test_a_police_portal_pulls_its_feed_and_acknowledges(desk, client):
+    case = desk.open_case()
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    client_id, secret = service_account(desk, "police_liaison", {"police_forces": [str(desk.demo.force_a)]})
+    token = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    cursor, seen, acknowledged = None, [], 0
+    while True:
+        page = client.get("/api/v1/police/cases", params={"cursor": cursor} if cursor else {}, headers=headers).json()
+        for item in page["items"]:
+            seen.append((item["change"], item["case"]["reference"]))
+            if item["case"]["police_acknowledged_at"] is None:
+                acknowledged += 1
+                ack = client.post(
+                    f"/api/v1/cases/{item['case']['id']}/acknowledgement",
+                    json={"police_file_number": "SPVR-26-0042"},
+                    headers={**headers, "Idempotency-Key": f"ack-{item['case']['id']}"},
+                )
+                assert ack.status_code == 201
+        if not page["items"]:
+            break
+        cursor = page["next_cursor"]
+    # The hand-off, then the portal's own acknowledgement (a change too), once each.
+    assert seen == [("handed_off", case["reference"]), ("acknowledged", case["reference"])]
+    assert acknowledged == 1
+    assert client.get("/api/v1/police/cases", params={"cursor": cursor}, headers=headers).json()["items"] == []
+
+
+def test_a_board_system_reads_the_status_of_its_schools_cases(desk, client):
+    mine = desk.open_case()
+    client_id, secret = service_account(desk, "school_lead", {"boards": [str(desk.demo.board_a)]})
+    token = client.post(
+        "/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    params = {"updated_since": "2000-11-01T00:00:00Z", "limit": 100}
+    listed = client.get("/api/v1/cases", params=params, headers=headers).json()
+    assert [c["reference"] for c in listed["items"]] == [mine["reference"]]
+    assert client.post(f"/api/v1/cases/{mine['id']}/notes", json={"text": "x"}, headers=headers).status_code == 403
