@@ -126,6 +126,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Operation ids are the route names (open_case, take_transition, ...):
+        # what a generated client's methods are called.
+        generate_unique_id_function=lambda route: route.name,
     )
     install_problem_handlers(app)
     install_openapi(app)

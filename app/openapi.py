@@ -12,6 +12,22 @@ from fastapi.openapi.utils import get_openapi
 from app.errors import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA_REF, ProblemDocument, problem_responses
 
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+IF_MATCH_OPERATIONS = {"update_case", "take_transition"}
+IF_MATCH_HEADER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The case's ETag as you read it: 412 when the case changed since. "
+    "Required of service accounts on transitions (428 without it).",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH_HEADER = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of your copy: 304 when it is still current.",
+    "schema": {"type": "string"},
+}
 NO_IDEMPOTENCY = {"/api/v1/auth/token"}
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
@@ -47,6 +63,13 @@ def install_openapi(app: FastAPI) -> None:
             post = path.get("post")
             if post is not None and route_path not in NO_IDEMPOTENCY:
                 post.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+            case_level = "{case_id}" in route_path or "{device_id}" in route_path
+            if case_level and "get" in path:
+                path["get"].setdefault("parameters", []).append(IF_NONE_MATCH_HEADER)
+                path["get"]["responses"]["304"] = {"description": "Not modified: the `If-None-Match` ETag is current."}
+            for operation in path.values():
+                if operation.get("operationId") in IF_MATCH_OPERATIONS:
+                    operation.setdefault("parameters", []).append(IF_MATCH_HEADER)
             for operation in path.values():
                 responses = operation.get("responses", {})
                 if "422" in responses:
