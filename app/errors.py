@@ -29,6 +29,8 @@ PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDocument"
 
 
 class FieldError(BaseModel):
+    """One offending field of a request."""
+
     field: str = Field(description="Where the error is, e.g. `body.name` or `query.limit`.")
     code: str = Field(description="Stable error code, e.g. `missing`, `extra_forbidden`.")
     detail: str = Field(description="What is wrong (English, from the validator).")

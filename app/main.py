@@ -46,14 +46,6 @@ record reports, auditors verify the access log.
 * This service never accepts images, video or audio: nobody looks at the content.
 """
 
-TAGS = [
-    {"name": "auth", "description": "Sign-in and the caller's identity."},
-    {"name": "cases", "description": "The Sexto protocol: cases, grids, people, devices, contacts, notes (school, police, DPJ)."},
-    {"name": "admin", "description": "Organizations, agreements, users and service accounts (admin)."},
-    {"name": "police", "description": "For police portals: the feed of handed-off cases."},
-    {"name": "audit", "description": "The append-only, hash-chained access log (auditors)."},
-    {"name": "health", "description": "Liveness and readiness."},
-]
 
 
 async def _checkpoint_periodically(engine, signer: CheckpointSigner, interval: int) -> None:
@@ -124,7 +116,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Sexto case service",
         version="1.0.0",
         description=DESCRIPTION,
-        openapi_tags=TAGS,
         lifespan=lifespan,
         # Operation ids are the route names (open_case, take_transition, ...):
         # what a generated client's methods are called.

@@ -9,9 +9,54 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.i18n import MESSAGES
 from app.errors import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA_REF, ProblemDocument, problem_responses
 
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+# Who each case route is for (the routers' own tags say it for the others).
+# Read it with app/cases/policy.py's CAPABILITIES: the same roles, by audience.
+SCHOOL, POLICE, DPJ, AUDIT = "school", "police", "dpj", "audit"
+CASE_ROUTE_AUDIENCES: dict[str, list[str]] = {
+    "open_case": [SCHOOL],
+    "list_cases": [SCHOOL, POLICE, DPJ],
+    "read_case": [SCHOOL, POLICE, DPJ],
+    "update_case": [SCHOOL],
+    "list_transitions": [SCHOOL, POLICE, DPJ],
+    "take_transition": [SCHOOL],
+    "next_steps": [SCHOOL, POLICE, DPJ],
+    "acknowledge": [POLICE],
+    "record_police_outcome": [POLICE],
+    "list_team": [SCHOOL],
+    "add_team_member": [SCHOOL],
+    "list_participants": [SCHOOL, POLICE, DPJ],
+    "add_participant": [SCHOOL],
+    "flag_participant": [SCHOOL],
+    "list_grids": [SCHOOL, POLICE],
+    "submit_grid": [SCHOOL],
+    "current_template": [SCHOOL],
+    "template_version": [SCHOOL],
+    "list_devices": [SCHOOL, POLICE],
+    "confiscate_device": [SCHOOL],
+    "list_custody_events": [SCHOOL, POLICE],
+    "record_custody_event": [SCHOOL, POLICE],
+    "list_contacts": [SCHOOL, POLICE, DPJ],
+    "record_contact": [SCHOOL, DPJ],
+    "list_notes": [SCHOOL],
+    "add_note": [SCHOOL],
+    "case_access_log": [SCHOOL, AUDIT],
+}
+TAGS = [
+    {"name": SCHOOL, "description": "School staff and leads: cases, grids, people, devices, contacts, notes, the status machine."},
+    {"name": POLICE, "description": "Police liaisons and portals: the feed, handed-off cases, acknowledgement, custody, outcome."},
+    {"name": DPJ, "description": "DPJ reporters: cases that need a report, and the report."},
+    {"name": AUDIT, "description": "Auditors: the append-only, hash-chained access log."},
+    {"name": "admin", "description": "Administrators: organizations, agreements, users, service accounts. No case contents."},
+    {"name": "auth", "description": "Sign-in and the caller's identity."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
+# Codes that are problem codes (the rest of app.i18n's keys are checklist or reason texts).
+_NOT_PROBLEM_CODES = ("step_", "scope_")
 IF_MATCH_OPERATIONS = {"update_case", "take_transition"}
 IF_MATCH_HEADER = {
     "name": "If-Match",
@@ -51,14 +96,22 @@ def install_openapi(app: FastAPI) -> None:
             version=app.version,
             description=app.description,
             routes=app.routes,
-            tags=app.openapi_tags,
+            tags=TAGS,
         )
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem.pop("$defs", {}))
+        problem["properties"]["code"]["enum"] = sorted(
+            key for key in MESSAGES if not key.startswith(_NOT_PROBLEM_CODES) or key == "scope_invalid_for_role"
+        )
+        problem["properties"]["code"]["description"] = "Stable; `type` is `urn:sexto:problem:<code>`."
         schemas["ProblemDocument"] = problem
         for name in _FASTAPI_VALIDATION_SCHEMAS:
             schemas.pop(name, None)
+        for name, schema in schemas.items():
+            if name.startswith("Page_"):  # generic pages do not inherit Page's docstring
+                item = name[len("Page_") :].rstrip("_")
+                schema["description"] = f"A page of {item} items: pass `next_cursor` as `cursor` for the next one."
         for route_path, path in document["paths"].items():
             post = path.get("post")
             if post is not None and route_path not in NO_IDEMPOTENCY:
@@ -68,6 +121,8 @@ def install_openapi(app: FastAPI) -> None:
                 path["get"].setdefault("parameters", []).append(IF_NONE_MATCH_HEADER)
                 path["get"]["responses"]["304"] = {"description": "Not modified: the `If-None-Match` ETag is current."}
             for operation in path.values():
+                if operation.get("operationId") in CASE_ROUTE_AUDIENCES:
+                    operation["tags"] = CASE_ROUTE_AUDIENCES[operation["operationId"]]
                 if operation.get("operationId") in IF_MATCH_OPERATIONS:
                     operation.setdefault("parameters", []).append(IF_MATCH_HEADER)
             for operation in path.values():

@@ -27,6 +27,8 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
+    """A page of results: pass `next_cursor` as `cursor` for the next one."""
+
     items: list[T]
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."

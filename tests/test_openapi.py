@@ -64,3 +64,28 @@ def test_routes_with_a_body_declare_413_and_415(served):
 
 def test_every_route_has_a_tag(served):
     assert all(op.get("tags") for _, _, op in _operations(served))
+
+
+def test_every_schema_is_described_and_every_request_body_has_an_example(served):
+    schemas = served["components"]["schemas"]
+    assert [name for name, schema in schemas.items() if not schema.get("description")] == []
+    bodies = {
+        content["schema"]["$ref"].rsplit("/", 1)[-1]
+        for _, _, operation in _operations(served)
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+        if "$ref" in content["schema"]
+    }
+    assert [name for name in sorted(bodies) if not schemas[name].get("examples")] == []
+
+
+def test_problem_codes_are_listed(served):
+    codes = served["components"]["schemas"]["ProblemDocument"]["properties"]["code"]
+    assert {"parents_not_notified", "media_refused", "precondition_failed", "not_found"} <= set(codes["enum"])
+
+
+def test_routes_are_grouped_by_audience(served):
+    audiences = {"school", "police", "dpj", "audit", "admin", "auth", "health"}
+    for path, method, operation in _operations(served):
+        assert set(operation["tags"]) <= audiences, f"{method.upper()} {path}: {operation['tags']}"
+    read_case = served["paths"]["/api/v1/cases/{case_id}"]["get"]
+    assert set(read_case["tags"]) == {"school", "police", "dpj"}

@@ -13,6 +13,8 @@ from app.db import UTCDateTime, new_id, utcnow
 
 
 class Role(StrEnum):
+    """A role (SPEC §3); what it may see and do is in app/cases/policy.py."""
+
     school_staff = "school_staff"
     school_lead = "school_lead"
     police_liaison = "police_liaison"
@@ -23,6 +25,8 @@ class Role(StrEnum):
 
 
 class AttestationLevel(StrEnum):
+    """The Sexto training badge level: `architect` may handle cases, `explorer` may not."""
+
     explorer = "explorer"
     architect = "architect"
 

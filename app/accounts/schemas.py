@@ -43,6 +43,8 @@ class AttestationIn(InputModel):
 
 
 class AttestationOut(OutputModel):
+    """A recorded Sexto training attestation."""
+
     id: uuid.UUID
     level: AttestationLevel
     obtained_on: date
@@ -50,6 +52,8 @@ class AttestationOut(OutputModel):
 
 
 class UserCreate(InputModel):
+    """A new user with a role and a scope (SPEC §3)."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -71,6 +75,10 @@ class UserCreate(InputModel):
 
 
 class UserUpdate(InputModel):
+    """Change a user; only the fields given change."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"scope": {"schools": ["6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21"]}, "is_active": True}]})
+
     full_name: Name | None = None
     role: Role | None = None
     password: Password | None = Field(default=None, description="Signs the user out everywhere.")
@@ -79,6 +87,8 @@ class UserUpdate(InputModel):
 
 
 class UserOut(OutputModel):
+    """A user: role, scope and attestations (never the password)."""
+
     id: uuid.UUID
     username: str
     full_name: str
@@ -94,6 +104,8 @@ SERVICE_ACCOUNT_ROLES = [role for role in Role if role is not Role.admin]
 
 
 class ServiceAccountCreate(InputModel):
+    """A new service account: a board information system or a police portal."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -111,6 +123,10 @@ class ServiceAccountCreate(InputModel):
 
 
 class ServiceAccountUpdate(InputModel):
+    """Change a service account; only the fields given change."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
+
     name: Name | None = None
     role: Role | None = None
     scope: ScopeIn | None = Field(default=None, description="Replaces the whole scope.")
@@ -118,6 +134,8 @@ class ServiceAccountUpdate(InputModel):
 
 
 class ServiceAccountOut(OutputModel):
+    """A service account (never its secret)."""
+
     id: uuid.UUID
     client_id: str
     name: str
@@ -137,4 +155,6 @@ class ServiceAccountCredentials(OutputModel):
 
 
 class ServiceAccountCreated(ServiceAccountOut):
+    """A new service account and its secret, shown this once."""
+
     client_secret: str = Field(description="Shown only in this response; store it safely.")

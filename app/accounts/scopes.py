@@ -58,11 +58,15 @@ class ScopeIn(BaseModel):
 
 
 class OrganizationRef(BaseModel):
+    """An organization by id and name."""
+
     id: uuid.UUID
     name: str
 
 
 class ScopeOut(BaseModel):
+    """The organizations granted to a user or service account."""
+
     boards: list[OrganizationRef]
     schools: list[OrganizationRef]
     police_forces: list[OrganizationRef]

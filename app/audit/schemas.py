@@ -31,6 +31,8 @@ class AuditEvent(BaseModel):
 
 
 class ChainStatus(BaseModel):
+    """One hash chain after verification."""
+
     chain: str
     entries: int
     head_seq: int
@@ -42,6 +44,8 @@ class ChainStatus(BaseModel):
 
 
 class VerifyResult(BaseModel):
+    """The audit log's verification: each chain and each signed checkpoint."""
+
     ok: bool
     chains: list[ChainStatus]
     checkpoints_checked: int
@@ -49,6 +53,8 @@ class VerifyResult(BaseModel):
 
 
 class Checkpoint(BaseModel):
+    """A signed checkpoint of one chain."""
+
     id: int
     chain: str
     seq: int
@@ -59,6 +65,8 @@ class Checkpoint(BaseModel):
 
 
 class CheckpointList(BaseModel):
+    """Signed checkpoints, and the public keys that verify them."""
+
     items: list[Checkpoint]
     next_cursor: str | None
     public_keys: dict[str, str] = Field(description="PEM public keys by key id.")

@@ -17,7 +17,10 @@ class TokenRequest(BaseModel):
     accounts use `grant_type=client_credentials` with `client_id` and
     `client_secret` (or HTTP Basic authentication)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"grant_type": "password", "username": "demo-staff-a", "password": "sexto-demo-2026"}]},
+    )
 
     grant_type: str = Field(description="`password` or `client_credentials`.", max_length=40)
     username: str | None = Field(default=None, max_length=200)
@@ -30,6 +33,8 @@ class TokenRequest(BaseModel):
 
 
 class TokenResponse(BaseModel):
+    """An access token (OAuth2)."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"access_token": "eyJhbGciOiJFZERTQSIs...", "token_type": "bearer", "expires_in": 900}]

@@ -20,6 +20,8 @@ from app.db import UTCDateTime, new_id, utcnow
 
 
 class CaseStatus(StrEnum):
+    """The case's place in the protocol: reported → evaluating → gathering → (handed_off | resolved) → closed."""
+
     reported = "reported"
     evaluating = "evaluating"
     gathering = "gathering"
@@ -32,6 +34,8 @@ OPEN_STATUSES = frozenset({CaseStatus.reported, CaseStatus.evaluating, CaseStatu
 
 
 class ReporterType(StrEnum):
+    """Who reported the situation."""
+
     student = "student"
     parent = "parent"
     staff = "staff"
@@ -39,6 +43,8 @@ class ReporterType(StrEnum):
 
 
 class Channel(StrEnum):
+    """How the situation was reported."""
+
     in_person = "in_person"
     phone = "phone"
     email = "email"
@@ -47,12 +53,16 @@ class Channel(StrEnum):
 
 
 class IncidentPlace(StrEnum):
+    """Where it happened: at school, outside school, or online only."""
+
     at_school = "at_school"
     outside_school = "outside_school"
     online = "online"
 
 
 class Flag(StrEnum):
+    """A sticky protocol flag: a suspicion that routes the case, never a legal classification."""
+
     csam_suspected = "csam_suspected"
     malicious_intent = "malicious_intent"
     refusal_to_participate = "refusal_to_participate"
@@ -156,6 +166,8 @@ class CaseTeamMember(SQLModel, table=True):
 
 
 class ParticipantRole(StrEnum):
+    """A person's role in the incident."""
+
     depicted = "depicted"
     author = "author"
     distributor = "distributor"
@@ -186,6 +198,8 @@ class Participant(SQLModel, table=True):
 
 
 class ParticipantFlagKind(StrEnum):
+    """A decision about a person: malicious intent suspected, or refusal to take part."""
+
     malicious_intent = "malicious_intent"
     refused = "refused"
 
@@ -222,6 +236,8 @@ class GridSubmission(SQLModel, table=True):
 
 
 class DeviceKind(StrEnum):
+    """The kind of device confiscated."""
+
     phone = "phone"
     tablet = "tablet"
     laptop = "laptop"
@@ -253,6 +269,8 @@ class Device(SQLModel, table=True):
 
 
 class CustodyEventKind(StrEnum):
+    """A step of a device's chain of custody."""
+
     confiscated = "confiscated"
     stored = "stored"
     transferred_to_police = "transferred_to_police"

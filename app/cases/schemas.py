@@ -54,6 +54,8 @@ class CaseCreate(InputModel):
 class CaseUpdate(InputModel):
     """Only the fields the case's status allows (see the README's table)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"summary": "Précision : la photo aurait été envoyée vendredi soir."}]})
+
     reporter_type: ReporterType | None = None
     channel: Channel | None = None
     place: IncidentPlace | None = None
@@ -73,6 +75,8 @@ class CaseSummary(OutputModel):
 
 
 class CaseOut(CaseSummary):
+    """A case: intake, status, flags, hand-off and police outcome. Never names: people are at /participants."""
+
     reporter_type: ReporterType
     channel: Channel
     place: IncidentPlace
@@ -98,6 +102,8 @@ TransitionAction = Literal["start_evaluation", "start_gathering", "hand_off", "r
 
 
 class TransitionRequest(InputModel):
+    """A transition of the status machine, with what the action needs."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -119,11 +125,15 @@ class TransitionRequest(InputModel):
 
 
 class Blocker(BaseModel):
+    """A protocol rule that blocks a transition now, in the caller's language."""
+
     code: str = Field(description="The rule, e.g. `parents_not_notified`.")
     detail: str = Field(description="In the caller's language.")
 
 
 class TransitionOption(BaseModel):
+    """One action of the status machine: whether the caller can take it now, and what blocks it."""
+
     action: TransitionAction
     to_status: CaseStatus
     allowed: bool
@@ -131,11 +141,15 @@ class TransitionOption(BaseModel):
 
 
 class Transitions(BaseModel):
+    """The case's status and every action, allowed or blocked."""
+
     status: CaseStatus
     transitions: list[TransitionOption]
 
 
 class Step(BaseModel):
+    """One step of the protocol for this case, done or not, naming people and devices by label."""
+
     code: str
     done: bool
     detail: str
@@ -143,6 +157,8 @@ class Step(BaseModel):
 
 
 class NextSteps(BaseModel):
+    """The protocol as a checklist for this case, and its transitions."""
+
     status: CaseStatus
     flags: list[Flag]
     steps: list[Step]
@@ -166,6 +182,8 @@ class PoliceOutcomeUpdate(InputModel):
 
 
 class AcknowledgementCreate(InputModel):
+    """Police: the force took the handed-off case."""
+
     police_file_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, description="The force's own file number, if already opened."
     )
@@ -175,10 +193,16 @@ class AcknowledgementCreate(InputModel):
 
 
 class TeamMemberCreate(InputModel):
+    """Add a staff member of the case's school to the case team (school lead)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_id": "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98"}]})
+
     user_id: uuid.UUID
 
 
 class TeamMemberOut(OutputModel):
+    """A member of the case team."""
+
     user_id: uuid.UUID
     added_by: uuid.UUID
     created_at: datetime
@@ -188,6 +212,8 @@ class TeamMemberOut(OutputModel):
 
 
 class ParticipantCreate(InputModel):
+    """A person involved. Their name is stored for the case only and never appears in lists or logs."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"role": "depicted", "is_minor": True, "grade": "Secondaire 3", "student_id": "1234567", "name": "Prénom Nom"}]
@@ -202,11 +228,17 @@ class ParticipantCreate(InputModel):
 
 
 class ParticipantFlagCreate(InputModel):
+    """Flag a person, with the reason: then no grid is completed with them and police are contacted."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"kind": "malicious_intent", "reason": "A diffusé la photo pour se venger après la rupture."}]})
+
     kind: ParticipantFlagKind
     reason: ShortText
 
 
 class ParticipantFlagOut(OutputModel):
+    """A flag on a person."""
+
     kind: ParticipantFlagKind
     reason: str | None = Field(description="Not shown to DPJ reporters (staff's words from the interviews).")
     created_by: uuid.UUID
@@ -214,6 +246,8 @@ class ParticipantFlagOut(OutputModel):
 
 
 class ParticipantOut(OutputModel):
+    """A person involved, as currently recorded (corrections supersede earlier records)."""
+
     id: uuid.UUID
     label: str = Field(examples=["P2"])
     role: ParticipantRole
@@ -231,6 +265,10 @@ class ParticipantOut(OutputModel):
 
 
 class GridSubmissionCreate(InputModel):
+    """The evaluation grid completed with one person, against one template version."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e", "template_version": 1, "answers": {"trigger": {"disclosed_by": "recipient_or_witness", "disclosed_at": "2026-11-20T10:15:00Z", "place": "school"}, "nature": {"media_kind": "photo", "content_described": "semi_nude_or_suggestive", "production": "self_produced", "depicted_ages": [14]}, "intentions": {"intentions": ["impulsive_forwarding"]}, "extent": {"recipients": "six_to_twenty"}, "wellbeing": {"self_harm_risk": "no", "threats_or_extortion": "no", "sexual_assault_alleged": "no", "child_under_12_involved": "no", "repeat_incident": "no", "family_safety_concern": "no"}}}]})
+
     participant_id: uuid.UUID = Field(description="The person interviewed (the reporter is a participant with role `reporter`).")
     template_version: int = Field(ge=1, description="The version of the grid the answers follow.")
     answers: dict[str, Any] = Field(description="Validated against the template's JSON Schema.")
@@ -238,6 +276,8 @@ class GridSubmissionCreate(InputModel):
 
 
 class GridSubmissionOut(OutputModel):
+    """A grid submission (immutable) and the flags it raised."""
+
     id: uuid.UUID
     participant_id: uuid.UUID
     template_version: int
@@ -280,6 +320,8 @@ class DeviceCreate(InputModel):
 
 
 class CustodyEventCreate(InputModel):
+    """The next step of a device's chain of custody."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -298,6 +340,8 @@ class CustodyEventCreate(InputModel):
 
 
 class CustodyEventOut(OutputModel):
+    """A step of a device's chain of custody."""
+
     id: uuid.UUID
     sequence: int
     kind: CustodyEventKind
@@ -311,6 +355,8 @@ class CustodyEventOut(OutputModel):
 
 
 class DeviceOut(OutputModel):
+    """A confiscated device and its chain of custody."""
+
     id: uuid.UUID
     case_id: uuid.UUID
     label: str = Field(examples=["D1"])
@@ -329,6 +375,8 @@ class DeviceOut(OutputModel):
 
 
 class ParentNotification(InputModel):
+    """The parents of a minor were notified."""
+
     kind: Literal["parent_notification"]
     participant_id: uuid.UUID = Field(description="The minor whose parents were notified.")
     guardian_relationship: Literal["mother", "father", "guardian", "other"]
@@ -337,6 +385,8 @@ class ParentNotification(InputModel):
 
 
 class ParentNotificationExemption(InputModel):
+    """The parents of a minor are not notified, with the justification."""
+
     kind: Literal["parent_notification_exemption"]
     participant_id: uuid.UUID
     reason: Literal["student_14_plus_refuses", "risk_to_child", "other"] = Field(
@@ -347,6 +397,8 @@ class ParentNotificationExemption(InputModel):
 
 
 class PoliceContact(InputModel):
+    """A contact with police."""
+
     kind: Literal["police_contact"]
     officer_name: Name
     method: Literal["phone", "in_person", "email", "other"]
@@ -355,6 +407,8 @@ class PoliceContact(InputModel):
 
 
 class DpjReport(InputModel):
+    """The report to the DPJ (Direction de la protection de la jeunesse)."""
+
     kind: Literal["dpj_report"]
     occurred_at: AwareDatetime = Field(description="When the report was made.")
     region: Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -363,6 +417,8 @@ class DpjReport(InputModel):
 
 
 class MediaInquiry(InputModel):
+    """A media inquiry, referred to the communications officer."""
+
     kind: Literal["media_inquiry"]
     occurred_at: AwareDatetime
     outlet: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -372,6 +428,8 @@ class MediaInquiry(InputModel):
 
 
 class TakedownReferral(InputModel):
+    """The victim was helped to have the content taken down."""
+
     kind: Literal["takedown_referral"]
     occurred_at: AwareDatetime
     service: Literal["cybertip", "aidezmoisvp", "take_it_down"]
@@ -385,6 +443,8 @@ ContactCreate = Annotated[
 
 
 class ContactOut(OutputModel):
+    """A recorded contact."""
+
     id: uuid.UUID
     kind: str
     participant_id: uuid.UUID | None
@@ -398,10 +458,16 @@ class ContactOut(OutputModel):
 
 
 class NoteCreate(InputModel):
+    """A note for the case chronology (append-only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Rencontre de soutien avec l'élève ; ressources d'aide remises."}]})
+
     text: LongText
 
 
 class NoteOut(OutputModel):
+    """A note of the case chronology."""
+
     id: uuid.UUID
     text: str
     author_id: uuid.UUID

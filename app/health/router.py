@@ -16,10 +16,14 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
+    """The process is up."""
+
     status: str
 
 
 class Readiness(BaseModel):
+    """The database answers and its schema is at the latest migration."""
+
     status: str
     migration: str
 

@@ -9,15 +9,23 @@ from app.schemas import InputModel, Name, OutputModel
 
 
 class BoardCreate(InputModel):
+    """A new school board (centre de services scolaire or private network)."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Centre de services scolaire de la Rivière-du-Nord"}]})
     name: Name
 
 
 class BoardUpdate(InputModel):
+    """Rename a school board."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Centre de services scolaire des Mille-Îles"}]})
+
     name: Name | None = None
 
 
 class BoardOut(OutputModel):
+    """A school board."""
+
     id: uuid.UUID
     name: str
     created_at: datetime
@@ -25,15 +33,23 @@ class BoardOut(OutputModel):
 
 
 class PoliceForceCreate(InputModel):
+    """A new police force (service de police)."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Service de police de Saint-Jérôme"}]})
     name: Name
 
 
 class PoliceForceUpdate(InputModel):
+    """Rename a police force."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Service de police de Saint-Jérôme"}]})
+
     name: Name | None = None
 
 
 class PoliceForceOut(OutputModel):
+    """A police force, and whether a DCPP agreement of it is in force today."""
+
     id: uuid.UUID
     name: str
     kit_in_force: bool = Field(
@@ -45,6 +61,8 @@ class PoliceForceOut(OutputModel):
 
 
 class SchoolCreate(InputModel):
+    """A new school, owned by one board and served by exactly one police force."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -62,11 +80,17 @@ class SchoolCreate(InputModel):
 
 
 class SchoolUpdate(InputModel):
+    """Rename a school or change the police force serving it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"police_force_id": "8d7e6f5a-4b3c-4d2e-9f1a-0b1c2d3e4f50"}]})
+
     name: Name | None = None
     police_force_id: uuid.UUID | None = None
 
 
 class SchoolOut(OutputModel):
+    """A school, its board and the police force serving it."""
+
     id: uuid.UUID
     name: str
     board_id: uuid.UUID
@@ -103,12 +127,18 @@ class AgreementCreate(InputModel):
 
 
 class AgreementUpdate(InputModel):
+    """Change a DCPP agreement's reference or dates."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ends_on": "2029-08-31"}]})
+
     reference: str | None = Field(default=None, max_length=100)
     starts_on: date | None = None
     ends_on: date | None = None
 
 
 class AgreementOut(OutputModel):
+    """A DCPP agreement, and whether it is in force today (Quebec calendar)."""
+
     id: uuid.UUID
     police_force_id: uuid.UUID
     reference: str | None

@@ -20,6 +20,8 @@ router = APIRouter(prefix="/api/v1/police", tags=["police"], route_class=Audited
 
 
 class FeedItem(BaseModel):
+    """A handed-off case, and its latest change in this page."""
+
     change: str = Field(
         description="The latest change in this page: `handed_off`, `acknowledged`, `custody_event`, "
         "`dpj_report`, `police_outcome` or `closed`."
@@ -29,6 +31,8 @@ class FeedItem(BaseModel):
 
 
 class Feed(BaseModel):
+    """Changes of the force's handed-off cases since the cursor, oldest first."""
+
     model_config = {"json_schema_extra": {"examples": [{"items": [], "next_cursor": "MTIzNDo1Ng"}]}}
 
     items: list[FeedItem]
