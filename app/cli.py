@@ -98,6 +98,20 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def _purge_idempotency(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.idempotency.service import purge_expired
+
+    engine = create_db_engine(settings.effective_database_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            purged = purge_expired(session)
+            session.commit()
+        print(f"{purged} expired idempotency keys purged")
+    finally:
+        engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sexto", description="Sexto case service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="load the demo dataset into an empty database")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
     commands.add_parser("openapi", help="print the OpenAPI document")
+    commands.add_parser("purge-idempotency", help="delete expired idempotency keys (also done hourly by the service)")
     audit = commands.add_parser("audit", help="verify, checkpoint or export the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="recompute the chains and check the checkpoints (exit 1 if broken)")
@@ -112,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     export = audit_commands.add_parser("export", help="write the entries as JSON Lines")
     export.add_argument("--after", type=int, default=0, help="only entries with a greater id")
     args = parser.parse_args(argv)
-    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "audit": _audit}
+    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "audit": _audit, "purge-idempotency": _purge_idempotency}
     return handlers[args.command](Settings(), args)
 
 

@@ -289,6 +289,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Cette clé d'idempotence a déjà servi pour une autre requête.",
         "en": "This idempotency key was already used for another request.",
     },
+    "idempotency_secret_not_replayed": {
+        "fr": "Cette requête a déjà réussi, et sa réponse contenait un secret montré une seule fois : "
+        "elle n'est pas rejouée. Faites une rotation du secret s'il a été perdu.",
+        "en": "This request already succeeded, and its answer held a secret shown only once: "
+        "it is not replayed. Rotate the secret if it was lost.",
+    },
     "idempotency_key_invalid": {
         "fr": "La clé d'idempotence doit compter de 1 à 200 caractères imprimables.",
         "en": "The idempotency key must be 1 to 200 printable characters.",

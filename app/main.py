@@ -25,6 +25,7 @@ from app.errors import install_problem_handlers
 from app.grid.router import router as grid_router
 from app.grid.templates import BUILT_IN, GridTemplates
 from app.health.router import router as health_router
+from app.idempotency.service import purge_expired
 from app.middleware import RequestGuard
 from app.migrations import head_revision
 from app.openapi import install_openapi
@@ -48,21 +49,29 @@ record reports, auditors verify the access log.
 
 
 
-async def _checkpoint_periodically(engine, signer: CheckpointSigner, interval: int) -> None:
-    """Sign the chains' heads every ``interval`` seconds (each worker; a chain
-    whose head has not moved since its last checkpoint is skipped)."""
+async def _every(seconds: int, work) -> None:
+    """Run ``work`` (blocking, in a thread) every ``seconds``; a failure is
+    logged and the next round tries again."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await run_in_threadpool(work)
+        except Exception:
+            logger.error("periodic %s failed", getattr(work, "__name__", "task"))
 
-    def issue() -> None:
+
+def _maintenance(engine, signer: CheckpointSigner):
+    def sign_checkpoints() -> None:
         with Session(engine) as session:
             signer.issue(session)
             session.commit()
 
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await run_in_threadpool(issue)
-        except Exception:  # the next round tries again
-            logger.exception("periodic audit checkpoint failed")
+    def purge_idempotency_keys() -> None:
+        with Session(engine) as session:
+            purge_expired(session)
+            session.commit()
+
+    return sign_checkpoints, purge_idempotency_keys
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -92,11 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Everything loaded so far lives as long as the process: keep it out of
         # the garbage collector's generations (fewer, shorter collections).
         gc.freeze()
-        periodic = None
+        sign_checkpoints, purge_idempotency_keys = _maintenance(engine, checkpoints)
+        periodic = []
         if settings.audit_checkpoint_interval_seconds:
-            periodic = asyncio.create_task(
-                _checkpoint_periodically(engine, checkpoints, settings.audit_checkpoint_interval_seconds)
-            )
+            periodic.append(asyncio.create_task(_every(settings.audit_checkpoint_interval_seconds, sign_checkpoints)))
+        if settings.maintenance_interval_seconds:
+            periodic.append(asyncio.create_task(_every(settings.maintenance_interval_seconds, purge_idempotency_keys)))
         try:
             yield {
                 "settings": settings,
@@ -108,8 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "migration_head": head_revision(),
             }
         finally:
-            if periodic is not None:
-                periodic.cancel()
+            for task in periodic:
+                task.cancel()
             engine.dispose()
 
     app = FastAPI(

@@ -58,6 +58,7 @@ TAGS = [
 # Codes that are problem codes (the rest of app.i18n's keys are checklist or reason texts).
 _NOT_PROBLEM_CODES = ("step_", "scope_")
 IF_MATCH_OPERATIONS = {"update_case", "take_transition"}
+NOT_CONDITIONAL = {"case_access_log"}
 IF_MATCH_HEADER = {
     "name": "If-Match",
     "in": "header",
@@ -117,7 +118,7 @@ def install_openapi(app: FastAPI) -> None:
             if post is not None and route_path not in NO_IDEMPOTENCY:
                 post.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
             case_level = "{case_id}" in route_path or "{device_id}" in route_path
-            if case_level and "get" in path:
+            if case_level and "get" in path and path["get"]["operationId"] not in NOT_CONDITIONAL:
                 path["get"].setdefault("parameters", []).append(IF_NONE_MATCH_HEADER)
                 path["get"]["responses"]["304"] = {"description": "Not modified: the `If-None-Match` ETag is current."}
             for operation in path.values():

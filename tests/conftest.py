@@ -53,6 +53,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides) -> Settings:
         first_admin_username=None,
         first_admin_password=None,
         audit_checkpoint_interval_seconds=0,
+        maintenance_interval_seconds=0,
     )
     values.update(overrides)
     return Settings(**values)

@@ -146,3 +146,93 @@ def test_verifying_a_long_log_tampered_early_answers_with_the_entry(client, logi
     response = client.get("/api/v1/audit/verify", headers=login("demo-auditor"))
     assert response.status_code == 200, response.text
     assert response.json()["chains"][0]["first_bad_seq"] == 3
+
+
+# --- second review: idempotency, ETags, feed ------------------------------------------
+
+
+def test_a_replay_is_not_a_way_around_a_lost_access(desk, db):
+    case = desk.open_case()
+    body = {"role": "depicted", "is_minor": True, "name": "Élève Secrète", "student_id": "9999999"}
+    headers = {"Idempotency-Key": "p-1"}
+    assert desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json=body, headers=headers).status_code == 201
+    # The staff member moves to school B: case A no longer exists for them.
+    desk.ok("PATCH", f"/users/{desk.demo.users['demo-staff-a']}", "demo-admin", json={"scope": {"schools": [str(desk.demo.school_b)]}})
+    replay = desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json=body, headers=headers)
+    assert replay.status_code == 404
+    assert "Secrète" not in replay.text
+
+
+def test_a_replay_needs_the_same_role(desk):
+    headers = {"Idempotency-Key": "b-1"}
+    assert desk.call("POST", "/boards", "demo-admin", json={"name": "CSS Rejoué"}, headers=headers).status_code == 201
+    desk.ok("POST", "/users", "demo-admin", 201, json={"username": "second-admin", "full_name": "Deux", "role": "admin", "password": "une phrase assez longue"})
+    desk.ok("PATCH", f"/users/{desk.demo.users['demo-admin']}", "demo-admin", json={"role": "auditor", "scope": {"boards": [str(desk.demo.board_a)]}})
+    replay = desk.call("POST", "/boards", "demo-admin", json={"name": "CSS Rejoué"}, headers=headers)
+    assert replay.status_code == 403
+
+
+def test_a_secret_shown_once_is_never_kept_for_a_replay(desk, db):
+    from app.idempotency.models import IdempotencyRecord
+
+    body = {"name": "Portail", "role": "police_liaison", "scope": {"police_forces": [str(desk.demo.force_a)]}}
+    headers = {"Idempotency-Key": "sa-1"}
+    first = desk.call("POST", "/service-accounts", "demo-admin", json=body, headers=headers)
+    assert first.status_code == 201
+    db.expire_all()
+    record = db.exec(select_models(IdempotencyRecord)).one()
+    assert record.body is None and first.json()["client_secret"] not in str(record.model_dump())
+    retry = desk.call("POST", "/service-accounts", "demo-admin", json=body, headers=headers)
+    assert retry.status_code == 409 and retry.json()["code"] == "idempotency_secret_not_replayed"
+    assert len(desk.ok("GET", "/service-accounts", "demo-admin")["items"]) == 1
+
+
+def test_a_replays_entry_names_its_case_and_carries_the_etag(desk, db):
+    body = {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": "x"}
+    headers = {"Idempotency-Key": "c-1"}
+    first = desk.call("POST", "/cases", "demo-staff-a", json=body, headers=headers)
+    reordered = {key: body[key] for key in reversed(list(body))}
+    replay = desk.call("POST", "/cases", "demo-staff-a", json=reordered, headers=headers)
+    assert replay.status_code == 201 and replay.headers["etag"] == first.headers["etag"]
+    entry = _last_entry(db)
+    assert (entry.reason, entry.case_id) == ("idempotent_replay", first.json()["id"])
+
+
+def test_the_feed_carries_every_police_visible_change(desk):
+    case = desk.open_case()
+    person = desk.person(case, "distributor")
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    cursor = desk.ok("GET", "/police/cases", "demo-police-a")["next_cursor"]
+    desk.confiscate(case, person)
+    assert [i["change"] for i in desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]] == ["device"]
+    desk.notify_parents(case, person)
+    latest = desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]
+    assert [i["change"] for i in latest] == ["contact"]
+
+
+def test_the_access_log_is_never_answered_304_and_etags_name_their_case(desk):
+    case = desk.open_case()
+    log = desk.call("GET", f"/cases/{case['id']}/access-log", "demo-lead-a")
+    assert "etag" not in log.headers
+    other = desk.open_case()
+    other_etag = desk.call("GET", f"/cases/{other['id']}", "demo-staff-a").headers["etag"]
+    own_etag = desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").headers["etag"]
+    assert other_etag.split(".")[1] == own_etag.split(".")[1]  # same version...
+    wrong_case = desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "y"}, headers={"If-Match": other_etag})
+    assert wrong_case.status_code == 412  # ...but another case's ETag
+    a2 = desk.call("GET", f"/cases/{case['id']}/transitions", "demo-lead-a").headers["etag"]
+    assert a2 != desk.call("GET", f"/cases/{case['id']}/transitions", "demo-staff-a").headers["etag"]
+
+
+def test_expired_keys_are_purged(desk, db):
+    from app.idempotency.models import IdempotencyRecord
+    from app.idempotency.service import purge_expired
+    from app.db import utcnow
+    from datetime import timedelta
+
+    desk.call("POST", "/cases", "demo-staff-a", json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": "x"}, headers={"Idempotency-Key": "old"})
+    db.exec(update(IdempotencyRecord).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    assert purge_expired(db) == 1
+    db.commit()
+    assert db.exec(select_models(IdempotencyRecord)).all() == []

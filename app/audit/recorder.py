@@ -63,6 +63,8 @@ class AuditNote:
     idempotency: tuple[str, str] | None = None
     # The case the request reached: its version makes the answer's ETag.
     case: Any = None
+    # False for case-level answers that change without the case changing (its access log).
+    cacheable: bool = True
 
     def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
         self.resource_type = resource_type
@@ -127,25 +129,33 @@ def record_case_access(case: Any, *organizations: object) -> None:
         note.concerns = [org for org in organizations if org]
 
 
-def case_etag(version: int, request: Request) -> str:
-    """A case-level resource's ETag: the case's version (every change to the
-    case or what is attached moves it), and what else shapes this answer
-    (path, query, language)."""
-    shape = f"{request.url.path}?{request.url.query}|{request_language(request)}"
-    return f'"{version}-{hashlib.sha256(shape.encode()).hexdigest()[:10]}"'
+def case_etag(case: Any, request: Request) -> str:
+    """A case-level resource's ETag: the case and its version (every change to
+    the case or what is attached moves it), and what else shapes this answer
+    (path, query, language, and the caller, whose role and attestation decide
+    what the transitions and the checklist say)."""
+    principal = getattr(request.state, "principal", None)
+    caller = f"{principal.subject}|{principal.role}|{principal.attestation}" if principal else ""
+    shape = f"{request.url.path}?{request.url.query}|{request_language(request)}|{caller}"
+    return f'"{case.id}.{case.version}.{hashlib.sha256(shape.encode()).hexdigest()[:10]}"'
 
 
-def etag_version(value: str) -> int | None:
-    """The case version an ``If-Match`` ETag names, or None when it names none."""
-    match = re.fullmatch(r'\s*(?:W/)?"(\d{1,12})-[0-9a-f]{10}"\s*', value)
-    return int(match.group(1)) if match else None
+def etag_version(value: str, case_id: object) -> int | None:
+    """The version an ``If-Match`` ETag names for this case, or None when it
+    names none (or another case)."""
+    match = re.fullmatch(r'\s*(?:W/)?"([0-9a-f-]{36})\.(\d{1,12})\.[0-9a-f]{10}"\s*', value)
+    if match is None or match.group(1) != str(case_id):
+        return None
+    return int(match.group(2))
 
 
 def _conditional(request: Request, note: AuditNote, response: Response, returns_case: bool) -> Response:
     """ETag on case-level answers; 304 when the client already has this one."""
     if note.case is None or response.status_code >= 300 or not (request.method == "GET" or returns_case):
         return response
-    etag = case_etag(note.case.version, request)
+    if not note.cacheable:
+        return response
+    etag = case_etag(note.case, request)
     if request.method == "GET" and etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers={"ETag": etag})
     response.headers["ETag"] = etag
@@ -181,7 +191,7 @@ def _write(
         session.rollback()
     try:
         if response is not None and note.idempotency is not None and status < 400:
-            store_response(session, *note.idempotency, response)
+            store_response(session, *note.idempotency, response, note.action)
         chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()

@@ -101,7 +101,8 @@ def _if_match(request: Request, principal: Principal, *, required: bool) -> int 
         return None
     if header.strip() == "*":
         return None
-    versions = {etag_version(tag) for tag in header.split(",")}
+    case_id = request.path_params["case_id"]
+    versions = {etag_version(tag, case_id) for tag in header.split(",")}
     if None in versions or len(versions) != 1:
         raise PreconditionFailed()
     return versions.pop()
@@ -477,6 +478,7 @@ def case_access_log(
     cursor: Annotated[str | None, Query(max_length=20, pattern=r"^\d+$")] = None,
 ) -> Page[AuditEvent]:
     case = _read(session, principal, request, case_id, Capability.read_access_log)
+    request.state.audit.cacheable = False  # every read of the case adds to it without changing the case
     table = AuditEntry.__table__
     statement = sa_select(table).where(table.c.case_id == str(case.id), table.c.id > int(cursor or 0))
     rows = session.execute(statement.order_by(table.c.id).limit(limit + 1)).all()

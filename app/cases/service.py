@@ -461,6 +461,7 @@ def confiscate_device(session: Session, principal: Principal, case_id: uuid.UUID
         )
     )
     touch(case)
+    record_change(session, case, "device")
     session.flush()
     return device
 
@@ -558,8 +559,7 @@ def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, b
     )
     session.add(contact)
     touch(case)
-    if kind is ContactKind.dpj_report:
-        record_change(session, case, "dpj_report")
+    record_change(session, case, "dpj_report" if kind is ContactKind.dpj_report else "contact")
     session.flush()
     return contact
 

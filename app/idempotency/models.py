@@ -17,6 +17,11 @@ class IdempotencyRecord(SQLModel, table=True):
     subject: str = Field(primary_key=True, max_length=80)
     key: str = Field(primary_key=True, max_length=200)
     request_hash: str = Field(max_length=64)
+    # The caller's role when the key was used: a replay needs the same role.
+    role: str = Field(max_length=32)
+    # False when the answer held a secret shown only once: it is not kept.
+    replayable: bool = True
+    etag: str | None = Field(default=None, max_length=120)
     status_code: int | None = None
     content_type: str | None = Field(default=None, max_length=100)
     location: str | None = Field(default=None, max_length=300)

@@ -7,12 +7,21 @@ the same request finds the row and gets the stored answer; the same key with
 another request is a 422.  Two requests with one key at the same moment: the
 second waits on the row's primary key until the first commits, then replays.
 Only successful answers are kept (a refused request changed nothing, and its
-retry is decided afresh).  Keys expire after ``SEXTO_IDEMPOTENCY_TTL_SECONDS``.
+retry is decided afresh).  Keys expire after ``SEXTO_IDEMPOTENCY_TTL_SECONDS``
+and expired rows are purged periodically.
+
+A replay is not a way around access control: it is answered only if the
+caller still has the role it had, and can still see the case the request
+was about; an answer that held a secret shown once (a service account's
+credentials) is never kept, and its retry is a 409.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+import uuid
 from datetime import timedelta
 from typing import Annotated
 
@@ -22,13 +31,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.principal import CurrentPrincipal
+from app.auth.principal import CurrentPrincipal, Principal
 from app.db import get_session, utcnow
-from app.errors import UnprocessableContent
+from app.errors import Conflict, Forbidden, UnprocessableContent
 from app.idempotency.models import IdempotencyRecord
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
+
+
+# Answers that hold a secret shown only once are not kept (see module docstring).
+NOT_KEPT = frozenset({"create_service_account", "rotate_secret"})
 
 
 class IdempotentReplay(Exception):
@@ -42,6 +55,8 @@ class IdempotentReplay(Exception):
         headers = {"Idempotent-Replayed": "true"}
         if self.record.location:
             headers["Location"] = self.record.location
+        if self.record.etag:
+            headers["ETag"] = self.record.etag
         return Response(
             content=self.record.body or "",
             status_code=self.record.status_code or 200,
@@ -51,6 +66,11 @@ class IdempotentReplay(Exception):
 
 
 def _request_hash(request: Request, body: bytes) -> str:
+    """The same request whatever the JSON's key order or spacing."""
+    try:
+        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        pass
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.url.path.encode(), body):
         digest.update(len(part).to_bytes(8, "big") + part)
@@ -74,16 +94,42 @@ async def idempotency(
         raise UnprocessableContent("idempotency_key_invalid", code="idempotency_key_invalid")
     request_hash = _request_hash(request, await request.body())
     ttl = request.state.settings.idempotency_ttl_seconds
-    record = await run_in_threadpool(_claim, session, principal.subject, key, request_hash, ttl)
+    record = await run_in_threadpool(_claim, session, principal, key, request_hash, ttl)
     if record is not None:
         if record.request_hash != request_hash:
             raise UnprocessableContent("idempotency_key_reused", code="idempotency_key_reused")
+        await run_in_threadpool(_check_still_allowed, session, principal, request, record)
+        if not record.replayable:
+            raise Conflict("idempotency_secret_not_replayed", code="idempotency_secret_not_replayed")
         raise IdempotentReplay(record)
     request.state.audit.idempotency = (principal.subject, key)
 
 
-def _claim(session: Session, subject: str, key: str, request_hash: str, ttl: int) -> IdempotencyRecord | None:
+_CASE_LOCATION = re.compile(r"^/api/v1/cases/([0-9a-f-]{36})")
+
+
+def _check_still_allowed(session: Session, principal: Principal, request: Request, record: IdempotencyRecord) -> None:
+    """Answer a replay only to a caller who could still make the request: the
+    same role, and the case it was about still visible (which also ties the
+    replay's audit entry to that case)."""
+    from app.cases import service as cases
+
+    if record.role != principal.role.value:
+        raise Forbidden()
+    params = request.path_params
+    if "device_id" in params:
+        cases.visible_device(session, principal, uuid.UUID(str(params["device_id"])))
+        return
+    case_id = params.get("case_id")
+    if case_id is None and record.location and (match := _CASE_LOCATION.match(record.location)):
+        case_id = match.group(1)
+    if case_id is not None:
+        cases.visible_case(session, principal, uuid.UUID(str(case_id)))
+
+
+def _claim(session: Session, principal: Principal, key: str, request_hash: str, ttl: int) -> IdempotencyRecord | None:
     """The stored record for this key, or None after placing this request's claim."""
+    subject = principal.subject
     now = utcnow()
     existing = _find(session, subject, key)
     if existing is not None and existing.expires_at > now:
@@ -92,7 +138,12 @@ def _claim(session: Session, subject: str, key: str, request_hash: str, ttl: int
         session.exec(delete(IdempotencyRecord).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key))
     session.add(
         IdempotencyRecord(
-            subject=subject, key=key, request_hash=request_hash, created_at=now, expires_at=now + timedelta(seconds=ttl)
+            subject=subject,
+            key=key,
+            request_hash=request_hash,
+            role=principal.role.value,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
         )
     )
     try:
@@ -103,15 +154,19 @@ def _claim(session: Session, subject: str, key: str, request_hash: str, ttl: int
     return None
 
 
-def store_response(session: Session, subject: str, key: str, response: Response) -> None:
+def store_response(session: Session, subject: str, key: str, response: Response, action: str) -> None:
     """Keep the answer with the claim, in the request's transaction."""
     record = _find(session, subject, key)
     if record is None:
         return
     record.status_code = response.status_code
-    record.content_type = response.headers.get("content-type")
     record.location = response.headers.get("location")
-    record.body = bytes(response.body).decode()
+    if action in NOT_KEPT:
+        record.replayable = False
+    else:
+        record.content_type = response.headers.get("content-type")
+        record.etag = response.headers.get("etag")
+        record.body = bytes(response.body).decode()
     session.flush()
 
 

@@ -23,8 +23,8 @@ class FeedItem(BaseModel):
     """A handed-off case, and its latest change in this page."""
 
     change: str = Field(
-        description="The latest change in this page: `handed_off`, `acknowledged`, `custody_event`, "
-        "`dpj_report`, `police_outcome` or `closed`."
+        description="The latest change in this page: `handed_off`, `acknowledged`, `device`, `custody_event`, "
+        "`contact`, `dpj_report`, `police_outcome` or `closed`."
     )
     changed_at: datetime
     case: CaseOut
