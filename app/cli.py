@@ -112,6 +112,40 @@ def _purge_idempotency(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
+    """Rewrite every encrypted value under the current data key (after adding
+    a key, before retiring the old one), and encrypt values written before."""
+    from sqlmodel import select
+
+    from app.cases.models import Participant
+    from app.crypto import DataCipher
+    from app.idempotency.models import IdempotencyRecord
+    from app.idempotency.service import _context
+
+    cipher = DataCipher.from_settings(settings)
+    engine = create_db_engine(settings.effective_database_url, pool_size=1)
+    rewritten = 0
+    try:
+        with Session(engine) as session:
+            for person in session.exec(select(Participant)).all():
+                for field in ("name", "student_id"):
+                    stored = getattr(person, field)
+                    if cipher.needs_rewrap(stored):
+                        context = f"participant:{person.id}:{field}"
+                        setattr(person, field, cipher.encrypt(cipher.decrypt(stored, context), context))
+                        rewritten += 1
+            for record in session.exec(select(IdempotencyRecord)).all():
+                if cipher.needs_rewrap(record.body):
+                    context = _context(record.subject, record.key)
+                    record.body = cipher.encrypt(cipher.decrypt(record.body, context), context)
+                    rewritten += 1
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"{rewritten} values rewritten under data key {cipher.current}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sexto", description="Sexto case service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="load the demo dataset into an empty database")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
     commands.add_parser("openapi", help="print the OpenAPI document")
+    commands.add_parser("reencrypt-data", help="rewrite encrypted personal information under the current data key")
     commands.add_parser("purge-idempotency", help="delete expired idempotency keys (also done hourly by the service)")
     audit = commands.add_parser("audit", help="verify, checkpoint or export the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -127,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     export = audit_commands.add_parser("export", help="write the entries as JSON Lines")
     export.add_argument("--after", type=int, default=0, help="only entries with a greater id")
     args = parser.parse_args(argv)
-    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "audit": _audit, "purge-idempotency": _purge_idempotency}
+    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "audit": _audit, "purge-idempotency": _purge_idempotency, "reencrypt-data": _reencrypt}
     return handlers[args.command](Settings(), args)
 
 

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         default=86400, ge=60, description="How long an Idempotency-Key's first answer is kept."
     )
 
+    # Personal information at rest (participants' names and student ids, kept
+    # idempotent answers): AES-256-GCM keys by id, base64; the current one encrypts.
+    data_keys: SecretStr | None = Field(default=None, description='JSON: {"key id": "base64 of 32 bytes"}.')
+    data_key_current: str | None = None
+
     local_timezone: str = Field(
         default="America/Toronto",
         description="Time zone of 'today' for agreement dates (Quebec follows America/Toronto).",
@@ -110,6 +115,8 @@ class Settings(BaseSettings):
             problems.append(
                 "SEXTO_AUDIT_SIGNING_KEY or SEXTO_AUDIT_SIGNING_KEY_FILE is required in production"
             )
+        if self.data_keys is None:
+            problems.append("SEXTO_DATA_KEYS is required in production")
         if (self.argon2_time_cost, self.argon2_memory_cost) < (3, 65536):
             problems.append("argon2 parameters below the recommended ones in production")
         if (

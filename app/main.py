@@ -20,6 +20,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
 from app.config import Settings
+from app.crypto import DataCipher
 from app.db import create_db_engine
 from app.errors import install_problem_handlers
 from app.grid.router import router as grid_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens = TokenService.from_settings(settings)
         checkpoints = CheckpointSigner.from_settings(settings)
         grid_templates = GridTemplates([BUILT_IN, *settings.grid_templates_dirs])
+        cipher = DataCipher.from_settings(settings)
         if settings.first_admin_username and settings.first_admin_password:
             with Session(engine) as session:
                 try:
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "tokens": tokens,
                 "checkpoints": checkpoints,
                 "grid_templates": grid_templates,
+                "cipher": cipher,
                 "migration_head": head_revision(),
             }
         finally:

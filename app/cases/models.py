@@ -190,8 +190,9 @@ class Participant(SQLModel, table=True):
     role: str = Field(max_length=16)
     is_minor: bool
     grade: str | None = Field(default=None, max_length=20)
-    student_id: str | None = Field(default=None, max_length=40)
-    name: str = Field(max_length=200)
+    # Encrypted at rest (app.crypto): never read these columns without the cipher.
+    student_id: str | None = Field(default=None, sa_column=Column(Text))
+    name: str = Field(sa_column=Column(Text, nullable=False))
     supersedes_id: uuid.UUID | None = Field(default=None, foreign_key="participant.id")
     created_by: uuid.UUID = Field(foreign_key="app_user.id")
     created_at: datetime = _utc(default_factory=utcnow, nullable=False)

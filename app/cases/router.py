@@ -65,6 +65,7 @@ from app.cases.schemas import (
     TransitionRequest,
     Transitions,
 )
+from app.crypto import DataCipher
 from app.db import get_session
 from app.errors import PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.i18n import translate
@@ -258,7 +259,9 @@ def add_team_member(
 # --- participants ---------------------------------------------------------------------
 
 
-def _participants_out(session: Session, rows: list[Participant], principal: Principal) -> list[ParticipantOut]:
+def _participants_out(
+    session: Session, rows: list[Participant], principal: Principal, cipher: DataCipher
+) -> list[ParticipantOut]:
     if not rows:
         return []
     case_people = session.exec(select(Participant).where(Participant.case_id == rows[0].case_id)).all()
@@ -274,7 +277,15 @@ def _participants_out(session: Session, rows: list[Participant], principal: Prin
             out = out.model_copy(update={"reason": None})
         by_label.setdefault(label_of[flag.participant_id], []).append(out)
     return [
-        ParticipantOut.model_validate({**p.model_dump(), "superseded": p.id in replaced, "flags": by_label.get(p.label, [])})
+        ParticipantOut.model_validate(
+            {
+                **p.model_dump(),
+                "name": cipher.decrypt(p.name, f"participant:{p.id}:name"),
+                "student_id": cipher.decrypt(p.student_id, f"participant:{p.id}:student_id"),
+                "superseded": p.id in replaced,
+                "flags": by_label.get(p.label, []),
+            }
+        )
         for p in rows
     ]
 
@@ -283,16 +294,16 @@ def _participants_out(session: Session, rows: list[Participant], principal: Prin
 def list_participants(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[ParticipantOut]:
     case = _read(session, principal, request, case_id, Capability.read_participants)
     rows, cursor = paginate(session, select(Participant).where(Participant.case_id == case.id), Participant, page)
-    return Page[ParticipantOut](items=_participants_out(session, rows, principal), next_cursor=cursor)
+    return Page[ParticipantOut](items=_participants_out(session, rows, principal, request.state.cipher), next_cursor=cursor)
 
 
 @router.post("/cases/{case_id}/participants", status_code=201, summary="Add a person involved (or correct one)", response_model=ParticipantOut, responses=WRITE)
 def add_participant(
     case_id: uuid.UUID, body: ParticipantCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
 ) -> ParticipantOut:
-    participant = service.add_participant(session, principal, case_id, body)
+    participant = service.add_participant(session, principal, case_id, body, request.state.cipher)
     _location(response, f"/api/v1/cases/{case_id}/participants/{participant.id}")
-    return _participants_out(session, [participant], principal)[0]
+    return _participants_out(session, [participant], principal, request.state.cipher)[0]
 
 
 @router.post(
@@ -303,10 +314,15 @@ def add_participant(
     responses=WRITE,
 )
 def flag_participant(
-    case_id: uuid.UUID, participant_id: uuid.UUID, body: ParticipantFlagCreate, principal: CurrentPrincipal, session: SessionDep
+    case_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    body: ParticipantFlagCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
 ) -> ParticipantOut:
     service.flag_participant(session, principal, case_id, participant_id, body)
-    return _participants_out(session, [session.get(Participant, participant_id)], principal)[0]
+    return _participants_out(session, [session.get(Participant, participant_id)], principal, request.state.cipher)[0]
 
 
 # --- grids -------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from app.cases.schemas import (
     ParticipantFlagCreate,
     TransitionRequest,
 )
+from app.crypto import DataCipher
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableContent
 from app.grid.rules import flags_raised
@@ -325,7 +326,9 @@ def current_participant(file: protocol.CaseFile, participant_id: uuid.UUID) -> P
     raise UnprocessableContent("unknown_participant", code="unknown_participant")
 
 
-def add_participant(session: Session, principal: Principal, case_id: uuid.UUID, body: ParticipantCreate) -> Participant:
+def add_participant(
+    session: Session, principal: Principal, case_id: uuid.UUID, body: ParticipantCreate, cipher: DataCipher
+) -> Participant:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.add_participant)
     _open_for_findings(case)
@@ -343,11 +346,13 @@ def add_participant(session: Session, principal: Principal, case_id: uuid.UUID, 
         role=body.role.value,
         is_minor=body.is_minor,
         grade=body.grade,
-        student_id=body.student_id,
-        name=body.name,
+        name="",
         supersedes_id=body.supersedes,
         created_by=principal.id,
     )
+    # Names and student ids are encrypted, bound to this row.
+    participant.name = cipher.encrypt(body.name, f"participant:{participant.id}:name")
+    participant.student_id = cipher.encrypt(body.student_id, f"participant:{participant.id}:student_id")
     session.add(participant)
     # GRID.md: an involved adult flags the case (a reporting parent or a witness does not).
     if not body.is_minor and body.role in (

@@ -47,9 +47,10 @@ NOT_KEPT = frozenset({"create_service_account", "rotate_secret"})
 class IdempotentReplay(Exception):
     """Raised by the dependency: answer with the stored response."""
 
-    def __init__(self, record: IdempotencyRecord) -> None:
+    def __init__(self, record: IdempotencyRecord, body: str) -> None:
         super().__init__("idempotent replay")
         self.record = record
+        self.body = body
 
     def response(self) -> Response:
         headers = {"Idempotent-Replayed": "true"}
@@ -58,7 +59,7 @@ class IdempotentReplay(Exception):
         if self.record.etag:
             headers["ETag"] = self.record.etag
         return Response(
-            content=self.record.body or "",
+            content=self.body,
             status_code=self.record.status_code or 200,
             media_type=self.record.content_type,
             headers=headers,
@@ -101,7 +102,8 @@ async def idempotency(
         await run_in_threadpool(_check_still_allowed, session, principal, request, record)
         if not record.replayable:
             raise Conflict("idempotency_secret_not_replayed", code="idempotency_secret_not_replayed")
-        raise IdempotentReplay(record)
+        cipher = request.state.cipher
+        raise IdempotentReplay(record, cipher.decrypt(record.body, _context(record.subject, record.key)) or "")
     request.state.audit.idempotency = (principal.subject, key)
 
 
@@ -154,7 +156,11 @@ def _claim(session: Session, principal: Principal, key: str, request_hash: str, 
     return None
 
 
-def store_response(session: Session, subject: str, key: str, response: Response, action: str) -> None:
+def _context(subject: str, key: str) -> str:
+    return f"idempotency:{subject}:{key}"
+
+
+def store_response(session: Session, subject: str, key: str, response: Response, action: str, cipher) -> None:
     """Keep the answer with the claim, in the request's transaction."""
     record = _find(session, subject, key)
     if record is None:
@@ -166,7 +172,8 @@ def store_response(session: Session, subject: str, key: str, response: Response,
     else:
         record.content_type = response.headers.get("content-type")
         record.etag = response.headers.get("etag")
-        record.body = bytes(response.body).decode()
+        # Answers can hold personal information (a participant's name): encrypted.
+        record.body = cipher.encrypt(bytes(response.body).decode(), _context(subject, key))
     session.flush()
 
 

@@ -1,0 +1,81 @@
+"""Personal information encrypted at rest: AES-256-GCM (``cryptography``),
+one key per id, the key id stored with each value so that keys can rotate.
+
+A stored value reads ``v1:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>``.
+The associated data binds it to its row and field (``participant:<id>:name``),
+so a value copied into another row does not decrypt.  Values written before
+encryption (no ``v1:`` prefix) are read as they are, and ``sexto
+reencrypt-data`` rewrites everything under the current key.
+
+One service-wide key set, not a key per case: destruction of a case's
+information (the privacy work) erases its rows; a per-case key would only
+help if backups had to be made unreadable case by case, at the price of a
+key table to protect and to back up with the data.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from app.config import Settings
+
+PREFIX = "v1"
+
+
+class DataCipher:
+    def __init__(self, keys: dict[str, bytes], current: str) -> None:
+        if current not in keys:
+            raise ValueError("the current data key is not among the configured keys")
+        for key_id, key in keys.items():
+            if len(key) != 32 or ":" in key_id:
+                raise ValueError(f"data key {key_id!r} must be 32 bytes and its id have no ':'")
+        self._aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        self.current = current
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DataCipher:
+        if settings.data_keys:
+            configured = json.loads(settings.data_keys.get_secret_value())
+            keys = {kid: base64.b64decode(value) for kid, value in configured.items()}
+            return cls(keys, settings.data_key_current or max(keys))
+        if settings.is_production:  # the settings validator already refuses this
+            raise RuntimeError("no data encryption key configured")
+        return cls(*_development_keys(settings.var_dir / "data-keys.json"))
+
+    def encrypt(self, plaintext: str | None, context: str) -> str | None:
+        if plaintext is None:
+            return None
+        nonce = os.urandom(12)
+        sealed = self._aead[self.current].encrypt(nonce, plaintext.encode(), context.encode())
+        return f"{PREFIX}:{self.current}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, stored: str | None, context: str) -> str | None:
+        if stored is None or not stored.startswith(PREFIX + ":"):
+            return stored  # written before encryption: read as it is
+        _, key_id, payload = stored.split(":", 2)
+        raw = base64.urlsafe_b64decode(payload)
+        return self._aead[key_id].decrypt(raw[:12], raw[12:], context.encode()).decode()
+
+    def needs_rewrap(self, stored: str | None) -> bool:
+        return stored is not None and not stored.startswith(f"{PREFIX}:{self.current}:")
+
+
+def _development_keys(path: Path) -> tuple[dict[str, bytes], str]:
+    """Development only: a key generated once and kept under ``var/``."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document = {"current": "dev1", "keys": {"dev1": base64.b64encode(secrets.token_bytes(32)).decode()}}
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(document, handle)
+        except FileExistsError:
+            pass
+    document = json.loads(path.read_text())
+    return {kid: base64.b64decode(value) for kid, value in document["keys"].items()}, document["current"]

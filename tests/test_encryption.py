@@ -1,0 +1,82 @@
+"""Participants' names and student ids are encrypted at rest (AES-GCM)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from pydantic import ValidationError
+from sqlalchemy import create_engine, text
+
+from app.config import Settings
+from app.crypto import DataCipher
+from tests.protocol_helpers import Desk
+
+
+@pytest.fixture
+def desk(client, login, demo) -> Desk:
+    return Desk(client, login, demo)
+
+
+def raw_rows(database_url: str, sql: str) -> list[str]:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        rows = [" ".join(str(value) for value in row) for row in connection.execute(text(sql))]
+    engine.dispose()
+    return rows
+
+
+def test_the_database_holds_no_plaintext_name_or_student_id(desk, database_url):
+    case = desk.open_case()
+    desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a",
+              json={"role": "depicted", "is_minor": True, "name": "Rosalie Unique-Nom", "student_id": "8675309"},
+              headers={"Idempotency-Key": "enc-1"})
+    rows = raw_rows(database_url, "SELECT name, student_id FROM participant")
+    assert rows and all("Rosalie" not in row and "8675309" not in row for row in rows)
+    assert all(row.startswith("v1:") for row in rows)
+    kept = raw_rows(database_url, "SELECT body FROM idempotency_record")
+    assert kept and all("Rosalie" not in row for row in kept)
+    people = desk.ok("GET", f"/cases/{case['id']}/participants", "demo-lead-a")["items"]
+    assert (people[0]["name"], people[0]["student_id"]) == ("Rosalie Unique-Nom", "8675309")
+
+
+def test_a_value_is_bound_to_its_row_and_field():
+    cipher = DataCipher({"k1": secrets.token_bytes(32)}, "k1")
+    stored = cipher.encrypt("Rosalie", "participant:1:name")
+    assert cipher.decrypt(stored, "participant:1:name") == "Rosalie"
+    with pytest.raises(InvalidTag):
+        cipher.decrypt(stored, "participant:2:name")
+
+
+def test_keys_rotate_and_old_values_are_rewritten(desk, database_url, settings, var_dir, tmp_path):
+    case = desk.open_case()
+    desk.person(case, "witness", name="Éloïse Témoin")
+    new_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    dev_keys = json.loads((var_dir / "data-keys.json").read_text())
+    keys = {**dev_keys["keys"], "k2027": new_key}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTO_")}
+    env.update(
+        SEXTO_DATABASE_URL=settings.effective_database_url,
+        SEXTO_VAR_DIR=str(var_dir),
+        SEXTO_DATA_KEYS=json.dumps(keys),
+        SEXTO_DATA_KEY_CURRENT="k2027",
+    )
+    done = subprocess.run([sys.executable, "-m", "app.cli", "reencrypt-data"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert all(row.startswith("v1:k2027:") for row in raw_rows(database_url, "SELECT name FROM participant"))
+    only_new = DataCipher({"k2027": base64.b64decode(new_key)}, "k2027")
+    person_id, stored = raw_rows(database_url, "SELECT id, name FROM participant")[0].split(" ", 1)
+    if len(person_id) == 32:  # SQLite stores UUIDs without dashes
+        person_id = f"{person_id[:8]}-{person_id[8:12]}-{person_id[12:16]}-{person_id[16:20]}-{person_id[20:]}"
+    assert only_new.decrypt(stored, f"participant:{person_id}:name") == "Éloïse Témoin"
+
+
+def test_production_needs_data_keys(tmp_path):
+    with pytest.raises(ValidationError, match="SEXTO_DATA_KEYS"):
+        Settings(environment="production", database_url="postgresql+psycopg://x@db/sexto", token_signing_key_file=tmp_path / "k", audit_signing_key_file=tmp_path / "a")
