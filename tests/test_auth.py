@@ -407,3 +407,26 @@ def test_previous_public_keys_still_verify(client, settings, claims, var_dir, tm
     without_old = make_settings(settings.database_url, tmp_path, token_signing_key=new_pem)
     with TestClient(create_app(without_old)) as strict_client:
         assert strict_client.get(ME, headers=bearer(old_token)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "forge,reason",
+    [
+        (lambda claims, key: sign({**claims, "exp": datetime.now(UTC) - timedelta(minutes=1)}, key), "expired"),
+        (lambda claims, key: sign({**claims, "aud": "another-api"}, key), "issuer_or_audience"),
+        (lambda claims, key: sign({k: v for k, v in claims.items() if k != "exp"}, key), "missing_claim"),
+        (lambda claims, key: sign(claims, Ed25519PrivateKey.generate()), "unknown_key"),
+        (lambda claims, key: "x" * 5000, "oversized"),
+        (lambda claims, key: f"{_b64({'alg': 'none'})}.{_b64({'sub': claims['sub']})}.", "algorithm"),
+        (lambda claims, key: sign({**claims, "gen": 7}, key), "account_unusable"),
+    ],
+    ids=["expired", "audience", "no-exp", "foreign-key", "oversized", "alg-none", "revoked"],
+)
+def test_every_refused_token_is_audited_with_its_reason(client, claims, signing_key, db, forge, reason):
+    from app.audit.models import AuditEntry
+
+    response = client.get(ME, headers=bearer(forge(claims, signing_key)))
+    assert response.status_code == 401
+    db.expire_all()
+    entry = db.exec(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.outcome, entry.status_code, entry.reason) == ("me", "denied", 401, reason)
