@@ -45,6 +45,7 @@ CASE_ROUTE_AUDIENCES: dict[str, list[str]] = {
     "list_notes": [SCHOOL],
     "add_note": [SCHOOL],
     "case_access_log": [SCHOOL, AUDIT],
+    "export_participant": [SCHOOL],
 }
 TAGS = [
     {"name": SCHOOL, "description": "School staff and leads: cases, grids, people, devices, contacts, notes, the status machine."},

@@ -80,3 +80,27 @@ def test_keys_rotate_and_old_values_are_rewritten(desk, database_url, settings, 
 def test_production_needs_data_keys(tmp_path):
     with pytest.raises(ValidationError, match="SEXTO_DATA_KEYS"):
         Settings(environment="production", database_url="postgresql+psycopg://x@db/sexto", token_signing_key_file=tmp_path / "k", audit_signing_key_file=tmp_path / "a")
+
+
+def test_the_lead_exports_everything_held_about_one_person_and_it_is_audited(desk, db):
+    from sqlmodel import select
+
+    from app.audit.models import AuditEntry
+
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter", name="Léa Demandeuse")
+    desk.grid(case, reporter, content="nudity_or_breasts", ages=[15])
+    desk.notify_parents(case, reporter)
+    desk.confiscate(case, reporter)
+    desk.person(case, "witness", name="Autre Personne")
+    path = f"/cases/{case['id']}/participants/{reporter['id']}/export"
+    export = desk.ok("GET", path, "demo-lead-a")
+    assert export["records"][0]["name"] == "Léa Demandeuse"
+    assert len(export["grids"]) == 1 and len(export["contacts"]) == 1 and len(export["devices"]) == 1
+    assert "Autre Personne" not in str(export)
+    db.expire_all()
+    entry = db.exec(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.resource_id, entry.case_id) == ("export_participant", reporter["id"], case["id"])
+    assert "Léa" not in str(entry.model_dump())
+    for user in ("demo-staff-a", "demo-police-a", "demo-dpj-a", "demo-auditor"):
+        assert desk.call("GET", path, user).status_code in (403, 404), user

@@ -45,6 +45,7 @@ class Capability(StrEnum):
     read_notes = "read_notes"
     read_team = "read_team"
     read_access_log = "read_access_log"
+    export_participant = "export_participant"
 
 
 C = Capability
@@ -59,7 +60,9 @@ _SCHOOL_HANDLING = {
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.school_staff: frozenset(_SCHOOL_READS | _SCHOOL_HANDLING),
     Role.school_lead: frozenset(
-        _SCHOOL_READS | _SCHOOL_HANDLING | {C.manage_team, C.close_or_reopen, C.contact_dpj, C.read_access_log}
+        _SCHOOL_READS
+        | _SCHOOL_HANDLING
+        | {C.manage_team, C.close_or_reopen, C.contact_dpj, C.read_access_log, C.export_participant}
     ),
     Role.police_liaison: frozenset(
         {

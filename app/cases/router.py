@@ -53,6 +53,7 @@ from app.cases.schemas import (
     NoteCreate,
     NoteOut,
     ParticipantCreate,
+    ParticipantExport,
     ParticipantFlagCreate,
     ParticipantFlagOut,
     ParticipantOut,
@@ -66,7 +67,7 @@ from app.cases.schemas import (
 )
 from app.crypto import DataCipher
 from app.db import get_session
-from app.errors import PreconditionFailed, PreconditionRequired, problem_responses, request_language
+from app.errors import NotFound, PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.i18n import translate
 from app.pagination import Page, PageDep, paginate
 
@@ -322,6 +323,35 @@ def flag_participant(
 ) -> ParticipantOut:
     service.flag_participant(session, principal, case_id, participant_id, body)
     return _participants_out(session, [session.get(Participant, participant_id)], principal, request.state.cipher)[0]
+
+
+@router.get(
+    "/cases/{case_id}/participants/{participant_id}/export",
+    summary="School lead: everything held about one person, for an access request",
+    response_model=ParticipantExport,
+    responses=READ,
+)
+def export_participant(
+    case_id: uuid.UUID, participant_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> ParticipantExport:
+    case = _read(session, principal, request, case_id, Capability.export_participant)
+    people = session.exec(select(Participant).where(Participant.case_id == case.id)).all()
+    target = next((p for p in people if p.id == participant_id), None)
+    if target is None:
+        raise NotFound()
+    records = [p for p in people if p.label == target.label]  # the person and their corrections
+    ids = [p.id for p in records]
+    grids = session.exec(select(GridSubmission).where(GridSubmission.participant_id.in_(ids))).all()
+    contacts = session.exec(select(Contact).where(Contact.participant_id.in_(ids))).all()
+    devices = session.exec(select(Device).where(Device.owner_participant_id.in_(ids))).all()
+    request.state.audit.resource_type, request.state.audit.resource_id = "participants", participant_id
+    return ParticipantExport(
+        case_reference=case.reference,
+        records=_participants_out(session, records, principal, request.state.cipher),
+        grids=_grids_out(session, list(grids)),
+        contacts=[ContactOut.model_validate(c) for c in contacts],
+        devices=_devices_out(session, list(devices)),
+    )
 
 
 # --- grids -------------------------------------------------------------------------

@@ -454,6 +454,19 @@ class ContactOut(OutputModel):
     created_at: datetime
 
 
+class ParticipantExport(BaseModel):
+    """Everything the service holds about one person of a case, for an access
+    request (Quebec's Act respecting access to documents held by public
+    bodies): their records (corrections included), the interviews completed
+    with them, the contacts and devices that concern them."""
+
+    case_reference: str
+    records: list[ParticipantOut]
+    grids: list[GridSubmissionOut]
+    contacts: list[ContactOut]
+    devices: list[DeviceOut]
+
+
 # --- notes -----------------------------------------------------------------------
 
 
