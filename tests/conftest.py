@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -326,3 +327,33 @@ def api_routes(app):
         return
     for context in iter_route_contexts(app.routes):
         yield context.path, context.methods or set(), context.original_route
+
+
+@contextmanager
+def running_service(env: dict[str, str], port: int, workers: int = 1) -> Iterator[str]:
+    """uvicorn serving the app in a child process; yields its base URL once /healthz answers."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the service did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

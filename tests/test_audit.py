@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -24,7 +23,7 @@ from app.audit.models import AuditEntry
 from app.audit.recorder import AuditedRoute
 from app.main import create_app
 from app.orgs.models import SchoolBoard
-from tests.conftest import DEMO_PASSWORD, api_routes, token_for
+from tests.conftest import DEMO_PASSWORD, api_routes, running_service, token_for
 
 UNAUDITED = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 DUMMY_ID = "00000000-0000-4000-8000-000000000000"
@@ -367,23 +366,7 @@ def test_two_worker_processes_keep_one_correct_chain(settings, database_url, var
         SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
     )
     port = 19000 + os.getpid() % 1000
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--workers", "2", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+    with running_service(env, port, workers=2) as base:
         before = count(db)
         with httpx.Client(base_url=base) as http:
             token = http.post(
@@ -400,9 +383,6 @@ def test_two_worker_processes_keep_one_correct_chain(settings, database_url, var
             statuses = [status for result in pool.map(burst, range(8)) for status in result]
         assert statuses.count(200) == 320
         assert count(db) == before + 1 + 320
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     engine = create_engine(database_url)
     with engine.connect() as connection:
         report = chain.verify(connection)

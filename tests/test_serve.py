@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, running_service
 
 
 @pytest.fixture
@@ -44,23 +43,7 @@ def test_the_service_starts_and_answers(var_env):
     assert _sexto(var_env, "migrate").returncode == 0
     assert _sexto(var_env, "demo", "--if-empty").returncode == 0
     port = 18000 + os.getpid() % 1000
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
-        env=var_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.2)
+    with running_service(var_env, port) as base:
         assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
         assert httpx.get(f"{base}/docs").status_code == 200
         token = httpx.post(
@@ -69,6 +52,3 @@ def test_the_service_starts_and_answers(var_env):
         ).json()["access_token"]
         me = httpx.get(f"{base}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
         assert me["role"] == "school_lead"
-    finally:
-        server.terminate()
-        server.wait(timeout=20)

@@ -5,13 +5,12 @@ import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.accounts.models import ServiceAccount, TrainingAttestation, User
-from app.accounts.scopes import describe_grants, load_grants
+from app.accounts.models import ServiceAccount, User
 from app.auth import service
 from app.auth.principal import CurrentPrincipal
-from app.accounts.schemas import AttestationOut
+from app.accounts.service import service_account_out, user_out
 from app.auth.schemas import Me, TokenRequest, TokenResponse
 from app.audit.recorder import AuditedRoute
 from app.db import get_session
@@ -85,31 +84,24 @@ def issue_token(
 )
 def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
     if principal.kind == "user":
-        user = session.get(User, principal.id)
-        assert user is not None
-        attestations = session.exec(
-            select(TrainingAttestation)
-            .where(TrainingAttestation.user_id == user.id)
-            .order_by(TrainingAttestation.obtained_on)
-        ).all()
+        user = user_out(session, session.get(User, principal.id))
         return Me(
             kind="user",
             id=user.id,
             username=user.username,
             full_name=user.full_name,
             role=principal.role,
-            scope=describe_grants(session, load_grants(session, user_id=user.id)),
-            attestations=[AttestationOut.model_validate(a) for a in attestations],
+            scope=user.scope,
+            attestations=user.attestations,
             may_handle_cases=principal.is_architect,
         )
-    account = session.get(ServiceAccount, principal.id)
-    assert account is not None
+    account = service_account_out(session, session.get(ServiceAccount, principal.id))
     return Me(
         kind="service_account",
         id=account.id,
         client_id=account.client_id,
         name=account.name,
         role=principal.role,
-        scope=describe_grants(session, load_grants(session, service_account_id=account.id)),
+        scope=account.scope,
         may_handle_cases=False,
     )

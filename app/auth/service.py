@@ -15,7 +15,7 @@ from app.audit.recorder import AuditNote
 from app.accounts.scopes import load_grants, resolve_scope
 from app.config import Settings
 from app.db import utcnow
-from app.errors import InvalidClient, InvalidGrant, TooManyRequests
+from app.errors import InvalidClient, InvalidGrant, Problem, TooManyRequests
 from app.auth.models import LoginThrottle
 from app.security import PasswordHasher, TokenService
 
@@ -42,29 +42,19 @@ def password_grant(
     audit: AuditNote,
 ) -> IssuedToken:
     name = normalize_username(username)
-    key = f"user:{name}"[:200]
-    _refuse_if_locked(session, key)
-    user = session.exec(select(User).where(User.username == name)).first()
-    if user is not None:
-        audit.actor = ("user", str(user.id))
-    usable = user is not None and user.is_active
-    valid, new_hash = hasher.verify(password, user.password_hash if usable else None)
-    if not valid or user is None:
-        _record_failure(session, key, settings)
-        raise InvalidGrant()
-    if new_hash:
-        user.password_hash = new_hash
-    _clear_failures(session, key)
-    scope = resolve_scope(session, load_grants(session, user_id=user.id))
-    token, lifetime = tokens.issue(
-        subject=f"user:{user.id}",
-        role=user.role,
-        scope=scope.as_claim(),
-        generation=user.token_generation,
-        now=utcnow(),
+    return _grant(
+        session,
+        settings=settings,
+        hasher=hasher,
+        tokens=tokens,
+        kind="user",
+        secret_field="password_hash",
+        throttle_key=f"user:{name}",
+        account_query=select(User).where(User.username == name),
+        secret=password,
+        refusal=InvalidGrant,
+        audit=audit,
     )
-    session.flush()
-    return IssuedToken(token, lifetime, f"user:{user.id}")
 
 
 def client_credentials_grant(
@@ -77,31 +67,63 @@ def client_credentials_grant(
     client_secret: str,
     audit: AuditNote,
 ) -> IssuedToken:
-    key = f"client:{client_id.strip()}"[:200]
-    _refuse_if_locked(session, key)
-    account = session.exec(
-        select(ServiceAccount).where(ServiceAccount.client_id == client_id.strip())
-    ).first()
+    client_id = client_id.strip()
+    return _grant(
+        session,
+        settings=settings,
+        hasher=hasher,
+        tokens=tokens,
+        kind="service_account",
+        secret_field="secret_hash",
+        throttle_key=f"client:{client_id}",
+        account_query=select(ServiceAccount).where(ServiceAccount.client_id == client_id),
+        secret=client_secret,
+        refusal=InvalidClient,
+        audit=audit,
+    )
+
+
+def _grant(
+    session: Session,
+    *,
+    settings: Settings,
+    hasher: PasswordHasher,
+    tokens: TokenService,
+    kind: str,
+    secret_field: str,
+    throttle_key: str,
+    account_query,
+    secret: str,
+    refusal: type[Problem],
+    audit: AuditNote,
+) -> IssuedToken:
+    """Both grants: throttle, check the secret (a dummy hash when there is no
+    usable account, so timing says nothing), then issue the token."""
+    throttle_key = throttle_key[:200]
+    _refuse_if_locked(session, throttle_key)
+    account = session.exec(account_query).first()
     if account is not None:
-        audit.actor = ("service_account", str(account.id))
+        audit.actor = (kind, str(account.id))
     usable = account is not None and account.is_active
-    valid, new_hash = hasher.verify(client_secret, account.secret_hash if usable else None)
+    valid, new_hash = hasher.verify(secret, getattr(account, secret_field) if usable else None)
     if not valid or account is None:
-        _record_failure(session, key, settings)
-        raise InvalidClient()
+        _record_failure(session, throttle_key, settings)
+        raise refusal()
     if new_hash:
-        account.secret_hash = new_hash
-    _clear_failures(session, key)
-    scope = resolve_scope(session, load_grants(session, service_account_id=account.id))
+        setattr(account, secret_field, new_hash)
+    _clear_failures(session, throttle_key)
+    holder = {"service_account_id": account.id} if kind == "service_account" else {"user_id": account.id}
+    scope = resolve_scope(session, load_grants(session, **holder))
+    subject = f"{kind}:{account.id}"
     token, lifetime = tokens.issue(
-        subject=f"service_account:{account.id}",
+        subject=subject,
         role=account.role,
         scope=scope.as_claim(),
         generation=account.token_generation,
         now=utcnow(),
     )
     session.flush()
-    return IssuedToken(token, lifetime, f"service_account:{account.id}")
+    return IssuedToken(token, lifetime, subject)
 
 
 def _refuse_if_locked(session: Session, key: str) -> None:
