@@ -34,6 +34,8 @@ DEMO_USERS: dict[str, tuple[str, Role, str, str, tuple[AttestationLevel, ...]]] 
     "demo-police-a": ("Agente Paquette", Role.police_liaison, "police_forces", "a", ()),
     "demo-police-b": ("Agent Bélanger", Role.police_liaison, "police_forces", "b", ()),
     "demo-dpj-a": ("Diane Signalement", Role.dpj_reporter, "schools", "a", ()),
+    "demo-privacy-a": ("Paule Confidentialité", Role.privacy_officer, "boards", "a", ()),
+    "demo-privacy-b": ("Pierre Confidentialité", Role.privacy_officer, "boards", "b", ()),
 }
 
 
