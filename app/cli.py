@@ -1,4 +1,5 @@
-"""Command line: ``sexto migrate | demo | openapi | audit verify|checkpoint|export``."""
+"""Command line: ``sexto migrate | demo | openapi | audit verify|checkpoint|export |
+retention run [--dry-run] | purge-idempotency | reencrypt-data``."""
 
 from __future__ import annotations
 
@@ -146,6 +147,22 @@ def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention(settings: Settings, args: argparse.Namespace) -> int:
+    """Destroy the personal information of closed cases past their board's
+    retention rule (``--dry-run``: list what would go and what is kept, with
+    counts, and change nothing).  Prints a JSON report."""
+    from app.privacy import retention
+
+    engine = create_db_engine(settings.effective_database_url, pool_size=1)
+    try:
+        report = retention.run(engine, settings.retention_default_years, dry_run=args.dry_run)
+    finally:
+        engine.dispose()
+    json.dump(report.as_dict(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sexto", description="Sexto case service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,8 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     audit_commands.add_parser("checkpoint", help="sign a checkpoint of every chain now")
     export = audit_commands.add_parser("export", help="write the entries as JSON Lines")
     export.add_argument("--after", type=int, default=0, help="only entries with a greater id")
+    retention = commands.add_parser("retention", help="destroy personal information past the retention rules")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    run = retention_commands.add_parser("run", help="destroy what is due (safe to schedule), or list it with --dry-run")
+    run.add_argument("--dry-run", action="store_true", help="list what would be destroyed and what is kept; change nothing")
     args = parser.parse_args(argv)
-    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "audit": _audit, "purge-idempotency": _purge_idempotency, "reencrypt-data": _reencrypt}
+    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "audit": _audit, "purge-idempotency": _purge_idempotency, "reencrypt-data": _reencrypt, "retention": _retention}
     return handlers[args.command](Settings(), args)
 
 

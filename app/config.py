@@ -82,6 +82,22 @@ class Settings(BaseSettings):
         description="Time zone of 'today' for agreement dates (Quebec follows America/Toronto).",
     )
 
+    # Retention (Quebec's Act respecting access to documents held by public
+    # bodies, s. 73): a board's own rule replaces this default.
+    retention_default_years: int = Field(
+        default=5, ge=1, le=100, description="Years after closure before a case's personal information is destroyed."
+    )
+
+    # Access review (privacy officer): what counts as unusual in the audit log.
+    review_denied_threshold: int = Field(default=10, ge=1, description="Denied requests by one account in one window.")
+    review_distinct_cases_threshold: int = Field(
+        default=20, ge=1, description="Different cases read by one account in one window."
+    )
+    review_window_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    review_school_hours: tuple[int, int] = Field(
+        default=(7, 18), description="Local hours [start, end) of school days (Monday to Friday)."
+    )
+
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
     # Password hashing (argon2id).  The defaults are pwdlib's recommended ones;

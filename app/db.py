@@ -68,7 +68,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+POOL_SIZE = 10
+# Requests a worker serves at once (``AuditedRoute``): the pool's connections
+# (``POOL_SIZE`` plus as many overflow), less two for periodic tasks and the
+# audit entries of requests refused before routing.
+REQUEST_SLOTS = 2 * POOL_SIZE - 2
+
+
+def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     if url.startswith("sqlite"):
         # hide_parameters: an error message never carries a value (a name, a note).
         engine = create_engine(

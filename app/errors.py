@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.i18n import Language, negotiate_language, translate
@@ -302,6 +303,19 @@ def install_problem_handlers(app: FastAPI) -> None:
         # The database went away or refused the connection: nothing was
         # committed, the pool reconnects by itself when it is back.
         logger.warning("database unavailable: %s", type(exc.orig).__name__)
+        language = request_language(request)
+        return problem_response(
+            status=503,
+            code="service_unavailable",
+            detail=translate("service_unavailable", language),
+            language=language,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # No database connection came free in time: overloaded, not broken.
+        logger.warning("database connection pool exhausted")
         language = request_language(request)
         return problem_response(
             status=503,

@@ -236,6 +236,42 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "La réception de ce dossier est déjà consignée.",
         "en": "Receipt of this case is already recorded.",
     },
+    "case_destroyed": {
+        "fr": "Les renseignements personnels de ce dossier ont été détruits selon la règle de conservation : il ne peut plus changer.",
+        "en": "This case's personal information was destroyed under the retention rule: it can no longer change.",
+    },
+    "legal_hold_not_applicable": {
+        "fr": "Une mise sous garde légale vise un dossier remis à la police ou signalé à la DPJ.",
+        "en": "A legal hold is for a case handed off to police or reported to the DPJ.",
+    },
+    "legal_hold_lifted": {
+        "fr": "Cette garde légale est déjà levée.",
+        "en": "This legal hold is already lifted.",
+    },
+    "legal_hold_other_party": {
+        "fr": "Seul le rôle qui a placé cette garde légale peut la lever.",
+        "en": "Only the role that placed this legal hold can lift it.",
+    },
+    "incident_case_unknown": {
+        "fr": "Un des dossiers nommés n'est pas un dossier de votre centre de services.",
+        "en": "One of the cases named is not a case of your school board.",
+    },
+    "incident_entry_unknown": {
+        "fr": "Une des entrées du journal nommées ne concerne pas votre centre de services.",
+        "en": "One of the audit entries named does not concern your school board.",
+    },
+    "incident_field_required": {
+        "fr": "Le champ {field} du registre ne peut pas être vidé.",
+        "en": "The register's field {field} cannot be emptied.",
+    },
+    "incident_dates_order": {
+        "fr": "Les dates de l'incident ne se suivent pas (début, fin, découverte).",
+        "en": "The incident's dates are out of order (start, end, discovery).",
+    },
+    "review_period_invalid": {
+        "fr": "La période d'examen doit être non vide et d'au plus {days} jours.",
+        "en": "The review period must be non-empty and at most {days} days long.",
+    },
     # Next steps (the protocol as a checklist)
     "step_reporter_grid": {
         "fr": "Rencontrer la personne qui signale et compléter la grille avec elle (sauf parent signalant une situation hors de l'école).",

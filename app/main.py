@@ -21,7 +21,7 @@ from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
 from app.config import Settings
 from app.crypto import DataCipher
-from app.db import create_db_engine
+from app.db import REQUEST_SLOTS, create_db_engine
 from app.errors import install_problem_handlers
 from app.grid.router import router as grid_router
 from app.grid.templates import BUILT_IN, GridTemplates
@@ -32,6 +32,7 @@ from app.migrations import head_revision
 from app.openapi import install_openapi
 from app.orgs.router import router as orgs_router
 from app.police.router import router as police_router
+from app.privacy.router import holds_router, router as privacy_router
 from app.security import PasswordHasher, TokenService
 
 logger = logging.getLogger("sexto")
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "grid_templates": grid_templates,
                 "cipher": cipher,
                 "migration_head": head_revision(),
+                "db_slots": asyncio.Semaphore(REQUEST_SLOTS),
             }
         finally:
             for task in periodic:
@@ -144,5 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_router)
     app.include_router(grid_router)
     app.include_router(police_router)
+    app.include_router(holds_router)
+    app.include_router(privacy_router)
     app.include_router(audit_router)
     return app

@@ -18,6 +18,7 @@ from app.cases.models import (
 )
 from app.idempotency.models import IdempotencyRecord
 from app.police.models import PoliceFeedChange
+from app.privacy.models import IncidentCounter, LegalHold, PrivacyIncident, PrivacyIncidentVersion, RetentionRule
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 
 __all__ = [
@@ -37,9 +38,14 @@ __all__ = [
     "AuditEntry",
     "DcppAgreement",
     "IdempotencyRecord",
+    "IncidentCounter",
+    "LegalHold",
     "LoginThrottle",
     "PoliceFeedChange",
     "PoliceForce",
+    "PrivacyIncident",
+    "PrivacyIncidentVersion",
+    "RetentionRule",
     "School",
     "SchoolBoard",
     "ScopeGrant",

@@ -72,19 +72,20 @@ def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def paginate(session: Session, statement: Any, model: Any, params: PageParams) -> tuple[list[Any], str | None]:
-    """Run ``statement`` (a select of ``model``) one page at a time, ordered by
-    ``(created_at, id)``."""
+def paginate(
+    session: Session, statement: Any, model: Any, params: PageParams, *, created: str = "created_at"
+) -> tuple[list[Any], str | None]:
+    """Run ``statement`` (a select of ``model``, first when it selects several
+    things) one page at a time, ordered by ``(<created>, id)``."""
+    created_column = getattr(model, created)
     if params.after is not None:
-        created, row_id = params.after
+        moment, row_id = params.after
         statement = statement.where(
-            or_(model.created_at > created, and_(model.created_at == created, model.id > row_id))
+            or_(created_column > moment, and_(created_column == moment, model.id > row_id))
         )
-    rows = list(
-        session.exec(statement.order_by(model.created_at, model.id).limit(params.limit + 1)).all()
-    )
+    rows = list(session.exec(statement.order_by(created_column, model.id).limit(params.limit + 1)).all())
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
-    last = rows[-1]
-    return rows, encode_cursor(last.created_at, last.id)
+    last = rows[-1] if isinstance(rows[-1], model) else rows[-1][0]
+    return rows, encode_cursor(getattr(last, created), last.id)

@@ -51,3 +51,48 @@ def test_killed_connections_give_503_then_the_service_recovers(desk, database_ur
     assert desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").status_code == 200
     assert desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "après"}).status_code == 201
     assert desk.ok("GET", "/audit/verify", "demo-auditor")["ok"] is True
+
+
+def test_more_requests_at_once_than_connections_are_all_served(settings, database_url, var_dir, db, demo):
+    """A worker with far more requests in flight than its pool has connections
+    queues them (``REQUEST_SLOTS``) instead of leaving threads waiting for
+    connections held by requests waiting for threads: every one is answered,
+    and audited."""
+    import asyncio
+    import os
+
+    import httpx
+
+    from app.audit.models import AuditEntry
+    from tests.conftest import DEMO_PASSWORD, running_service
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTO_")}
+    env.update(
+        SEXTO_DATABASE_URL=settings.effective_database_url,
+        SEXTO_VAR_DIR=str(var_dir),
+        SEXTO_ARGON2_TIME_COST="1",
+        SEXTO_ARGON2_MEMORY_COST="1024",
+        SEXTO_ARGON2_PARALLELISM="1",
+        SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
+    )
+    port = 20000 + os.getpid() % 1000
+    with running_service(env, port, workers=1) as base:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            token = http.post(
+                "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "at_school", "summary": "x"}
+            case = http.post("/api/v1/cases", json=body, headers=headers).json()
+        before = db.exec(select(func.count()).select_from(AuditEntry)).one()
+
+        async def burst() -> list[int]:
+            limits = httpx.Limits(max_connections=80)
+            async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60, limits=limits) as http:
+                answers = await asyncio.gather(*(http.get(f"/api/v1/cases/{case['id']}") for _ in range(80)))
+            return [answer.status_code for answer in answers]
+
+        statuses = asyncio.run(burst())
+    assert statuses == [200] * 80
+    db.expire_all()
+    assert db.exec(select(func.count()).select_from(AuditEntry)).one() == before + 80

@@ -84,7 +84,7 @@ def test_problem_codes_are_listed(served):
 
 
 def test_routes_are_grouped_by_audience(served):
-    audiences = {"school", "police", "dpj", "audit", "admin", "auth", "health"}
+    audiences = {"school", "police", "dpj", "audit", "privacy", "admin", "auth", "health"}
     for path, method, operation in _operations(served):
         assert set(operation["tags"]) <= audiences, f"{method.upper()} {path}: {operation['tags']}"
     read_case = served["paths"]["/api/v1/cases/{case_id}"]["get"]

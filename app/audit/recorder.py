@@ -18,6 +18,7 @@ after the response is sent: no ``BackgroundTasks``, no code after ``yield``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -31,6 +32,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -171,12 +173,12 @@ def _status_of(exc: Exception) -> tuple[int, str | None]:
         return exc.status_code, None
     if isinstance(exc, IntegrityError):
         return 409, "conflict"
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError | PoolTimeout):
         return 503, "service_unavailable"
     return 500, "internal_error"
 
 
-_HANDLED = (Problem, RequestValidationError, StarletteHTTPException, IntegrityError, OperationalError)
+_HANDLED = (Problem, RequestValidationError, StarletteHTTPException, IntegrityError, OperationalError, PoolTimeout)
 
 
 def _write(
@@ -250,6 +252,15 @@ class AuditedRoute(APIRoute):
         returns_case = getattr(self.response_model, "__name__", "") == "CaseOut"
 
         async def audited_handler(request: Request) -> Response:
+            # At most as many requests at once as the pool has connections:
+            # a request holds its connection between its turns in the thread
+            # pool, so more would leave threads waiting for connections held
+            # by requests waiting for threads (until the pool's timeout).
+            slots = getattr(request.state, "db_slots", None) or contextlib.nullcontext()
+            async with slots:
+                return await _audited(request)
+
+        async def _audited(request: Request) -> Response:
             note = AuditNote(action=action)
             request.state.audit = note
             context_token = CURRENT_NOTE.set(note)

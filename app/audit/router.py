@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 from fastapi.responses import Response
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, false, or_, select
 from sqlmodel import Session
 
 from app.accounts.models import Role
@@ -26,6 +26,8 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRo
 
 SessionDep = Annotated[Session, Depends(get_session)]
 AuditorPrincipal = Annotated[Principal, Depends(require_roles(Role.auditor))]
+# The privacy officer reads its board's entries (the access review links to them).
+ReaderPrincipal = Annotated[Principal, Depends(require_roles(Role.auditor, Role.privacy_officer))]
 ERRORS = problem_responses(401, 403, 422, 503)
 MAX_EXPORT = 10000
 
@@ -82,21 +84,25 @@ class EventFilters:
 
 
 def _auditor_scope(principal: Principal):
-    """An auditor sees platform entries and those of the organizations it audits."""
+    """An auditor sees platform entries and those of the organizations it
+    audits; a privacy officer, only those of its board and its schools."""
     scope = principal.scope
     org_ids = {*scope.board_ids, *scope.school_ids, *scope.police_force_ids}
     columns = _entries.c
-    return or_(columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids))
+    mine = [columns.org_ids.contains(str(org_id)) for org_id in org_ids]
+    if principal.role is Role.privacy_officer:
+        return or_(false(), *mine)
+    return or_(columns.org_ids.is_(None), *mine)
 
 
 @router.get(
     "/events",
-    summary="List audit entries (filters, cursor pagination)",
+    summary="List audit entries (filters, cursor pagination); privacy officers: their board's",
     response_model=Page[AuditEvent],
     responses=ERRORS,
 )
 def list_events(
-    principal: AuditorPrincipal,
+    principal: ReaderPrincipal,
     session: SessionDep,
     filters: Annotated[EventFilters, Depends()],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,

@@ -122,6 +122,9 @@ class Case(SQLModel, table=True):
     created_at: datetime = _utc(default_factory=utcnow, nullable=False)
     updated_at: datetime = _utc(default_factory=utcnow, nullable=False, index=True)
     closed_at: datetime | None = _utc(default=None)
+    # Retention: when the case's personal information was destroyed, and by which rule.
+    destroyed_at: datetime | None = _utc(default=None)
+    destruction_rule: str | None = Field(default=None, max_length=64)
 
     def active_flags(self) -> list[Flag]:
         return [flag for flag in Flag if getattr(self, flag.value)]

@@ -46,6 +46,7 @@ class Capability(StrEnum):
     read_team = "read_team"
     read_access_log = "read_access_log"
     export_participant = "export_participant"
+    legal_hold = "legal_hold"  # place, lift (the role that placed it) and read holds
 
 
 C = Capability
@@ -62,12 +63,12 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.school_lead: frozenset(
         _SCHOOL_READS
         | _SCHOOL_HANDLING
-        | {C.manage_team, C.close_or_reopen, C.contact_dpj, C.read_access_log, C.export_participant}
+        | {C.manage_team, C.close_or_reopen, C.contact_dpj, C.read_access_log, C.export_participant, C.legal_hold}
     ),
     Role.police_liaison: frozenset(
         {
             C.read_case, C.read_participants, C.read_grids, C.read_devices, C.read_contacts,
-            C.acknowledge, C.record_police_outcome, C.custody_police,
+            C.acknowledge, C.record_police_outcome, C.custody_police, C.legal_hold,
         }
     ),
     # What the report needs: the case, the people, the contacts; never the interviews.
@@ -96,6 +97,63 @@ VISIBILITY = {
     Role.privacy_officer: "none",
     Role.admin: "none",
 }
+
+
+# Minimization (SPEC §3): each role's case-level answers carry only what it
+# needs.  Read with CAPABILITIES (which resources a role reads at all); here,
+# what is left out of those it reads.  A field left out is absent from the
+# JSON, not null.
+POLICE_OUTCOME_FIELDS = frozenset(
+    {"police_officer_contacted", "police_acknowledged_at", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on", "police_closed_at"}
+)
+HIDDEN_FIELDS: dict[Role, dict[str, frozenset[str]]] = {
+    # The board's student id is the school's business, not the hand-off's.
+    Role.police_liaison: {"participant": frozenset({"student_id"})},
+    # The report needs the child, the facts and the parents' contacts; not the
+    # police's file, nor staff's words from the interviews (flag reasons).
+    Role.dpj_reporter: {
+        "case": POLICE_OUTCOME_FIELDS,
+        "participant": frozenset({"student_id"}),
+        "participant_flag": frozenset({"reason"}),
+    },
+}
+
+# The grid answers police read after hand-off: the facts of the incident, and
+# of the well-being section only what is a police matter.  None: the whole section.
+POLICE_GRID: dict[str, frozenset[str] | None] = {
+    "trigger": None,
+    "nature": None,
+    "intentions": None,
+    "extent": None,
+    "wellbeing": frozenset({"threats_or_extortion", "sexual_assault_alleged", "child_under_12_involved"}),
+}
+GRID_SEEN: dict[Role, dict[str, frozenset[str] | None]] = {Role.police_liaison: POLICE_GRID}
+
+# The contacts each outside role reads (None: all).  Media inquiries are the
+# school's; the DPJ reads the parents', the police's and its own.
+CONTACT_KINDS_SEEN: dict[Role, frozenset[str] | None] = {
+    Role.police_liaison: frozenset(
+        {"parent_notification", "parent_notification_exemption", "police_contact", "dpj_report", "takedown_referral"}
+    ),
+    Role.dpj_reporter: frozenset({"parent_notification", "parent_notification_exemption", "police_contact", "dpj_report"}),
+}
+
+
+def hidden_fields(principal: Principal, resource: str) -> frozenset[str]:
+    return HIDDEN_FIELDS.get(principal.role, {}).get(resource, frozenset())
+
+
+def seen_answers(principal: Principal, answers: dict) -> dict:
+    """The grid answers the caller may read."""
+    sections = GRID_SEEN.get(principal.role)
+    if sections is None:
+        return answers
+    seen = {}
+    for section, fields in sections.items():
+        if isinstance(answers.get(section), dict):
+            value = answers[section]
+            seen[section] = dict(value) if fields is None else {k: v for k, v in value.items() if k in fields}
+    return seen
 
 
 def visible_cases(principal: Principal) -> ColumnElement[bool]:

@@ -33,7 +33,7 @@ from app.cases.models import (
     Participant,
     ParticipantFlag,
 )
-from app.cases.policy import Capability
+from app.cases.policy import CONTACT_KINDS_SEEN, Capability, hidden_fields, seen_answers
 from app.cases.schemas import (
     AcknowledgementCreate,
     Blocker,
@@ -78,8 +78,15 @@ READ = problem_responses(401, 403, 404, 422, 503)
 WRITE = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
 
 
-def _case_out(case: Case) -> CaseOut:
-    return CaseOut.model_validate({**case.model_dump(), "flags": case.active_flags()})
+def _shown(data: dict, principal: Principal, resource: str) -> dict:
+    """What the caller's role may read of a resource (``policy.HIDDEN_FIELDS``):
+    the fields left out stay unset, and the routes leave unset fields out."""
+    hidden = hidden_fields(principal, resource)
+    return {key: value for key, value in data.items() if key not in hidden} if hidden else data
+
+
+def _case_out(case: Case, principal: Principal) -> CaseOut:
+    return CaseOut.model_validate(_shown({**case.model_dump(), "flags": case.active_flags()}, principal, "case"))
 
 
 def _summary(case: Case) -> CaseSummary:
@@ -116,11 +123,11 @@ def _location(response: Response, path: str) -> None:
 # --- cases ------------------------------------------------------------------------
 
 
-@router.post("/cases", status_code=201, summary="Open a case at a school", response_model=CaseOut, responses=WRITE)
+@router.post("/cases", status_code=201, summary="Open a case at a school", response_model_exclude_unset=True, response_model=CaseOut, responses=WRITE)
 def open_case(body: CaseCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response) -> CaseOut:
     case = service.open_case(session, principal, body, request.state.settings.local_timezone)
     _location(response, f"/api/v1/cases/{case.id}")
-    return _case_out(case)
+    return _case_out(case, principal)
 
 
 @router.get("/cases", summary="List the cases the caller may see (no names)", response_model=Page[CaseSummary], responses=READ)
@@ -137,20 +144,20 @@ def list_cases(
     return Page[CaseSummary](items=[_summary(case) for case in rows], next_cursor=cursor)
 
 
-@router.get("/cases/{case_id}", summary="Read a case", response_model=CaseOut, responses=READ)
+@router.get("/cases/{case_id}", summary="Read a case", response_model_exclude_unset=True, response_model=CaseOut, responses=READ)
 def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
-    return _case_out(_read(session, principal, request, case_id, Capability.read_case))
+    return _case_out(_read(session, principal, request, case_id, Capability.read_case), principal)
 
 
 @router.patch(
     "/cases/{case_id}",
     summary="Change the intake fields the case's status allows",
-    response_model=CaseOut,
+    response_model_exclude_unset=True, response_model=CaseOut,
     responses={**WRITE, **problem_responses(412)},
 )
 def update_case(case_id: uuid.UUID, body: CaseUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
     case = service.update_case(session, principal, case_id, body, _if_match(request, principal, required=False))
-    return _case_out(case)
+    return _case_out(case, principal)
 
 
 # --- transitions and next steps -------------------------------------------------------
@@ -183,14 +190,14 @@ def list_transitions(case_id: uuid.UUID, principal: CurrentPrincipal, session: S
 @router.post(
     "/cases/{case_id}/transitions",
     summary="Take a transition (409 names the protocol rule that refuses it)",
-    response_model=CaseOut,
+    response_model_exclude_unset=True, response_model=CaseOut,
     responses={**WRITE, **problem_responses(412, 428)},
 )
 def take_transition(
     case_id: uuid.UUID, body: TransitionRequest, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> CaseOut:
     case = service.apply_transition(session, principal, case_id, body, _if_match(request, principal, required=True))
-    return _case_out(case)
+    return _case_out(case, principal)
 
 
 @router.get("/cases/{case_id}/next-steps", summary="The protocol as a checklist for this case", response_model=NextSteps, responses=READ)
@@ -210,7 +217,7 @@ def next_steps(case_id: uuid.UUID, principal: CurrentPrincipal, session: Session
     "/cases/{case_id}/acknowledgement",
     status_code=201,
     summary="Police: record that the force took the handed-off case",
-    response_model=CaseOut,
+    response_model_exclude_unset=True, response_model=CaseOut,
     responses=WRITE,
 )
 def acknowledge(
@@ -221,20 +228,20 @@ def acknowledge(
     body: AcknowledgementCreate | None = None,
 ) -> CaseOut:
     case = service.acknowledge(session, principal, case_id, body.police_file_number if body else None)
-    return _case_out(case)
+    return _case_out(case, principal)
 
 
 @router.post(
     "/cases/{case_id}/police-outcome",
     summary="Police: record the DCPP decision, the awareness meeting, or close the police part",
-    response_model=CaseOut,
+    response_model_exclude_unset=True, response_model=CaseOut,
     responses=WRITE,
 )
 def record_police_outcome(
     case_id: uuid.UUID, body: PoliceOutcomeUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> CaseOut:
     case = service.record_police_outcome(session, principal, case_id, body)
-    return _case_out(case)
+    return _case_out(case, principal)
 
 
 # --- team -------------------------------------------------------------------------
@@ -269,35 +276,36 @@ def _participants_out(
     label_of = {p.id: p.label for p in case_people}
     flags = session.exec(select(ParticipantFlag).where(ParticipantFlag.participant_id.in_(list(label_of)))).all()
     by_label: dict[str, list[ParticipantFlagOut]] = {}
-    # The reasons are staff's own words from the interviews: not for the DPJ reporter.
-    hide_reasons = principal.role is Role.dpj_reporter
     for flag in flags:
-        out = ParticipantFlagOut.model_validate(flag)
-        if hide_reasons:
-            out = out.model_copy(update={"reason": None})
+        out = ParticipantFlagOut.model_validate(_shown(flag.model_dump(), principal, "participant_flag"))
         by_label.setdefault(label_of[flag.participant_id], []).append(out)
+    hidden = hidden_fields(principal, "participant")
     return [
         ParticipantOut.model_validate(
-            {
-                **p.model_dump(),
-                "name": cipher.decrypt(p.name, f"participant:{p.id}:name"),
-                "student_id": cipher.decrypt(p.student_id, f"participant:{p.id}:student_id"),
-                "superseded": p.id in replaced,
-                "flags": by_label.get(p.label, []),
-            }
+            _shown(
+                {
+                    **p.model_dump(),
+                    "name": cipher.decrypt(p.name, f"participant:{p.id}:name"),
+                    "student_id": None if "student_id" in hidden else cipher.decrypt(p.student_id, f"participant:{p.id}:student_id"),
+                    "superseded": p.id in replaced,
+                    "flags": by_label.get(p.label, []),
+                },
+                principal,
+                "participant",
+            )
         )
         for p in rows
     ]
 
 
-@router.get("/cases/{case_id}/participants", summary="The people involved (corrections included, marked)", response_model=Page[ParticipantOut], responses=READ)
+@router.get("/cases/{case_id}/participants", summary="The people involved (corrections included, marked)", response_model_exclude_unset=True, response_model=Page[ParticipantOut], responses=READ)
 def list_participants(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[ParticipantOut]:
     case = _read(session, principal, request, case_id, Capability.read_participants)
     rows, cursor = paginate(session, select(Participant).where(Participant.case_id == case.id), Participant, page)
     return Page[ParticipantOut](items=_participants_out(session, rows, principal, request.state.cipher), next_cursor=cursor)
 
 
-@router.post("/cases/{case_id}/participants", status_code=201, summary="Add a person involved (or correct one)", response_model=ParticipantOut, responses=WRITE)
+@router.post("/cases/{case_id}/participants", status_code=201, summary="Add a person involved (or correct one)", response_model_exclude_unset=True, response_model=ParticipantOut, responses=WRITE)
 def add_participant(
     case_id: uuid.UUID, body: ParticipantCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
 ) -> ParticipantOut:
@@ -310,7 +318,7 @@ def add_participant(
     "/cases/{case_id}/participants/{participant_id}/flags",
     status_code=201,
     summary="Flag a person: malicious intent suspected, or refusal to take part (with a reason)",
-    response_model=ParticipantOut,
+    response_model_exclude_unset=True, response_model=ParticipantOut,
     responses=WRITE,
 )
 def flag_participant(
@@ -328,7 +336,7 @@ def flag_participant(
 @router.get(
     "/cases/{case_id}/participants/{participant_id}/export",
     summary="School lead: everything held about one person, for an access request",
-    response_model=ParticipantExport,
+    response_model_exclude_unset=True, response_model=ParticipantExport,
     responses=READ,
 )
 def export_participant(
@@ -348,7 +356,7 @@ def export_participant(
     return ParticipantExport(
         case_reference=case.reference,
         records=_participants_out(session, records, principal, request.state.cipher),
-        grids=_grids_out(session, list(grids)),
+        grids=_grids_out(session, list(grids), principal),
         contacts=[ContactOut.model_validate(c) for c in contacts],
         devices=_devices_out(session, list(devices)),
     )
@@ -357,7 +365,7 @@ def export_participant(
 # --- grids -------------------------------------------------------------------------
 
 
-def _grids_out(session: Session, rows: list[GridSubmission]) -> list[GridSubmissionOut]:
+def _grids_out(session: Session, rows: list[GridSubmission], principal: Principal) -> list[GridSubmissionOut]:
     if not rows:
         return []
     replaced = set(
@@ -367,21 +375,24 @@ def _grids_out(session: Session, rows: list[GridSubmission]) -> list[GridSubmiss
             )
         ).all()
     )
-    return [GridSubmissionOut.model_validate({**g.model_dump(), "superseded": g.id in replaced}) for g in rows]
+    return [
+        GridSubmissionOut.model_validate({**g.model_dump(), "answers": seen_answers(principal, g.answers), "superseded": g.id in replaced})
+        for g in rows
+    ]
 
 
-@router.get("/cases/{case_id}/grids", summary="Grid submissions (interviews)", response_model=Page[GridSubmissionOut], responses=READ)
+@router.get("/cases/{case_id}/grids", summary="Grid submissions (interviews)", response_model_exclude_unset=True, response_model=Page[GridSubmissionOut], responses=READ)
 def list_grids(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[GridSubmissionOut]:
     case = _read(session, principal, request, case_id, Capability.read_grids)
     rows, cursor = paginate(session, select(GridSubmission).where(GridSubmission.case_id == case.id), GridSubmission, page)
-    return Page[GridSubmissionOut](items=_grids_out(session, rows), next_cursor=cursor)
+    return Page[GridSubmissionOut](items=_grids_out(session, rows, principal), next_cursor=cursor)
 
 
 @router.post(
     "/cases/{case_id}/grids",
     status_code=201,
     summary="Submit the evaluation grid completed with one person (immutable; sets the case's flags)",
-    response_model=GridSubmissionOut,
+    response_model_exclude_unset=True, response_model=GridSubmissionOut,
     responses=WRITE,
 )
 def submit_grid(
@@ -389,7 +400,7 @@ def submit_grid(
 ) -> GridSubmissionOut:
     submission = service.submit_grid(session, principal, case_id, body, request.state.grid_templates)
     _location(response, f"/api/v1/cases/{case_id}/grids/{submission.id}")
-    return _grids_out(session, [submission])[0]
+    return _grids_out(session, [submission], principal)[0]
 
 
 # --- devices and custody ------------------------------------------------------------------
@@ -469,10 +480,14 @@ def record_custody_event(
 # --- contacts and notes ---------------------------------------------------------------------
 
 
-@router.get("/cases/{case_id}/contacts", summary="Parents, police, DPJ, media and take-down contacts", response_model=Page[ContactOut], responses=READ)
+@router.get("/cases/{case_id}/contacts", summary="Parents, police, DPJ, media and take-down contacts", response_model_exclude_unset=True, response_model=Page[ContactOut], responses=READ)
 def list_contacts(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[ContactOut]:
     case = _read(session, principal, request, case_id, Capability.read_contacts)
-    rows, cursor = paginate(session, select(Contact).where(Contact.case_id == case.id), Contact, page)
+    statement = select(Contact).where(Contact.case_id == case.id)
+    kinds = CONTACT_KINDS_SEEN.get(principal.role)
+    if kinds is not None:
+        statement = statement.where(Contact.kind.in_(sorted(kinds)))
+    rows, cursor = paginate(session, statement, Contact, page)
     return Page[ContactOut](items=rows, next_cursor=cursor)
 
 

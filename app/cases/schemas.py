@@ -84,15 +84,19 @@ class CaseOut(CaseSummary):
     reporter_grid_skipped: bool
     handed_off_at: datetime | None
     handed_off_force_id: uuid.UUID | None
-    police_officer_contacted: str | None
-    police_acknowledged_at: datetime | None
+    # The police part: not shown to DPJ reporters (absent from their answers).
+    police_officer_contacted: str | None = None
+    police_acknowledged_at: datetime | None = None
     dcpp_decision: Literal["impulsive", "malicious"] | None = Field(
-        description="The DCPP prosecutor's classification, recorded by police after hand-off."
+        default=None, description="The DCPP prosecutor's classification, recorded by police after hand-off."
     )
-    dcpp_decided_on: date | None
-    awareness_meeting_on: date | None = Field(description="Impulsive acts: the awareness meeting at the police station.")
-    police_closed_at: datetime | None
+    dcpp_decided_on: date | None = None
+    awareness_meeting_on: date | None = Field(default=None, description="Impulsive acts: the awareness meeting at the police station.")
+    police_closed_at: datetime | None = None
     closed_at: datetime | None
+    destroyed_at: datetime | None = Field(
+        description="When the case's personal information was destroyed under its board's retention rule."
+    )
     version: int
 
 
@@ -240,7 +244,7 @@ class ParticipantFlagOut(OutputModel):
     """A flag on a person."""
 
     kind: ParticipantFlagKind
-    reason: str | None = Field(description="Not shown to DPJ reporters (staff's words from the interviews).")
+    reason: str | None = Field(default=None, description="Absent for DPJ reporters (staff's words from the interviews).")
     created_by: uuid.UUID
     created_at: datetime
 
@@ -253,7 +257,7 @@ class ParticipantOut(OutputModel):
     role: ParticipantRole
     is_minor: bool
     grade: str | None
-    student_id: str | None
+    student_id: str | None = Field(default=None, description="The board's student id: absent for police and DPJ reporters.")
     name: str
     supersedes_id: uuid.UUID | None
     superseded: bool = False

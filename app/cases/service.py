@@ -79,7 +79,8 @@ def require(principal: Principal, capability: Capability) -> None:
 def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, lock: bool = False) -> Case:
     """The case if the caller may know it exists; 404 otherwise, whatever the
     reason.  Every route reaches cases through here, so here the request's
-    audit entry is tied to the case and its organizations."""
+    audit entry is tied to the case and its organizations.  Writes lock the
+    case (``lock``): a case whose information was destroyed takes none."""
     statement = (
         select(Case, School.board_id)
         .join(School, School.id == Case.school_id)
@@ -92,6 +93,8 @@ def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, 
         raise NotFound()
     case, board_id = row
     record_case_access(case, case.school_id, board_id, case.handed_off_force_id)
+    if lock and case.destroyed_at is not None:  # every write locks the case first
+        raise Conflict("case_destroyed", code="case_destroyed")
     return case
 
 

@@ -1,0 +1,137 @@
+"""Minimization in every response (SPEC §3): per role, the exact set of
+fields each case-level answer may carry, written here from the spec.  A new
+field in a response fails this test until someone decides who may read it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.protocol_helpers import WELLBEING, Desk
+
+NAME = "Élève Minimisation"
+
+CASE = {
+    "id", "reference", "school_id", "status", "flags", "created_at", "updated_at", "reporter_type", "channel", "place",
+    "summary", "reporter_grid_skipped", "handed_off_at", "handed_off_force_id", "police_officer_contacted",
+    "police_acknowledged_at", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on", "police_closed_at",
+    "closed_at", "destroyed_at", "version",
+}
+POLICE_OUTCOME = {
+    "police_officer_contacted", "police_acknowledged_at", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on", "police_closed_at",
+}
+CASE_IN_A_LIST = {"id", "reference", "school_id", "status", "flags", "created_at", "updated_at"}
+PARTICIPANT = {"id", "label", "role", "is_minor", "grade", "student_id", "name", "supersedes_id", "superseded", "flags", "created_at"}
+FLAG = {"kind", "reason", "created_by", "created_at"}
+GRID = {"id", "participant_id", "template_version", "answers", "flags_raised", "supersedes_id", "superseded", "submitted_by", "created_at"}
+ALL_ANSWERS = {"trigger", "nature", "intentions", "extent", "wellbeing"}
+POLICE_WELLBEING = {"threats_or_extortion", "sexual_assault_alleged", "child_under_12_involved"}
+CONTACT = {"id", "kind", "participant_id", "occurred_at", "details", "recorded_by", "created_at"}
+ALL_CONTACT_KINDS = {"parent_notification", "dpj_report", "media_inquiry", "takedown_referral", "police_contact"}
+
+# role -> resource -> what the answer may carry (None: the role may not read it)
+EXPECTED: dict[str, dict[str, object]] = {
+    "demo-staff-a": {
+        "case": CASE, "participant": PARTICIPANT, "flag": FLAG, "grid": GRID, "answers": ALL_ANSWERS,
+        "wellbeing": set(WELLBEING), "contact": CONTACT, "contact_kinds": ALL_CONTACT_KINDS, "notes": True, "devices": True,
+    },
+    "demo-lead-a": {
+        "case": CASE, "participant": PARTICIPANT, "flag": FLAG, "grid": GRID, "answers": ALL_ANSWERS,
+        "wellbeing": set(WELLBEING), "contact": CONTACT, "contact_kinds": ALL_CONTACT_KINDS, "notes": True, "devices": True,
+    },
+    "demo-police-a": {
+        "case": CASE, "participant": PARTICIPANT - {"student_id"}, "flag": FLAG, "grid": GRID, "answers": ALL_ANSWERS,
+        "wellbeing": POLICE_WELLBEING, "contact": CONTACT, "contact_kinds": ALL_CONTACT_KINDS - {"media_inquiry"},
+        "notes": None, "devices": True,
+    },
+    "demo-dpj-a": {
+        "case": CASE - POLICE_OUTCOME, "participant": PARTICIPANT - {"student_id"}, "flag": FLAG - {"reason"}, "grid": None,
+        "answers": None, "wellbeing": None, "contact": CONTACT,
+        "contact_kinds": {"parent_notification", "dpj_report", "police_contact"}, "notes": None, "devices": None,
+    },
+}
+NO_CASE_CONTENTS = ["demo-auditor", "demo-privacy-a", "demo-admin"]
+
+
+@pytest.fixture
+def handed_off(client, login, demo) -> dict:
+    """A case with everything attached: suspected CSAM (so the DPJ reporter
+    sees it), handed off to police A, acknowledged."""
+    desk = Desk(client, login, demo)
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter", name="Témoin Minimisation")
+    depicted = desk.person(case, "depicted", name=NAME)
+    refuser = desk.person(case, "distributor", name="Élève Refus")
+    desk.go(case, "start_evaluation")
+    wellbeing = {"self_harm_risk": "yes", "threats_or_extortion": "yes"}
+    assert desk.grid(case, reporter, content="nudity_or_breasts", ages=[14], wellbeing=wellbeing).status_code == 201
+    desk.go(case, "start_gathering")
+    assert desk.grid(case, depicted, content="nudity_or_breasts", ages=[14]).status_code == 201
+    desk.ok("POST", f"/cases/{case['id']}/participants/{refuser['id']}/flags", "demo-staff-a", 201,
+            json={"kind": "refused", "reason": "Refuse de rencontrer l'intervenant."})
+    desk.confiscate(case, refuser)
+    desk.notify_parents(case, depicted)
+    at = "2026-11-20T16:00:00Z"
+    for user, body in (
+        ("demo-lead-a", {"kind": "dpj_report", "occurred_at": at, "region": "Laurentides", "reference": "DPJ-7"}),
+        ("demo-staff-a", {"kind": "media_inquiry", "occurred_at": at, "outlet": "Journal", "referred_to_communications": True}),
+        ("demo-staff-a", {"kind": "takedown_referral", "occurred_at": at, "service": "cybertip", "participant_id": depicted["id"]}),
+        ("demo-staff-a", {"kind": "police_contact", "occurred_at": at, "officer_name": "Agente Paquette", "method": "phone"}),
+    ):
+        desk.ok("POST", f"/cases/{case['id']}/contacts", user, 201, json=body)
+    desk.ok("POST", f"/cases/{case['id']}/notes", "demo-staff-a", 201, json={"text": "Rencontre de soutien."})
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    desk.ok("POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-1"})
+    return case
+
+
+@pytest.mark.parametrize("user", sorted(EXPECTED))
+def test_each_role_reads_exactly_the_fields_it_needs(client, login, handed_off, user):
+    expected = EXPECTED[user]
+    headers = login(user)
+    base = f"/api/v1/cases/{handed_off['id']}"
+
+    def get(path: str):
+        return client.get(f"{base}{path}", headers=headers)
+
+    case = get("")
+    assert case.status_code == 200 and set(case.json()) == expected["case"]
+
+    people = get("/participants").json()["items"]
+    assert people and all(set(p) == expected["participant"] for p in people)
+    flags = [flag for p in people for flag in p["flags"]]
+    assert flags and all(set(flag) == expected["flag"] for flag in flags)
+
+    grids = get("/grids")
+    if expected["grid"] is None:
+        assert grids.status_code == 403
+    else:
+        items = grids.json()["items"]
+        assert items and all(set(g) == expected["grid"] and set(g["answers"]) == expected["answers"] for g in items)
+        assert all(set(g["answers"]["wellbeing"]) == expected["wellbeing"] for g in items)
+
+    contacts = get("/contacts").json()["items"]
+    assert all(set(c) == expected["contact"] for c in contacts)
+    assert {c["kind"] for c in contacts} == expected["contact_kinds"]
+
+    assert (get("/notes").status_code == 200) is bool(expected["notes"])
+    assert (get("/devices").status_code == 200) is bool(expected["devices"])
+
+    listed = client.get("/api/v1/cases", headers=headers).json()["items"]
+    assert [c["id"] for c in listed] == [handed_off["id"]]
+    assert all(set(c) == CASE_IN_A_LIST for c in listed)
+    assert NAME not in str(listed)
+
+
+def test_the_police_feed_carries_no_names(client, login, handed_off):
+    feed = client.get("/api/v1/police/cases", headers=login("demo-police-a"))
+    assert feed.status_code == 200 and feed.json()["items"]
+    assert NAME not in feed.text and "Témoin" not in feed.text
+
+
+@pytest.mark.parametrize("user", NO_CASE_CONTENTS)
+def test_roles_without_case_contents_read_none(client, login, handed_off, user):
+    headers = login(user)
+    for path in ("", "/participants", "/grids", "/contacts", "/notes", "/devices", "/next-steps"):
+        response = client.get(f"/api/v1/cases/{handed_off['id']}{path}", headers=headers)
+        assert response.status_code in (403, 404), (user, path, response.status_code)
+        assert NAME not in response.text
