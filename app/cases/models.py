@@ -299,7 +299,7 @@ class CustodyEvent(SQLModel, table=True):
     officer_name: str | None = Field(default=None, max_length=200)
     badge_number: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=500)
-    recorded_by: uuid.UUID = Field(foreign_key="app_user.id")
+    recorded_by: uuid.UUID  # a user or a service account (a police portal, a board system)
     created_at: datetime = _utc(default_factory=utcnow, nullable=False)
 
 
@@ -325,7 +325,7 @@ class Contact(SQLModel, table=True):
     participant_id: uuid.UUID | None = Field(default=None, foreign_key="participant.id")
     occurred_at: datetime = _utc(nullable=False)
     details: dict = Field(sa_column=Column(JSON, nullable=False))
-    recorded_by: uuid.UUID = Field(foreign_key="app_user.id")
+    recorded_by: uuid.UUID  # a user or a service account (a police portal, a board system)
     created_at: datetime = _utc(default_factory=utcnow, nullable=False)
 
 
