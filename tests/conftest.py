@@ -329,9 +329,26 @@ def api_routes(app):
         yield context.path, context.methods or set(), context.original_route
 
 
+def service_env(settings: Settings, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a service started as its own process on the test
+    database (fast password hashing, no periodic checkpoints)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTO_")}
+    env.update(
+        SEXTO_DATABASE_URL=settings.effective_database_url,
+        SEXTO_VAR_DIR=str(var_dir),
+        SEXTO_ARGON2_TIME_COST="1",
+        SEXTO_ARGON2_MEMORY_COST="1024",
+        SEXTO_ARGON2_PARALLELISM="1",
+        SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
+        **extra,
+    )
+    return env
+
+
 @contextmanager
-def running_service(env: dict[str, str], port: int, workers: int = 1) -> Iterator[str]:
-    """uvicorn serving the app in a child process; yields its base URL once /healthz answers."""
+def running_service(env: dict[str, str], port: int, workers: int = 1, *, with_process: bool = False) -> Iterator:
+    """uvicorn serving the app in a child process; yields its base URL once
+    /healthz answers (with the process too, to kill it, if ``with_process``)."""
     import subprocess
     import sys
     import time
@@ -353,7 +370,8 @@ def running_service(env: dict[str, str], port: int, workers: int = 1) -> Iterato
                 pass
             assert time.monotonic() < deadline, "the service did not start"
             time.sleep(0.2)
-        yield base
+        yield (base, server) if with_process else base
     finally:
-        server.terminate()
+        if server.poll() is None:
+            server.terminate()
         server.wait(timeout=20)

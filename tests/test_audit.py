@@ -23,7 +23,7 @@ from app.audit.models import AuditEntry
 from app.audit.recorder import AuditedRoute
 from app.main import create_app
 from app.orgs.models import SchoolBoard
-from tests.conftest import DEMO_PASSWORD, api_routes, running_service, token_for
+from tests.conftest import DEMO_PASSWORD, api_routes, running_service, service_env, token_for
 
 UNAUDITED = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 DUMMY_ID = "00000000-0000-4000-8000-000000000000"
@@ -356,15 +356,7 @@ def test_export_is_json_lines(client, login, busy_log):
 
 def test_two_worker_processes_keep_one_correct_chain(settings, database_url, var_dir, db):
     """Two uvicorn workers under concurrent load: every request an entry, one chain, verified."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTO_")}
-    env.update(
-        SEXTO_DATABASE_URL=settings.effective_database_url,
-        SEXTO_VAR_DIR=str(var_dir),
-        SEXTO_ARGON2_TIME_COST="1",
-        SEXTO_ARGON2_MEMORY_COST="1024",
-        SEXTO_ARGON2_PARALLELISM="1",
-        SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
-    )
+    env = service_env(settings, var_dir)
     port = 19000 + os.getpid() % 1000
     with running_service(env, port, workers=2) as base:
         before = count(db)

@@ -3,12 +3,19 @@ and the service recovers by itself once the database is back."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import uuid
+
+import httpx
 import pytest
 from sqlalchemy import create_engine, func, text
 from sqlmodel import select
 
+from app.audit import chain
+from app.audit.models import AuditEntry
 from app.cases.models import Note
-from tests.conftest import APP_ROLE
+from tests.conftest import APP_ROLE, DEMO_PASSWORD, running_service, service_env
 from tests.protocol_helpers import Desk
 
 
@@ -58,23 +65,7 @@ def test_more_requests_at_once_than_connections_are_all_served(settings, databas
     queues them (``REQUEST_SLOTS``) instead of leaving threads waiting for
     connections held by requests waiting for threads: every one is answered,
     and audited."""
-    import asyncio
-    import os
-
-    import httpx
-
-    from app.audit.models import AuditEntry
-    from tests.conftest import DEMO_PASSWORD, running_service
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTO_")}
-    env.update(
-        SEXTO_DATABASE_URL=settings.effective_database_url,
-        SEXTO_VAR_DIR=str(var_dir),
-        SEXTO_ARGON2_TIME_COST="1",
-        SEXTO_ARGON2_MEMORY_COST="1024",
-        SEXTO_ARGON2_PARALLELISM="1",
-        SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
-    )
+    env = service_env(settings, var_dir)
     port = 20000 + os.getpid() % 1000
     with running_service(env, port, workers=1) as base:
         with httpx.Client(base_url=base, timeout=60) as http:
@@ -96,3 +87,59 @@ def test_more_requests_at_once_than_connections_are_all_served(settings, databas
     assert statuses == [200] * 80
     db.expire_all()
     assert db.exec(select(func.count()).select_from(AuditEntry)).one() == before + 80
+
+
+def test_a_crash_mid_write_leaves_each_change_with_its_audit_entry_or_neither(settings, database_url, var_dir, db, demo):
+    """The server is killed (SIGKILL) while notes are being written: every
+    note in the database has its audit entry and every allowed entry its note,
+    every acknowledged note is there, and a restarted server carries on with
+    a chain that verifies."""
+    env = service_env(settings, var_dir)
+    port = 21000 + os.getpid() % 1000
+    body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "at_school", "summary": "x"}
+    with running_service(env, port, with_process=True) as (base, server):
+        with httpx.Client(base_url=base, timeout=30) as http:
+            token = http.post(
+                "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            case = http.post("/api/v1/cases", json=body, headers=headers).json()
+
+        async def write_then_crash() -> list[str]:
+            async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+
+                async def note(number: int):
+                    try:
+                        return await http.post(f"/api/v1/cases/{case['id']}/notes", json={"text": f"note {number}"})
+                    except httpx.TransportError:
+                        return None
+
+                async def crash():
+                    await asyncio.sleep(0.3)
+                    server.kill()
+
+                answers = await asyncio.gather(*(note(n) for n in range(200)), crash())
+            return [a.json()["id"] for a in answers[:-1] if a is not None and a.status_code == 201]
+
+        acknowledged = asyncio.run(write_then_crash())
+        server.wait(timeout=20)
+
+    db.expire_all()
+    notes = {str(i) for i in db.exec(select(Note.id).where(Note.case_id == uuid.UUID(case["id"]))).all()}
+    entries = db.exec(
+        select(AuditEntry.resource_id).where(AuditEntry.action == "add_note", AuditEntry.outcome == "allowed")
+    ).all()
+    assert set(acknowledged) <= notes
+    assert sorted(entries) == sorted(notes)  # each change with its entry, each entry with its change
+    assert len(notes) < 200  # the crash did cut the run short
+
+    with running_service(env, port) as base, httpx.Client(base_url=base, timeout=30) as http:
+        token = http.post(
+            "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
+        ).json()["access_token"]
+        again = http.post(f"/api/v1/cases/{case['id']}/notes", json={"text": "après"}, headers={"Authorization": f"Bearer {token}"})
+        assert again.status_code == 201
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        assert chain.verify(connection).ok
+    engine.dispose()
