@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test openapi lint clean
+.PHONY: run test openapi audit-deps lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -28,6 +28,26 @@ test: $(STAMP)
 ## Regenerate the committed OpenAPI document from the code.
 openapi: $(STAMP)
 	$(BIN)/sexto openapi > openapi/openapi.json
+
+## Audit the installed dependencies for known vulnerabilities with pip-audit,
+## installed at a pinned version into a throwaway venv (never into .venv). It
+## needs the online vulnerability database: when that cannot be reached, or a
+## package cannot be looked up, it fails; it never passes without an answer.
+PIP_AUDIT_VERSION ?= 2.10.1
+VULNERABILITY_SERVICE ?= pypi
+audit-deps: $(STAMP)
+	@set -eu; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	$(PYTHON) -m venv "$$work/venv"; \
+	"$$work/venv/bin/python" -m pip install --quiet "pip-audit==$(PIP_AUDIT_VERSION)"; \
+	$(BIN)/python -m pip freeze --all --exclude-editable > "$$work/installed.txt"; \
+	echo "auditing $$(wc -l < "$$work/installed.txt") installed packages against $(VULNERABILITY_SERVICE)"; \
+	if "$$work/venv/bin/pip-audit" --strict --progress-spinner off --cache-dir "$$work/cache" \
+		--vulnerability-service $(VULNERABILITY_SERVICE) --disable-pip --no-deps -r "$$work/installed.txt"; then \
+		echo "audit-deps: every installed package was looked up; no known vulnerability"; \
+	else \
+		echo "audit-deps: FAILED: a known vulnerability was found, or the vulnerability database could not be reached (see above)" >&2; \
+		exit 1; \
+	fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
