@@ -118,7 +118,8 @@ def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
     a key, before retiring the old one), and encrypt values written before."""
     from sqlmodel import select
 
-    from app.cases.models import Participant
+    from app.cases.models import Case, Note, Participant
+    from app.cases.service import note_context, summary_context
     from app.crypto import DataCipher
     from app.idempotency.models import IdempotencyRecord
     from app.idempotency.service import _context
@@ -128,13 +129,18 @@ def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
     rewritten = 0
     try:
         with Session(engine) as session:
-            for person in session.exec(select(Participant)).all():
-                for field in ("name", "student_id"):
-                    stored = getattr(person, field)
-                    if cipher.needs_rewrap(stored):
-                        context = f"participant:{person.id}:{field}"
-                        setattr(person, field, cipher.encrypt(cipher.decrypt(stored, context), context))
-                        rewritten += 1
+            encrypted = [
+                (person, field, f"participant:{person.id}:{field}")
+                for person in session.exec(select(Participant)).all()
+                for field in ("name", "student_id")
+            ]
+            encrypted += [(case, "summary", summary_context(case)) for case in session.exec(select(Case)).all()]
+            encrypted += [(note, "text", note_context(note)) for note in session.exec(select(Note)).all()]
+            for row, field, context in encrypted:
+                stored = getattr(row, field)
+                if stored and cipher.needs_rewrap(stored):  # destroyed summaries stay empty
+                    setattr(row, field, cipher.encrypt(cipher.decrypt(stored, context), context))
+                    rewritten += 1
             for record in session.exec(select(IdempotencyRecord)).all():
                 if cipher.needs_rewrap(record.body):
                     context = _context(record.subject, record.key)

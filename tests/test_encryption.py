@@ -46,6 +46,17 @@ def test_the_database_holds_no_plaintext_name_or_student_id(desk, database_url):
     assert (people[0]["name"], people[0]["student_id"]) == ("Rosalie Unique-Nom", "8675309")
 
 
+def test_free_text_is_encrypted_too(desk, database_url):
+    """Staff may name people in the summary or the chronology despite the guidance."""
+    case = desk.open_case(summary="Rosalie aurait reçu la photo.")
+    desk.ok("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Rosalie et Éloi auraient reçu la photo."})
+    desk.ok("POST", f"/cases/{case['id']}/notes", "demo-staff-a", 201, json={"text": "Rencontre avec Rosalie."})
+    rows = raw_rows(database_url, "SELECT summary FROM sexto_case") + raw_rows(database_url, "SELECT text FROM case_note")
+    assert len(rows) == 2 and all(row.startswith("v1:") and "Rosalie" not in row for row in rows)
+    assert desk.ok("GET", f"/cases/{case['id']}", "demo-lead-a")["summary"] == "Rosalie et Éloi auraient reçu la photo."
+    assert [n["text"] for n in desk.ok("GET", f"/cases/{case['id']}/notes", "demo-lead-a")["items"]] == ["Rencontre avec Rosalie."]
+
+
 def test_a_value_is_bound_to_its_row_and_field():
     cipher = DataCipher({"k1": secrets.token_bytes(32)}, "k1")
     stored = cipher.encrypt("Rosalie", "participant:1:name")
@@ -70,6 +81,7 @@ def test_keys_rotate_and_old_values_are_rewritten(desk, database_url, settings, 
     done = subprocess.run([sys.executable, "-m", "app.cli", "reencrypt-data"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert all(row.startswith("v1:k2027:") for row in raw_rows(database_url, "SELECT name FROM participant"))
+    assert all(row.startswith("v1:k2027:") for row in raw_rows(database_url, "SELECT summary FROM sexto_case"))
     only_new = DataCipher({"k2027": base64.b64decode(new_key)}, "k2027")
     person_id, stored = raw_rows(database_url, "SELECT id, name FROM participant")[0].split(" ", 1)
     if len(person_id) == 32:  # SQLite stores UUIDs without dashes

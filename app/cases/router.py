@@ -85,8 +85,8 @@ def _shown(data: dict, principal: Principal, resource: str) -> dict:
     return {key: value for key, value in data.items() if key not in hidden} if hidden else data
 
 
-def _case_out(case: Case, principal: Principal) -> CaseOut:
-    return CaseOut.model_validate(_shown({**case.model_dump(), "flags": case.active_flags()}, principal, "case"))
+def _case_out(case: Case, principal: Principal, cipher: DataCipher) -> CaseOut:
+    return CaseOut.model_validate(_shown(service.case_view(case, cipher), principal, "case"))
 
 
 def _summary(case: Case) -> CaseSummary:
@@ -125,9 +125,9 @@ def _location(response: Response, path: str) -> None:
 
 @router.post("/cases", status_code=201, summary="Open a case at a school", response_model_exclude_unset=True, response_model=CaseOut, responses=WRITE)
 def open_case(body: CaseCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response) -> CaseOut:
-    case = service.open_case(session, principal, body, request.state.settings.local_timezone)
+    case = service.open_case(session, principal, body, request.state.settings.local_timezone, request.state.cipher)
     _location(response, f"/api/v1/cases/{case.id}")
-    return _case_out(case, principal)
+    return _case_out(case, principal, request.state.cipher)
 
 
 @router.get("/cases", summary="List the cases the caller may see (no names)", response_model=Page[CaseSummary], responses=READ)
@@ -146,7 +146,7 @@ def list_cases(
 
 @router.get("/cases/{case_id}", summary="Read a case", response_model_exclude_unset=True, response_model=CaseOut, responses=READ)
 def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
-    return _case_out(_read(session, principal, request, case_id, Capability.read_case), principal)
+    return _case_out(_read(session, principal, request, case_id, Capability.read_case), principal, request.state.cipher)
 
 
 @router.patch(
@@ -156,8 +156,8 @@ def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionD
     responses={**WRITE, **problem_responses(412)},
 )
 def update_case(case_id: uuid.UUID, body: CaseUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
-    case = service.update_case(session, principal, case_id, body, _if_match(request, principal, required=False))
-    return _case_out(case, principal)
+    case = service.update_case(session, principal, case_id, body, request.state.cipher, _if_match(request, principal, required=False))
+    return _case_out(case, principal, request.state.cipher)
 
 
 # --- transitions and next steps -------------------------------------------------------
@@ -197,7 +197,7 @@ def take_transition(
     case_id: uuid.UUID, body: TransitionRequest, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> CaseOut:
     case = service.apply_transition(session, principal, case_id, body, _if_match(request, principal, required=True))
-    return _case_out(case, principal)
+    return _case_out(case, principal, request.state.cipher)
 
 
 @router.get("/cases/{case_id}/next-steps", summary="The protocol as a checklist for this case", response_model=NextSteps, responses=READ)
@@ -228,7 +228,7 @@ def acknowledge(
     body: AcknowledgementCreate | None = None,
 ) -> CaseOut:
     case = service.acknowledge(session, principal, case_id, body.police_file_number if body else None)
-    return _case_out(case, principal)
+    return _case_out(case, principal, request.state.cipher)
 
 
 @router.post(
@@ -241,7 +241,7 @@ def record_police_outcome(
     case_id: uuid.UUID, body: PoliceOutcomeUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> CaseOut:
     case = service.record_police_outcome(session, principal, case_id, body)
-    return _case_out(case, principal)
+    return _case_out(case, principal, request.state.cipher)
 
 
 # --- team -------------------------------------------------------------------------
@@ -505,18 +505,22 @@ def record_contact(
     return contact
 
 
+def _note_out(note: Note, cipher: DataCipher) -> NoteOut:
+    return NoteOut.model_validate({**note.model_dump(), "text": cipher.decrypt(note.text, service.note_context(note))})
+
+
 @router.get("/cases/{case_id}/notes", summary="The case chronology", response_model=Page[NoteOut], responses=READ)
 def list_notes(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[NoteOut]:
     case = _read(session, principal, request, case_id, Capability.read_notes)
     rows, cursor = paginate(session, select(Note).where(Note.case_id == case.id), Note, page)
-    return Page[NoteOut](items=rows, next_cursor=cursor)
+    return Page[NoteOut](items=[_note_out(note, request.state.cipher) for note in rows], next_cursor=cursor)
 
 
 @router.post("/cases/{case_id}/notes", status_code=201, summary="Add a note to the chronology (append-only)", response_model=NoteOut, responses=WRITE)
-def add_note(case_id: uuid.UUID, body: NoteCreate, principal: CurrentPrincipal, session: SessionDep, response: Response) -> Note:
-    note = service.add_note(session, principal, case_id, body)
+def add_note(case_id: uuid.UUID, body: NoteCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response) -> NoteOut:
+    note = service.add_note(session, principal, case_id, body, request.state.cipher)
     _location(response, f"/api/v1/cases/{case_id}/notes/{note.id}")
-    return note
+    return _note_out(note, request.state.cipher)
 
 
 # --- access log -------------------------------------------------------------------------

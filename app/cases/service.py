@@ -124,7 +124,20 @@ def _next_number(session: Session, school_id: uuid.UUID, year: int) -> int:
     return counter.last_number
 
 
-def open_case(session: Session, principal: Principal, body: CaseCreate, timezone: str) -> Case:
+def summary_context(case: Case) -> str:
+    return f"case:{case.id}:summary"
+
+
+def note_context(note: Note) -> str:
+    return f"note:{note.id}:text"
+
+
+def case_view(case: Case, cipher: DataCipher) -> dict:
+    """The case's fields as read: the summary decrypted, the flags listed."""
+    return {**case.model_dump(), "summary": cipher.decrypt(case.summary, summary_context(case)), "flags": case.active_flags()}
+
+
+def open_case(session: Session, principal: Principal, body: CaseCreate, timezone: str, cipher: DataCipher) -> Case:
     require(principal, Capability.open_case)
     if body.school_id not in principal.scope.school_ids:
         raise Forbidden("school_out_of_scope", code="school_out_of_scope")
@@ -143,9 +156,11 @@ def open_case(session: Session, principal: Principal, body: CaseCreate, timezone
         reporter_type=body.reporter_type.value,
         channel=body.channel.value,
         place=body.place.value,
-        summary=body.summary,
+        summary="",
         opened_by=principal.id,
     )
+    # Free text written by staff may name people despite the guidance: encrypted like names.
+    case.summary = cipher.encrypt(body.summary, summary_context(case))
     session.add(case)
     session.flush()  # the case row before its team
     record_case_access(case, school.id, school.board_id)
@@ -172,7 +187,9 @@ def check_version(case: Case, expected: int | None) -> None:
         raise PreconditionFailed()
 
 
-def update_case(session: Session, principal: Principal, case_id: uuid.UUID, body: CaseUpdate, expected: int | None = None) -> Case:
+def update_case(
+    session: Session, principal: Principal, case_id: uuid.UUID, body: CaseUpdate, cipher: DataCipher, expected: int | None = None
+) -> Case:
     case = visible_case(session, principal, case_id, lock=True)
     check_version(case, expected)
     require(principal, Capability.edit_intake)
@@ -182,6 +199,8 @@ def update_case(session: Session, principal: Principal, case_id: uuid.UUID, body
     allowed = EDITABLE_FIELDS.get(CaseStatus(case.status), frozenset())
     if locked := sorted(set(changes) - allowed):
         raise Conflict("field_locked", code="field_locked", status=case.status, fields=", ".join(locked))
+    if "summary" in changes:
+        changes["summary"] = cipher.encrypt(changes["summary"], summary_context(case))
     for name, value in changes.items():
         setattr(case, name, value.value if hasattr(value, "value") else value)
     touch(case)
@@ -572,10 +591,11 @@ def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, b
     return contact
 
 
-def add_note(session: Session, principal: Principal, case_id: uuid.UUID, body: NoteCreate) -> Note:
+def add_note(session: Session, principal: Principal, case_id: uuid.UUID, body: NoteCreate, cipher: DataCipher) -> Note:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.add_note)
-    note = Note(case_id=case.id, text=body.text, author_id=principal.id)
+    note = Note(case_id=case.id, text="", author_id=principal.id)
+    note.text = cipher.encrypt(body.text, note_context(note))
     session.add(note)
     touch(case)
     session.flush()

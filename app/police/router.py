@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.audit.recorder import AuditedRoute
 from app.auth.principal import CurrentPrincipal
 from app.cases.schemas import CaseOut
+from app.cases.service import case_view
 from app.db import get_session
 from app.errors import problem_responses
 from app.police import service
@@ -56,7 +57,7 @@ def police_feed(
     request.state.audit.returned([case.id for case, _, _ in items])
     return Feed(
         items=[
-            FeedItem(change=kind, changed_at=at, case=CaseOut.model_validate({**case.model_dump(), "flags": case.active_flags()}))
+            FeedItem(change=kind, changed_at=at, case=CaseOut.model_validate(case_view(case, request.state.cipher)))
             for case, kind, at in items
         ],
         next_cursor=next_cursor,
