@@ -96,3 +96,13 @@ def test_the_privacy_officer_reads_only_its_boards_audit_entries(desk, demo):
     assert mine and all(set(e["org_ids"]) & board_a for e in mine)
     theirs = desk.ok("GET", "/audit/events?limit=100", "demo-privacy-b")["items"]
     assert all(not set(e["org_ids"]) & board_a for e in theirs)
+
+
+def test_odd_hours_are_the_school_staffs_not_the_polices(desk, demo):
+    case = desk.open_case("demo-lead-a")
+    desk.go(case, "start_evaluation", "demo-lead-a")
+    desk.go(case, "hand_off", "demo-lead-a", police_officer="Agente Paquette")
+    desk.ok("GET", f"/cases/{case['id']}", "demo-police-a")
+    late = {f["actor_id"] for f in review(desk) if f["kind"] == "off_hours"}
+    assert str(demo.users["demo-lead-a"]) in late
+    assert str(demo.users["demo-police-a"]) not in late
