@@ -49,5 +49,12 @@ audit-deps: $(STAMP)
 		exit 1; \
 	fi
 
+## The longer fuzzing campaign: FUZZ_EXAMPLES examples per operation of the
+## committed OpenAPI document, fresh randomness each run (`make test`: 6, fixed).
+FUZZ_EXAMPLES ?= 200
+.PHONY: fuzz
+fuzz: $(STAMP)
+	SEXTO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -239,7 +239,8 @@ def request_language(request: Request) -> Language:
 def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     errors = []
     for error in exc.errors():
-        location = ".".join(str(part) for part in error.get("loc", ()))
+        # A whole-body check names the field it refused in its context.
+        location = (error.get("ctx") or {}).get("location") or ".".join(str(part) for part in error.get("loc", ()))
         errors.append({"field": location, "code": error.get("type", "invalid"), "detail": error.get("msg", "")})
     return errors
 

@@ -1,7 +1,13 @@
 """Nobody ever looks at the images: the service refuses anything that carries
 media.  Content types are refused by the request guard (415); this module
-finds media smuggled inside JSON text: ``data:`` URIs and base64 (standard or
-URL-safe) that decodes to an image, video or audio signature."""
+finds media smuggled inside JSON text: ``data:`` URIs (also percent-encoded,
+as in a link) and base64 (standard or URL-safe, in one piece or in lines of
+24 characters or more, as MIME and PEM wrap it) that decodes to an image,
+video or audio signature.
+
+It catches media as clients and tools send it, not every disguise: base64
+cut into shorter pieces, shifted by a few characters or hex-encoded is read
+as text."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import binascii
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 _DATA_URI = re.compile(r"data:\s*[a-z]+/[a-z0-9.+-]+\s*[;,]", re.IGNORECASE)
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
@@ -38,6 +45,8 @@ _SIGNATURES: tuple[tuple[int, bytes], ...] = (
     (4, b"ftyp"),  # MP4, MOV, HEIC, AVIF, 3GP
     (0, b"\x00\x00\x00\x0cjP  "),  # JPEG 2000
     (0, b"8BPS"),  # Photoshop
+    (0, b"\x00\x00\x00\x0cJXL \r\n\x87\n"),  # JPEG XL
+    (0, b"<svg"),  # SVG (as text it is only markup; encoded, it is an image)
 )
 _RIFF_KINDS = (b"WEBP", b"AVI ", b"WAVE")
 
@@ -59,7 +68,7 @@ def _decode_head(run: str) -> bytes | None:
     return None
 
 
-def carries_media(text: str) -> bool:
+def _carries_media(text: str) -> bool:
     if _DATA_URI.search(text):
         return True
     for match in _BASE64_RUN.finditer(text):
@@ -67,6 +76,10 @@ def carries_media(text: str) -> bool:
         if decoded and _is_media(decoded):
             return True
     return False
+
+
+def carries_media(text: str) -> bool:
+    return _carries_media(text) or ("%" in text and _carries_media(unquote(text)))
 
 
 def find_text(value: Any, test: Callable[[str], bool], path: str = "body") -> str | None:

@@ -1,14 +1,23 @@
-"""The first thing every request meets: a request id, the body-size limit, and
-the content-type rule (JSON only; never media, never multipart).
+"""The first thing every request meets: a request id, the body-size limit, the
+content-type rule (JSON only; never media, never multipart), and the JSON
+rule (I-JSON, RFC 7493: what every parser reads the same way).
 
 A plain ASGI middleware: the body is read here, bounded by the limit, and
 replayed to the application, so an oversized body is refused before any route
-or parser sees it, whether it announced its length or not."""
+or parser sees it, whether it announced its length or not.  A JSON body that
+is not UTF-8, holds a raw NUL byte, nests deeper than ``MAX_JSON_DEPTH``,
+holds ``NaN``, ``Infinity``, a number beyond the double range (``1e400``) or
+too long to read, a name twice in one object, or an unpaired surrogate escape
+is refused here too (422 ``invalid_json``): the route's parser would otherwise
+fail with an undocumented 400, or read it differently from other parsers.
+Plain syntax errors go on to the route, whose 422 ``invalid_json`` names the
+position."""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -38,6 +47,70 @@ def _is_json(content_type: str) -> bool:
 
 def _is_form(content_type: str) -> bool:
     return content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
+# Far deeper than any body the API takes (a grid submission nests 4 levels).
+MAX_JSON_DEPTH = 32
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+class _NotIJson(ValueError):
+    """A JSON body that I-JSON refuses."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotIJson(name)  # NaN, Infinity, -Infinity
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e400
+        raise _NotIJson("number beyond the double range")
+    return number
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _NotIJson("a name twice in one object")
+    return value
+
+
+def _not_i_json(body: bytes) -> bool:
+    """Whether a JSON body breaks I-JSON (see the module docstring); a body
+    with a plain syntax error is left to the route."""
+    if b"\x00" in body:
+        # Never JSON; and the route's parser would read bytes that start
+        # with one as UTF-16 or UTF-32 (an undocumented 400).
+        return True
+    try:
+        text = body.decode("utf-8")
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=_unique_names)
+    except json.JSONDecodeError:
+        return False
+    except (ValueError, RecursionError):  # not UTF-8, _NotIJson, an integer too long to read, too deep
+        return True
+    deep = text.count("[") + text.count("{") > MAX_JSON_DEPTH
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None
+    if not (deep or surrogates):
+        return False
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return True
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if surrogates and isinstance(key, str):
+                    pending.append((key, depth + 1))
+                pending.append((child, depth + 1))
+        elif surrogates and isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 class RequestGuard:
@@ -129,6 +202,9 @@ class RequestGuard:
             allowed = _is_json(content_type) or (scope["path"] in FORM_PATHS and _is_form(content_type))
             if not allowed:
                 await refuse(415, "unsupported_media_type")
+                return
+            if _is_json(content_type) and _not_i_json(body):
+                await refuse(422, "invalid_json")
                 return
 
         replayed = False

@@ -2,19 +2,120 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+import types
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    FutureDate,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
+    StringConstraints,
+    model_validator,
+)
 
 from pydantic_core import PydanticCustomError
 
 from app.media import find_media, find_nul
 
+# What JSON must carry for a field of each type: a boolean, a number, or text
+# (dates, times and ids are written as text).  Pydantic's lax mode would take
+# `true` for 1 year, "yes" or 1 for a confirmation, 1700000000 for a date.
+_JSON_KINDS: dict[type, tuple[str, tuple[type, ...]]] = {
+    bool: ("bool_type", (bool,)),
+    int: ("int_type", (int, float)),  # 5.0 is an integer in JSON Schema
+    float: ("float_type", (int, float)),
+    datetime: ("datetime_type", (str,)),
+    date: ("date_type", (str,)),
+    uuid.UUID: ("uuid_type", (str,)),
+}
+# Pydantic's date and time markers are no subclasses of what they validate.
+_MARKERS: dict[type, type] = {
+    AwareDatetime: datetime,
+    NaiveDatetime: datetime,
+    PastDatetime: datetime,
+    FutureDatetime: datetime,
+    PastDate: date,
+    FutureDate: date,
+}
+_MESSAGES = {
+    "bool_type": "Input should be a JSON boolean",
+    "int_type": "Input should be a JSON integer",
+    "float_type": "Input should be a JSON number",
+    "datetime_type": "Input should be an RFC 3339 date-time as text",
+    "date_type": "Input should be a date as text",
+    "uuid_type": "Input should be an id as text",
+}
+
+
+def _json_kind(annotation: Any) -> type | None:
+    """The one scalar type a field takes (``None`` aside), if it is one of ``_JSON_KINDS``."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+    kinds = [option for option in options if option is not type(None)]
+    if len(kinds) != 1:
+        return None
+    kind = get_args(kinds[0])[0] if get_origin(kinds[0]) is Annotated else kinds[0]
+    if get_origin(kind) is Literal and all(isinstance(value, bool) for value in get_args(kind)):
+        return bool  # Literal[True] would take 1, which equals True
+    if not isinstance(kind, type):
+        return None
+    kind = _MARKERS.get(kind, kind)
+    # bool before int, datetime before date: the first is the narrower.
+    return next((base for base in _JSON_KINDS if issubclass(kind, base)), None)
+
+
+def _json_type_error(annotation: Any, value: Any) -> str | None:
+    """The error type when a field gets a JSON value of another type than its
+    schema says (a look-alike pydantic's lax mode would convert)."""
+    kind = _json_kind(annotation)
+    if kind is None or value is None:
+        return None
+    if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+        return None  # already the type: a model built in code
+    error, accepted = _JSON_KINDS[kind]
+    if isinstance(value, accepted) and (kind is bool or not isinstance(value, bool)):
+        if kind is not int or not isinstance(value, float) or value.is_integer():
+            return None
+    return error
+
+
+def _max_length(annotation: Any) -> int | None:
+    """The ``max_length`` a text field's schema states (``None`` aside)."""
+    options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+    for option in options:
+        if get_origin(option) is Annotated:
+            for constraint in get_args(option)[1:]:
+                if getattr(constraint, "max_length", None) is not None:
+                    return constraint.max_length
+    return None
+
+
+def _too_long(field: Any, value: Any) -> int | None:
+    """The limit a text value breaks as sent, before its surrounding
+    whitespace is stripped (the document's ``maxLength`` is about what is sent)."""
+    if not isinstance(value, str):
+        return None
+    limit = next((m.max_length for m in field.metadata if getattr(m, "max_length", None) is not None), None)
+    limit = limit if limit is not None else _max_length(field.annotation)
+    return limit if limit is not None and len(value) > limit else None
+
 
 class InputModel(BaseModel):
     """Every request body: unknown fields are refused (422), so a client can
-    never set a server-owned field (id, status, flags, timestamps); and no
-    text anywhere in it may carry an image, a video or a sound."""
+    never set a server-owned field (id, status, flags, timestamps); no text
+    anywhere in it may carry an image, a video or a sound; and each field
+    gets the JSON type its schema says (``true`` is no integer, ``"yes"`` no
+    boolean, a number no date)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -30,7 +131,21 @@ class InputModel(BaseModel):
             raise PydanticCustomError(
                 "media_refused", "image, video or audio content refused at {location}", {"location": location}
             )
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name) if isinstance(name, str) else None
+                error = _json_type_error(field.annotation, value) if field is not None else None
+                if error is not None:
+                    raise PydanticCustomError(error, _MESSAGES[error] + " at {location}", {"location": f"body.{name}"})
+                limit = _too_long(field, value) if field is not None else None
+                if limit is not None:
+                    raise PydanticCustomError(
+                        "string_too_long",
+                        "String should have at most {max_length} characters at {location}",
+                        {"max_length": limit, "location": f"body.{name}"},
+                    )
         return data
+
 
 
 class OutputModel(BaseModel):
@@ -38,3 +153,19 @@ class OutputModel(BaseModel):
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _rfc3339_only(value: Any) -> Any:
+    """A query's instant as the document says: RFC 3339 text, not a Unix time."""
+    if isinstance(value, str) and _RFC3339.match(value):
+        return value
+    if isinstance(value, datetime):
+        return value
+    raise PydanticCustomError("datetime_type", _MESSAGES["datetime_type"])
+
+
+# An instant in a query string (``since``, ``until``, ``updated_since``).
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
