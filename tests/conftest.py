@@ -345,6 +345,24 @@ def service_env(settings: Settings, var_dir: Path, **extra: str) -> dict[str, st
     return env
 
 
+MISSING_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def write_routes(app):
+    """Every route that takes a JSON body (the token endpoint's is a form),
+    as (method, path with ids that exist nowhere, template)."""
+    from fastapi.routing import APIRoute
+
+    for template, methods, route in api_routes(app):
+        if not isinstance(route, APIRoute) or route.body_field is None or template == "/api/v1/auth/token":
+            continue
+        path = template
+        for name in route.param_convertors:
+            path = path.replace("{" + name + "}", MISSING_ID)
+        for method in sorted(methods & {"POST", "PUT", "PATCH"}):
+            yield method, path, template
+
+
 @contextmanager
 def running_service(env: dict[str, str], port: int, workers: int = 1, *, with_process: bool = False) -> Iterator:
     """uvicorn serving the app in a child process; yields its base URL once

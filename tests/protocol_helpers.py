@@ -93,3 +93,38 @@ class Desk:
 
     def steps(self, case: dict, user: str = "demo-staff-a") -> dict:
         return self.ok("GET", f"/cases/{case['id']}/next-steps", user)
+
+
+def reachable_world(desk: Desk, db) -> dict[str, str]:
+    """Real resources for a campaign to reach beyond the 404s: a case at
+    school with a person and a device, a case handed off to police A, a
+    board system's service account, and the demo organizations."""
+    from sqlmodel import select
+
+    from app.orgs.models import DcppAgreement
+
+    demo = desk.demo
+    case = desk.open_case()
+    person = desk.person(case, "depicted")
+    device = desk.confiscate(case, person)
+    handed_off = desk.open_case()
+    desk.person(handed_off, "author")
+    desk.go(handed_off, "hand_off", police_officer="Agente Paquette")
+    account = desk.ok(
+        "POST", "/service-accounts", "demo-admin", 201,
+        json={"name": "SI du CSS A", "role": "school_lead", "scope": {"boards": [str(demo.board_a)]}},
+    )
+    agreement = db.exec(select(DcppAgreement.id).where(DcppAgreement.police_force_id == demo.force_a)).one()
+    return {
+        "case_id": case["id"],
+        "handed_off_id": handed_off["id"],
+        "participant_id": person["id"],
+        "device_id": device["id"],
+        "board_id": str(demo.board_a),
+        "school_id": str(demo.school_a),
+        "force_id": str(demo.force_a),
+        "force_b": str(demo.force_b),
+        "agreement_id": str(agreement),
+        "user_id": str(demo.users["demo-staff-a2"]),
+        "account_id": account["id"],
+    }

@@ -8,14 +8,13 @@ import uuid
 from datetime import date
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import select
 
 from app.cases.models import Case, Contact, GridSubmission, Note, Participant
 from app.main import create_app
-from tests.conftest import api_routes, token_for
+from tests.conftest import token_for, write_routes
 from tests.protocol_helpers import Desk, answers
 
 
@@ -443,22 +442,16 @@ def test_media_nested_in_grid_answers_is_refused(desk):
 
 
 def test_every_write_route_refuses_media(client, login):
-    """Walk every POST and PATCH route that takes a JSON body."""
+    """Walk every POST, PUT and PATCH route that takes a JSON body."""
     headers = login("demo-admin")
     checked = 0
-    for template, methods, route in api_routes(client.app):
-        if not isinstance(route, APIRoute) or route.body_field is None or template == "/api/v1/auth/token":
-            continue
-        path = template
-        for name in route.param_convertors:
-            path = path.replace("{" + name + "}", "00000000-0000-4000-8000-000000000000")
-        for method in methods & {"POST", "PATCH"}:
-            body = {"kind": "media_inquiry", "text": "data:image/gif;base64,R0lGODlhAQABAAAAACw="}
-            response = client.request(method, path, json=body, headers=headers)
-            assert response.status_code in (401, 403, 404, 415, 422), (method, template)
-            if response.status_code == 422:
-                assert response.json()["code"] == "media_refused", (method, template, response.text)
-            checked += 1
+    for method, path, template in write_routes(client.app):
+        body = {"kind": "media_inquiry", "text": "data:image/gif;base64,R0lGODlhAQABAAAAACw="}
+        response = client.request(method, path, json=body, headers=headers)
+        assert response.status_code in (401, 403, 404, 415, 422), (method, template)
+        if response.status_code == 422:
+            assert response.json()["code"] == "media_refused", (method, template, response.text)
+        checked += 1
     assert checked > 15
 
 

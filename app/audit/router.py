@@ -6,7 +6,6 @@ from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 from fastapi.responses import Response
 from sqlalchemy import Select, false, or_, select
 from sqlmodel import Session
@@ -20,6 +19,7 @@ from app.audit.schemas import AuditEvent, ChainStatus, Checkpoint, CheckpointLis
 from app.auth.principal import Principal, require_roles
 from app.db import get_session
 from app.errors import UnprocessableContent, problem_responses
+from app.schemas import Instant
 from app.pagination import MAX_PAGE_SIZE, Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
@@ -60,8 +60,8 @@ class EventFilters:
         case_id: Annotated[str | None, Query(max_length=40)] = None,
         action: Annotated[str | None, Query(max_length=64, description="e.g. `read_case`.")] = None,
         outcome: Annotated[str | None, Query(pattern="^(allowed|denied|refused|error)$")] = None,
-        since: Annotated[AwareDatetime | None, Query(description="From this instant (inclusive).")] = None,
-        until: Annotated[AwareDatetime | None, Query(description="Before this instant (exclusive).")] = None,
+        since: Annotated[Instant | None, Query(description="From this instant (inclusive).")] = None,
+        until: Annotated[Instant | None, Query(description="Before this instant (exclusive).")] = None,
     ) -> None:
         self.actor_id, self.case_id, self.action, self.outcome = actor_id, case_id, action, outcome
         self.since, self.until = since, until

@@ -8,7 +8,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -17,7 +16,6 @@ from app.audit.recorder import AuditedRoute, etag_version
 from app.idempotency.service import idempotency
 from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
-from app.accounts.models import Role
 from app.auth.principal import CurrentPrincipal, Principal
 from app.cases import protocol, service
 from app.cases.models import (
@@ -69,6 +67,7 @@ from app.crypto import DataCipher
 from app.db import get_session
 from app.errors import NotFound, PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.i18n import translate
+from app.schemas import Instant
 from app.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
@@ -137,7 +136,7 @@ def list_cases(
     page: PageDep,
     status: Annotated[CaseStatus | None, Query()] = None,
     school_id: Annotated[uuid.UUID | None, Query()] = None,
-    updated_since: Annotated[AwareDatetime | None, Query(description="Cases changed at or after this instant (with its offset, e.g. `Z`).")] = None,
+    updated_since: Annotated[Instant | None, Query(description="Cases changed at or after this instant (with its offset, e.g. `Z`).")] = None,
 ) -> Page[CaseSummary]:
     statement = service.list_cases(principal, status=status, school_id=school_id, updated_since=updated_since)
     rows, cursor = paginate(session, statement, Case, page)
@@ -539,7 +538,7 @@ def case_access_log(
     session: SessionDep,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^\d+$")] = None,
+    cursor: Annotated[str | None, Query(max_length=18, pattern=r"^\d+$", description="`next_cursor` of the previous page.")] = None,
 ) -> Page[AuditEvent]:
     case = _read(session, principal, request, case_id, Capability.read_access_log)
     request.state.audit.cacheable = False  # every read of the case adds to it without changing the case

@@ -10,7 +10,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 from sqlmodel import Session, select
 
 from app.accounts.models import Role
@@ -21,6 +20,7 @@ from app.cases.policy import Capability
 from app.db import get_session, utcnow
 from app.errors import problem_responses
 from app.idempotency.service import idempotency
+from app.schemas import Instant
 from app.pagination import Page, PageDep, paginate
 from app.privacy import service
 from app.privacy.models import LegalHold, PrivacyIncident, PrivacyIncidentVersion
@@ -239,8 +239,8 @@ def access_review(
     principal: PrivacyOfficer,
     session: SessionDep,
     request: Request,
-    since: Annotated[AwareDatetime | None, Query(description="Default: 7 days before `until`.")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Default: now. At most 31 days after `since`.")] = None,
+    since: Annotated[Instant | None, Query(description="Default: 7 days before `until`.")] = None,
+    until: Annotated[Instant | None, Query(description="Default: now. At most 31 days after `since`.")] = None,
 ) -> AccessReview:
     settings = request.state.settings
     start, end, examined, findings = service.access_review(session, principal, settings, since, until)
