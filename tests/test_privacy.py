@@ -19,6 +19,7 @@ import app.models  # noqa: F401  (every table on the metadata)
 from app.audit.models import AuditEntry
 from app.cases.models import Case, CaseStatusChange, Contact, GridSubmission, Note, Participant
 from app.db import utcnow
+from app.idempotency.models import IdempotencyRecord
 from tests.protocol_helpers import Desk
 
 MARK = "Rétentionmarque"  # in a name and a note: must be nowhere after destruction
@@ -293,3 +294,35 @@ def test_the_register_names_only_the_boards_cases_and_keeps_dates_in_order(desk,
     assert desk.ok("GET", f"/privacy/incidents/{created['id']}", "demo-privacy-a")["version"] == 1
     unknown_field = desk.call("POST", "/privacy/incidents", "demo-privacy-a", json={**INCIDENT, "reference": "INC-1"})
     assert unknown_field.status_code == 422
+
+
+def test_kept_answers_of_retried_requests_go_with_the_case(desk, db, settings, var_dir):
+    case = closed_case(desk)
+    retried = {"Idempotency-Key": "note-after-closing"}
+    note = desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", headers=retried, json={"text": f"Après {MARK}."})
+    assert note.status_code == 201
+    db.rollback()
+    assert db.execute(select(func.count()).select_from(IdempotencyRecord).where(IdempotencyRecord.case_id == uuid.UUID(case["id"]))).scalar_one() == 1
+    age(db, case, 6)
+    retention(settings, var_dir, dry_run=False)
+    db.rollback()
+    assert db.execute(select(func.count()).select_from(IdempotencyRecord).where(IdempotencyRecord.case_id == uuid.UUID(case["id"]))).scalar_one() == 0
+    replay = desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", headers=retried, json={"text": f"Après {MARK}."})
+    assert replay.status_code == 409 and replay.json()["code"] == "case_destroyed"
+    assert MARK not in replay.text
+
+
+def test_a_handed_off_case_waits_for_the_police_part_to_close(desk, db, settings, var_dir):
+    case = desk.open_case()
+    desk.go(case, "start_evaluation")
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    desk.ok("POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-77"})
+    desk.go(case, "close", "demo-lead-a")
+    age(db, case, 6)
+    [kept] = retention(settings, var_dir, dry_run=False)["kept"]
+    assert kept["why"] == "police_part_open"
+    desk.ok("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"close_police_part": True})
+    assert [d["case_id"] for d in retention(settings, var_dir, dry_run=False)["destroyed"]] == [case["id"]]
+    db.rollback()
+    row = db.get(Case, uuid.UUID(case["id"]))
+    assert row.police_file_number is None and row.police_officer_contacted is None and row.handed_off_at is not None

@@ -193,7 +193,8 @@ def _write(
         session.rollback()
     try:
         if response is not None and note.idempotency is not None and status < 400:
-            store_response(session, *note.idempotency, response, note.action, request.state.cipher)
+            case_id = getattr(note.case, "id", None)
+            store_response(session, *note.idempotency, response, note.action, request.state.cipher, case_id)
         chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()

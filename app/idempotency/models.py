@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import Column, Text
@@ -26,5 +27,7 @@ class IdempotencyRecord(SQLModel, table=True):
     content_type: str | None = Field(default=None, max_length=100)
     location: str | None = Field(default=None, max_length=300)
     body: str | None = Field(default=None, sa_column=Column(Text))
+    # The case the answer was about: destroyed with the case's information.
+    case_id: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

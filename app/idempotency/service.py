@@ -126,7 +126,9 @@ def _check_still_allowed(session: Session, principal: Principal, request: Reques
     if case_id is None and record.location and (match := _CASE_LOCATION.match(record.location)):
         case_id = match.group(1)
     if case_id is not None:
-        cases.visible_case(session, principal, uuid.UUID(str(case_id)))
+        case = cases.visible_case(session, principal, uuid.UUID(str(case_id)))
+        if case.destroyed_at is not None:  # its kept answers went with it; never replay one
+            raise Conflict("case_destroyed", code="case_destroyed")
 
 
 def _claim(session: Session, principal: Principal, key: str, request_hash: str, ttl: int) -> IdempotencyRecord | None:
@@ -160,11 +162,14 @@ def _context(subject: str, key: str) -> str:
     return f"idempotency:{subject}:{key}"
 
 
-def store_response(session: Session, subject: str, key: str, response: Response, action: str, cipher) -> None:
+def store_response(
+    session: Session, subject: str, key: str, response: Response, action: str, cipher, case_id: uuid.UUID | None = None
+) -> None:
     """Keep the answer with the claim, in the request's transaction."""
     record = _find(session, subject, key)
     if record is None:
         return
+    record.case_id = case_id
     record.status_code = response.status_code
     record.location = response.headers.get("location")
     if action in NOT_KEPT:

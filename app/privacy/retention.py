@@ -5,10 +5,12 @@ so (years after closure; the service default when the board has no rule).
 What goes: the people (names, student ids, grades), the interviews (grid
 answers), the contacts, the devices and their custody, the notes, and every
 free-text field of the case (summary, reasons, officer named).  What stays:
-the case reference, school, dates, status and flags, the status history
-without its reasons, the team, and the audit log, none of which names a
-child.  Cases never closed are never destroyed; nor are cases under a legal
-hold, until it is lifted.
+the case reference, school, dates, status and flags, the DCPP decision, the
+status history without its reasons, the team, and the audit log, none of
+which names a child.  The police file number goes too: it leads to the
+police's own file; so do the kept answers of retried requests about the
+case.  Cases never closed are never destroyed; nor are cases under a legal
+hold, until it is lifted, nor handed-off cases whose police part is open.
 
 Each case is destroyed in its own transaction together with its audit entry
 (``retention_destroy``, whose reason names the rule applied), after locking
@@ -39,6 +41,7 @@ from app.cases.models import (
     ParticipantFlag,
 )
 from app.db import utcnow
+from app.idempotency.models import IdempotencyRecord
 from app.idempotency.service import purge_expired
 from app.orgs.models import School
 from app.privacy.models import LegalHold, RetentionRule
@@ -61,7 +64,7 @@ class Decision:
     destroy_after: str
     rule: str
     action: str  # "destroy" or "keep"
-    why: str | None = None  # "legal_hold" or "not_due"
+    why: str | None = None  # "legal_hold", "police_part_open" or "not_due"
     holds: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -113,6 +116,17 @@ def _active_holds(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID
     return held
 
 
+def _kept_because(case: Case, held: list[LegalHold], due: datetime, now: datetime) -> str | None:
+    """Why a closed case is kept (None: it is due).  A hand-off whose police
+    part police have not closed is kept as if held: the investigation may
+    still need the school's record."""
+    if held:
+        return "legal_hold"
+    if case.was_handed_off and case.police_closed_at is None:
+        return "police_part_open"
+    return "not_due" if due > now else None
+
+
 def plan(
     session: Session, default_years: int, now: datetime, *, board_id: uuid.UUID | None = None, with_counts: bool = True
 ) -> list[Decision]:
@@ -133,7 +147,7 @@ def plan(
         rule = by_board.get(board, default)
         due = add_years(case.closed_at, rule.years)
         held = holds.get(case.id, [])
-        why = "legal_hold" if held else ("not_due" if due > now else None)
+        why = _kept_because(case, held, due, now)
         decisions.append(
             Decision(
                 case_id=str(case.id),
@@ -170,11 +184,14 @@ def destroy_case(session: Session, case: Case, rule: Rule, now: datetime) -> dic
         delete(Note).where(Note.case_id == case.id),
         update(CaseStatusChange).where(CaseStatusChange.case_id == case.id).values(reason=None),
         update(LegalHold).where(LegalHold.case_id == case.id).values(reason=None, lift_reason=None),
+        # Kept answers to retried requests quote the case (names, notes, reasons).
+        delete(IdempotencyRecord).where(IdempotencyRecord.case_id == case.id),
     ):
         session.exec(statement.execution_options(synchronize_session=False))
     case.summary = ""
     case.reporter_grid_skip_reason = None
     case.police_officer_contacted = None
+    case.police_file_number = None  # it leads to the police's file on identifiable children
     case.destroyed_at = now
     case.destruction_rule = rule.label
     case.version += 1
@@ -227,7 +244,7 @@ def run(engine, default_years: int, *, dry_run: bool, now: datetime | None = Non
             held = _active_holds(session, [case.id]).get(case.id)
             if case.destroyed_at is not None or case.closed_at is None or case.status != CaseStatus.closed.value:
                 continue  # another run got there first, or it was reopened
-            if held or add_years(case.closed_at, rule.years) > now:
+            if _kept_because(case, held or [], add_years(case.closed_at, rule.years), now):
                 kept.append(decision)  # a hold was placed, or the rule changed, since the plan
                 continue
             decision.counts = destroy_case(session, case, rule, now)

@@ -57,7 +57,7 @@ class RetentionDecision(BaseModel):
     destroy_after: datetime
     rule: str
     action: Literal["destroy", "keep"]
-    why: Literal["legal_hold", "not_due"] | None
+    why: Literal["legal_hold", "police_part_open", "not_due"] | None
     holds: list[RetentionHold]
     counts: dict[str, int] = Field(description="Records of personal information the case holds, by kind.")
 
