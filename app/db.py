@@ -69,9 +69,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 POOL_SIZE = 10
-# Requests a worker serves at once (``AuditedRoute``): the pool's connections
-# (``POOL_SIZE`` plus as many overflow), less two for periodic tasks and the
-# audit entries of requests refused before routing.
+# Requests a worker serves at once (``AuditedRoute``, and the audit entries
+# of requests refused before routing): the pool's connections (``POOL_SIZE``
+# plus as many overflow), less two for periodic tasks and /readyz.
 REQUEST_SLOTS = 2 * POOL_SIZE - 2
 
 
@@ -79,7 +79,11 @@ def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     if url.startswith("sqlite"):
         # hide_parameters: an error message never carries a value (a name, a note).
         engine = create_engine(
-            url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=pool_size,  # as on PostgreSQL: REQUEST_SLOTS counts on it
+            connect_args={"check_same_thread": False, "timeout": 30},
         )
 
         @event.listens_for(engine, "connect")

@@ -15,6 +15,7 @@ position."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -137,19 +138,23 @@ class RequestGuard:
 
         async def refuse(status: int, code: str, **params: object) -> None:
             # Refusals are audited too, before the answer leaves (fail closed).
-            engine = scope.get("state", {}).get("engine")
+            state = scope.get("state", {})
+            engine = state.get("engine")
             if engine is not None:
                 client = scope.get("client")
                 try:
-                    await run_in_threadpool(
-                        write_refusal,
-                        engine,
-                        status=status,
-                        reason=code,
-                        client_address=client[0] if client else None,
-                        user_agent=headers.get("user-agent"),
-                        request_id=request_id,
-                    )
+                    # Within the request slots too: a flood of refusals must not
+                    # take the connections the audited routes count on.
+                    async with state.get("db_slots") or contextlib.nullcontext():
+                        await run_in_threadpool(
+                            write_refusal,
+                            engine,
+                            status=status,
+                            reason=code,
+                            client_address=client[0] if client else None,
+                            user_agent=headers.get("user-agent"),
+                            request_id=request_id,
+                        )
                 except Exception:
                     logger.error("audit entry for a refused request could not be written")
                     status, code, params = 503, "service_unavailable", {}

@@ -89,20 +89,23 @@ def test_the_review_period_is_bounded_and_the_review_is_the_privacy_officers(des
         assert desk.call("GET", "/privacy/access-review", user).status_code == 403
 
 
-def test_the_privacy_officer_reads_only_its_boards_audit_entries(desk, demo):
-    desk.open_case("demo-lead-a")
-    mine = desk.ok("GET", "/audit/events?limit=100", "demo-privacy-a")["items"]
-    board_a = {str(demo.board_a), str(demo.school_a)}
-    assert mine and all(set(e["org_ids"]) & board_a for e in mine)
-    theirs = desk.ok("GET", "/audit/events?limit=100", "demo-privacy-b")["items"]
-    assert all(not set(e["org_ids"]) & board_a for e in theirs)
-
-
-def test_odd_hours_are_the_school_staffs_not_the_polices(desk, demo):
+def test_the_privacy_officer_reads_only_the_entries_about_its_boards_cases(desk, demo, db):
     case = desk.open_case("demo-lead-a")
-    desk.go(case, "start_evaluation", "demo-lead-a")
-    desk.go(case, "hand_off", "demo-lead-a", police_officer="Agente Paquette")
-    desk.ok("GET", f"/cases/{case['id']}", "demo-police-a")
-    late = {f["actor_id"] for f in review(desk) if f["kind"] == "off_hours"}
-    assert str(demo.users["demo-lead-a"]) in late
-    assert str(demo.users["demo-police-a"]) not in late
+    # An outsider probing board A's case: board A's officer sees it, board B's does not.
+    assert desk.call("GET", f"/cases/{case['id']}", "demo-staff-b").status_code == 404
+    desk.ok("GET", "/cases", "demo-staff-b")  # a list by board B's staff: about no case of board A
+    mine = desk.ok("GET", "/audit/events?limit=100", "demo-privacy-a")["items"]
+    assert mine and {e["case_id"] for e in mine} == {case["id"]}
+    probe = [e for e in mine if e["actor_id"] == str(demo.users["demo-staff-b"])]
+    assert [(e["action"], e["outcome"], e["status_code"]) for e in probe] == [("read_case", "denied", 404)]
+    theirs = desk.ok("GET", "/audit/events?limit=100", "demo-privacy-b")["items"]
+    assert theirs == []
+
+
+def test_a_caller_acting_for_two_boards_does_not_carry_one_boards_entries_to_the_other(desk, demo):
+    # A DPJ reporter's region can span boards: its lists name both boards' schools.
+    desk.ok("PATCH", f"/users/{demo.users['demo-dpj-a']}", "demo-admin",
+            json={"scope": {"schools": [str(demo.school_a), str(demo.school_b)]}})
+    desk.ok("GET", "/cases", "demo-dpj-a")
+    assert desk.ok("GET", "/audit/events?limit=100", "demo-privacy-b")["items"] == []
+    assert review(desk, "demo-privacy-b") == []

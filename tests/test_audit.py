@@ -395,3 +395,9 @@ def test_stored_hashes_follow_the_documented_canonical_form(client, login, db):
         values = [getattr(entry, name) for name in chain.CANONICAL_FIELDS]
         assert chain.chain_hash(entry.prev_hash, chain.canonical(values)) == entry.entry_hash
     assert _verify(client, login)["ok"] is True
+
+
+def test_a_cursor_of_non_ascii_digits_is_refused(client, login):
+    for path in ("/api/v1/audit/events", "/api/v1/audit/export", "/api/v1/audit/checkpoints"):
+        response = client.get(path, params={"cursor": "²"}, headers=login("demo-auditor"))
+        assert response.status_code == 422 and response.json()["code"] == "invalid_cursor", path

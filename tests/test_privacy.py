@@ -140,6 +140,8 @@ def test_destruction_erases_the_personal_information_keeps_the_record_and_is_aud
     assert desk.ok("GET", f"/cases/{case['id']}/participants", "demo-lead-a")["items"] == []
     reopen = desk.transition(case, "reopen", "demo-lead-a", reason="Nouvelle information")
     assert reopen.status_code == 409 and reopen.json()["code"] == "case_destroyed"
+    offered = {t["action"]: t for t in desk.ok("GET", f"/cases/{case['id']}/transitions", "demo-lead-a")["transitions"]}
+    assert offered["reopen"]["allowed"] is False and offered["reopen"]["blockers"][0]["code"] == "case_destroyed"
     # A second run finds nothing more to do.
     assert retention(settings, var_dir, dry_run=False)["destroyed"] == []
     assert verified(settings, var_dir)

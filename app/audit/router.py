@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, or_, select
 from sqlmodel import Session
 
 from app.accounts.models import Role
@@ -48,7 +48,7 @@ def event_out(row) -> AuditEvent:
 def _int_cursor(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    if not cursor.isdigit() or len(cursor) > 18:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:  # "²" is a digit to str.isdigit
         raise UnprocessableContent("invalid_cursor", code="invalid_cursor")
     return int(cursor)
 
@@ -85,14 +85,15 @@ class EventFilters:
 
 def _auditor_scope(principal: Principal):
     """An auditor sees platform entries and those of the organizations it
-    audits; a privacy officer, only those of its board and its schools."""
+    audits; a privacy officer, only the entries about its board's cases."""
     scope = principal.scope
     org_ids = {*scope.board_ids, *scope.school_ids, *scope.police_force_ids}
     columns = _entries.c
-    mine = [columns.org_ids.contains(str(org_id)) for org_id in org_ids]
     if principal.role is Role.privacy_officer:
-        return or_(false(), *mine)
-    return or_(columns.org_ids.is_(None), *mine)
+        from app.privacy.service import board_entries, board_of
+
+        return board_entries(board_of(principal))
+    return or_(columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids))
 
 
 @router.get(

@@ -217,6 +217,8 @@ def transition_options(session: Session, principal: Principal, case: Case) -> li
     options = []
     for transition in protocol.TRANSITIONS.values():
         blockers: list[protocol.Rule] = []
+        if case.destroyed_at is not None:
+            blockers.append(protocol.Rule("case_destroyed"))
         if CaseStatus(case.status) not in transition.sources:
             blockers.append(protocol.Rule("transition_not_allowed", {"action": transition.action, "status": case.status}))
         if not can(principal, transition.capability):

@@ -256,5 +256,6 @@ def access_review(
             timezone=settings.local_timezone,
         ),
         entries_examined=examined,
+        truncated=examined >= service.MAX_REVIEW_ENTRIES,
         findings=findings,
     )

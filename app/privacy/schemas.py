@@ -267,4 +267,5 @@ class AccessReview(BaseModel):
     until: datetime
     thresholds: Thresholds
     entries_examined: int
+    truncated: bool = Field(description="True when the period held more entries than one review reads: review a shorter period.")
     findings: list[Finding]

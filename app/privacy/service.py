@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import String, cast, exists, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -148,10 +148,20 @@ def _board_cases(session: Session, board_id: uuid.UUID, case_ids: list[uuid.UUID
     return found
 
 
-def board_entries(board_id: uuid.UUID, school_ids):
-    """Audit entries that concern the board: its cases, its staff."""
+def board_entries(board_id: uuid.UUID):
+    """Audit entries about the board's cases, whoever made them (an outsider
+    probing one of them too).  Not by the organizations an entry names: for
+    a list or a refusal those are the caller's, who may act for other boards.
+
+    Case ids are compared as 32 hex digits (PostgreSQL renders a uuid with
+    dashes, SQLite stores it without); the subquery runs once."""
     columns = AuditEntry.__table__.c
-    return or_(*(columns.org_ids.contains(str(org)) for org in (board_id, *school_ids)))
+    board_cases = (
+        sa_select(func.replace(cast(Case.id, String), "-", ""))
+        .join(School, School.id == Case.school_id)
+        .where(School.board_id == board_id)
+    )
+    return func.replace(columns.case_id, "-", "").in_(board_cases.scalar_subquery())
 
 
 def _check_entries(session: Session, principal: Principal, ids: list[int]) -> None:
@@ -160,7 +170,7 @@ def _check_entries(session: Session, principal: Principal, ids: list[int]) -> No
     table = AuditEntry.__table__
     found = session.execute(
         sa_select(func.count()).select_from(table).where(
-            table.c.id.in_(ids), board_entries(board_of(principal), principal.scope.school_ids)
+            table.c.id.in_(ids), board_entries(board_of(principal))
         )
     ).scalar_one()
     if found != len(set(ids)):
@@ -316,7 +326,7 @@ def access_review(
             c.recorded_at < chain.format_time(until),
             c.actor_id.is_not(None),
             c.actor_kind.in_(("user", "service_account")),
-            board_entries(board_of(principal), principal.scope.school_ids),
+            board_entries(board_of(principal)),
         )
         .order_by(c.id)
         .limit(MAX_REVIEW_ENTRIES)
