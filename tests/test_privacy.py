@@ -173,6 +173,12 @@ def test_the_privacy_officer_previews_its_board_by_reference_only(desk, db):
     assert item["reference"] == case["reference"] and item["action"] == "destroy" and item["counts"]["participants"] == 2
     assert MARK not in json.dumps(preview)
     assert desk.ok("GET", "/privacy/retention/preview", "demo-privacy-b")["items"] == []
+    later = closed_case(desk)  # closed after the first: the second page
+    first = desk.ok("GET", "/privacy/retention/preview?limit=1", "demo-privacy-a")
+    assert [i["case_id"] for i in first["items"]] == [case["id"]] and first["next_cursor"]
+    second = desk.ok("GET", f"/privacy/retention/preview?limit=1&cursor={first['next_cursor']}", "demo-privacy-a")
+    assert [i["case_id"] for i in second["items"]] == [later["id"]] and second["next_cursor"] is None
+    assert second["items"][0]["why"] == "not_due"
     assert desk.call("GET", "/privacy/retention/preview", "demo-lead-a").status_code == 403
     # The privacy officer reads no case contents.
     for path in ("", "/participants", "/grids", "/notes", "/contacts"):

@@ -24,7 +24,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import Session, select
 
 from app.audit import chain
@@ -44,6 +44,7 @@ from app.db import utcnow
 from app.idempotency.models import IdempotencyRecord
 from app.idempotency.service import purge_expired
 from app.orgs.models import School
+from app.pagination import PageParams
 from app.privacy.models import LegalHold, RetentionRule
 
 ACTION = "retention_destroy"
@@ -128,9 +129,15 @@ def _kept_because(case: Case, held: list[LegalHold], due: datetime, now: datetim
 
 
 def plan(
-    session: Session, default_years: int, now: datetime, *, board_id: uuid.UUID | None = None, with_counts: bool = True
+    session: Session,
+    default_years: int,
+    now: datetime,
+    *,
+    board_id: uuid.UUID | None = None,
+    page: PageParams | None = None,
 ) -> list[Decision]:
-    """Every closed case not yet destroyed, and what a run would do with it."""
+    """Every closed case not yet destroyed (or one page of them, oldest
+    closure first), and what a run would do with it."""
     by_board, default = rules(session, default_years)
     statement = (
         select(Case, School.board_id)
@@ -140,6 +147,11 @@ def plan(
     )
     if board_id is not None:
         statement = statement.where(School.board_id == board_id)
+    if page is not None:
+        if page.after is not None:
+            moment, after_id = page.after
+            statement = statement.where(or_(Case.closed_at > moment, and_(Case.closed_at == moment, Case.id > after_id)))
+        statement = statement.limit(page.limit + 1)
     rows = session.exec(statement).all()
     holds = _active_holds(session, [case.id for case, _ in rows])
     decisions = []
@@ -162,7 +174,7 @@ def plan(
                     {"id": str(h.id), "placed_by_role": h.placed_by_role, "placed_at": h.placed_at.isoformat()}
                     for h in held
                 ],
-                counts=counts(session, case.id) if with_counts and why != "not_due" else {},
+                counts=counts(session, case.id) if why != "not_due" else {},
             )
         )
     return decisions

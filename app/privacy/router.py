@@ -84,13 +84,14 @@ def set_retention_rule(body: RetentionRuleIn, principal: PrivacyOfficer, session
     response_model=RetentionPreview,
     responses=READ,
 )
-def retention_preview(principal: PrivacyOfficer, session: SessionDep, request: Request) -> RetentionPreview:
-    decisions = service.retention_preview(session, principal, request.state.settings)
+def retention_preview(principal: PrivacyOfficer, session: SessionDep, request: Request, page: PageDep) -> RetentionPreview:
+    decisions, cursor = service.retention_preview(session, principal, request.state.settings, page)
     request.state.audit.returned([d.case_id for d in decisions])
     return RetentionPreview(
         board_id=service.board_of(principal),
         as_of=utcnow(),
         items=[RetentionDecision.model_validate(vars(d)) for d in decisions],
+        next_cursor=cursor,
     )
 
 

@@ -67,7 +67,8 @@ class RetentionPreview(BaseModel):
 
     board_id: uuid.UUID
     as_of: datetime
-    items: list[RetentionDecision]
+    items: list[RetentionDecision] = Field(description="Oldest closure first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
 
 
 # --- legal holds -------------------------------------------------------------

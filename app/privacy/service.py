@@ -30,6 +30,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from app.orgs.models import School
+from app.pagination import PageParams, encode_cursor
 from app.privacy import retention
 from app.privacy.models import IncidentCounter, LegalHold, PrivacyIncident, PrivacyIncidentVersion, RetentionRule
 from app.privacy.schemas import IncidentCreate, IncidentUpdate, RetentionRuleIn
@@ -68,8 +69,15 @@ def set_retention_rule(session: Session, principal: Principal, body: RetentionRu
     return rule
 
 
-def retention_preview(session: Session, principal: Principal, settings: Settings) -> list[retention.Decision]:
-    return retention.plan(session, settings.retention_default_years, utcnow(), board_id=board_of(principal))
+def retention_preview(
+    session: Session, principal: Principal, settings: Settings, page: PageParams
+) -> tuple[list[retention.Decision], str | None]:
+    decisions = retention.plan(session, settings.retention_default_years, utcnow(), board_id=board_of(principal), page=page)
+    if len(decisions) <= page.limit:
+        return decisions, None
+    decisions = decisions[: page.limit]
+    last = decisions[-1]
+    return decisions, encode_cursor(datetime.fromisoformat(last.closed_at), uuid.UUID(last.case_id))
 
 
 # --- legal holds ---------------------------------------------------------------
