@@ -205,3 +205,18 @@ def test_a_text_over_its_documented_length_is_refused_even_when_it_ends_in_white
         f"/api/v1/cases/{case['id']}/notes", json={"text": "Note" + "\n" * 4000}, headers=login("demo-staff-a")
     )
     assert response.status_code == 422, response.text
+
+
+def test_a_nul_in_an_audit_filter_is_refused(client, login):
+    for path in ("/api/v1/audit/events", "/api/v1/audit/export"):
+        response = client.get(path, params={"case_id": "a\x00b"}, headers=login("demo-auditor"))
+        assert response.status_code == 422, (path, response.text)
+
+
+def test_an_audit_entry_id_beyond_64_bits_is_refused(client, login):
+    body = {
+        "information_involved": "x", "circumstances": "x", "occurred_from": "2026-11-18", "discovered_on": "2026-11-19",
+        "audit_entry_ids": [2**127],
+    }
+    response = client.post("/api/v1/privacy/incidents", json=body, headers=login("demo-privacy-a"))
+    assert response.status_code == 422, response.text

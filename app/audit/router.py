@@ -53,12 +53,16 @@ def _int_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
+# What an id in a filter may hold (PostgreSQL refuses a NUL in text: never send one).
+_ID = r"^[0-9A-Za-z_.:-]+$"
+
+
 class EventFilters:
     def __init__(
         self,
-        actor_id: Annotated[str | None, Query(max_length=40, description="User or service account id.")] = None,
-        case_id: Annotated[str | None, Query(max_length=40)] = None,
-        action: Annotated[str | None, Query(max_length=64, description="e.g. `read_case`.")] = None,
+        actor_id: Annotated[str | None, Query(max_length=40, pattern=_ID, description="User or service account id.")] = None,
+        case_id: Annotated[str | None, Query(max_length=40, pattern=_ID)] = None,
+        action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$", description="e.g. `read_case`.")] = None,
         outcome: Annotated[str | None, Query(pattern="^(allowed|denied|refused|error)$")] = None,
         since: Annotated[Instant | None, Query(description="From this instant (inclusive).")] = None,
         until: Annotated[Instant | None, Query(description="Before this instant (exclusive).")] = None,

@@ -15,6 +15,7 @@ from app.schemas import InputModel, OutputModel
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+AuditEntryId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # a 64-bit id
 
 
 # --- retention ---------------------------------------------------------------
@@ -169,7 +170,7 @@ class IncidentCreate(_IncidentFields):
     people_notified_on: date | None = Field(default=None, description="When the people concerned were notified.")
     measures_taken: LongText | None = None
     case_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100, description="Cases concerned (the board's).")
-    audit_entry_ids: list[Annotated[int, Field(ge=1)]] = Field(
+    audit_entry_ids: list[AuditEntryId] = Field(
         default_factory=list, max_length=1000, description="Audit entries that show it, e.g. from an access-review finding."
     )
 
@@ -191,7 +192,7 @@ class IncidentUpdate(_IncidentFields):
     people_notified_on: date | None = None
     measures_taken: LongText | None = None
     case_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
-    audit_entry_ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=1000)
+    audit_entry_ids: list[AuditEntryId] | None = Field(default=None, max_length=1000)
 
 
 class IncidentOut(OutputModel):
