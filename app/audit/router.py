@@ -53,8 +53,10 @@ def _int_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
-# What an id in a filter may hold (PostgreSQL refuses a NUL in text: never send one).
+# What a filter may hold: PostgreSQL refuses a NUL in text, so none is ever
+# sent to it; ids are ids.  Anything else is a value to compare with.
 _ID = r"^[0-9A-Za-z_.:-]+$"
+_TEXT = r"^[^\x00-\x1f\x7f]+$"
 
 
 class EventFilters:
@@ -62,7 +64,7 @@ class EventFilters:
         self,
         actor_id: Annotated[str | None, Query(max_length=40, pattern=_ID, description="User or service account id.")] = None,
         case_id: Annotated[str | None, Query(max_length=40, pattern=_ID)] = None,
-        action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$", description="e.g. `read_case`.")] = None,
+        action: Annotated[str | None, Query(max_length=64, pattern=_TEXT, description="e.g. `read_case`.")] = None,
         outcome: Annotated[str | None, Query(pattern="^(allowed|denied|refused|error)$")] = None,
         since: Annotated[Instant | None, Query(description="From this instant (inclusive).")] = None,
         until: Annotated[Instant | None, Query(description="Before this instant (exclusive).")] = None,
