@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -127,3 +129,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         # The audited route commits it, with the request's audit entry.
         request.state.session = session
         yield session
+
+
+def next_number(session: Session, counter: type, **key: object) -> int:
+    """The next number of a per-key sequence (case references per school and
+    year, register references per board and year): the counter row is made
+    if missing, then locked until the request commits, so numbers never
+    repeat or skip."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(counter.__table__).values(**key, last_number=0).on_conflict_do_nothing())
+    where = [getattr(counter, name) == value for name, value in key.items()]
+    row = session.exec(select(counter).where(*where).with_for_update()).one()
+    row.last_number += 1
+    session.add(row)
+    return row.last_number

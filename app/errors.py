@@ -300,23 +300,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def _database_down(request: Request, exc: DBAPIError) -> JSONResponse:
-        # The database went away or refused the connection: nothing was
-        # committed, the pool reconnects by itself when it is back.
-        logger.warning("database unavailable: %s", type(exc.orig).__name__)
-        language = request_language(request)
-        return problem_response(
-            status=503,
-            code="service_unavailable",
-            detail=translate("service_unavailable", language),
-            language=language,
-            headers={"Retry-After": "5"},
-        )
-
     @app.exception_handler(PoolTimeout)
-    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
-        # No database connection came free in time: overloaded, not broken.
-        logger.warning("database connection pool exhausted")
+    async def _database_down(request: Request, exc: DBAPIError | PoolTimeout) -> JSONResponse:
+        # The database went away or refused the connection, or no connection
+        # came free in time (overloaded, not broken): nothing was committed,
+        # and the pool reconnects by itself when the database is back.
+        logger.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
         language = request_language(request)
         return problem_response(
             status=503,

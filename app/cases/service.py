@@ -8,8 +8,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, ScopeGrant, User
@@ -48,7 +46,7 @@ from app.cases.schemas import (
     TransitionRequest,
 )
 from app.crypto import DataCipher
-from app.db import utcnow
+from app.db import next_number, utcnow
 from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableContent
 from app.grid.rules import flags_raised
 from app.grid.templates import GridTemplates
@@ -113,17 +111,6 @@ def school_of(session: Session, case: Case) -> School:
 # --- cases --------------------------------------------------------------------
 
 
-def _next_number(session: Session, school_id: uuid.UUID, year: int) -> int:
-    table = CaseCounter.__table__
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(dialect_insert(table).values(school_id=school_id, year=year, last_number=0).on_conflict_do_nothing())
-    counter = session.exec(
-        select(CaseCounter).where(CaseCounter.school_id == school_id, CaseCounter.year == year).with_for_update()
-    ).one()
-    counter.last_number += 1
-    return counter.last_number
-
-
 def summary_context(case: Case) -> str:
     return f"case:{case.id}:summary"
 
@@ -147,7 +134,7 @@ def open_case(session: Session, principal: Principal, body: CaseCreate, timezone
     today = local_today(timezone)
     if not kit_may_be_used_at(session, school, today):
         raise Conflict("kit_not_permitted", code="kit_not_permitted")
-    number = _next_number(session, school.id, today.year)
+    number = next_number(session, CaseCounter, school_id=school.id, year=today.year)
     case = Case(
         school_id=school.id,
         year=today.year,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from datetime import timedelta
 from typing import Annotated
@@ -107,9 +106,6 @@ async def idempotency(
     request.state.audit.idempotency = (principal.subject, key)
 
 
-_CASE_LOCATION = re.compile(r"^/api/v1/cases/([0-9a-f-]{36})")
-
-
 def _check_still_allowed(session: Session, principal: Principal, request: Request, record: IdempotencyRecord) -> None:
     """Answer a replay only to a caller who could still make the request: the
     same role, and the case it was about still visible (which also ties the
@@ -122,9 +118,7 @@ def _check_still_allowed(session: Session, principal: Principal, request: Reques
     if "device_id" in params:
         cases.visible_device(session, principal, uuid.UUID(str(params["device_id"])))
         return
-    case_id = params.get("case_id")
-    if case_id is None and record.location and (match := _CASE_LOCATION.match(record.location)):
-        case_id = match.group(1)
+    case_id = params.get("case_id") or record.case_id  # the case a new one was opened as
     if case_id is not None:
         case = cases.visible_case(session, principal, uuid.UUID(str(case_id)))
         if case.destroyed_at is not None:  # its kept answers went with it; never replay one

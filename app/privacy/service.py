@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, exists, func
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app.accounts.models import Role
@@ -27,7 +25,7 @@ from app.cases import service as cases
 from app.cases.models import Case, Contact, ContactKind
 from app.cases.policy import Capability
 from app.config import Settings
-from app.db import utcnow
+from app.db import next_number, utcnow
 from app.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from app.orgs.models import School
 from app.pagination import PageParams, encode_cursor
@@ -193,25 +191,12 @@ def _content(incident: PrivacyIncident) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
 
 
-def _next_number(session: Session, board_id: uuid.UUID, year: int) -> int:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.exec(
-        insert(IncidentCounter).values(board_id=board_id, year=year, last_number=0).on_conflict_do_nothing()
-    )
-    counter = session.exec(
-        select(IncidentCounter).where(IncidentCounter.board_id == board_id, IncidentCounter.year == year).with_for_update()
-    ).one()
-    counter.last_number += 1
-    session.add(counter)
-    return counter.last_number
-
-
 def create_incident(session: Session, principal: Principal, body: IncidentCreate) -> PrivacyIncident:
     board_id = board_of(principal)
     _board_cases(session, board_id, body.case_ids)
     _check_entries(session, principal, body.audit_entry_ids)
     year = body.discovered_on.year
-    number = _next_number(session, board_id, year)
+    number = next_number(session, IncidentCounter, board_id=board_id, year=year)
     data = body.model_dump()
     data["case_ids"] = [str(i) for i in dict.fromkeys(body.case_ids)]
     data["audit_entry_ids"] = sorted(set(body.audit_entry_ids))
