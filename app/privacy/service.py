@@ -374,8 +374,3 @@ def access_review(
             finding("off_hours", day_entries, len(day_entries))
     findings.sort(key=lambda f: (f["first_at"], f["kind"], f["actor_id"]))
     return since, until, len(rows), findings
-
-
-def require_privacy_officer(principal: Principal) -> None:
-    if principal.role is not Role.privacy_officer:
-        raise Forbidden()
