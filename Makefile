@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test openapi audit-deps lint clean
+.PHONY: run test openapi docs audit-deps lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -28,6 +28,10 @@ test: $(STAMP)
 ## Regenerate the committed OpenAPI document from the code.
 openapi: $(STAMP)
 	$(BIN)/sexto openapi > openapi/openapi.json
+
+## Regenerate docs/configuration.md from the settings' descriptions in app/config.py.
+docs: $(STAMP)
+	$(BIN)/sexto docs-config > docs/configuration.md
 
 ## Audit the installed dependencies for known vulnerabilities with pip-audit,
 ## installed at a pinned version into a throwaway venv (never into .venv). It

@@ -1,4 +1,4 @@
-"""Command line: ``sexto migrate | demo | openapi | audit verify|checkpoint|export |
+"""Command line: ``sexto migrate | demo | openapi | docs-config | audit verify|checkpoint|export |
 retention run [--dry-run] | purge-idempotency | reencrypt-data``."""
 
 from __future__ import annotations
@@ -56,6 +56,13 @@ def _openapi(settings: Settings, _args: argparse.Namespace) -> int:
 
     json.dump(create_app(settings).openapi(), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+    return 0
+
+
+def _docs_config(_settings: Settings, _args: argparse.Namespace) -> int:
+    from app.config import configuration_page
+
+    sys.stdout.write(configuration_page())
     return 0
 
 
@@ -176,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="load the demo dataset into an empty database")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
     commands.add_parser("openapi", help="print the OpenAPI document")
+    commands.add_parser("docs-config", help="print docs/configuration.md, generated from the settings' descriptions")
     commands.add_parser("reencrypt-data", help="rewrite encrypted personal information under the current data key")
     commands.add_parser("purge-idempotency", help="delete expired idempotency keys (also done hourly by the service)")
     audit = commands.add_parser("audit", help="verify, checkpoint or export the audit log")
@@ -189,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     run = retention_commands.add_parser("run", help="destroy what is due (safe to schedule), or list it with --dry-run")
     run.add_argument("--dry-run", action="store_true", help="list what would be destroyed and what is kept; change nothing")
     args = parser.parse_args(argv)
-    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "audit": _audit, "purge-idempotency": _purge_idempotency, "reencrypt-data": _reencrypt, "retention": _retention}
+    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "docs-config": _docs_config, "audit": _audit, "purge-idempotency": _purge_idempotency, "reencrypt-data": _reencrypt, "retention": _retention}
     return handlers[args.command](Settings(), args)
 
 

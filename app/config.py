@@ -8,10 +8,14 @@ demo password or weakened password hashing.
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
+from types import UnionType
+from typing import Any, get_args, get_origin
 
 from pydantic import Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,44 +29,78 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
+    """Every setting is an environment variable: ``SEXTO_`` and the field's name.
+
+    Each field's description is its entry in docs/configuration.md, which
+    ``make docs`` generates from them (a test fails when the page drifts).
+    """
+
     model_config = SettingsConfigDict(env_prefix="SEXTO_", extra="ignore")
 
-    environment: Environment = Environment.development
+    environment: Environment = Field(
+        default=Environment.development,
+        description="`production` refuses to start without SEXTO_DATABASE_URL, the token and audit signing "
+        "keys and the data keys, with argon2 parameters below the recommended ones, or with the demo password "
+        "as the first admin's password, and refuses to load demo data. `development` creates what is missing "
+        "under SEXTO_VAR_DIR.",
+    )
     var_dir: Path = Field(
         default=DEFAULT_VAR_DIR,
-        description="Where development state lives (SQLite database, generated keys).",
+        description="Development state: the SQLite database and the keys generated once (token and audit "
+        "signing keys, data keys).",
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL; default: SQLite file var/sexto.db.",
+        description="SQLAlchemy URL, e.g. `postgresql+psycopg://sexto@db.internal/sexto`. Unset: the SQLite "
+        "file `sexto.db` under SEXTO_VAR_DIR (development only).",
     )
 
     # Token signing: an Ed25519 private key in PEM.  Older public keys stay
     # accepted for verification while tokens they signed may still be alive.
-    token_signing_key: SecretStr | None = None
-    token_signing_key_file: Path | None = None
-    token_previous_public_keys: list[str] = Field(default_factory=list)
-    token_issuer: str = "sexto-service"
-    token_audience: str = "sexto-api"
-    token_lifetime_seconds: int = Field(default=900, ge=60, le=3600)
+    token_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (PKCS#8 PEM) that signs access tokens. Unset, with no key file: "
+        "generated once under SEXTO_VAR_DIR in development; one of the two is required in production.",
+    )
+    token_signing_key_file: Path | None = Field(
+        default=None, description="A file holding the token signing key, instead of SEXTO_TOKEN_SIGNING_KEY."
+    )
+    token_previous_public_keys: list[str] = Field(
+        default_factory=list,
+        description="PEM public keys of earlier token signing keys, still accepted while their tokens live "
+        "(key rotation).",
+    )
+    token_issuer: str = Field(default="sexto-service", description="`iss` of the tokens issued and required.")
+    token_audience: str = Field(default="sexto-api", description="`aud` of the tokens issued and required.")
+    token_lifetime_seconds: int = Field(default=900, ge=60, le=3600, description="Access-token lifetime.")
 
     # Audit log: checkpoints are signed with their own Ed25519 key.
-    audit_signing_key: SecretStr | None = None
-    audit_signing_key_file: Path | None = None
-    audit_previous_public_keys: list[str] = Field(default_factory=list)
+    audit_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints, apart from the token key. "
+        "Unset, with no key file: generated once under SEXTO_VAR_DIR in development; one of the two is "
+        "required in production.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None, description="A file holding the audit signing key, instead of SEXTO_AUDIT_SIGNING_KEY."
+    )
+    audit_previous_public_keys: list[str] = Field(
+        default_factory=list,
+        description="PEM public keys of earlier checkpoint keys, so that older checkpoints still verify.",
+    )
     audit_checkpoint_interval_seconds: int = Field(
-        default=3600, ge=0, description="0 turns periodic checkpoints off."
+        default=3600, ge=0, description="How often each chain's head is signed (0: only on demand)."
     )
     database_app_role: str | None = Field(
         default=None,
         pattern=r"^[a-z_][a-z0-9_]{0,62}$",
         description="PostgreSQL role the service connects as; migrations grant it "
-        "SELECT and INSERT only on the audit tables.",
+        "SELECT and INSERT only on the audit tables (full DML elsewhere).",
     )
 
     grid_templates_dirs: list[Path] = Field(
         default_factory=list,
-        description="Extra folders of grid templates (v<N>.json), e.g. a board's official grid.",
+        description="Extra folders of grid templates (`v<N>.json`), e.g. a board's official grid.",
     )
 
     maintenance_interval_seconds: int = Field(
@@ -74,47 +112,91 @@ class Settings(BaseSettings):
 
     # Personal information at rest (participants' names and student ids, kept
     # idempotent answers): AES-256-GCM keys by id, base64; the current one encrypts.
-    data_keys: SecretStr | None = Field(default=None, description='JSON: {"key id": "base64 of 32 bytes"}.')
-    data_key_current: str | None = None
+    data_keys: SecretStr | None = Field(
+        default=None,
+        description='AES-256-GCM keys for personal information at rest, as JSON: `{"key id": "base64 of 32 '
+        'bytes"}`. Unset: one generated once under SEXTO_VAR_DIR in development; required in production.',
+    )
+    data_key_current: str | None = Field(
+        default=None,
+        description="The id of the key in SEXTO_DATA_KEYS that encrypts (the others only decrypt). "
+        "Unset: the greatest key id.",
+    )
 
     local_timezone: str = Field(
         default="America/Toronto",
-        description="Time zone of 'today' for agreement dates (Quebec follows America/Toronto).",
+        description="Time zone of 'today' for agreement dates and of the access review's school hours "
+        "(Quebec follows America/Toronto).",
     )
 
     # Retention (Quebec's Act respecting access to documents held by public
     # bodies, s. 73): a board's own rule replaces this default.
     retention_default_years: int = Field(
-        default=5, ge=1, le=100, description="Years after closure before a case's personal information is destroyed."
+        default=5,
+        ge=1,
+        le=100,
+        description="Years after closure before a case's personal information is destroyed, for boards "
+        "without a rule of their own.",
     )
 
     # Access review (privacy officer): what counts as unusual in the audit log.
-    review_denied_threshold: int = Field(default=10, ge=1, description="Denied requests by one account in one window.")
-    review_distinct_cases_threshold: int = Field(
-        default=20, ge=1, description="Different cases read by one account in one window."
+    review_denied_threshold: int = Field(
+        default=10, ge=1, description="Access review: denied requests by one account in one window."
     )
-    review_window_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    review_distinct_cases_threshold: int = Field(
+        default=20, ge=1, description="Access review: different cases reached by one account in one window."
+    )
+    review_window_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="Access review: the sliding window, in minutes."
+    )
     review_school_hours: tuple[int, int] = Field(
-        default=(7, 18), description="Local hours [start, end) of school days (Monday to Friday)."
+        default=(7, 18),
+        description="Access review: local hours [start, end) of school days (Monday to Friday); case access "
+        "by school staff and leads outside them is a finding.",
     )
 
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Request bodies over this get 413, declared or streamed."
+    )
 
     # Password hashing (argon2id).  The defaults are pwdlib's recommended ones;
     # the test suite lowers them, production refuses anything weaker.
-    argon2_time_cost: int = Field(default=3, ge=1)
-    argon2_memory_cost: int = Field(default=65536, ge=8)
-    argon2_parallelism: int = Field(default=4, ge=1)
-    max_concurrent_password_hashes: int = Field(default=2, ge=1)
+    argon2_time_cost: int = Field(
+        default=3, ge=1, description="argon2id time cost (pwdlib's recommended value; production refuses less)."
+    )
+    argon2_memory_cost: int = Field(
+        default=65536,
+        ge=8,
+        description="argon2id memory cost in KiB (pwdlib's recommended value; production refuses less "
+        "unless the time cost is raised).",
+    )
+    argon2_parallelism: int = Field(default=4, ge=1, description="argon2id parallelism (pwdlib's recommended value).")
+    max_concurrent_password_hashes: int = Field(
+        default=2, ge=1, description="Password hashes computed at once per process; the rest wait."
+    )
 
     # Failed logins, counted per account name in the database.
-    login_max_failures: int = Field(default=5, ge=1)
-    login_failure_window_seconds: int = Field(default=900, ge=1)
-    login_lockout_seconds: int = Field(default=900, ge=1)
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins per account name within the window before a lock."
+    )
+    login_failure_window_seconds: int = Field(
+        default=900, ge=1, description="The window in which failed sign-ins are counted."
+    )
+    login_lockout_seconds: int = Field(
+        default=900, ge=1, description="How long the lock lasts (429 with `Retry-After`)."
+    )
 
-    first_admin_username: str | None = None
-    first_admin_password: SecretStr | None = None
-    demo_password: SecretStr = SecretStr(DEFAULT_DEMO_PASSWORD)
+    first_admin_username: str | None = Field(
+        default=None,
+        description="With SEXTO_FIRST_ADMIN_PASSWORD: creates this admin at start-up when no admin exists.",
+    )
+    first_admin_password: SecretStr | None = Field(
+        default=None, description="The first admin's password (never the demo password in production)."
+    )
+    demo_password: SecretStr = Field(
+        default=SecretStr(DEFAULT_DEMO_PASSWORD),
+        description="The demo users' password (demo only: production refuses to load demo data).",
+    )
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
@@ -153,3 +235,88 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.production
+
+
+# --- docs/configuration.md, generated from the descriptions above (`make docs`) ---
+
+CONFIGURATION_PAGE_INTRO = """\
+# Configuration
+
+<!-- Generated from the Settings field descriptions in app/config.py by `make docs`
+     (`sexto docs-config`). Edit the descriptions there, not this page: a test fails
+     when the two differ. -->
+
+Every setting is an environment variable with the `SEXTO_` prefix. Lists and
+objects are written as JSON (`SEXTO_GRID_TEMPLATES_DIRS='["/etc/sexto/grids"]'`).
+Development needs none of them; production refuses to start without the
+database URL, the two signing keys and the data keys. How to run the service
+is in [operations.md](operations.md).
+"""
+
+CONFIGURATION_PAGE_OUTRO = """\
+Tests only, not a setting of the service: `SEXTO_TEST_POSTGRES_URL` (default
+`postgresql+psycopg://postgres@127.0.0.1:5432/test`) names the PostgreSQL
+server on which the tests make their throwaway databases, and
+`SEXTO_FUZZ_EXAMPLES` the examples per operation of the fuzzing tests
+([operations.md](operations.md#the-tests)).
+"""
+
+_KINDS = {int: "integer", str: "text", Path: "path", SecretStr: "secret text"}
+
+
+def _kind(annotation: Any) -> str:
+    """How a value is written, from the field's type (``X | None`` is X, unset allowed)."""
+    args = [arg for arg in get_args(annotation) if arg is not type(None)]
+    if isinstance(annotation, UnionType):
+        return _kind(args[0])
+    if get_origin(annotation) is list:
+        return f"JSON list of {_kind(args[0])}s"
+    if get_origin(annotation) is tuple:
+        return f"JSON list of {len(args)} {_kind(args[0])}s"
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return " or ".join(f"`{member.value}`" for member in annotation)
+    return _KINDS[annotation]
+
+
+def _constraint(info: FieldInfo, name: str) -> Any:
+    """A bound pydantic enforces (``ge``, ``le``, ``pattern``), or None."""
+    return next((getattr(m, name) for m in info.metadata if getattr(m, name, None) is not None), None)
+
+
+def _accepted(info: FieldInfo) -> str:
+    """The field's type and the bounds pydantic enforces."""
+    ge, le, pattern = (_constraint(info, name) for name in ("ge", "le", "pattern"))
+    accepted = _kind(info.annotation)
+    if ge is not None and le is not None:
+        accepted += f", {ge}–{le}"
+    elif ge is not None:
+        accepted += f", ≥ {ge}"
+    if pattern:
+        accepted += f" matching `{pattern}`"
+    return accepted
+
+
+def _default(info: FieldInfo) -> str:
+    value = info.get_default(call_default_factory=True)
+    if value is None:
+        return "unset"
+    if isinstance(value, SecretStr):  # the only secret with a default is the published demo password
+        value = value.get_secret_value()
+    if isinstance(value, Path):  # a path of the checkout, not of this machine
+        value = f"{value.relative_to(PROJECT_ROOT).as_posix()}/"
+    if isinstance(value, list | tuple):
+        value = json.dumps(list(value))
+    if isinstance(value, StrEnum):
+        value = value.value
+    return f"`{value}`"
+
+
+def configuration_page() -> str:
+    """docs/configuration.md: one row per setting, from the ``Settings`` fields."""
+    rows = ["| variable | default | accepted | meaning |", "|---|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        if not info.description:
+            raise ValueError(f"Settings.{name} has no description: docs/configuration.md needs one")
+        meaning = info.description.replace("|", "\\|")
+        rows.append(f"| `SEXTO_{name.upper()}` | {_default(info)} | {_accepted(info)} | {meaning} |")
+    return "\n".join([CONFIGURATION_PAGE_INTRO, *rows, "", CONFIGURATION_PAGE_OUTRO])

@@ -927,5 +927,5 @@ def test_every_route_has_the_situations_it_depends_on():
 def test_the_matrix_has_every_cell():
     assert len(CELLS) == len({cell.id for cell in CELLS}), "a cell appears twice"
     print(f"\nauthorization matrix: {len(CELLS)} cells per engine")
-    assert len(CELLS) == CELL_COUNT, f"{len(CELLS)} cells: update CELL_COUNT (and the README's Security section)"
+    assert len(CELLS) == CELL_COUNT, f"{len(CELLS)} cells: update CELL_COUNT (and docs/security.md)"
     assert set(DISCREPANCIES) <= {cell.key for cell in CELLS}, "a discrepancy names no cell"

@@ -1,4 +1,4 @@
-"""The README's two service-account flows, as written there."""
+"""The two service-account flows of docs/integrating.md, as written there."""
 
 from __future__ import annotations
 
