@@ -657,7 +657,7 @@ def _case_create(school_id: str) -> dict:
         "school_id": school_id,
         "reporter_type": "student",
         "channel": "in_person",
-        "place": "at_school",
+        "place": "school",
         "summary": "Une photo circulerait dans une conversation de groupe.",
     }
 

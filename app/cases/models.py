@@ -53,11 +53,12 @@ class Channel(StrEnum):
 
 
 class IncidentPlace(StrEnum):
-    """Where it happened: at school, outside school, or online only."""
+    """Where it happened: at school, outside school, or online only (the
+    words of the grid's ``trigger.place``)."""
 
-    at_school = "at_school"
+    school = "school"
     outside_school = "outside_school"
-    online = "online"
+    online_only = "online_only"
 
 
 class Flag(StrEnum):

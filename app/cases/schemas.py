@@ -38,7 +38,7 @@ class CaseCreate(InputModel):
                     "school_id": "6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21",
                     "reporter_type": "student",
                     "channel": "in_person",
-                    "place": "at_school",
+                    "place": "school",
                     "summary": "Une photo d'une élève circulerait dans une conversation de groupe de 3e secondaire.",
                 }
             ]
@@ -47,7 +47,7 @@ class CaseCreate(InputModel):
     school_id: uuid.UUID
     reporter_type: ReporterType
     channel: Channel
-    place: IncidentPlace = Field(description="Where it happened: at school, outside school, or online.")
+    place: IncidentPlace = Field(description="Where it happened: at school, outside school, or online only (the words of the grid's `trigger.place`).")
     summary: ShortText = Field(description="Short, factual, without names.")
 
 
