@@ -31,7 +31,7 @@ from app.cases.models import (
     Participant,
     ParticipantFlag,
 )
-from app.cases.policy import CONTACT_KINDS_SEEN, Capability, hidden_fields, seen_answers
+from app.cases.policy import CONTACT_KINDS_SEEN, Capability, hidden_fields, seen_answers, shown
 from app.cases.schemas import (
     AcknowledgementCreate,
     Blocker,
@@ -77,15 +77,8 @@ READ = problem_responses(401, 403, 404, 422, 503)
 WRITE = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
 
 
-def _shown(data: dict, principal: Principal, resource: str) -> dict:
-    """What the caller's role may read of a resource (``policy.HIDDEN_FIELDS``):
-    the fields left out stay unset, and the routes leave unset fields out."""
-    hidden = hidden_fields(principal, resource)
-    return {key: value for key, value in data.items() if key not in hidden} if hidden else data
-
-
-def _case_out(case: Case, principal: Principal, cipher: DataCipher) -> CaseOut:
-    return CaseOut.model_validate(_shown(service.case_view(case, cipher), principal, "case"))
+_shown = shown  # what the caller's role may read of a resource (``policy.HIDDEN_FIELDS``)
+_case_out = service.case_out
 
 
 def _summary(case: Case) -> CaseSummary:

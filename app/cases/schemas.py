@@ -84,9 +84,13 @@ class CaseOut(CaseSummary):
     reporter_grid_skipped: bool
     handed_off_at: datetime | None
     handed_off_force_id: uuid.UUID | None
-    # The police part: not shown to DPJ reporters (absent from their answers).
+    # The police part: not shown to DPJ reporters (absent from their answers);
+    # the police file number only to police and the school lead.
     police_officer_contacted: str | None = None
     police_acknowledged_at: datetime | None = None
+    police_file_number: str | None = Field(
+        default=None, description="The force's own file number: shown to police and the school lead, not to staff or the DPJ."
+    )
     dcpp_decision: Literal["impulsive", "malicious"] | None = Field(
         default=None, description="The DCPP prosecutor's classification, recorded by police after hand-off."
     )
