@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.accounts.models import AttestationLevel, Role
 from app.cases.models import (
     CaseStatus,
     Channel,
@@ -209,9 +210,13 @@ class TeamMemberCreate(InputModel):
 
 
 class TeamMemberOut(OutputModel):
-    """A member of the case team."""
+    """A member of the case team: who, and whether they may handle the case."""
 
     user_id: uuid.UUID
+    full_name: str
+    role: Role = Field(description="`school_staff` or `school_lead`.")
+    attestation: AttestationLevel | None = Field(description="The highest Sexto attestation held (none: not trained).")
+    may_handle_cases: bool = Field(description="Holds the `architect` attestation; other members only read the case.")
     added_by: uuid.UUID
     created_at: datetime
 
