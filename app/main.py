@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.accounts.router import router as accounts_router
+from app.accounts.router import router as accounts_router, staff_router
 from app.accounts.service import ensure_first_admin
 from app.audit.checkpoints import CheckpointSigner
 from app.audit.router import router as audit_router
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)
+    app.include_router(staff_router)
     app.include_router(cases_router)
     app.include_router(grid_router)
     app.include_router(police_router)

@@ -110,7 +110,7 @@ def main() -> None:
         token = httpx.post(f"{service}/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": PASSWORD}).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         school = httpx.get(f"{service}/api/v1/auth/me", headers=headers).json()["scope"]["schools"][0]["id"]
-        case = httpx.post(f"{service}/api/v1/cases", headers=headers, json={"school_id": school, "reporter_type": "student", "channel": "in_person", "place": "at_school", "summary": "Bench"}).json()
+        case = httpx.post(f"{service}/api/v1/cases", headers=headers, json={"school_id": school, "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "Bench"}).json()
         path = f"/api/v1/cases/{case['id']}"
         for port in (18801, 18802):  # warm up
             wrk(f"http://127.0.0.1:{port}{path}", token, 2)

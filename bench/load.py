@@ -185,7 +185,7 @@ async def client(run: Run, http: httpx.AsyncClient, user: str, number: int) -> N
     while time.monotonic() < run.deadline:
         flow += 1
         case_body = {"school_id": run.school_id, "reporter_type": "student", "channel": "in_person",
-                     "place": "at_school", "summary": f"Charge {number}-{flow} : une photo circulerait."}
+                     "place": "school", "summary": f"Charge {number}-{flow} : une photo circulerait."}
         case_id = await write(run, http, "open_case", "/cases", user, case_body, None)
         if case_id is None:
             continue

@@ -79,7 +79,7 @@ def main() -> int:
                     answer = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": username, "password": PASSWORD})
                     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
-                body = {"school_id": str(school_a), "reporter_type": "student", "channel": "in_person", "place": "at_school", "summary": "x"}
+                body = {"school_id": str(school_a), "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "x"}
                 case = client.post("/api/v1/cases", json=body, headers=token("demo-staff-a")).json()
                 hidden, missing = f"/api/v1/cases/{case['id']}", f"/api/v1/cases/{uuid.uuid4()}"
                 print(f"{args.rounds} requests of each kind per caller, interleaved, in-process, {args.engine}")

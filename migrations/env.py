@@ -35,14 +35,24 @@ def run_migrations_online() -> None:
     engine = create_db_engine(url, pool_size=1)
     try:
         with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite changes a table by rebuilding it (batch mode), and
+                # dropping a table other rows point to fails while foreign
+                # keys are enforced.  SQLite's own procedure: enforcement off
+                # for the migration (set outside any transaction, where the
+                # pragma counts), then every reference checked before commit.
+                connection.connection.cursor().execute("PRAGMA foreign_keys = OFF")
             context.configure(
                 connection=connection,
                 target_metadata=metadata,
-                render_as_batch=connection.dialect.name == "sqlite",
+                render_as_batch=sqlite,
                 compare_type=True,
             )
             with context.begin_transaction():
                 context.run_migrations()
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the migration left rows pointing to rows that do not exist")
                 role = config.attributes.get("app_role") or Settings().database_app_role
                 if role and connection.dialect.name == "postgresql":
                     grant_app_role(connection, role)

@@ -44,7 +44,7 @@ class Desk:
             "school_id": str(self.demo.school_a),
             "reporter_type": "student",
             "channel": "in_person",
-            "place": "at_school",
+            "place": "school",
             "summary": "Une photo circulerait dans une conversation de groupe.",
         }
         body.update(overrides)

@@ -70,7 +70,7 @@ def _case_body(world, **overrides):
         "school_id": world["school_id"],
         "reporter_type": "student",
         "channel": "in_person",
-        "place": "at_school",
+        "place": "school",
         "summary": "Une photo circulerait dans une conversation de groupe.",
     }
     body.update(overrides)

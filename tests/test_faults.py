@@ -73,7 +73,7 @@ def test_more_requests_at_once_than_connections_are_all_served(settings, databas
                 "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
-            body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "at_school", "summary": "x"}
+            body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "x"}
             case = http.post("/api/v1/cases", json=body, headers=headers).json()
         before = db.exec(select(func.count()).select_from(AuditEntry)).one()
 
@@ -96,7 +96,7 @@ def test_a_crash_mid_write_leaves_each_change_with_its_audit_entry_or_neither(se
     a chain that verifies."""
     env = service_env(settings, var_dir)
     port = 21000 + os.getpid() % 1000
-    body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "at_school", "summary": "x"}
+    body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "x"}
     with running_service(env, port, with_process=True) as (base, server):
         with httpx.Client(base_url=base, timeout=30) as http:
             token = http.post(

@@ -25,7 +25,7 @@ def desk(client, login, demo) -> Desk:
 
 
 def case_body(desk: Desk, summary: str = "Une photo circulerait.") -> dict:
-    return {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": summary}
+    return {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": summary}
 
 
 def cases(db) -> int:

@@ -3,13 +3,18 @@ must agree, and every migration must go down and up again, on both engines."""
 
 from __future__ import annotations
 
+import uuid
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, insert, inspect, select
 
 import app.models  # noqa: F401
-from app.db import create_db_engine, metadata
+from app.accounts.models import User
+from app.cases.models import Case, Participant
+from app.db import create_db_engine, metadata, utcnow
 from app.migrations import downgrade, head_revision, upgrade
+from app.orgs.models import School
 
 
 def _diff(url: str) -> list:
@@ -56,3 +61,51 @@ def test_constraints_are_named_by_the_convention(databases):
         if engine.dialect.name == "postgresql":
             assert inspector.get_pk_constraint(table)["name"] == f"pk_{table}"
     engine.dispose()
+
+
+def test_the_place_vocabulary_migration_rewrites_stored_cases(databases):
+    """0011: stored cases take the grid's words for the place (school,
+    online_only); the downgrade gives the old ones back.  The case keeps the
+    rows attached to it (a participant), so the SQLite table rebuild must
+    not trip over them."""
+    url = databases.clone("demo")
+    downgrade(url, "0010")
+    engine = create_db_engine(url, pool_size=1)
+    cases = Case.__table__
+    old = {"at_school": uuid.uuid4(), "outside_school": uuid.uuid4(), "online": uuid.uuid4()}
+    try:
+        with engine.begin() as connection:
+            school_id, board_id = connection.execute(select(School.id, School.board_id)).first()
+            user_id = connection.execute(select(User.id).where(User.username == "demo-staff-a")).scalar_one()
+            for number, (place, case_id) in enumerate(old.items(), start=1):
+                connection.execute(
+                    insert(cases).values(
+                        id=case_id, school_id=school_id, year=2026, number=number, reference=f"SX-2026-{number:05d}",
+                        status="reported", reporter_type="parent", channel="phone", place=place, summary="x",
+                        csam_suspected=False, malicious_intent=False, refusal_to_participate=False, adult_involved=False,
+                        urgent_wellbeing_concern=False, reporter_grid_skipped=False, opened_by=user_id, version=1,
+                        created_at=utcnow(), updated_at=utcnow(),
+                    )
+                )
+                connection.execute(
+                    insert(Participant.__table__).values(
+                        id=uuid.uuid4(), case_id=case_id, label="P1", role="depicted", is_minor=True, name="x",
+                        created_by=user_id, created_at=utcnow(),
+                    )
+                )
+
+        def places() -> dict[uuid.UUID, str]:
+            with engine.connect() as connection:
+                rows = connection.execute(select(cases.c.id, cases.c.place).where(cases.c.id.in_(list(old.values()))))
+                return {row.id: row.place for row in rows}
+
+        upgrade(url)
+        assert places() == {old["at_school"]: "school", old["outside_school"]: "outside_school", old["online"]: "online_only"}
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(Participant.__table__)).scalar_one() >= 3
+        downgrade(url, "0010")
+        assert places() == {case_id: place for place, case_id in old.items()}
+        upgrade(url)
+        assert _diff(url) == []
+    finally:
+        engine.dispose()

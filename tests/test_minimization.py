@@ -13,12 +13,16 @@ NAME = "Élève Minimisation"
 CASE = {
     "id", "reference", "school_id", "status", "flags", "created_at", "updated_at", "reporter_type", "channel", "place",
     "summary", "reporter_grid_skipped", "handed_off_at", "handed_off_force_id", "police_officer_contacted",
-    "police_acknowledged_at", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on", "police_closed_at",
+    "police_acknowledged_at", "police_file_number", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on", "police_closed_at",
     "closed_at", "destroyed_at", "version",
 }
 POLICE_OUTCOME = {
-    "police_officer_contacted", "police_acknowledged_at", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on", "police_closed_at",
+    "police_officer_contacted", "police_acknowledged_at", "police_file_number", "dcpp_decision", "dcpp_decided_on",
+    "awareness_meeting_on", "police_closed_at",
 }
+# The force's own file number: for the police and the school lead (the
+# school's liaison with the force), not for the staff handling the case.
+POLICE_FILE = {"police_file_number"}
 CASE_IN_A_LIST = {"id", "reference", "school_id", "status", "flags", "created_at", "updated_at"}
 PARTICIPANT = {"id", "label", "role", "is_minor", "grade", "student_id", "name", "supersedes_id", "superseded", "flags", "created_at"}
 FLAG = {"kind", "reason", "created_by", "created_at"}
@@ -31,7 +35,7 @@ ALL_CONTACT_KINDS = {"parent_notification", "dpj_report", "media_inquiry", "take
 # role -> resource -> what the answer may carry (None: the role may not read it)
 EXPECTED: dict[str, dict[str, object]] = {
     "demo-staff-a": {
-        "case": CASE, "participant": PARTICIPANT, "flag": FLAG, "grid": GRID, "answers": ALL_ANSWERS,
+        "case": CASE - POLICE_FILE, "participant": PARTICIPANT, "flag": FLAG, "grid": GRID, "answers": ALL_ANSWERS,
         "wellbeing": set(WELLBEING), "contact": CONTACT, "contact_kinds": ALL_CONTACT_KINDS, "notes": True, "devices": True,
     },
     "demo-lead-a": {
@@ -120,6 +124,39 @@ def test_each_role_reads_exactly_the_fields_it_needs(client, login, handed_off, 
     assert [c["id"] for c in listed] == [handed_off["id"]]
     assert all(set(c) == CASE_IN_A_LIST for c in listed)
     assert NAME not in str(listed)
+
+
+def test_the_police_file_number_is_read_back_by_police_and_the_school_lead(client, login, handed_off):
+    """The number police give at acknowledgement (or later, with the
+    outcome) is in their answers, their case, their feed, and the lead's case;
+    not in the staff's or the DPJ reporter's."""
+    case_path = f"/api/v1/cases/{handed_off['id']}"
+    police = login("demo-police-a")
+
+    def seen_by(user: str) -> dict:
+        return client.get(case_path, headers=login(user)).json()
+
+    assert seen_by("demo-police-a")["police_file_number"] == "VR-2026-1"
+    assert seen_by("demo-lead-a")["police_file_number"] == "VR-2026-1"
+    assert "police_file_number" not in seen_by("demo-staff-a")
+    assert "police_file_number" not in seen_by("demo-dpj-a")
+    feed = client.get("/api/v1/police/cases", headers=police).json()["items"]
+    assert [item["case"]["police_file_number"] for item in feed] == ["VR-2026-1"]
+
+    updated = client.post(f"{case_path}/police-outcome", headers=police, json={"police_file_number": "VR-2026-2"})
+    assert updated.status_code == 200 and updated.json()["police_file_number"] == "VR-2026-2"
+    assert seen_by("demo-lead-a")["police_file_number"] == "VR-2026-2"
+
+
+def test_the_acknowledgement_answers_with_the_file_number(client, login, demo):
+    desk = Desk(client, login, demo)
+    case = desk.open_case()
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    acknowledged = desk.ok("POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-9"})
+    assert acknowledged["police_file_number"] == "VR-2026-9"
+    without = desk.open_case()
+    desk.go(without, "hand_off", police_officer="Agente Paquette")
+    assert desk.ok("POST", f"/cases/{without['id']}/acknowledgement", "demo-police-a", 201)["police_file_number"] is None
 
 
 def test_the_police_feed_carries_no_names(client, login, handed_off):

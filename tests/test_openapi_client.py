@@ -74,7 +74,7 @@ def test_a_client_from_the_document_alone_runs_the_csam_scenario(client, demo):
     assert template["version"] == 1
     case = api.call(
         "open_case",
-        body={"school_id": school, "reporter_type": "student", "channel": "in_person", "place": "at_school", "summary": "Photo partagée dans un groupe."},
+        body={"school_id": school, "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "Photo partagée dans un groupe."},
         headers={"Idempotency-Key": "scenario-open-1"},
     ).json()
     cid = case["id"]

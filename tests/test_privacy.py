@@ -286,7 +286,7 @@ def test_the_register_is_kept_with_history_and_exported(desk, demo):
 def test_the_register_names_only_the_boards_cases_and_keeps_dates_in_order(desk, db, demo):
     # A case of the other board (its police force has no agreement: written directly).
     other = Case(school_id=demo.school_b, year=2026, number=1, reference="SX-2026-00001", reporter_type="student",
-                 channel="in_person", place="at_school", summary="x", opened_by=demo.users["demo-staff-b"])
+                 channel="in_person", place="school", summary="x", opened_by=demo.users["demo-staff-b"])
     db.add(other)
     db.commit()
     for case_id in (str(other.id), str(uuid.uuid4())):

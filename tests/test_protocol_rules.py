@@ -13,9 +13,13 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.cases.models import Case, Contact, GridSubmission, Note, Participant
+from app.grid.templates import BUILT_IN, GridTemplates
 from app.main import create_app
 from tests.conftest import token_for, write_routes
 from tests.protocol_helpers import Desk, answers
+
+
+INTAKE = {"reporter_type": "student", "channel": "phone", "summary": "x"}
 
 
 @pytest.fixture
@@ -45,7 +49,7 @@ def test_references_are_sequential_per_school_and_year(desk):
 def test_opening_needs_an_agreement_in_force(desk):
     response = desk.call(
         "POST", "/cases", "demo-staff-b",
-        json={"school_id": str(desk.demo.school_b), "reporter_type": "student", "channel": "phone", "place": "online", "summary": "x"},
+        json={"school_id": str(desk.demo.school_b), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"},
     )
     assert response.status_code == 409
     assert response.json()["code"] == "kit_not_permitted"
@@ -55,7 +59,7 @@ def test_opening_needs_an_agreement_in_force(desk):
 def test_opening_needs_the_architect_attestation(desk):
     response = desk.call(
         "POST", "/cases", "demo-staff-a2",
-        json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": "x"},
+        json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"},
     )
     assert response.status_code == 403
     assert response.json()["code"] == "architect_required"
@@ -64,7 +68,7 @@ def test_opening_needs_the_architect_attestation(desk):
 def test_opening_at_a_school_out_of_scope_is_refused(desk):
     response = desk.call(
         "POST", "/cases", "demo-staff-a",
-        json={"school_id": str(desk.demo.school_b), "reporter_type": "student", "channel": "phone", "place": "online", "summary": "x"},
+        json={"school_id": str(desk.demo.school_b), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"},
     )
     assert response.status_code == 403
 
@@ -73,7 +77,7 @@ def test_opening_at_a_school_out_of_scope_is_refused(desk):
 def test_only_school_staff_open_cases(desk, user):
     response = desk.call(
         "POST", "/cases", user,
-        json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": "x"},
+        json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"},
     )
     assert response.status_code == 403
 
@@ -101,6 +105,31 @@ def test_a_parent_reporting_outside_school_may_skip_the_reporter_grid(desk):
     desk.go(case, "start_evaluation")
     done = desk.go(case, "start_gathering", skip_reporter_grid=True, reason="Parent, situation hors de l'école")
     assert done["status"] == "gathering" and done["reporter_grid_skipped"] is True
+
+
+def test_the_place_is_said_in_the_grids_words(desk):
+    """One vocabulary for where it happened: the grid's ``trigger.place``
+    (school, outside_school, online_only), at intake too."""
+    grid_places = set(GridTemplates([BUILT_IN]).get(1).document["schema"]["properties"]["trigger"]["properties"]["place"]["enum"])
+    assert grid_places == {"school", "outside_school", "online_only"}
+    for place in sorted(grid_places):
+        assert desk.open_case(place=place)["place"] == place
+    for old in ("at_school", "online"):
+        refused = desk.call("POST", "/cases", "demo-staff-a", json={**INTAKE, "school_id": str(desk.demo.school_a), "place": old})
+        assert refused.status_code == 422, old
+    case = desk.open_case()
+    assert desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"place": "at_school"}).status_code == 422
+    assert desk.ok("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"place": "online_only"})["place"] == "online_only"
+
+
+def test_a_parent_reporting_an_online_only_situation_may_skip_the_reporter_grid(desk):
+    case = desk.open_case(reporter_type="parent", place="online_only", channel="phone")
+    desk.go(case, "start_evaluation")
+    assert desk.go(case, "start_gathering", skip_reporter_grid=True, reason="Parent, en ligne seulement")["reporter_grid_skipped"]
+    in_school = desk.open_case(reporter_type="parent", place="school", channel="phone")
+    desk.go(in_school, "start_evaluation")
+    refused = desk.transition(in_school, "start_gathering", skip_reporter_grid=True, reason="r")
+    assert refused.json()["code"] == "reporter_grid_skip_not_allowed"
 
 
 def test_a_student_reporter_grid_cannot_be_skipped(desk):
@@ -417,7 +446,7 @@ def test_media_in_any_text_is_refused_and_nothing_is_stored(desk, db, payload):
     case = desk.open_case()
     before = {model: db.exec(select(func.count()).select_from(model)).one() for model in (Case, Participant, Note, Contact, GridSubmission)}
     attempts = [
-        ("POST", "/cases", {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": payload}),
+        ("POST", "/cases", {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": payload}),
         ("POST", f"/cases/{case['id']}/participants", {"role": "depicted", "is_minor": True, "name": payload}),
         ("POST", f"/cases/{case['id']}/notes", {"text": payload}),
         ("POST", f"/cases/{case['id']}/contacts", {"kind": "media_inquiry", "occurred_at": "2026-11-21T09:00:00Z", "outlet": payload, "referred_to_communications": True}),

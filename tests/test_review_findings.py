@@ -188,7 +188,7 @@ def test_a_secret_shown_once_is_never_kept_for_a_replay(desk, db):
 
 
 def test_a_replays_entry_names_its_case_and_carries_the_etag(desk, db):
-    body = {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": "x"}
+    body = {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"}
     headers = {"Idempotency-Key": "c-1"}
     first = desk.call("POST", "/cases", "demo-staff-a", json=body, headers=headers)
     reordered = {key: body[key] for key in reversed(list(body))}
@@ -230,7 +230,7 @@ def test_expired_keys_are_purged(desk, db):
     from app.db import utcnow
     from datetime import timedelta
 
-    desk.call("POST", "/cases", "demo-staff-a", json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online", "summary": "x"}, headers={"Idempotency-Key": "old"})
+    desk.call("POST", "/cases", "demo-staff-a", json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"}, headers={"Idempotency-Key": "old"})
     db.exec(update(IdempotencyRecord).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.commit()
     assert purge_expired(db) == 1

@@ -1,4 +1,5 @@
-"""Administration of users, attestations and service accounts (admin only)."""
+"""Administration of users, attestations and service accounts (admin only),
+and the staff of a school as its lead reads it to build case teams."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from app.accounts.schemas import (
     ServiceAccountCredentials,
     ServiceAccountOut,
     ServiceAccountUpdate,
+    StaffMemberOut,
     UserCreate,
     UserOut,
     UserUpdate,
 )
-from app.auth.principal import AdminPrincipal
+from app.auth.principal import AdminPrincipal, Principal, require_roles
 from app.audit.recorder import AuditedRoute
 from app.idempotency.service import idempotency
 from app.db import get_session
@@ -30,6 +32,10 @@ from app.orgs.service import get_or_404
 from app.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
+# No secret that the route exists: other roles get 403.  A school outside the
+# lead's scope is a 404, like one that does not exist.
+staff_router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute)
+LeadPrincipal = Annotated[Principal, Depends(require_roles(Role.school_lead))]
 
 SessionDep = Annotated[Session, Depends(get_session)]
 READ_ERRORS = problem_responses(401, 403, 404, 422, 503)
@@ -149,3 +155,24 @@ def rotate_secret(account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep,
     account = get_or_404(session, ServiceAccount, account_id)
     secret = service.rotate_secret(session, request.state.hasher, account)
     return ServiceAccountCredentials(id=account.id, client_id=account.client_id, client_secret=secret)
+
+
+# --- the staff of a school, for the case team ---------------------------------------
+
+
+@staff_router.get(
+    "/staff",
+    summary="School lead: the staff of its schools, to put on a case team (name, role, attestation)",
+    response_model=Page[StaffMemberOut],
+    responses=READ_ERRORS,
+)
+def list_staff(
+    principal: LeadPrincipal,
+    session: SessionDep,
+    request: Request,
+    page: PageDep,
+    school_id: Annotated[uuid.UUID | None, Query(description="Only this school's staff (default: every school of the caller's).")] = None,
+) -> Page[StaffMemberOut]:
+    rows, cursor = paginate(session, service.staff_of_schools(principal, school_id), User, page)
+    request.state.audit.touched("staff", school_id)
+    return Page[StaffMemberOut](items=service.staff_members(session, rows), next_cursor=cursor)

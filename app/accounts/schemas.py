@@ -133,6 +133,19 @@ class ServiceAccountUpdate(InputModel):
     is_active: bool | None = Field(default=None, description="False disables the account at once.")
 
 
+class StaffMemberOut(OutputModel):
+    """A member of a school's staff, for building a case team: who they are
+    and whether they may handle cases (never their username or scope)."""
+
+    id: uuid.UUID
+    full_name: str
+    role: Role = Field(description="`school_staff` or `school_lead`.")
+    attestation: AttestationLevel | None = Field(description="The highest Sexto attestation held (none: not trained).")
+    may_handle_cases: bool = Field(
+        description="Holds the `architect` attestation. Others may be on a case team, but only read the case."
+    )
+
+
 class ServiceAccountOut(OutputModel):
     """A service account (never its secret)."""
 

@@ -5,23 +5,26 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from sqlalchemy import func
+from sqlalchemy import exists, false, func, or_
 from sqlmodel import Session, select
 
-from app.accounts.models import Role, ServiceAccount, TrainingAttestation, User
+from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.accounts.schemas import (
     AttestationIn,
     AttestationOut,
     ServiceAccountCreate,
     ServiceAccountOut,
     ServiceAccountUpdate,
+    StaffMemberOut,
     UserCreate,
     UserOut,
     UserUpdate,
 )
 from app.accounts.scopes import ScopeIn, describe_grants, load_grants, replace_scope, validate_scope
+from app.auth.principal import Principal
 from app.db import utcnow
-from app.errors import Conflict, UnprocessableContent
+from app.errors import Conflict, NotFound, UnprocessableContent
+from app.orgs.models import School
 from app.orgs.service import written_unless_duplicate
 from app.security import PasswordHasher
 
@@ -57,6 +60,54 @@ def service_account_out(session: Session, account: ServiceAccount) -> ServiceAcc
         scope=describe_grants(session, load_grants(session, service_account_id=account.id)),
         created_at=account.created_at,
         updated_at=account.updated_at,
+    )
+
+
+# --- a school's staff (for the case team) ---------------------------------------
+
+
+def attestation_levels(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, AttestationLevel]:
+    """Each person's highest attestation (architect above explorer), as the
+    principal's is read: an attestation held is in force."""
+    best: dict[uuid.UUID, AttestationLevel] = {}
+    if not user_ids:
+        return best
+    rows = session.exec(select(TrainingAttestation.user_id, TrainingAttestation.level).where(TrainingAttestation.user_id.in_(user_ids)))
+    for user_id, level in rows:
+        if best.get(user_id) is not AttestationLevel.architect:
+            best[user_id] = AttestationLevel(level)
+    return best
+
+
+def staff_members(session: Session, users: list[User]) -> list[StaffMemberOut]:
+    levels = attestation_levels(session, [user.id for user in users])
+    return [
+        StaffMemberOut(
+            id=user.id,
+            full_name=user.full_name,
+            role=Role(user.role),
+            attestation=levels.get(user.id),
+            may_handle_cases=levels.get(user.id) is AttestationLevel.architect,
+        )
+        for user in users
+    ]
+
+
+def staff_of_schools(principal: Principal, school_id: uuid.UUID | None):
+    """The active school staff and leads of the caller's schools (or of one
+    of them): a grant on the school or on its whole board makes one staff of
+    it, as for joining a case team.  A school outside the caller's scope
+    reads as one that does not exist (404)."""
+    if school_id is not None and school_id not in principal.scope.school_ids:
+        raise NotFound()
+    schools = [school_id] if school_id is not None else sorted(principal.scope.school_ids)
+    granted = exists(
+        select(ScopeGrant.id)
+        .join(School, or_(ScopeGrant.school_id == School.id, ScopeGrant.board_id == School.board_id))
+        .where(ScopeGrant.user_id == User.id, School.id.in_(schools))
+    )
+    return select(User).where(
+        User.role.in_([role.value for role in SCHOOL_ROLES]), User.is_active, granted if schools else false()
     )
 
 

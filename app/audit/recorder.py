@@ -67,6 +67,9 @@ class AuditNote:
     case: Any = None
     # False for case-level answers that change without the case changing (its access log).
     cacheable: bool = True
+    # What else, outside the case, shapes a case-level answer (the team's
+    # members as their accounts stand): part of its ETag.
+    etag_variant: str = ""
 
     def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
         self.resource_type = resource_type
@@ -131,14 +134,14 @@ def record_case_access(case: Any, *organizations: object) -> None:
         note.concerns = [org for org in organizations if org]
 
 
-def case_etag(case: Any, request: Request) -> str:
+def case_etag(case: Any, request: Request, variant: str = "") -> str:
     """A case-level resource's ETag: the case and its version (every change to
     the case or what is attached moves it), and what else shapes this answer
-    (path, query, language, and the caller, whose role and attestation decide
-    what the transitions and the checklist say)."""
+    (path, query, language, the caller, whose role and attestation decide
+    what the transitions and the checklist say, and the route's ``variant``)."""
     principal = getattr(request.state, "principal", None)
     caller = f"{principal.subject}|{principal.role}|{principal.attestation}" if principal else ""
-    shape = f"{request.url.path}?{request.url.query}|{request_language(request)}|{caller}"
+    shape = f"{request.url.path}?{request.url.query}|{request_language(request)}|{caller}|{variant}"
     return f'"{case.id}.{case.version}.{hashlib.sha256(shape.encode()).hexdigest()[:10]}"'
 
 
@@ -157,7 +160,7 @@ def _conditional(request: Request, note: AuditNote, response: Response, returns_
         return response
     if not note.cacheable:
         return response
-    etag = case_etag(note.case, request)
+    etag = case_etag(note.case, request, note.etag_variant)
     if request.method == "GET" and etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers={"ETag": etag})
     response.headers["ETag"] = etag

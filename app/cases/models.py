@@ -53,11 +53,12 @@ class Channel(StrEnum):
 
 
 class IncidentPlace(StrEnum):
-    """Where it happened: at school, outside school, or online only."""
+    """Where it happened: at school, outside school, or online only (the
+    words of the grid's ``trigger.place``)."""
 
-    at_school = "at_school"
+    school = "school"
     outside_school = "outside_school"
-    online = "online"
+    online_only = "online_only"
 
 
 class Flag(StrEnum):
@@ -112,7 +113,8 @@ class Case(SQLModel, table=True):
     police_acknowledged_at: datetime | None = _utc(default=None)
     police_file_number: str | None = Field(default=None, max_length=64)
     # The police part (police only): the DCPP prosecutor's decision and the
-    # awareness meeting.  The school sees this outcome, never the police file.
+    # awareness meeting.  The school sees this outcome, never the police file
+    # (its number: police and the school lead only, ``policy.HIDDEN_FIELDS``).
     dcpp_decision: str | None = Field(default=None, max_length=16)
     dcpp_decided_on: date | None = None
     awareness_meeting_on: date | None = None

@@ -103,10 +103,17 @@ VISIBILITY = {
 # needs.  Read with CAPABILITIES (which resources a role reads at all); here,
 # what is left out of those it reads.  A field left out is absent from the
 # JSON, not null.
+POLICE_FILE_NUMBER = "police_file_number"
 POLICE_OUTCOME_FIELDS = frozenset(
-    {"police_officer_contacted", "police_acknowledged_at", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on", "police_closed_at"}
+    {
+        "police_officer_contacted", "police_acknowledged_at", POLICE_FILE_NUMBER, "dcpp_decision", "dcpp_decided_on",
+        "awareness_meeting_on", "police_closed_at",
+    }
 )
 HIDDEN_FIELDS: dict[Role, dict[str, frozenset[str]]] = {
+    # The force's file number is for the school's liaison with the force (the
+    # lead), not for the staff handling the case: they act on the outcome.
+    Role.school_staff: {"case": frozenset({POLICE_FILE_NUMBER})},
     # The board's student id is the school's business, not the hand-off's.
     Role.police_liaison: {"participant": frozenset({"student_id"})},
     # The report needs the child, the facts and the parents' contacts; not the
@@ -141,6 +148,13 @@ CONTACT_KINDS_SEEN: dict[Role, frozenset[str] | None] = {
 
 def hidden_fields(principal: Principal, resource: str) -> frozenset[str]:
     return HIDDEN_FIELDS.get(principal.role, {}).get(resource, frozenset())
+
+
+def shown(data: dict, principal: Principal, resource: str) -> dict:
+    """What the caller's role may read of a resource: the fields left out
+    stay unset, and the routes leave unset fields out."""
+    hidden = hidden_fields(principal, resource)
+    return {key: value for key, value in data.items() if key not in hidden} if hidden else data
 
 
 def seen_answers(principal: Principal, answers: dict) -> dict:

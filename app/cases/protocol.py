@@ -145,7 +145,7 @@ class CaseFile:
     def reporter_grid_skip_allowed(self) -> bool:
         return (
             self.case.reporter_type == ReporterType.parent
-            and self.case.place != IncidentPlace.at_school
+            and self.case.place != IncidentPlace.school
         )
 
     def minors_without_parent_contact(self) -> list[Participant]:

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
+from app.accounts.models import User
+from app.accounts.service import staff_members
 from app.audit.models import AuditEntry
 from app.audit.recorder import AuditedRoute, etag_version
 from app.idempotency.service import idempotency
@@ -31,7 +33,7 @@ from app.cases.models import (
     Participant,
     ParticipantFlag,
 )
-from app.cases.policy import CONTACT_KINDS_SEEN, Capability, hidden_fields, seen_answers
+from app.cases.policy import CONTACT_KINDS_SEEN, Capability, hidden_fields, seen_answers, shown
 from app.cases.schemas import (
     AcknowledgementCreate,
     Blocker,
@@ -77,15 +79,8 @@ READ = problem_responses(401, 403, 404, 422, 503)
 WRITE = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
 
 
-def _shown(data: dict, principal: Principal, resource: str) -> dict:
-    """What the caller's role may read of a resource (``policy.HIDDEN_FIELDS``):
-    the fields left out stay unset, and the routes leave unset fields out."""
-    hidden = hidden_fields(principal, resource)
-    return {key: value for key, value in data.items() if key not in hidden} if hidden else data
-
-
-def _case_out(case: Case, principal: Principal, cipher: DataCipher) -> CaseOut:
-    return CaseOut.model_validate(_shown(service.case_view(case, cipher), principal, "case"))
+_shown = shown  # what the caller's role may read of a resource (``policy.HIDDEN_FIELDS``)
+_case_out = service.case_out
 
 
 def _summary(case: Case) -> CaseSummary:
@@ -246,20 +241,34 @@ def record_police_outcome(
 # --- team -------------------------------------------------------------------------
 
 
-@router.get("/cases/{case_id}/team", summary="The case team", response_model=Page[TeamMemberOut], responses=READ)
+def _team_out(session: Session, rows: list[CaseTeamMember], request: Request) -> list[TeamMemberOut]:
+    """The members with their names, roles and attestations as their accounts
+    stand now; those accounts change without the case changing, so they are
+    part of the answer's ETag."""
+    users = {u.id: u for u in session.exec(select(User).where(User.id.in_([m.user_id for m in rows])))} if rows else {}
+    people = {p.id: p for p in staff_members(session, list(users.values()))}
+    request.state.audit.etag_variant = ",".join(f"{u.id}:{u.updated_at.isoformat()}" for u in sorted(users.values(), key=lambda u: u.id))
+    return [
+        TeamMemberOut(**people[m.user_id].model_dump(exclude={"id"}), user_id=m.user_id, added_by=m.added_by, created_at=m.created_at)
+        for m in rows
+    ]
+
+
+@router.get("/cases/{case_id}/team", summary="The case team (names, roles, attestations)", response_model=Page[TeamMemberOut], responses=READ)
 def list_team(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[TeamMemberOut]:
     case = _read(session, principal, request, case_id, Capability.read_team)
     rows, cursor = paginate(session, select(CaseTeamMember).where(CaseTeamMember.case_id == case.id), CaseTeamMember, page)
-    return Page[TeamMemberOut](items=rows, next_cursor=cursor)
+    request.state.audit.returned([m.user_id for m in rows])
+    return Page[TeamMemberOut](items=_team_out(session, rows, request), next_cursor=cursor)
 
 
-@router.post("/cases/{case_id}/team", status_code=201, summary="School lead: add a staff member to the case team", response_model=TeamMemberOut, responses=WRITE)
+@router.post("/cases/{case_id}/team", status_code=201, summary="School lead: add a staff member to the case team (find them at /staff)", response_model=TeamMemberOut, responses=WRITE)
 def add_team_member(
     case_id: uuid.UUID, body: TeamMemberCreate, principal: CurrentPrincipal, session: SessionDep, request: Request
-) -> CaseTeamMember:
+) -> TeamMemberOut:
     member = service.add_team_member(session, principal, case_id, body.user_id)
     request.state.audit.resource_type, request.state.audit.resource_id = "team", member.user_id
-    return member
+    return _team_out(session, [member], request)[0]
 
 
 # --- participants ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.accounts.models import AttestationLevel, Role
 from app.cases.models import (
     CaseStatus,
     Channel,
@@ -38,7 +39,7 @@ class CaseCreate(InputModel):
                     "school_id": "6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21",
                     "reporter_type": "student",
                     "channel": "in_person",
-                    "place": "at_school",
+                    "place": "school",
                     "summary": "Une photo d'une élève circulerait dans une conversation de groupe de 3e secondaire.",
                 }
             ]
@@ -47,7 +48,7 @@ class CaseCreate(InputModel):
     school_id: uuid.UUID
     reporter_type: ReporterType
     channel: Channel
-    place: IncidentPlace = Field(description="Where it happened: at school, outside school, or online.")
+    place: IncidentPlace = Field(description="Where it happened: at school, outside school, or online only (the words of the grid's `trigger.place`).")
     summary: ShortText = Field(description="Short, factual, without names.")
 
 
@@ -84,9 +85,13 @@ class CaseOut(CaseSummary):
     reporter_grid_skipped: bool
     handed_off_at: datetime | None
     handed_off_force_id: uuid.UUID | None
-    # The police part: not shown to DPJ reporters (absent from their answers).
+    # The police part: not shown to DPJ reporters (absent from their answers);
+    # the police file number only to police and the school lead.
     police_officer_contacted: str | None = None
     police_acknowledged_at: datetime | None = None
+    police_file_number: str | None = Field(
+        default=None, description="The force's own file number: shown to police and the school lead, not to staff or the DPJ."
+    )
     dcpp_decision: Literal["impulsive", "malicious"] | None = Field(
         default=None, description="The DCPP prosecutor's classification, recorded by police after hand-off."
     )
@@ -205,9 +210,13 @@ class TeamMemberCreate(InputModel):
 
 
 class TeamMemberOut(OutputModel):
-    """A member of the case team."""
+    """A member of the case team: who, and whether they may handle the case."""
 
     user_id: uuid.UUID
+    full_name: str
+    role: Role = Field(description="`school_staff` or `school_lead`.")
+    attestation: AttestationLevel | None = Field(description="The highest Sexto attestation held (none: not trained).")
+    may_handle_cases: bool = Field(description="Holds the `architect` attestation; other members only read the case.")
     added_by: uuid.UUID
     created_at: datetime
 

@@ -33,9 +33,10 @@ from app.cases.models import (
     ParticipantFlagKind,
     ParticipantRole,
 )
-from app.cases.policy import Capability, can, visible_cases
+from app.cases.policy import Capability, can, shown, visible_cases
 from app.cases.schemas import (
     CaseCreate,
+    CaseOut,
     CaseUpdate,
     CustodyEventCreate,
     DeviceCreate,
@@ -122,6 +123,12 @@ def note_context(note: Note) -> str:
 def case_view(case: Case, cipher: DataCipher) -> dict:
     """The case's fields as read: the summary decrypted, the flags listed."""
     return {**case.model_dump(), "summary": cipher.decrypt(case.summary, summary_context(case)), "flags": case.active_flags()}
+
+
+def case_out(case: Case, principal: Principal, cipher: DataCipher) -> CaseOut:
+    """The case as the caller's role may read it: every answer that carries a
+    case (the case routes, the police feed) is built here."""
+    return CaseOut.model_validate(shown(case_view(case, cipher), principal, "case"))
 
 
 def open_case(session: Session, principal: Principal, body: CaseCreate, timezone: str, cipher: DataCipher) -> Case:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.audit.recorder import AuditedRoute
 from app.auth.principal import CurrentPrincipal
 from app.cases.schemas import CaseOut
-from app.cases.service import case_view
+from app.cases.service import case_out
 from app.db import get_session
 from app.errors import problem_responses
 from app.police import service
@@ -44,6 +44,7 @@ class Feed(BaseModel):
     "/cases",
     summary="Police feed: cases handed off to the caller's force that changed since the cursor, oldest first",
     response_model=Feed,
+    response_model_exclude_unset=True,  # a field the role may not read is absent, as in the case routes
     responses=problem_responses(401, 403, 422, 503),
 )
 def police_feed(
@@ -57,7 +58,7 @@ def police_feed(
     request.state.audit.returned([case.id for case, _, _ in items])
     return Feed(
         items=[
-            FeedItem(change=kind, changed_at=at, case=CaseOut.model_validate(case_view(case, request.state.cipher)))
+            FeedItem(change=kind, changed_at=at, case=case_out(case, principal, request.state.cipher))
             for case, kind, at in items
         ],
         next_cursor=next_cursor,
