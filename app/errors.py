@@ -41,28 +41,20 @@ class ProblemDocument(BaseModel):
     """An RFC 9457 problem document.  `type` and `code` are stable; `title` and
     `detail` are in the language chosen by `Accept-Language` (French by default)."""
 
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "urn:sexto:problem:not_found",
-                    "title": "not_found",
-                    "status": 404,
-                    "code": "not_found",
-                    "detail": "La ressource demandée n'existe pas.",
-                }
-            ]
-        },
-    )
-
     type: str = Field(description="Stable URI of the problem type: `urn:sexto:problem:<code>`.")
-    title: str
-    status: int
+    title: str = Field(description="A short summary of the problem (one per HTTP status), in the caller's language.")
+    status: int = Field(description="The HTTP status code.")
     code: str
-    detail: str
+    detail: str = Field(description="This occurrence, in the caller's language: what is wrong and what to do.")
     errors: list[FieldError] | None = Field(
-        default=None, description="For validation errors: the offending fields."
+        default=None,
+        description="On a 422 about fields (`validation_failed`, `grid_invalid`, a protocol confirmation...): "
+        "every offending field or grid answer.",
+    )
+    rules: list[str] | None = Field(
+        default=None,
+        description="The protocol rules that refuse the request, every one of them (problem codes; `code` is "
+        "the first): a refused transition's 409, a 422 missing a protocol confirmation.",
     )
 
 
@@ -192,17 +184,29 @@ def log_unexpected(exc: BaseException, request: Request) -> None:
     logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, where)
 
 
+# RFC 9457's `title` summarizes the problem type: one short sentence per status
+# (each code has one status), in the caller's language; `code` is what clients test.
+STATUS_TITLES: dict[int, str] = {
+    status: f"title_{status}" for status in (400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 429, 500, 503)
+}
+
+
+def problem_title(status: int, language: Language) -> str:
+    return translate(STATUS_TITLES.get(status, STATUS_TITLES[500 if status >= 500 else 400]), language)
+
+
 def problem_body(
     *,
     status: int,
     code: str,
     detail: str,
+    language: Language,
     errors: list[dict[str, str]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + code,
-        "title": code,
+        "title": problem_title(status, language),
         "status": status,
         "code": code,
         "detail": detail,
@@ -225,7 +229,7 @@ def problem_response(
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        problem_body(status=status, code=code, detail=detail, errors=errors, extra=extra),
+        problem_body(status=status, code=code, detail=detail, language=language, errors=errors, extra=extra),
         status_code=status,
         media_type=PROBLEM_CONTENT_TYPE,
         headers={**(headers or {}), "Content-Language": language},
@@ -327,8 +331,55 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
 
+# One realistic answer per status, as the default (French) caller gets it:
+# (code, the message's parameters, the members beyond RFC 9457's five).
+_EXAMPLES: dict[int, tuple[str, dict[str, object], dict[str, Any]]] = {
+    400: ("invalid_grant", {}, {}),
+    401: ("not_authenticated", {}, {}),
+    403: ("architect_required", {}, {}),
+    404: ("not_found", {}, {}),
+    409: (
+        "parents_not_notified",
+        {"participants": "P2"},
+        {"rules": ["parents_not_notified", "device_in_school_custody"]},
+    ),
+    412: ("precondition_failed", {}, {}),
+    413: ("payload_too_large", {"limit": 262144}, {}),
+    415: ("unsupported_media_type", {}, {}),
+    422: (
+        "validation_failed",
+        {},
+        {"errors": [{"field": "body.summary", "code": "missing", "detail": "Field required"}]},
+    ),
+    428: ("precondition_required", {}, {}),
+    429: ("login_throttled", {"retry_after": 300}, {}),
+    503: ("service_unavailable", {}, {}),
+}
+
+
+PROBLEM_EXAMPLE_REF = "#/components/examples/{name}"
+
+
+def problem_example_name(status: int) -> str:
+    return f"problem_{status}_{_EXAMPLES[status][0]}"
+
+
+def problem_examples() -> dict[str, dict[str, Any]]:
+    """The OpenAPI document's ``components.examples``: one problem per status."""
+    language: Language = "fr"
+    examples = {}
+    for status, (code, params, extra) in _EXAMPLES.items():
+        detail = translate(code, language, **params)
+        examples[problem_example_name(status)] = {
+            "summary": f"{status} {code}",
+            "value": problem_body(status=status, code=code, detail=detail, language=language, extra=extra),
+        }
+    return examples
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` entry that declares problem documents in OpenAPI."""
+    """The ``responses=`` entry that declares problem documents in OpenAPI,
+    each status with its own example."""
     descriptions = {
         400: "Bad request",
         401: "Not authenticated, or the token is invalid",
@@ -346,7 +397,14 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": descriptions[status],
-            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+            "content": {
+                PROBLEM_CONTENT_TYPE: {
+                    "schema": {"$ref": PROBLEM_SCHEMA_REF},
+                    "examples": {
+                        _EXAMPLES[status][0]: {"$ref": PROBLEM_EXAMPLE_REF.format(name=problem_example_name(status))}
+                    },
+                }
+            },
         }
         for status in statuses
     }

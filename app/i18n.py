@@ -13,6 +13,21 @@ LANGUAGES: tuple[Language, ...] = ("fr", "en")
 DEFAULT_LANGUAGE: Language = "fr"
 
 MESSAGES: dict[str, dict[Language, str]] = {
+    # Problem titles: a short summary of the problem, one per HTTP status (RFC 9457 `title`)
+    "title_400": {"fr": "Requête mal formée.", "en": "Malformed request."},
+    "title_401": {"fr": "Authentification requise.", "en": "Authentication required."},
+    "title_403": {"fr": "Action non permise.", "en": "Action not allowed."},
+    "title_404": {"fr": "Ressource introuvable.", "en": "Resource not found."},
+    "title_405": {"fr": "Méthode non permise.", "en": "Method not allowed."},
+    "title_409": {"fr": "Refusé dans l'état actuel.", "en": "Refused in the current state."},
+    "title_412": {"fr": "La ressource a changé.", "en": "The resource has changed."},
+    "title_413": {"fr": "Requête trop volumineuse.", "en": "Request too large."},
+    "title_415": {"fr": "Type de contenu refusé.", "en": "Unsupported content type."},
+    "title_422": {"fr": "Contenu de la requête invalide.", "en": "Invalid request content."},
+    "title_428": {"fr": "Précondition requise.", "en": "Precondition required."},
+    "title_429": {"fr": "Trop de tentatives.", "en": "Too many attempts."},
+    "title_500": {"fr": "Erreur interne.", "en": "Internal error."},
+    "title_503": {"fr": "Service indisponible.", "en": "Service unavailable."},
     # Generic problems
     "bad_request": {
         "fr": "La requête est mal formée.",
