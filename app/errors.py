@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.i18n import Language, negotiate_language, translate
+from app.field_errors import protocol_rule, request_field_error
+from app.i18n import Language, MessageRef, negotiate_language, translate
 
 logger = logging.getLogger("sexto")
 
@@ -32,9 +33,12 @@ PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDocument"
 class FieldError(BaseModel):
     """One offending field of a request."""
 
-    field: str = Field(description="Where the error is, e.g. `body.name` or `query.limit`.")
-    code: str = Field(description="Stable error code, e.g. `missing`, `extra_forbidden`.")
-    detail: str = Field(description="What is wrong (English, from the validator).")
+    field: str = Field(description="Where the error is, e.g. `body.name`, `query.limit` or `answers.nature.media_kind`.")
+    code: str = Field(
+        description="Stable: the validator's error type, e.g. `missing`, `extra_forbidden`, `literal_error` "
+        "(for grid answers, the JSON Schema keyword: `required`, `enum`...)."
+    )
+    detail: str = Field(description="What is wrong, in the caller's language.")
 
 
 class ProblemDocument(BaseModel):
@@ -87,14 +91,6 @@ class Problem(Exception):
             for name, value in self.params.items()
         }
         return translate(self.message_key, language, **params)
-
-
-class MessageRef:
-    """A message key passed as a parameter of another message."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        self.key = key
-        self.params = params
 
 
 class BadRequest(Problem):
@@ -240,13 +236,29 @@ def request_language(request: Request) -> Language:
     return negotiate_language(request.headers.get("accept-language"))
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    errors = []
-    for error in exc.errors():
-        # A whole-body check names the field it refused in its context.
-        location = (error.get("ctx") or {}).get("location") or ".".join(str(part) for part in error.get("loc", ()))
-        errors.append({"field": location, "code": error.get("type", "invalid"), "detail": error.get("msg", "")})
-    return errors
+def _localized(value: Any, language: Language) -> Any:
+    """A problem's extra members with their messages translated."""
+    if isinstance(value, MessageRef):
+        return value.translate(language)
+    if isinstance(value, dict):
+        return {name: _localized(item, language) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_localized(item, language) for item in value]
+    return value
+
+
+# Field error types that are the whole problem, first match first.
+_PROBLEM_FROM_FIELD = (("media_refused", "media_refused"), ("nul_character", "nul_character"), ("json_invalid", "invalid_json"))
+
+
+def _validation_problem(errors: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """The 422's code and the protocol rules at stake (a missing confirmation)."""
+    codes = {error["code"] for error in errors}
+    rules = list(dict.fromkeys(rule for error in errors if (rule := protocol_rule(error["field"]))))
+    for kind, code in _PROBLEM_FROM_FIELD:
+        if kind in codes:
+            return code, rules
+    return (rules[0] if rules else "validation_failed"), rules
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -259,27 +271,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail=exc.detail(language),
             language=language,
             headers=exc.headers,
-            extra=exc.extra,
+            extra=_localized(exc.extra, language),
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         language = request_language(request)
-        errors = _field_errors(exc)
-        if any(error["code"] == "media_refused" for error in errors):
-            code = "media_refused"
-        elif any(error["code"] == "nul_character" for error in errors):
-            code = "nul_character"
-        elif any(error["code"] == "json_invalid" for error in errors):
-            code = "invalid_json"
-        else:
-            code = "validation_failed"
+        errors = [request_field_error(error, language) for error in exc.errors()]
+        code, rules = _validation_problem(errors)
         return problem_response(
             status=422,
             code=code,
             detail=translate(code, language),
             language=language,
             errors=errors,
+            extra={"rules": rules} if rules else None,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -349,7 +355,16 @@ _EXAMPLES: dict[int, tuple[str, dict[str, object], dict[str, Any]]] = {
     422: (
         "validation_failed",
         {},
-        {"errors": [{"field": "body.summary", "code": "missing", "detail": "Field required"}]},
+        {
+            "errors": [
+                {"field": "body.summary", "code": "missing", "detail": MessageRef("field_missing")},
+                {
+                    "field": "body.channel",
+                    "code": "enum",
+                    "detail": MessageRef("field_not_allowed", expected="in_person, phone, email, online_form, other"),
+                },
+            ]
+        },
     ),
     428: ("precondition_required", {}, {}),
     429: ("login_throttled", {"retry_after": 300}, {}),
@@ -372,7 +387,9 @@ def problem_examples() -> dict[str, dict[str, Any]]:
         detail = translate(code, language, **params)
         examples[problem_example_name(status)] = {
             "summary": f"{status} {code}",
-            "value": problem_body(status=status, code=code, detail=detail, language=language, extra=extra),
+            "value": problem_body(
+                status=status, code=code, detail=detail, language=language, extra=_localized(extra, language)
+            ),
         }
     return examples
 

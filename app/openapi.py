@@ -61,7 +61,7 @@ TAGS = [
     {"name": "health", "description": "Liveness and readiness."},
 ]
 # Codes that are problem codes (the rest of app.i18n's keys are checklist or reason texts).
-_NOT_PROBLEM_CODES = ("step_", "scope_", "title_")
+_NOT_PROBLEM_CODES = ("step_", "scope_", "title_", "field_")
 IF_MATCH_OPERATIONS = {"update_case", "take_transition"}
 NOT_CONDITIONAL = {"case_access_log"}
 IF_MATCH_HEADER = {

@@ -19,7 +19,7 @@ from app.cases.models import (
     ParticipantRole,
     ReporterType,
 )
-from app.schemas import InputModel, Name, OutputModel
+from app.schemas import InputModel, Name, OutputModel, confirmation
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -317,8 +317,8 @@ class DeviceCreate(InputModel):
     kind: DeviceKind
     description: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     owner_participant_id: uuid.UUID
-    switched_off_confirmed: Literal[True] = Field(description="The protocol: the student switched the device off.")
-    content_not_viewed: Literal[True] = Field(description="The protocol: nobody looked at the content.")
+    switched_off_confirmed: Literal[True] = confirmation("switched_off_confirmed", "The protocol: the student switched the device off.")
+    content_not_viewed: Literal[True] = confirmation("content_not_viewed", "The protocol: nobody looked at the content.")
     seal_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     storage_location: Annotated[str, StringConstraints(max_length=200)] | None = None
 
@@ -426,8 +426,9 @@ class MediaInquiry(InputModel):
     kind: Literal["media_inquiry"]
     occurred_at: AwareDatetime
     outlet: Annotated[str, StringConstraints(max_length=200)] | None = None
-    referred_to_communications: Literal[True] = Field(
-        description="Media inquiries are referred to the communications officer, never answered from the case."
+    referred_to_communications: Literal[True] = confirmation(
+        "referred_to_communications",
+        "Media inquiries are referred to the communications officer, never answered from the case.",
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from app.field_errors import grid_field_errors
 from app.grid.rules import FlagRule, parse_rules
 
 BUILT_IN = Path(__file__).resolve().parent / "templates"
@@ -32,16 +33,10 @@ class GridTemplate:
     def rules(self) -> list[FlagRule]:
         return parse_rules(self.document.get("flag_rules", []))
 
-    def errors(self, answers: Any) -> list[dict[str, str]]:
+    def errors(self, answers: Any) -> list[dict[str, Any]]:
+        """The answers' errors, their details in the caller's language once answered."""
         found = sorted(self.validator.iter_errors(answers), key=lambda e: list(e.absolute_path))
-        return [
-            {
-                "field": ".".join(["answers", *(str(p) for p in error.absolute_path)]),
-                "code": str(error.validator),
-                "detail": error.message[:300],
-            }
-            for error in found[:50]
-        ]
+        return grid_field_errors(found)[:50]
 
 
 class GridTemplates:
