@@ -168,6 +168,18 @@ def confirmation(name: str, description: str) -> Any:
     )
 
 
+def named_examples(tag: str, *models: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """OpenAPI named examples of a body that is one of several kinds: each
+    member's first example, named after its ``tag`` (``kind``, ``action``...)
+    and summarized by the first line of its docstring."""
+    examples = {}
+    for model in models:
+        value = model.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+        summary = (model.__doc__ or "").strip().splitlines()[0]
+        examples[value[tag]] = {"summary": summary, "value": value}
+    return examples
+
+
 class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
