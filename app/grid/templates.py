@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 
 from app.field_errors import grid_field_errors
 from app.grid.rules import FlagRule, parse_rules
+from app.grid.schemas import GridTemplateOut
 
 BUILT_IN = Path(__file__).resolve().parent / "templates"
 
@@ -24,6 +25,11 @@ BUILT_IN = Path(__file__).resolve().parent / "templates"
 class GridTemplate:
     version: int
     document: dict[str, Any]
+
+    @cached_property
+    def declared(self) -> GridTemplateOut:
+        """The template as the OpenAPI document declares it (its absent keys stay absent)."""
+        return GridTemplateOut.model_validate(self.document)
 
     @cached_property
     def validator(self) -> Draft202012Validator:
@@ -50,7 +56,12 @@ class GridTemplates:
                 if version in self._by_version:
                     raise ValueError(f"grid template version {version} is defined twice")
                 template = GridTemplate(version, document)
-                template.rules  # noqa: B018  (refuse a template whose rules do not parse)
+                try:
+                    # Refuse a template the document does not declare, or whose rules do not parse.
+                    template.declared  # noqa: B018
+                    template.rules  # noqa: B018
+                except ValueError as exc:
+                    raise ValueError(f"grid template {path.name}: {exc}") from exc
                 self._by_version[version] = template
         if not self._by_version:
             raise ValueError("no grid template found")
