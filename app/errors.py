@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.i18n import Language, negotiate_language, translate
+from app.field_errors import protocol_rule, request_field_error
+from app.i18n import Language, MessageRef, negotiate_language, translate
 
 logger = logging.getLogger("sexto")
 
@@ -32,37 +33,32 @@ PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDocument"
 class FieldError(BaseModel):
     """One offending field of a request."""
 
-    field: str = Field(description="Where the error is, e.g. `body.name` or `query.limit`.")
-    code: str = Field(description="Stable error code, e.g. `missing`, `extra_forbidden`.")
-    detail: str = Field(description="What is wrong (English, from the validator).")
+    field: str = Field(description="Where the error is, e.g. `body.name`, `query.limit` or `answers.nature.media_kind`.")
+    code: str = Field(
+        description="Stable: the validator's error type, e.g. `missing`, `extra_forbidden`, `literal_error` "
+        "(for grid answers, the JSON Schema keyword: `required`, `enum`...)."
+    )
+    detail: str = Field(description="What is wrong, in the caller's language.")
 
 
 class ProblemDocument(BaseModel):
     """An RFC 9457 problem document.  `type` and `code` are stable; `title` and
     `detail` are in the language chosen by `Accept-Language` (French by default)."""
 
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "urn:sexto:problem:not_found",
-                    "title": "not_found",
-                    "status": 404,
-                    "code": "not_found",
-                    "detail": "La ressource demandée n'existe pas.",
-                }
-            ]
-        },
-    )
-
     type: str = Field(description="Stable URI of the problem type: `urn:sexto:problem:<code>`.")
-    title: str
-    status: int
+    title: str = Field(description="A short summary of the problem (one per HTTP status), in the caller's language.")
+    status: int = Field(description="The HTTP status code.")
     code: str
-    detail: str
+    detail: str = Field(description="This occurrence, in the caller's language: what is wrong and what to do.")
     errors: list[FieldError] | None = Field(
-        default=None, description="For validation errors: the offending fields."
+        default=None,
+        description="On a 422 about fields (`validation_failed`, `grid_invalid`, a protocol confirmation...): "
+        "every offending field or grid answer.",
+    )
+    rules: list[str] | None = Field(
+        default=None,
+        description="The protocol rules that refuse the request, every one of them (problem codes; `code` is "
+        "the first): a refused transition's 409, a 422 missing a protocol confirmation.",
     )
 
 
@@ -95,14 +91,6 @@ class Problem(Exception):
             for name, value in self.params.items()
         }
         return translate(self.message_key, language, **params)
-
-
-class MessageRef:
-    """A message key passed as a parameter of another message."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        self.key = key
-        self.params = params
 
 
 class BadRequest(Problem):
@@ -192,17 +180,29 @@ def log_unexpected(exc: BaseException, request: Request) -> None:
     logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, where)
 
 
+# RFC 9457's `title` summarizes the problem type: one short sentence per status
+# (each code has one status), in the caller's language; `code` is what clients test.
+STATUS_TITLES: dict[int, str] = {
+    status: f"title_{status}" for status in (400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 429, 500, 503)
+}
+
+
+def problem_title(status: int, language: Language) -> str:
+    return translate(STATUS_TITLES.get(status, STATUS_TITLES[500 if status >= 500 else 400]), language)
+
+
 def problem_body(
     *,
     status: int,
     code: str,
     detail: str,
+    language: Language,
     errors: list[dict[str, str]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + code,
-        "title": code,
+        "title": problem_title(status, language),
         "status": status,
         "code": code,
         "detail": detail,
@@ -225,7 +225,7 @@ def problem_response(
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        problem_body(status=status, code=code, detail=detail, errors=errors, extra=extra),
+        problem_body(status=status, code=code, detail=detail, language=language, errors=errors, extra=extra),
         status_code=status,
         media_type=PROBLEM_CONTENT_TYPE,
         headers={**(headers or {}), "Content-Language": language},
@@ -236,13 +236,29 @@ def request_language(request: Request) -> Language:
     return negotiate_language(request.headers.get("accept-language"))
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    errors = []
-    for error in exc.errors():
-        # A whole-body check names the field it refused in its context.
-        location = (error.get("ctx") or {}).get("location") or ".".join(str(part) for part in error.get("loc", ()))
-        errors.append({"field": location, "code": error.get("type", "invalid"), "detail": error.get("msg", "")})
-    return errors
+def _localized(value: Any, language: Language) -> Any:
+    """A problem's extra members with their messages translated."""
+    if isinstance(value, MessageRef):
+        return value.translate(language)
+    if isinstance(value, dict):
+        return {name: _localized(item, language) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_localized(item, language) for item in value]
+    return value
+
+
+# Field error types that are the whole problem, first match first.
+_PROBLEM_FROM_FIELD = (("media_refused", "media_refused"), ("nul_character", "nul_character"), ("json_invalid", "invalid_json"))
+
+
+def _validation_problem(errors: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """The 422's code and the protocol rules at stake (a missing confirmation)."""
+    codes = {error["code"] for error in errors}
+    rules = list(dict.fromkeys(rule for error in errors if (rule := protocol_rule(error["field"]))))
+    for kind, code in _PROBLEM_FROM_FIELD:
+        if kind in codes:
+            return code, rules
+    return (rules[0] if rules else "validation_failed"), rules
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -255,27 +271,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail=exc.detail(language),
             language=language,
             headers=exc.headers,
-            extra=exc.extra,
+            extra=_localized(exc.extra, language),
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         language = request_language(request)
-        errors = _field_errors(exc)
-        if any(error["code"] == "media_refused" for error in errors):
-            code = "media_refused"
-        elif any(error["code"] == "nul_character" for error in errors):
-            code = "nul_character"
-        elif any(error["code"] == "json_invalid" for error in errors):
-            code = "invalid_json"
-        else:
-            code = "validation_failed"
+        errors = [request_field_error(error, language) for error in exc.errors()]
+        code, rules = _validation_problem(errors)
         return problem_response(
             status=422,
             code=code,
             detail=translate(code, language),
             language=language,
             errors=errors,
+            extra={"rules": rules} if rules else None,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -327,8 +337,66 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
 
+# One realistic answer per status, as the default (French) caller gets it:
+# (code, the message's parameters, the members beyond RFC 9457's five).
+_EXAMPLES: dict[int, tuple[str, dict[str, object], dict[str, Any]]] = {
+    400: ("invalid_grant", {}, {}),
+    401: ("not_authenticated", {}, {}),
+    403: ("architect_required", {}, {}),
+    404: ("not_found", {}, {}),
+    409: (
+        "parents_not_notified",
+        {"participants": "P2"},
+        {"rules": ["parents_not_notified", "device_in_school_custody"]},
+    ),
+    412: ("precondition_failed", {}, {}),
+    413: ("payload_too_large", {"limit": 262144}, {}),
+    415: ("unsupported_media_type", {}, {}),
+    422: (
+        "validation_failed",
+        {},
+        {
+            "errors": [
+                {"field": "body.summary", "code": "missing", "detail": MessageRef("field_missing")},
+                {
+                    "field": "body.channel",
+                    "code": "enum",
+                    "detail": MessageRef("field_not_allowed", expected="in_person, phone, email, online_form, other"),
+                },
+            ]
+        },
+    ),
+    428: ("precondition_required", {}, {}),
+    429: ("login_throttled", {"retry_after": 300}, {}),
+    503: ("service_unavailable", {}, {}),
+}
+
+
+PROBLEM_EXAMPLE_REF = "#/components/examples/{name}"
+
+
+def problem_example_name(status: int) -> str:
+    return f"problem_{status}_{_EXAMPLES[status][0]}"
+
+
+def problem_examples() -> dict[str, dict[str, Any]]:
+    """The OpenAPI document's ``components.examples``: one problem per status."""
+    language: Language = "fr"
+    examples = {}
+    for status, (code, params, extra) in _EXAMPLES.items():
+        detail = translate(code, language, **params)
+        examples[problem_example_name(status)] = {
+            "summary": f"{status} {code}",
+            "value": problem_body(
+                status=status, code=code, detail=detail, language=language, extra=_localized(extra, language)
+            ),
+        }
+    return examples
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` entry that declares problem documents in OpenAPI."""
+    """The ``responses=`` entry that declares problem documents in OpenAPI,
+    each status with its own example."""
     descriptions = {
         400: "Bad request",
         401: "Not authenticated, or the token is invalid",
@@ -346,7 +414,14 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": descriptions[status],
-            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+            "content": {
+                PROBLEM_CONTENT_TYPE: {
+                    "schema": {"$ref": PROBLEM_SCHEMA_REF},
+                    "examples": {
+                        _EXAMPLES[status][0]: {"$ref": PROBLEM_EXAMPLE_REF.format(name=problem_example_name(status))}
+                    },
+                }
+            },
         }
         for status in statuses
     }

@@ -13,6 +13,21 @@ LANGUAGES: tuple[Language, ...] = ("fr", "en")
 DEFAULT_LANGUAGE: Language = "fr"
 
 MESSAGES: dict[str, dict[Language, str]] = {
+    # Problem titles: a short summary of the problem, one per HTTP status (RFC 9457 `title`)
+    "title_400": {"fr": "Requête mal formée.", "en": "Malformed request."},
+    "title_401": {"fr": "Authentification requise.", "en": "Authentication required."},
+    "title_403": {"fr": "Action non permise.", "en": "Action not allowed."},
+    "title_404": {"fr": "Ressource introuvable.", "en": "Resource not found."},
+    "title_405": {"fr": "Méthode non permise.", "en": "Method not allowed."},
+    "title_409": {"fr": "Refusé dans l'état actuel.", "en": "Refused in the current state."},
+    "title_412": {"fr": "La ressource a changé.", "en": "The resource has changed."},
+    "title_413": {"fr": "Requête trop volumineuse.", "en": "Request too large."},
+    "title_415": {"fr": "Type de contenu refusé.", "en": "Unsupported content type."},
+    "title_422": {"fr": "Contenu de la requête invalide.", "en": "Invalid request content."},
+    "title_428": {"fr": "Précondition requise.", "en": "Precondition required."},
+    "title_429": {"fr": "Trop de tentatives.", "en": "Too many attempts."},
+    "title_500": {"fr": "Erreur interne.", "en": "Internal error."},
+    "title_503": {"fr": "Service indisponible.", "en": "Service unavailable."},
     # Generic problems
     "bad_request": {
         "fr": "La requête est mal formée.",
@@ -83,6 +98,80 @@ MESSAGES: dict[str, dict[Language, str]] = {
     "conflict": {
         "fr": "La requête entre en conflit avec l'état actuel de la ressource.",
         "en": "The request conflicts with the current state of the resource.",
+    },
+    # Field errors of a 422 (app.field_errors): what is wrong with one field
+    "field_missing": {"fr": "Champ requis.", "en": "Field required."},
+    "field_unknown": {"fr": "Champ inconnu : il n'est pas accepté ici.", "en": "Unknown field: it is not accepted here."},
+    "field_not_allowed": {
+        "fr": "Valeur non permise. Valeurs permises : {expected}.",
+        "en": "Value not allowed. Allowed values: {expected}.",
+    },
+    "field_kind_not_allowed": {
+        "fr": "Valeur non permise pour {discriminator}. Valeurs permises : {expected}.",
+        "en": "Value not allowed for {discriminator}. Allowed values: {expected}.",
+    },
+    "field_kind_missing": {
+        "fr": "Le champ {discriminator} est requis : il dit de quel type est le corps.",
+        "en": "The field {discriminator} is required: it says which kind of body this is.",
+    },
+    "field_empty": {"fr": "Ne peut pas être vide.", "en": "Cannot be empty."},
+    "field_too_short": {"fr": "Au moins {min_length} caractères.", "en": "At least {min_length} characters."},
+    "field_too_long": {"fr": "Au plus {max_length} caractères.", "en": "At most {max_length} characters."},
+    "field_text": {"fr": "Texte attendu.", "en": "Text expected."},
+    "field_format": {"fr": "Le texte n'a pas le format attendu.", "en": "The text does not have the expected format."},
+    "field_integer": {"fr": "Nombre entier attendu.", "en": "Whole number expected."},
+    "field_number": {"fr": "Nombre attendu.", "en": "Number expected."},
+    "field_boolean": {"fr": "Booléen attendu : true ou false.", "en": "Boolean expected: true or false."},
+    "field_id": {"fr": "Identifiant attendu : un UUID en texte.", "en": "Id expected: a UUID as text."},
+    "field_datetime": {
+        "fr": "Date et heure attendues en texte RFC 3339, avec le fuseau (ex. 2026-11-20T10:15:00-05:00).",
+        "en": "Date and time expected as RFC 3339 text, with the offset (e.g. 2026-11-20T10:15:00-05:00).",
+    },
+    "field_timezone": {
+        "fr": "L'heure doit indiquer son fuseau (ex. -05:00 ou Z).",
+        "en": "The time must state its offset (e.g. -05:00 or Z).",
+    },
+    "field_date": {"fr": "Date attendue en texte (AAAA-MM-JJ).", "en": "Date expected as text (YYYY-MM-DD)."},
+    "field_at_least": {"fr": "Doit être d'au moins {ge}.", "en": "Must be at least {ge}."},
+    "field_greater_than": {"fr": "Doit être plus grand que {gt}.", "en": "Must be greater than {gt}."},
+    "field_at_most": {"fr": "Doit être d'au plus {le}.", "en": "Must be at most {le}."},
+    "field_less_than": {"fr": "Doit être plus petit que {lt}.", "en": "Must be less than {lt}."},
+    "field_too_few": {"fr": "Au moins {min_length} élément(s).", "en": "At least {min_length} item(s)."},
+    "field_too_many": {"fr": "Au plus {max_length} élément(s).", "en": "At most {max_length} item(s)."},
+    "field_unique": {"fr": "Chaque élément ne peut paraître qu'une fois.", "en": "Each item may appear only once."},
+    "field_list": {"fr": "Liste attendue.", "en": "List expected."},
+    "field_object": {"fr": "Objet JSON attendu.", "en": "JSON object expected."},
+    "field_type": {"fr": "Type de valeur attendu : {expected}.", "en": "Expected type of value: {expected}."},
+    "field_url": {"fr": "Adresse web invalide.", "en": "Invalid web address."},
+    "field_no_form": {
+        "fr": "La valeur ne correspond à aucune des formes permises (voir le gabarit).",
+        "en": "The value matches none of the allowed forms (see the template).",
+    },
+    "field_answer_required": {"fr": "Réponse requise : {names}.", "en": "Answer required: {names}."},
+    "field_answer_unknown": {
+        "fr": "Ne fait pas partie de cette version de la grille : {names}.",
+        "en": "Not part of this version of the grid: {names}.",
+    },
+    "field_invalid": {"fr": "Valeur invalide.", "en": "Invalid value."},
+    "field_url_scheme": {"fr": "L'adresse doit utiliser {expected}.", "en": "The address must use {expected}."},
+    # Protocol confirmations (a 422 without one names the rule)
+    "device_not_switched_off": {
+        "fr": "L'appareil doit d'abord être éteint : demandez à l'élève de l'éteindre, puis "
+        "confirmez-le (switched_off_confirmed: true).",
+        "en": "The device must be switched off first: ask the student to switch it off, then "
+        "confirm it (switched_off_confirmed: true).",
+    },
+    "content_must_not_be_viewed": {
+        "fr": "Le contenu de l'appareil ne doit jamais être regardé : confirmez que personne ne l'a regardé "
+        "(content_not_viewed: true).",
+        "en": "The device's content must never be viewed: confirm that nobody looked at it "
+        "(content_not_viewed: true).",
+    },
+    "media_inquiry_not_referred": {
+        "fr": "Une demande des médias est dirigée vers la personne responsable des communications, sans "
+        "réponse tirée du dossier : confirmez-le (referred_to_communications: true).",
+        "en": "A media inquiry is referred to the communications officer, never answered from the case: "
+        "confirm it (referred_to_communications: true).",
     },
     # Cases and the protocol
     "architect_required": {
@@ -446,6 +535,18 @@ def negotiate_language(accept_language: str | None) -> Language:
         if best is None or candidate > best:
             best = candidate  # type: ignore[assignment]
     return best[2] if best else DEFAULT_LANGUAGE
+
+
+class MessageRef:
+    """A message still to translate: a parameter of another message, or a
+    detail that goes into a problem document in the caller's language."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+
+    def translate(self, language: Language) -> str:
+        return translate(self.key, language, **self.params)
 
 
 def translate(key: str, language: Language, **params: object) -> str:

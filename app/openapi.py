@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.i18n import MESSAGES
-from app.errors import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA_REF, ProblemDocument, problem_responses
+from app.errors import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA_REF, ProblemDocument, problem_examples, problem_responses
 
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
@@ -29,6 +29,7 @@ CASE_ROUTE_AUDIENCES: dict[str, list[str]] = {
     "record_police_outcome": [POLICE],
     "list_team": [SCHOOL],
     "add_team_member": [SCHOOL],
+    "list_staff": [SCHOOL],
     "list_participants": [SCHOOL, POLICE, DPJ],
     "add_participant": [SCHOOL],
     "flag_participant": [SCHOOL],
@@ -61,7 +62,7 @@ TAGS = [
     {"name": "health", "description": "Liveness and readiness."},
 ]
 # Codes that are problem codes (the rest of app.i18n's keys are checklist or reason texts).
-_NOT_PROBLEM_CODES = ("step_", "scope_")
+_NOT_PROBLEM_CODES = ("step_", "scope_", "title_", "field_")
 IF_MATCH_OPERATIONS = {"update_case", "take_transition"}
 NOT_CONDITIONAL = {"case_access_log"}
 IF_MATCH_HEADER = {
@@ -112,6 +113,7 @@ def install_openapi(app: FastAPI) -> None:
         )
         problem["properties"]["code"]["description"] = "Stable; `type` is `urn:sexto:problem:<code>`."
         schemas["ProblemDocument"] = problem
+        document["components"]["examples"] = problem_examples()
         for name in _FASTAPI_VALIDATION_SCHEMAS:
             schemas.pop(name, None)
         for name, schema in schemas.items():

@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     FutureDate,
     FutureDatetime,
     NaiveDatetime,
@@ -146,6 +147,37 @@ class InputModel(BaseModel):
                     )
         return data
 
+
+
+# Confirmations the protocol requires (``Literal[True]`` fields), by field
+# name: a request without one (missing, false, anything but true) is a 422
+# whose code names the rule, with the confirmation in ``rules``.
+PROTOCOL_CONFIRMATIONS: dict[str, str] = {
+    "switched_off_confirmed": "device_not_switched_off",
+    "content_not_viewed": "content_must_not_be_viewed",
+    "referred_to_communications": "media_inquiry_not_referred",
+}
+
+
+def confirmation(name: str, description: str) -> Any:
+    """The field of a protocol confirmation: declared with its rule."""
+    rule = PROTOCOL_CONFIRMATIONS[name]
+    return Field(
+        description=f"{description} Anything but `true` is a 422 `{rule}`.",
+        json_schema_extra={"x-protocol-rule": rule},
+    )
+
+
+def named_examples(tag: str, *models: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """OpenAPI named examples of a body that is one of several kinds: each
+    member's first example, named after its ``tag`` (``kind``, ``action``...)
+    and summarized by the first line of its docstring."""
+    examples = {}
+    for model in models:
+        value = model.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+        summary = (model.__doc__ or "").strip().splitlines()[0]
+        examples[value[tag]] = {"summary": summary, "value": value}
+    return examples
 
 
 class OutputModel(BaseModel):

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
+import pytest
+from jsonschema import Draft202012Validator
+
+from app.grid.rules import OPERATORS
 from app.grid.templates import BUILT_IN, GridTemplates
+from app.main import create_app
 
 # A published version never changes (submissions are validated against it):
 # a new grid is a new file, v2.json.
@@ -38,3 +44,81 @@ def test_every_field_and_answer_has_a_french_and_an_english_label():
                 assert all(set(label) == {"fr", "en"} and all(label.values()) for label in labels.values()), path
         for rule in document["flag_rules"]:
             assert set(rule["x-labels"]) == {"fr", "en"}
+
+
+# --- the template as the OpenAPI document declares it -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served() -> dict:
+    return create_app().openapi()
+
+
+def _response_schema(document: dict, operation_id: str) -> dict:
+    for item in document["paths"].values():
+        for operation in item.values():
+            if operation.get("operationId") == operation_id:
+                return operation["responses"]["200"]["content"]["application/json"]["schema"]
+    raise KeyError(operation_id)
+
+
+def _component(document: dict, node: dict) -> dict:
+    return document["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+
+
+def _strict(document: dict, schema: dict) -> Draft202012Validator:
+    return Draft202012Validator({**schema, "components": document["components"]})
+
+
+@pytest.mark.parametrize("operation_id", ["current_template", "template_version"])
+def test_the_template_is_typed_in_the_document(served, operation_id):
+    schema = _response_schema(served, operation_id)
+    assert schema.get("additionalProperties") is not True
+    template = _component(served, schema)
+    # What a front end needs to render the grid and explain its flags.
+    assert {"version", "title", "description", "schema", "flag_rules"} <= set(template["properties"])
+    assert set(template["required"]) >= {"version", "title", "schema", "flag_rules"}
+    node = _component(served, template["properties"]["schema"])
+    keywords = {"type", "properties", "required", "items", "enum", "const", "anyOf", "format", "pattern",
+                "minimum", "maximum", "minItems", "maxItems", "uniqueItems", "additionalProperties",
+                "x-labels", "x-enum-labels", "x-help"}
+    assert keywords <= set(node["properties"]), keywords - set(node["properties"])
+    assert node["additionalProperties"] is False
+    assert set(_component(served, node["properties"]["x-labels"])["required"]) == {"fr", "en"}
+    assert _component(served, node["properties"]["x-enum-labels"]["additionalProperties"])["title"] == "GridLabels"
+    rule_shapes = [_component(served, branch) for branch in template["properties"]["flag_rules"]["items"]["anyOf"]]
+    assert {name for shape in rule_shapes for name in shape["properties"]} == {"flag", "all", "any", "x-labels"}
+    for shape in rule_shapes:
+        flags = _component(served, shape["properties"]["flag"])["enum"]
+        assert set(flags) == {"csam_suspected", "malicious_intent", "refusal_to_participate", "adult_involved", "urgent_wellbeing_concern"}
+        [conditions] = [shape["properties"][mode]["items"]["anyOf"] for mode in ("all", "any") if mode in shape["properties"]]
+        operators = {name for condition in conditions for name in _component(served, condition)["properties"]}
+        assert operators == {"field", *OPERATORS}
+
+
+def test_every_built_in_version_follows_the_declaration(served):
+    schema = _response_schema(served, "template_version")
+    validator = _strict(served, schema)
+    for version in GridTemplates([BUILT_IN]).versions():
+        document = GridTemplates([BUILT_IN]).get(version).document
+        assert [e.message for e in validator.iter_errors(document)] == [], version
+
+
+def test_the_served_template_follows_the_declaration_and_is_the_file(served, client, login):
+    headers = login("demo-staff-a")
+    for path, operation_id in (("current", "current_template"), ("1", "template_version")):
+        answer = client.get(f"/api/v1/grid-templates/{path}", headers=headers)
+        assert answer.status_code == 200
+        body = answer.json()
+        assert [e.message for e in _strict(served, _response_schema(served, operation_id)).iter_errors(body)] == []
+    # Nothing added, nothing lost: the file as written.
+    assert client.get("/api/v1/grid-templates/1", headers=headers).json() == json.loads((BUILT_IN / "v1.json").read_text())
+
+
+def test_a_template_using_what_the_declaration_does_not_name_is_refused_at_start(tmp_path):
+    document = json.loads((BUILT_IN / "v1.json").read_text())
+    document["version"] = 2
+    document["schema"]["properties"]["trigger"]["properties"]["place"]["x-colour"] = "red"
+    (tmp_path / "v2.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="v2.json"):
+        GridTemplates([BUILT_IN, tmp_path])

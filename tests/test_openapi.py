@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from app.main import create_app
 
@@ -89,3 +90,78 @@ def test_routes_are_grouped_by_audience(served):
         assert set(operation["tags"]) <= audiences, f"{method.upper()} {path}: {operation['tags']}"
     read_case = served["paths"]["/api/v1/cases/{case_id}"]["get"]
     assert set(read_case["tags"]) == {"school", "police", "dpj"}
+
+
+def _resolve(document: dict, node: dict) -> dict:
+    while "$ref" in node:
+        target = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _discriminated_unions(document: dict, schema: dict, seen: frozenset = frozenset()):
+    """Every `oneOf` with a `discriminator` in a schema, wherever it is nested."""
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return
+        seen = seen | {schema["$ref"]}
+        schema = _resolve(document, schema)
+    if "oneOf" in schema and "discriminator" in schema:
+        yield schema
+    for keyword in ("oneOf", "anyOf", "allOf"):
+        for branch in schema.get(keyword, []):
+            yield from _discriminated_unions(document, branch, seen)
+    for child in schema.get("properties", {}).values():
+        yield from _discriminated_unions(document, child, seen)
+    if isinstance(schema.get("items"), dict):
+        yield from _discriminated_unions(document, schema["items"], seen)
+
+
+def _tags(document: dict, union: dict) -> set[str]:
+    prop = union["discriminator"]["propertyName"]
+    if "mapping" in union["discriminator"]:
+        return set(union["discriminator"]["mapping"])
+    return {_resolve(document, member)["properties"][prop]["const"] for member in union["oneOf"]}
+
+
+def _has_example(document: dict, media: dict) -> bool:
+    if media.get("examples") or "example" in media:
+        return True
+    schema = media["schema"]
+    branches = [schema, *schema.get("anyOf", []), *schema.get("oneOf", [])]
+    return any(_resolve(document, branch).get("examples") for branch in branches)
+
+
+def test_every_request_body_has_an_example_and_every_kind_of_a_union_a_named_one(served):
+    """A body that is one of several kinds (`kind`, `action`...) shows one
+    named example per kind, each valid against the body's schema."""
+    missing, unnamed = [], []
+    for path, method, operation in _operations(served):
+        for content_type, media in operation.get("requestBody", {}).get("content", {}).items():
+            where = f"{method.upper()} {path} {content_type}"
+            if not _has_example(served, media):
+                missing.append(where)
+            named = {name: _resolve(served, example) for name, example in media.get("examples", {}).items()}
+            validator = Draft202012Validator({**media["schema"], "components": served["components"]})
+            for name, example in named.items():
+                errors = [e.message for e in validator.iter_errors(example["value"])]
+                assert errors == [], f"{where}: example {name} does not follow the schema: {errors}"
+            for union in _discriminated_unions(served, media["schema"]):
+                prop = union["discriminator"]["propertyName"]
+                shown = {example["value"].get(prop) for example in named.values() if isinstance(example["value"], dict)}
+                unnamed += [f"{where}: {prop}={tag}" for tag in sorted(_tags(served, union) - shown)]
+    assert missing == []
+    assert unnamed == []
+
+
+def test_the_contact_body_is_a_union_on_kind_with_one_named_example_per_kind(served):
+    media = served["paths"]["/api/v1/cases/{case_id}/contacts"]["post"]["requestBody"]["content"]["application/json"]
+    [union] = list(_discriminated_unions(served, media["schema"]))
+    assert union["discriminator"]["propertyName"] == "kind"
+    kinds = {"parent_notification", "parent_notification_exemption", "police_contact", "dpj_report", "media_inquiry", "takedown_referral"}
+    assert _tags(served, union) == kinds
+    assert {example["value"]["kind"] for example in media["examples"].values()} == kinds
+    acknowledge = served["paths"]["/api/v1/cases/{case_id}/acknowledgement"]["post"]["requestBody"]["content"]["application/json"]
+    assert len(acknowledge["examples"]) >= 2  # with and without the force's file number

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BeforeValidator, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from app.accounts.models import AttestationLevel, Role
 from app.accounts.scopes import ScopeIn, ScopeOut
@@ -36,9 +37,9 @@ class AttestationIn(InputModel):
     @classmethod
     def _https_only(cls, value: HttpUrl) -> HttpUrl:
         if value.scheme != "https":
-            raise ValueError("the badge URL must use https")
+            raise PydanticCustomError("url_scheme", "URL scheme should be {expected_schemes}", {"expected_schemes": "'https'"})
         if len(str(value)) > 500:
-            raise ValueError("the badge URL is too long")
+            raise PydanticCustomError("string_too_long", "the badge URL is too long", {"max_length": 500})
         return value
 
 

@@ -35,6 +35,8 @@ from app.cases.models import (
 )
 from app.cases.policy import CONTACT_KINDS_SEEN, Capability, hidden_fields, seen_answers, shown
 from app.cases.schemas import (
+    ACKNOWLEDGEMENT_EXAMPLES,
+    CONTACT_EXAMPLES,
     AcknowledgementCreate,
     Blocker,
     CaseCreate,
@@ -219,7 +221,7 @@ def acknowledge(
     principal: CurrentPrincipal,
     session: SessionDep,
     request: Request,
-    body: AcknowledgementCreate | None = None,
+    body: Annotated[AcknowledgementCreate | None, Body(openapi_examples=ACKNOWLEDGEMENT_EXAMPLES)] = None,
 ) -> CaseOut:
     case = service.acknowledge(session, principal, case_id, body.police_file_number if body else None)
     return _case_out(case, principal, request.state.cipher)
@@ -502,7 +504,7 @@ def list_contacts(case_id: uuid.UUID, principal: CurrentPrincipal, session: Sess
 @router.post("/cases/{case_id}/contacts", status_code=201, summary="Record a contact (parents, police, DPJ report, media, take-down)", response_model=ContactOut, responses=WRITE)
 def record_contact(
     case_id: uuid.UUID,
-    body: Annotated[ContactCreate, Body()],
+    body: Annotated[ContactCreate, Body(openapi_examples=CONTACT_EXAMPLES)],
     principal: CurrentPrincipal,
     session: SessionDep,
     request: Request,

@@ -20,7 +20,7 @@ from app.cases.models import (
     ParticipantRole,
     ReporterType,
 )
-from app.schemas import InputModel, Name, OutputModel
+from app.schemas import InputModel, Name, OutputModel, confirmation, named_examples
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -174,6 +174,13 @@ class NextSteps(BaseModel):
     transitions: list[TransitionOption]
 
 
+# The acknowledgement's body is optional: the force may not have opened its file yet.
+ACKNOWLEDGEMENT_EXAMPLES = {
+    "with_file_number": {"summary": "With the force's own file number", "value": {"police_file_number": "SPSJ-2026-004512"}},
+    "without_file_number": {"summary": "The force has not opened its file yet", "value": {}},
+}
+
+
 class PoliceOutcomeUpdate(InputModel):
     """Police only, after hand-off: the prosecutor's decision, the awareness
     meeting, and the close of the police part."""
@@ -193,6 +200,7 @@ class PoliceOutcomeUpdate(InputModel):
 class AcknowledgementCreate(InputModel):
     """Police: the force took the handed-off case."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"police_file_number": "SPSJ-2026-004512"}]})
     police_file_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, description="The force's own file number, if already opened."
     )
@@ -326,8 +334,8 @@ class DeviceCreate(InputModel):
     kind: DeviceKind
     description: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     owner_participant_id: uuid.UUID
-    switched_off_confirmed: Literal[True] = Field(description="The protocol: the student switched the device off.")
-    content_not_viewed: Literal[True] = Field(description="The protocol: nobody looked at the content.")
+    switched_off_confirmed: Literal[True] = confirmation("switched_off_confirmed", "The protocol: the student switched the device off.")
+    content_not_viewed: Literal[True] = confirmation("content_not_viewed", "The protocol: nobody looked at the content.")
     seal_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     storage_location: Annotated[str, StringConstraints(max_length=200)] | None = None
 
@@ -390,6 +398,19 @@ class DeviceOut(OutputModel):
 class ParentNotification(InputModel):
     """The parents of a minor were notified."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "parent_notification",
+                    "participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e",
+                    "guardian_relationship": "mother",
+                    "method": "phone",
+                    "occurred_at": "2026-11-20T16:00:00-05:00",
+                }
+            ]
+        }
+    )
     kind: Literal["parent_notification"]
     participant_id: uuid.UUID = Field(description="The minor whose parents were notified.")
     guardian_relationship: Literal["mother", "father", "guardian", "other"]
@@ -400,6 +421,19 @@ class ParentNotification(InputModel):
 class ParentNotificationExemption(InputModel):
     """The parents of a minor are not notified, with the justification."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "parent_notification_exemption",
+                    "participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e",
+                    "reason": "student_14_plus_refuses",
+                    "justification": "Élève de 15 ans qui refuse que ses parents soient avisés (LIP art. 96.12).",
+                    "occurred_at": "2026-11-20T15:30:00-05:00",
+                }
+            ]
+        }
+    )
     kind: Literal["parent_notification_exemption"]
     participant_id: uuid.UUID
     reason: Literal["student_14_plus_refuses", "risk_to_child", "other"] = Field(
@@ -412,6 +446,19 @@ class ParentNotificationExemption(InputModel):
 class PoliceContact(InputModel):
     """A contact with police."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "police_contact",
+                    "officer_name": "Agente Paquette, policière-école",
+                    "method": "phone",
+                    "occurred_at": "2026-11-20T11:00:00-05:00",
+                    "note": "Situation exposée ; la policière rappelle en après-midi.",
+                }
+            ]
+        }
+    )
     kind: Literal["police_contact"]
     officer_name: Name
     method: Literal["phone", "in_person", "email", "other"]
@@ -422,6 +469,13 @@ class PoliceContact(InputModel):
 class DpjReport(InputModel):
     """The report to the DPJ (Direction de la protection de la jeunesse)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "dpj_report", "occurred_at": "2026-11-20T13:00:00-05:00", "region": "Laurentides", "reference": "DPJ-2026-11873"}
+            ]
+        }
+    )
     kind: Literal["dpj_report"]
     occurred_at: AwareDatetime = Field(description="When the report was made.")
     region: Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -432,27 +486,45 @@ class DpjReport(InputModel):
 class MediaInquiry(InputModel):
     """A media inquiry, referred to the communications officer."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "media_inquiry", "occurred_at": "2026-11-21T09:00:00-05:00", "outlet": "Journal régional", "referred_to_communications": True}
+            ]
+        }
+    )
     kind: Literal["media_inquiry"]
     occurred_at: AwareDatetime
     outlet: Annotated[str, StringConstraints(max_length=200)] | None = None
-    referred_to_communications: Literal[True] = Field(
-        description="Media inquiries are referred to the communications officer, never answered from the case."
+    referred_to_communications: Literal[True] = confirmation(
+        "referred_to_communications",
+        "Media inquiries are referred to the communications officer, never answered from the case.",
     )
 
 
 class TakedownReferral(InputModel):
     """The victim was helped to have the content taken down."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "takedown_referral", "occurred_at": "2026-11-20T14:00:00-05:00", "service": "take_it_down", "participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e"}
+            ]
+        }
+    )
     kind: Literal["takedown_referral"]
     occurred_at: AwareDatetime
     service: Literal["cybertip", "aidezmoisvp", "take_it_down"]
     participant_id: uuid.UUID | None = None
 
 
+CONTACT_KINDS = (ParentNotification, ParentNotificationExemption, PoliceContact, DpjReport, MediaInquiry, TakedownReferral)
 ContactCreate = Annotated[
     ParentNotification | ParentNotificationExemption | PoliceContact | DpjReport | MediaInquiry | TakedownReferral,
     Field(discriminator="kind"),
 ]
+# One named example per kind, for the request body in the OpenAPI document.
+CONTACT_EXAMPLES = named_examples("kind", *CONTACT_KINDS)
 
 
 class ContactOut(OutputModel):

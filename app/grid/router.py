@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from app.audit.recorder import AuditedRoute
 from app.auth.principal import CurrentPrincipal
 from app.errors import NotFound, problem_responses
+from app.grid.schemas import GridTemplateOut
 
 router = APIRouter(prefix="/api/v1/grid-templates", tags=["cases"], route_class=AuditedRoute)
 
@@ -16,15 +15,23 @@ router = APIRouter(prefix="/api/v1/grid-templates", tags=["cases"], route_class=
 @router.get(
     "/current",
     summary="The current grid template: JSON Schema with French and English labels, and its flag rules",
+    response_model=GridTemplateOut,
+    response_model_exclude_unset=True,
     responses=problem_responses(401, 503),
 )
-def current_template(_: CurrentPrincipal, request: Request) -> dict[str, Any]:
-    return request.state.grid_templates.current.document
+def current_template(_: CurrentPrincipal, request: Request) -> GridTemplateOut:
+    return request.state.grid_templates.current.declared
 
 
-@router.get("/{version}", summary="One version of the grid template", responses=problem_responses(401, 404, 422, 503))
-def template_version(version: int, _: CurrentPrincipal, request: Request) -> dict[str, Any]:
+@router.get(
+    "/{version}",
+    summary="One version of the grid template",
+    response_model=GridTemplateOut,
+    response_model_exclude_unset=True,
+    responses=problem_responses(401, 404, 422, 503),
+)
+def template_version(version: int, _: CurrentPrincipal, request: Request) -> GridTemplateOut:
     template = request.state.grid_templates.get(version)
     if template is None:
         raise NotFound()
-    return template.document
+    return template.declared

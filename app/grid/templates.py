@@ -14,7 +14,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from app.field_errors import grid_field_errors
 from app.grid.rules import FlagRule, parse_rules
+from app.grid.schemas import GridTemplateOut
 
 BUILT_IN = Path(__file__).resolve().parent / "templates"
 
@@ -25,6 +27,11 @@ class GridTemplate:
     document: dict[str, Any]
 
     @cached_property
+    def declared(self) -> GridTemplateOut:
+        """The template as the OpenAPI document declares it (its absent keys stay absent)."""
+        return GridTemplateOut.model_validate(self.document)
+
+    @cached_property
     def validator(self) -> Draft202012Validator:
         return Draft202012Validator(self.document["schema"])
 
@@ -32,16 +39,10 @@ class GridTemplate:
     def rules(self) -> list[FlagRule]:
         return parse_rules(self.document.get("flag_rules", []))
 
-    def errors(self, answers: Any) -> list[dict[str, str]]:
+    def errors(self, answers: Any) -> list[dict[str, Any]]:
+        """The answers' errors, their details in the caller's language once answered."""
         found = sorted(self.validator.iter_errors(answers), key=lambda e: list(e.absolute_path))
-        return [
-            {
-                "field": ".".join(["answers", *(str(p) for p in error.absolute_path)]),
-                "code": str(error.validator),
-                "detail": error.message[:300],
-            }
-            for error in found[:50]
-        ]
+        return grid_field_errors(found)[:50]
 
 
 class GridTemplates:
@@ -55,7 +56,12 @@ class GridTemplates:
                 if version in self._by_version:
                     raise ValueError(f"grid template version {version} is defined twice")
                 template = GridTemplate(version, document)
-                template.rules  # noqa: B018  (refuse a template whose rules do not parse)
+                try:
+                    # Refuse a template the document does not declare, or whose rules do not parse.
+                    template.declared  # noqa: B018
+                    template.rules  # noqa: B018
+                except ValueError as exc:
+                    raise ValueError(f"grid template {path.name}: {exc}") from exc
                 self._by_version[version] = template
         if not self._by_version:
             raise ValueError("no grid template found")

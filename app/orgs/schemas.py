@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.schemas import InputModel, Name, OutputModel
 
@@ -122,7 +123,7 @@ class AgreementCreate(InputModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> AgreementCreate:
         if self.ends_on is not None and self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+            raise PydanticCustomError("agreement_dates", "the agreement's end date is before its start date")
         return self
 
 

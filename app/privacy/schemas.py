@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.privacy.models import RiskLevel
 from app.schemas import InputModel, OutputModel
@@ -129,9 +130,9 @@ class _IncidentFields(InputModel):
     def _dates_in_order(self):
         start, end, found = (getattr(self, name, None) for name in ("occurred_from", "occurred_until", "discovered_on"))
         if start and end and end < start:
-            raise ValueError("occurred_until is before occurred_from")
+            raise PydanticCustomError("incident_dates_order", "occurred_until is before occurred_from")
         if start and found and found < start:
-            raise ValueError("discovered_on is before occurred_from")
+            raise PydanticCustomError("incident_dates_order", "discovered_on is before occurred_from")
         return self
 
 
