@@ -10,7 +10,6 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from app.main import create_app
-from tests.conftest import token_for
 from tests.protocol_helpers import Desk, answers
 
 PROBLEM = "application/problem+json"
@@ -104,6 +103,7 @@ def test_problem_document_declares_every_member_the_service_sends(served, desk, 
     # The members an integrator reads beyond the five of RFC 9457 are there.
     assert refusals["409 with rules"].json()["rules"]
     assert refusals["422 grid"].json()["errors"]
+    assert refusals["422 confirmation"].json()["rules"] == ["device_not_switched_off"]
 
 
 def test_a_throttled_sign_in_is_a_declared_problem(served, client, settings):
