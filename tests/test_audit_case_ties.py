@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from app.audit.models import AuditEntry
-from tests.conftest import make_settings
+from tests.conftest import make_settings, token_for
 from tests.protocol_helpers import Desk
 
 MISSING = "00000000-0000-4000-8000-000000000000"
@@ -98,6 +98,7 @@ def test_a_refusal_names_the_case_it_reaches_and_tells_the_outsider_nothing(desk
     assert entry.case_id == handed_off["case"], (request_kind, outsider, entry.case_id)
     assert entry.outcome in ("denied", "refused")
     assert entry.id in _walk(desk, "demo-lead-a", f"/cases/{handed_off['case']}/access-log")
+    assert entry.id in _walk(desk, "demo-auditor", "/audit/events", case_id=handed_off["case"])
 
 
 @pytest.mark.parametrize("request_kind", NAMING_THE_CASE)
@@ -128,6 +129,49 @@ def test_a_refusal_about_an_id_that_names_no_case_names_none(desk, db):
     response = _send(desk, "demo-police-b", "POST", f"/devices/{MISSING}/custody-events", {"kind": "stored", "storage_location": "x"})
     assert response.status_code == 404
     assert _entry(db, response).case_id is None
+
+
+def _auditor_of_board_a(desk: Desk) -> dict[str, str]:
+    body = {
+        "username": "auditrice-a",
+        "full_name": "Auditrice A",
+        "role": "auditor",
+        "password": "une phrase assez longue",
+        "scope": {"boards": [str(desk.demo.board_a)]},
+    }
+    desk.ok("POST", "/users", "demo-admin", 201, json=body)
+    return {"Authorization": f"Bearer {token_for(desk.client, 'auditrice-a', 'une phrase assez longue')}"}
+
+
+def test_the_access_log_and_the_audit_events_about_a_case_list_the_same_entries(desk, db, handed_off):
+    case = handed_off["case"]
+    # Allowed reads and writes by those who handle the case.
+    desk.ok("GET", f"/cases/{case}", "demo-lead-a")
+    desk.ok("GET", f"/devices/{handed_off['device']}/custody-events", "demo-police-a")
+    desk.ok("POST", f"/cases/{case}/notes", "demo-staff-a", 201, json={"text": "Appel de la mère."})
+    # Refusals to insiders: a role that may not (403), the protocol (409), invalid input (422).
+    assert desk.call("POST", f"/cases/{case}/notes", "demo-auditor", json={"text": "x"}).status_code == 403
+    assert desk.transition({"id": case}, "start_evaluation").status_code == 409
+    assert desk.call("POST", f"/cases/{case}/participants/{MISSING}/flags", "demo-staff-a",
+                     json={"kind": "refused", "reason": "x"}).status_code in (409, 422)
+    # Denials to outsiders, directly and through the case's device and person.
+    probes = [
+        desk.call("GET", f"/cases/{case}", "demo-staff-b"),
+        desk.custody({"id": handed_off["device"]}, "stored", "demo-police-b", storage_location="Poste 21"),
+        desk.call("GET", f"/cases/{case}/participants/{handed_off['person']}/export", "demo-staff-a2"),
+        desk.client.get(f"/api/v1/devices/{handed_off['device']}/custody-events"),
+    ]
+    assert [p.status_code for p in probes] == [404, 404, 404, 401]
+    probe_ids = {_entry(db, p).id for p in probes}
+    auditor_a = _auditor_of_board_a(desk)
+    for reader in ("demo-auditor", auditor_a):
+        events = _walk(desk, reader, "/audit/events", case_id=case)
+        log = _walk(desk, reader, f"/cases/{case}/access-log")  # reading the events is about no case
+        assert events == log
+        assert probe_ids <= set(log)
+    # The export (auditors) agrees too.
+    export = desk.call("GET", "/audit/export", "demo-auditor", params={"case_id": case})
+    assert probe_ids <= {int(line.split('"id":')[1].split(",")[0]) for line in export.text.splitlines()}
 
 
 def test_the_access_review_counts_the_refusals_reached_through_a_device_or_a_person(desk, demo, handed_off):
