@@ -485,7 +485,8 @@ class World:
     def __init__(self, client: TestClient, database_url: str) -> None:
         self.client = client
         self.database_url = database_url  # the owner's, for reading the audit log directly
-        self.denials: list[tuple[str, int, str]] = []  # (request id, status, cell) of every refusal
+        # (request id, status, cell, the case its path names or None) of every refusal
+        self.denials: list[tuple[str, int, str, str | None]] = []
         self.headers = {column: self._sign_in(user) for column, user in USERS.items()}
         self.ids = self._demo_ids()
         self.shared: dict[str, Subject] = {}
@@ -852,7 +853,8 @@ def test_cell(world: World, cell: Cell):
     if cell.writes and response.status_code < 300 and subject is world.shared.get(cell.situation):
         world.discard(cell.situation)  # it went through: the next cells need a clean one
     if cell.template.startswith(API) and response.status_code in (401, 403, 404):
-        world.denials.append((response.headers["x-request-id"], response.status_code, cell.id))
+        named = subject.ids.get("case_id") if subject and cell.names_a_subject else None
+        world.denials.append((response.headers["x-request-id"], response.status_code, cell.id, named))
     assert response.status_code == cell.expected, f"{cell.id}: expected {cell.expected}, got {response.status_code} {response.text[:300]}"
     if cell.listed is not None:
         shown = _listed(world, cell, response, subject.key)
@@ -883,32 +885,35 @@ def test_every_served_route_has_rows_and_every_row_a_route(world: World):
 
 
 def test_every_refusal_of_the_matrix_is_audited(world: World):
-    """SPEC §3: every denial is audited, as one entry with its status (runs
-    after the cells of its engine)."""
+    """SPEC §3: every denial is audited, as one entry with its status, and
+    one on a route that names a case (or its device, person or hold) names
+    that case, whoever was refused, so that the case's access log shows it
+    (runs after the cells of its engine)."""
     if not world.denials:
         pytest.skip("no cell ran on this engine")
     engine = create_engine(world.database_url)
     try:
-        found: dict[str, list[tuple[str, int]]] = {}
+        found: dict[str, list[tuple[str, int, str | None]]] = {}
         with engine.connect() as connection:
-            ids = [request_id for request_id, _, _ in world.denials]
+            ids = [request_id for request_id, *_ in world.denials]
             for start in range(0, len(ids), 500):
                 rows = connection.execute(
-                    text("SELECT request_id, outcome, status_code FROM audit_entry WHERE request_id IN :ids").bindparams(
+                    text("SELECT request_id, outcome, status_code, case_id FROM audit_entry WHERE request_id IN :ids").bindparams(
                         bindparam("ids", expanding=True)
                     ),
                     {"ids": ids[start : start + 500]},
                 ).all()
-                for request_id, outcome, status in rows:
-                    found.setdefault(request_id, []).append((outcome, status))
+                for request_id, outcome, status, case_id in rows:
+                    found.setdefault(request_id, []).append((outcome, status, case_id))
     finally:
         engine.dispose()
     wrong = [
         f"{cell}: {found.get(request_id)}"
-        for request_id, status, cell in world.denials
-        if found.get(request_id) != [("denied", status)]
+        for request_id, status, cell, named in world.denials
+        if [entry[:2] for entry in found.get(request_id, [])] != [("denied", status)]
+        or (named is not None and found[request_id][0][2] != named)
     ]
-    assert not wrong, f"{len(wrong)} refusals not audited as one denied entry:\n" + "\n".join(wrong[:40])
+    assert not wrong, f"{len(wrong)} refusals not audited as one denied entry naming its case:\n" + "\n".join(wrong[:40])
 
 
 def test_every_route_has_the_situations_it_depends_on():

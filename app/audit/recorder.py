@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import re
+import uuid
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ class AuditNote:
     # What else, outside the case, shapes a case-level answer (the team's
     # members as their accounts stand): part of its ETag.
     etag_variant: str = ""
+    # The ids the request's path names (``case_id``, ``device_id``, ...): the
+    # entry names the case they lead to even when the request never reached it.
+    path_ids: dict[str, str] = field(default_factory=dict)
 
     def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
         self.resource_type = resource_type
@@ -123,15 +127,39 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
 CURRENT_NOTE: ContextVar[AuditNote | None] = ContextVar("audit_note", default=None)
 
 
+def case_key(value: object) -> str:
+    """A case id as entries store it and filters compare it: the canonical
+    UUID text (lower case, dashes), whatever form the client wrote it in."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def record_case_access(case: Any, *organizations: object) -> None:
     """Called by the one function through which every case is reached
     (``app.cases.service.visible_case``): the request's entry names the case
     and belongs to the case's organizations."""
     note = CURRENT_NOTE.get()
     if note is not None:
-        note.case_id = case.id
+        note.case_id = case_key(case.id)
         note.case = case
         note.concerns = [org for org in organizations if org]
+
+
+def _tie_to_case(session: Session, note: AuditNote) -> None:
+    """The entry of a request that did not reach its case (refused: 401, 403,
+    404 for a case the caller may not see, 422 before the handler ran, ...)
+    still names the case its path leads to, so that the case's access log,
+    the audit events about the case and the privacy officer's access review
+    show who tried.  Its organizations stay the caller's, exactly as for an
+    id that leads nowhere: the entry tells no one more than the answer did
+    about the case's organizations."""
+    if note.case is not None or not note.path_ids:
+        return
+    from app.cases.service import case_named  # the cases know what leads to one
+
+    note.case_id = case_named(session, note.path_ids)
 
 
 def case_etag(case: Any, request: Request, variant: str = "") -> str:
@@ -190,11 +218,13 @@ def _write(
     session: Session | None = getattr(request.state, "session", None)
     if session is None:
         with Session(request.state.engine) as fresh:
+            _tie_to_case(fresh, note)
             chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
         return
     if own_transaction:
         session.rollback()
     try:
+        _tie_to_case(session, note)
         if response is not None and note.idempotency is not None and status < 400:
             case_id = getattr(note.case, "id", None)
             store_response(session, *note.idempotency, response, note.action, request.state.cipher, case_id)
@@ -228,8 +258,7 @@ def _note_path(note: AuditNote, template: str, params: dict[str, Any]) -> None:
         if segment.startswith("{") and name in params:
             note.resource_type = segments[position - 1] if position else name
             note.resource_id = params[name]
-    if "case_id" in params:
-        note.case_id = params["case_id"]
+            note.path_ids[name] = str(params[name])
 
 
 def _note_response(note: AuditNote, response: Response, lists: bool) -> None:

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlmodel import Session
 
 from app.accounts.models import Role
-from app.audit import chain
+from app.audit import chain, reading
 from app.audit.models import AuditCheckpoint, AuditEntry
 from app.audit.recorder import AuditedRoute
 from app.idempotency.service import idempotency
@@ -63,7 +63,9 @@ class EventFilters:
     def __init__(
         self,
         actor_id: Annotated[str | None, Query(max_length=40, pattern=_ID, description="User or service account id.")] = None,
-        case_id: Annotated[str | None, Query(max_length=40, pattern=_ID)] = None,
+        case_id: Annotated[
+            str | None, Query(max_length=40, pattern=_ID, description="The entries about this case: those its access log lists.")
+        ] = None,
         action: Annotated[str | None, Query(max_length=64, pattern=_TEXT, description="e.g. `read_case`.")] = None,
         outcome: Annotated[str | None, Query(pattern="^(allowed|denied|refused|error)$")] = None,
         since: Annotated[Instant | None, Query(description="From this instant (inclusive).")] = None,
@@ -74,9 +76,10 @@ class EventFilters:
 
     def apply(self, statement: Select, principal: Principal) -> Select:
         columns = _entries.c
+        if self.case_id is not None:
+            statement = statement.where(reading.about_case(self.case_id))  # as the case's access log
         for column, value in (
             (columns.actor_id, self.actor_id),
-            (columns.case_id, self.case_id),
             (columns.action, self.action),
             (columns.outcome, self.outcome),
         ):
@@ -86,25 +89,17 @@ class EventFilters:
             if bound is not None:
                 text = chain.format_time(bound.astimezone(UTC))
                 statement = statement.where(columns.recorded_at >= text if op == "ge" else columns.recorded_at < text)
-        return statement.where(_auditor_scope(principal))
-
-
-def _auditor_scope(principal: Principal):
-    """An auditor sees platform entries and those of the organizations it
-    audits; a privacy officer, only the entries about its board's cases."""
-    scope = principal.scope
-    org_ids = {*scope.board_ids, *scope.school_ids, *scope.police_force_ids}
-    columns = _entries.c
-    if principal.role is Role.privacy_officer:
-        from app.privacy.service import board_entries, board_of
-
-        return board_entries(board_of(principal))
-    return or_(columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids))
+        return statement.where(reading.readable(principal))
 
 
 @router.get(
     "/events",
     summary="List audit entries (filters, cursor pagination); privacy officers: their board's",
+    description=(
+        "An auditor reads the entries of the organizations it audits, the platform's, and every entry about a case it "
+        "audits, whoever made it (an outsider refused on the case too). A privacy officer reads every entry about its "
+        "board's cases. With `case_id`, the same entries as the case's access log."
+    ),
     response_model=Page[AuditEvent],
     responses=ERRORS,
 )

@@ -13,14 +13,18 @@ class AuditEvent(BaseModel):
     actor_kind: str = Field(description="`user`, `service_account` or `anonymous`.")
     actor_id: str | None
     actor_role: str | None
-    org_ids: list[str] = Field(description="The actor's organizations (ids).")
+    org_ids: list[str] = Field(
+        description="The organizations the entry belongs to (ids): the case's when the request reached a case the actor may see, the actor's otherwise."
+    )
     client_address: str | None
     user_agent: str | None
     request_id: str | None
     action: str = Field(description="The route, e.g. `read_case`, `issue_token`.")
     resource_type: str | None
     resource_id: str | None
-    case_id: str | None
+    case_id: str | None = Field(
+        description="The case the request's path led to, directly or through its device, person or hold, whether or not the actor could see it."
+    )
     outcome: str = Field(description="`allowed`, `denied`, `refused` (invalid input) or `error`.")
     status_code: int
     returned_ids: list[str] = Field(description="For a list: the ids it returned.")

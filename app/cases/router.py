@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.accounts.service import staff_members
+from app.audit import reading
 from app.audit.models import AuditEntry
 from app.audit.recorder import AuditedRoute, etag_version
 from app.idempotency.service import idempotency
@@ -539,6 +540,10 @@ def add_note(case_id: uuid.UUID, body: NoteCreate, principal: CurrentPrincipal, 
 @router.get(
     "/cases/{case_id}/access-log",
     summary="Who saw or changed this case (auditors and the school lead)",
+    description=(
+        "Every entry about the case, whoever made it: refusals to callers who may not see it included, whether they "
+        "named the case or its device, person or hold. The same entries as `GET /audit/events?case_id=` for the same reader."
+    ),
     response_model=Page[AuditEvent],
     responses=READ,
     tags=["audit"],
@@ -554,7 +559,8 @@ def case_access_log(
     case = _read(session, principal, request, case_id, Capability.read_access_log)
     request.state.audit.cacheable = False  # every read of the case adds to it without changing the case
     table = AuditEntry.__table__
-    statement = sa_select(table).where(table.c.case_id == str(case.id), table.c.id > int(cursor or 0))
+    # The same entries as the audit events about the case, for the same reader.
+    statement = sa_select(table).where(reading.about_case(case.id), reading.readable(principal), table.c.id > int(cursor or 0))
     rows = session.execute(statement.order_by(table.c.id).limit(limit + 1)).all()
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     return Page[AuditEvent](items=[event_out(row) for row in rows[:limit]], next_cursor=next_cursor)

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, ScopeGrant, User
-from app.audit.recorder import record_case_access
+from app.audit.recorder import case_key, record_case_access
 from app.auth.principal import Principal
 from app.cases import protocol
 from app.cases.models import (
@@ -54,6 +54,7 @@ from app.grid.templates import GridTemplates
 from app.cases.models import Note
 from app.orgs.models import School
 from app.police.service import record_change
+from app.privacy.models import LegalHold
 from app.orgs.service import kit_may_be_used_at, local_today
 
 # How far ahead of the server's clock a client's time may be.
@@ -77,24 +78,60 @@ def require(principal: Principal, capability: Capability) -> None:
 
 def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, lock: bool = False) -> Case:
     """The case if the caller may know it exists; 404 otherwise, whatever the
-    reason.  Every route reaches cases through here, so here the request's
-    audit entry is tied to the case and its organizations.  Writes lock the
-    case (``lock``): a case whose information was destroyed takes none."""
-    statement = (
-        select(Case, School.board_id)
-        .join(School, School.id == Case.school_id)
-        .where(Case.id == case_id, visible_cases(principal))
-    )
+    reason.  Every route reaches cases through here (or ``visible_device``),
+    so here the request's audit entry is tied to the case and its
+    organizations.  Writes lock the case (``lock``): a case whose information
+    was destroyed takes none."""
+    _, case = _reach(session, principal, select(Case, School.board_id).where(Case.id == case_id), lock)
+    return case
+
+
+def _reach(session: Session, principal: Principal, statement, lock: bool) -> tuple[tuple, Case]:
+    """One query, whether what the path names exists or not, so that a case
+    the caller may not see answers like one that does not exist, in the same
+    time: the rows ``statement`` selects end with the case and its board."""
+    statement = statement.join(School, School.id == Case.school_id).where(visible_cases(principal))
     if lock:
         statement = statement.with_for_update(of=Case)
     row = session.exec(statement).first()
     if row is None:
         raise NotFound()
-    case, board_id = row
+    *found, case, board_id = row
     record_case_access(case, case.school_id, board_id, case.handed_off_force_id)
     if lock and case.destroyed_at is not None:  # every write locks the case first
         raise Conflict("case_destroyed", code="case_destroyed")
-    return case
+    return tuple(found), case
+
+
+# The path ids that lead to a case through what belongs to it.  A request's
+# audit entry names the case its path leads to even when the caller may not
+# see it (``case_named``), so that the case's access log shows the attempt.
+CASE_OF_PATH_ID: dict[str, type] = {
+    "device_id": Device,
+    "participant_id": Participant,
+    "grid_id": GridSubmission,
+    "contact_id": Contact,
+    "note_id": Note,
+    "hold_id": LegalHold,
+}
+
+
+def case_named(session: Session, path_ids: dict[str, str]) -> str | None:
+    """The case a request's path leads to, for its audit entry, whoever asks:
+    its ``case_id`` (canonical, whether or not such a case exists), else the
+    case of the device, person, grid, contact, note or hold it names (one
+    query, found or not); None when it names none."""
+    if "case_id" in path_ids:
+        return case_key(path_ids["case_id"])
+    for name, model in CASE_OF_PATH_ID.items():
+        if name in path_ids:
+            try:
+                key = uuid.UUID(path_ids[name])
+            except ValueError:
+                return None
+            found = session.exec(select(model.case_id).where(model.id == key)).first()
+            return case_key(found) if found is not None else None
+    return None
 
 
 def touch(case: Case) -> None:
@@ -490,10 +527,11 @@ def confiscate_device(session: Session, principal: Principal, case_id: uuid.UUID
 
 
 def visible_device(session: Session, principal: Principal, device_id: uuid.UUID, *, lock: bool = False) -> tuple[Device, Case]:
-    device = session.get(Device, device_id)
-    if device is None:
-        raise NotFound()
-    return device, visible_case(session, principal, device.case_id, lock=lock)
+    """The device and its case if the caller may see the case; 404 otherwise
+    (a device of a hidden case reads as one that does not exist)."""
+    statement = select(Device, Case, School.board_id).join(Case, Case.id == Device.case_id).where(Device.id == device_id)
+    (device,), case = _reach(session, principal, statement, lock)
+    return device, case
 
 
 def record_custody(

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, exists, func
+from sqlalchemy import exists, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from app.accounts.models import Role
-from app.audit import chain
+from app.audit import chain, reading
 from app.audit.models import AuditEntry
 from app.auth.principal import Principal
 from app.cases import service as cases
@@ -154,29 +154,13 @@ def _board_cases(session: Session, board_id: uuid.UUID, case_ids: list[uuid.UUID
     return found
 
 
-def board_entries(board_id: uuid.UUID):
-    """Audit entries about the board's cases, whoever made them (an outsider
-    probing one of them too).  Not by the organizations an entry names: for
-    a list or a refusal those are the caller's, who may act for other boards.
-
-    Case ids are compared as 32 hex digits (PostgreSQL renders a uuid with
-    dashes, SQLite stores it without); the subquery runs once."""
-    columns = AuditEntry.__table__.c
-    board_cases = (
-        sa_select(func.replace(cast(Case.id, String), "-", ""))
-        .join(School, School.id == Case.school_id)
-        .where(School.board_id == board_id)
-    )
-    return func.replace(columns.case_id, "-", "").in_(board_cases.scalar_subquery())
-
-
 def _check_entries(session: Session, principal: Principal, ids: list[int]) -> None:
     if not ids:
         return
     table = AuditEntry.__table__
     found = session.execute(
         sa_select(func.count()).select_from(table).where(
-            table.c.id.in_(ids), board_entries(board_of(principal))
+            table.c.id.in_(ids), reading.readable(principal)
         )
     ).scalar_one()
     if found != len(set(ids)):
@@ -319,7 +303,7 @@ def access_review(
             c.recorded_at < chain.format_time(until),
             c.actor_id.is_not(None),
             c.actor_kind.in_(("user", "service_account")),
-            board_entries(board_of(principal)),
+            reading.readable(principal),  # the entries about the board's cases, as its audit events
         )
         .order_by(c.id)
         .limit(MAX_REVIEW_ENTRIES)

@@ -1,0 +1,58 @@
+"""Which audit entries a reader sees, and which are about a case: one place
+for the audit events (and their export), a case's access log and the privacy
+officer's access review, so that they always agree about a case.
+
+An entry is about a case when it names it (``case_id``), whoever made it: an
+outsider refused on the case is in it too (``app.audit.recorder`` ties every
+request to the case its path leads to).  Its organizations (``org_ids``) are
+those of the case when the caller reached the case, the caller's otherwise,
+so they cannot say which entries concern a case.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, String, cast, func, or_, select
+
+from app.accounts.models import Role
+from app.audit.models import AuditEntry
+from app.audit.recorder import case_key
+from app.auth.principal import Principal
+from app.cases.models import Case
+from app.cases.policy import visible_cases
+from app.orgs.models import School
+
+_entries = AuditEntry.__table__
+
+
+def about_case(case_id: object) -> ColumnElement[bool]:
+    """The entries about one case (the column's index serves it)."""
+    return _entries.c.case_id == case_key(case_id)
+
+
+def about_cases(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The entries about any case ``where`` selects (on the case and its
+    school).  Case ids are compared as 32 hex digits (PostgreSQL renders a
+    uuid with dashes, SQLite stores it without); the subquery runs once."""
+    ids = select(func.replace(cast(Case.id, String), "-", "")).join(School, School.id == Case.school_id).where(*where)
+    return func.replace(_entries.c.case_id, "-", "").in_(ids.scalar_subquery())
+
+
+def _cases_read(principal: Principal) -> ColumnElement[bool]:
+    """The cases whose entries a reader reads: the privacy officer's board's
+    (it sees no case itself); anyone else's, the cases it may see."""
+    if principal.role is Role.privacy_officer:
+        return School.board_id.in_(principal.scope.board_ids)
+    return visible_cases(principal)
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    """The entries a reader sees: every entry about a case whose entries it
+    reads; an auditor besides those of the organizations it audits (its
+    users' requests, wherever they went) and the platform's (no organization)."""
+    about_its_cases = about_cases(_cases_read(principal))
+    if principal.role is not Role.auditor:
+        return about_its_cases
+    scope = principal.scope
+    org_ids = {*scope.board_ids, *scope.school_ids, *scope.police_force_ids}
+    columns = _entries.c
+    return or_(columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids), about_its_cases)
