@@ -122,7 +122,8 @@ def test_each_role_reads_exactly_the_fields_it_needs(client, login, handed_off, 
     assert NAME not in str(listed)
 
 
-def test_the_police_feed_carries_no_names(client, login, handed_off):
+def test_the_police_feed_carries_no_names(client, login, handed_off, settle_feed):
+    settle_feed()
     feed = client.get("/api/v1/police/cases", headers=login("demo-police-a"))
     assert feed.status_code == 200 and feed.json()["items"]
     assert NAME not in feed.text and "Témoin" not in feed.text
