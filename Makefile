@@ -21,9 +21,12 @@ run: $(STAMP)
 	$(BIN)/sexto demo --if-empty
 	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
 
-## Every test, on SQLite and PostgreSQL.
+## Every test, on SQLite and PostgreSQL, in TEST_WORKERS processes (pytest-xdist;
+## auto: one per core).  loadgroup keeps each group of tests that share one
+## database (tests/conftest.py) on one worker.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## Regenerate the committed OpenAPI document from the code.
 openapi: $(STAMP)

@@ -5,14 +5,25 @@ every run checks the migrations too) and loaded with the demo dataset.
 PostgreSQL comes from ``SEXTO_TEST_POSTGRES_URL`` (default: the local server).
 Where it does not answer, the PostgreSQL half skips with one line, except
 under ``CI=true``, where that is a failure.
+
+``make test`` runs the suite in parallel (pytest-xdist, one process per
+core): each worker builds its own templates, under names of its own, and
+every database it makes starts with them, so that neither two workers nor two
+runs on one server meet.  Tests that share one database across a module run
+on one worker (``xdist_group``, see ``pytest_collection_modifyitems``).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
+import socket
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,13 +72,23 @@ def make_settings(database_url: str, var_dir: Path, **overrides) -> Settings:
 
 
 class PostgresServer:
-    """Creates and drops throwaway databases on the test server."""
+    """Creates and drops throwaway databases on the test server.
+
+    Test databases are copies of a template, made one ahead and dropped in
+    the background: on a busy server, copying takes most of a second and
+    dropping (which waits for every other session to let go of the files)
+    longer, while the test itself waits for neither."""
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url).set(drivername="postgresql+psycopg")
         self.url = parsed
-        self.prefix = f"sexto_test_{uuid.uuid4().hex[:8]}"
+        # Unique per worker and per run: concurrent runs share the server.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.prefix = f"sexto_test_{worker}_{uuid.uuid4().hex[:8]}"
         self.created: list[str] = []
+        self._lock = threading.Lock()
+        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-databases")
+        self._spares: dict[str, Future[str]] = {}
 
     def _admin(self) -> psycopg.Connection:
         return psycopg.connect(
@@ -92,24 +113,61 @@ class PostgresServer:
     def database_url(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
+    def new_name(self) -> str:
+        return f"{self.prefix}_{uuid.uuid4().hex[:10]}"
+
     def create(self, name: str, template: str | None = None) -> str:
         with self._admin() as connection:
             if template:
                 connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
             else:
                 connection.execute(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
+        with self._lock:
+            self.created.append(name)
         return self.database_url(name)
+
+    def clone(self, template: str) -> str:
+        """The URL of a fresh copy of ``template``, never handed out before;
+        the next copy is started at once."""
+        spare = self._spares.pop(template, None)
+        url = spare.result() if spare else self.create(self.new_name(), template)
+        self._spares[template] = self._background.submit(self.create, self.new_name(), template)
+        return url
 
     def drop(self, name: str) -> None:
         with self._admin() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if name in self.created:
-            self.created.remove(name)
+        with self._lock:
+            if name in self.created:
+                self.created.remove(name)
 
-    def drop_all(self) -> None:
+    def drop_later(self, name: str) -> None:
+        self._background.submit(self.drop, name)
+
+    def close(self) -> None:
+        """Wait for the background work, then drop whatever is left."""
+        for spare in self._spares.values():
+            spare.exception()  # finished, whether it worked or not
+        self._background.shutdown(wait=True)
         for name in list(self.created):
             self.drop(name)
+
+    def settle(self, timeout: float = 60) -> None:
+        """Wait until every transaction begun on the server before this call
+        has ended.
+
+        The police feed hands out a change only once every transaction that
+        could still write an earlier one has ended (``pg_snapshot_xmin``), and
+        transaction ids belong to the server, not to a database: another test
+        writing at that moment (another worker, another run) holds the feed
+        back.  A test reads the feed after this, so that what it reads depends
+        on its own writes only."""
+        with self._admin() as connection:
+            (mark,) = connection.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
+            deadline = time.monotonic() + timeout
+            while connection.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()[0] <= mark:
+                assert time.monotonic() < deadline, f"a transaction begun before {mark} stayed open {timeout} s"
+                time.sleep(0.01)
 
 
 @dataclass
@@ -120,6 +178,35 @@ class EngineTemplates:
     empty: str = ""
     demo: str = ""
     clones: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_gc_freeze() -> Iterator[None]:
+    """The service's lifespan freezes what it has loaded out of the garbage
+    collector's reach (``gc.freeze``): right for a process serving one app.
+    A test process starts an app per test, and each freeze kept every earlier
+    test's garbage (apps, engines, responses) for good: the memory of a run
+    grew past 2 GB.  Here it is a no-op."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gc, "freeze", lambda: None)
+        yield
+
+
+# Tests that share one database across their module (a module-scoped fixture
+# built on it, named here) run on one worker, one group per engine: the
+# database is then built once, and a test that checks what the others left
+# (the matrix's refusals, audited) sees all of them.
+SHARED_DATABASE_FIXTURES = ("world",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        for name in SHARED_DATABASE_FIXTURES:
+            if callspec is not None and name in callspec.params and name in item.fixturenames:
+                group = f"{item.module.__name__}-{name}-{callspec.params[name]}"
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +228,7 @@ def postgres_server() -> Iterator[PostgresServer | None]:
         yield None
         return
     yield server
-    server.drop_all()
+    server.close()
 
 
 def _seed(url: str, var_dir: Path, with_demo: bool) -> None:
@@ -189,6 +276,7 @@ class DatabaseFactory:
         self.tmp_path = tmp_path
         self.postgres = postgres_server
         self.count = 0
+        self.made: list[str] = []  # PostgreSQL databases, dropped by ``discard``
 
     def clone(self, kind: str = "demo") -> str:
         self.count += 1
@@ -197,15 +285,23 @@ class DatabaseFactory:
             target = self.tmp_path / f"db{self.count}.db"
             shutil.copyfile(source, target)
             return f"sqlite:///{target}"
-        name = f"{self.postgres.prefix}_{uuid.uuid4().hex[:10]}"
-        return self.postgres.create(name, template=source)
+        return self._made(self.postgres.clone(source))
 
     def blank(self) -> str:
         """An empty database with no schema at all."""
         self.count += 1
         if self.engine == "sqlite":
             return f"sqlite:///{self.tmp_path / f'blank{self.count}.db'}"
-        return self.postgres.create(f"{self.postgres.prefix}_{uuid.uuid4().hex[:10]}")
+        return self._made(self.postgres.create(self.postgres.new_name()))
+
+    def _made(self, url: str) -> str:
+        self.made.append(make_url(url).database)
+        return url
+
+    def discard(self) -> None:
+        for name in self.made:
+            self.postgres.drop_later(name)
+        self.made.clear()
 
 
 @pytest.fixture(params=ENGINES)
@@ -223,16 +319,21 @@ def databases(engine_name, templates, tmp_path_factory, tmp_path, var_dir, postg
     built = _templates_for(engine_name, templates, tmp_path_factory, var_dir, postgres_server)
     factory = DatabaseFactory(engine_name, built, tmp_path, postgres_server)
     yield factory
-    if postgres_server is not None and engine_name == "postgresql":
-        for name in list(postgres_server.created):
-            if name not in (built.empty, built.demo):
-                postgres_server.drop(name)
+    factory.discard()
 
 
 @pytest.fixture
 def database_url(databases) -> str:
     """The owner's URL of a fresh demo database (for arranging and checking)."""
     return databases.clone("demo")
+
+
+@pytest.fixture
+def settle_feed(engine_name, postgres_server) -> Callable[[], None]:
+    """Call before reading the police feed (see ``PostgresServer.settle``)."""
+    if engine_name == "postgresql":
+        return postgres_server.settle
+    return lambda: None
 
 
 @pytest.fixture
@@ -364,19 +465,27 @@ def write_routes(app):
 
 
 @contextmanager
-def running_service(env: dict[str, str], port: int, workers: int = 1, *, with_process: bool = False) -> Iterator:
+def running_service(env: dict[str, str], workers: int = 1, *, with_process: bool = False) -> Iterator:
     """uvicorn serving the app in a child process; yields its base URL once
-    /healthz answers (with the process too, to kill it, if ``with_process``)."""
+    /healthz answers (with the process too, to kill it, if ``with_process``).
+
+    It serves on a socket bound here to a port the system picks and handed
+    over already listening, so no other test or run can take the port, and
+    /healthz can only be answered by this service."""
     import subprocess
     import sys
-    import time
 
     import httpx
 
-    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port)]
-    if workers > 1:
-        command += ["--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    with listener:
+        port = listener.getsockname()[1]
+        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--fd", str(listener.fileno())]
+        if workers > 1:
+            command += ["--workers", str(workers)]
+        server = subprocess.Popen(
+            command, env=env, pass_fds=[listener.fileno()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -386,6 +495,7 @@ def running_service(env: dict[str, str], port: int, workers: int = 1, *, with_pr
                     break
             except httpx.TransportError:
                 pass
+            assert server.poll() is None, f"the service exited with {server.returncode}"
             assert time.monotonic() < deadline, "the service did not start"
             time.sleep(0.2)
         yield (base, server) if with_process else base

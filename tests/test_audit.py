@@ -357,8 +357,7 @@ def test_export_is_json_lines(client, login, busy_log):
 def test_two_worker_processes_keep_one_correct_chain(settings, database_url, var_dir, db):
     """Two uvicorn workers under concurrent load: every request an entry, one chain, verified."""
     env = service_env(settings, var_dir)
-    port = 19000 + os.getpid() % 1000
-    with running_service(env, port, workers=2) as base:
+    with running_service(env, workers=2) as base:
         before = count(db)
         with httpx.Client(base_url=base) as http:
             token = http.post(

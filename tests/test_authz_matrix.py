@@ -51,6 +51,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -482,9 +483,10 @@ class World:
     """The service on one engine, the demo users signed in, and the cases and
     register entries the situations need."""
 
-    def __init__(self, client: TestClient, database_url: str) -> None:
+    def __init__(self, client: TestClient, database_url: str, settle: Callable[[], None]) -> None:
         self.client = client
         self.database_url = database_url  # the owner's, for reading the audit log directly
+        self.settle = settle  # before reading the police feed (conftest's settle_feed)
         # (request id, status, cell, the case its path names or None) of every refusal
         self.denials: list[tuple[str, int, str, str | None]] = []
         self.headers = {column: self._sign_in(user) for column, user in USERS.items()}
@@ -623,14 +625,13 @@ def world(request, templates, tmp_path_factory, var_dir, postgres_server):
     built = _templates_for(engine, templates, tmp_path_factory, var_dir, postgres_server)
     factory = DatabaseFactory(engine, built, tmp_path_factory.mktemp("authz-matrix"), postgres_server)
     url = factory.clone("demo")
-    name = postgres_server.created[-1] if engine == "postgresql" else None
     app_url = postgres_server.app_url(url) if engine == "postgresql" else url
+    settle = postgres_server.settle if engine == "postgresql" else lambda: None
     try:
         with TestClient(create_app(make_settings(app_url, var_dir))) as client:
-            yield World(client, url)
+            yield World(client, url, settle)
     finally:
-        if name:
-            postgres_server.drop(name)
+        factory.discard()
 
 
 # --- request bodies: valid, so that only authorization (then the protocol) decides ----------------
@@ -849,6 +850,8 @@ def test_cell(world: World, cell: Cell):
         fresh = cell.writes and cell.expected < 300 and (cell.method, cell.template) not in LEAVES_THE_CASE
         subject = world.subject(cell.situation, fresh=fresh)
     call = _call(cell, world, subject)
+    if cell.template == f"{API}/police/cases":
+        world.settle()
     response = world.call(cell.method, call.path, cell.column, **call.kwargs)
     if cell.writes and response.status_code < 300 and subject is world.shared.get(cell.situation):
         world.discard(cell.situation)  # it went through: the next cells need a clean one

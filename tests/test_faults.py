@@ -4,7 +4,6 @@ and the service recovers by itself once the database is back."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 
 import httpx
@@ -66,8 +65,7 @@ def test_more_requests_at_once_than_connections_are_all_served(settings, databas
     connections held by requests waiting for threads: every one is answered,
     and audited."""
     env = service_env(settings, var_dir)
-    port = 20000 + os.getpid() % 1000
-    with running_service(env, port, workers=1) as base:
+    with running_service(env, workers=1) as base:
         with httpx.Client(base_url=base, timeout=60) as http:
             token = http.post(
                 "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
@@ -95,9 +93,8 @@ def test_a_crash_mid_write_leaves_each_change_with_its_audit_entry_or_neither(se
     every acknowledged note is there, and a restarted server carries on with
     a chain that verifies."""
     env = service_env(settings, var_dir)
-    port = 21000 + os.getpid() % 1000
     body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "x"}
-    with running_service(env, port, with_process=True) as (base, server):
+    with running_service(env, with_process=True) as (base, server):
         with httpx.Client(base_url=base, timeout=30) as http:
             token = http.post(
                 "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
@@ -133,7 +130,7 @@ def test_a_crash_mid_write_leaves_each_change_with_its_audit_entry_or_neither(se
     assert sorted(entries) == sorted(notes)  # each change with its entry, each entry with its change
     assert len(notes) < 200  # the crash did cut the run short
 
-    with running_service(env, port) as base, httpx.Client(base_url=base, timeout=30) as http:
+    with running_service(env) as base, httpx.Client(base_url=base, timeout=30) as http:
         token = http.post(
             "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
         ).json()["access_token"]

@@ -17,7 +17,7 @@ def service_account(desk: Desk, role: str, scope: dict) -> tuple[str, str]:
     return created["client_id"], created["client_secret"]
 
 
-def test_a_police_portal_pulls_its_feed_and_acknowledges(desk, client):
+def test_a_police_portal_pulls_its_feed_and_acknowledges(desk, client, settle_feed):
     case = desk.open_case()
     desk.go(case, "hand_off", police_officer="Agente Paquette")
     client_id, secret = service_account(desk, "police_liaison", {"police_forces": [str(desk.demo.force_a)]})
@@ -25,6 +25,7 @@ def test_a_police_portal_pulls_its_feed_and_acknowledges(desk, client):
     headers = {"Authorization": f"Bearer {token}"}
     cursor, seen, acknowledged = None, [], 0
     while True:
+        settle_feed()
         page = client.get("/api/v1/police/cases", params={"cursor": cursor} if cursor else {}, headers=headers).json()
         for item in page["items"]:
             seen.append((item["change"], item["case"]["reference"]))
@@ -42,6 +43,7 @@ def test_a_police_portal_pulls_its_feed_and_acknowledges(desk, client):
     # The hand-off, then the portal's own acknowledgement (a change too), once each.
     assert seen == [("handed_off", case["reference"]), ("acknowledged", case["reference"])]
     assert acknowledged == 1
+    settle_feed()
     assert client.get("/api/v1/police/cases", params={"cursor": cursor}, headers=headers).json()["items"] == []
 
 

@@ -126,7 +126,7 @@ def test_each_role_reads_exactly_the_fields_it_needs(client, login, handed_off, 
     assert NAME not in str(listed)
 
 
-def test_the_police_file_number_is_read_back_by_police_and_the_school_lead(client, login, handed_off):
+def test_the_police_file_number_is_read_back_by_police_and_the_school_lead(client, login, handed_off, settle_feed):
     """The number police give at acknowledgement (or later, with the
     outcome) is in their answers, their case, their feed, and the lead's case;
     not in the staff's or the DPJ reporter's."""
@@ -140,6 +140,7 @@ def test_the_police_file_number_is_read_back_by_police_and_the_school_lead(clien
     assert seen_by("demo-lead-a")["police_file_number"] == "VR-2026-1"
     assert "police_file_number" not in seen_by("demo-staff-a")
     assert "police_file_number" not in seen_by("demo-dpj-a")
+    settle_feed()
     feed = client.get("/api/v1/police/cases", headers=police).json()["items"]
     assert [item["case"]["police_file_number"] for item in feed] == ["VR-2026-1"]
 
@@ -159,7 +160,8 @@ def test_the_acknowledgement_answers_with_the_file_number(client, login, demo):
     assert desk.ok("POST", f"/cases/{without['id']}/acknowledgement", "demo-police-a", 201)["police_file_number"] is None
 
 
-def test_the_police_feed_carries_no_names(client, login, handed_off):
+def test_the_police_feed_carries_no_names(client, login, handed_off, settle_feed):
+    settle_feed()
     feed = client.get("/api/v1/police/cases", headers=login("demo-police-a"))
     assert feed.status_code == 200 and feed.json()["items"]
     assert NAME not in feed.text and "Témoin" not in feed.text

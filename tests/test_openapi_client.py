@@ -66,7 +66,7 @@ def sign_in(api: SpecClient, username: str) -> None:
     api.token = response.json()["access_token"]
 
 
-def test_a_client_from_the_document_alone_runs_the_csam_scenario(client, demo):
+def test_a_client_from_the_document_alone_runs_the_csam_scenario(client, demo, settle_feed):
     api = SpecClient(client)
     sign_in(api, "demo-staff-a")
     school = api.call("me").json()["scope"]["schools"][0]["id"]
@@ -100,6 +100,7 @@ def test_a_client_from_the_document_alone_runs_the_csam_scenario(client, demo):
     api.call("take_transition", path={"case_id": cid}, body={"action": "hand_off", "police_officer": "Agente Paquette"}, headers={"If-Match": etag})
 
     sign_in(api, "demo-police-a")
+    settle_feed()
     feed = api.call("police_feed").json()
     assert [item["case"]["id"] for item in feed["items"]] == [cid]
     api.call("acknowledge", path={"case_id": cid}, body={"police_file_number": "SPVR-1"})

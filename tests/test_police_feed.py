@@ -10,12 +10,20 @@ from app.police.models import PoliceFeedChange
 from tests.protocol_helpers import Desk
 
 
+class FeedDesk(Desk):
+    def __init__(self, client, login, demo, settle) -> None:
+        super().__init__(client, login, demo)
+        self.settle = settle  # conftest's settle_feed
+
+
 @pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
+def desk(client, login, demo, settle_feed) -> FeedDesk:
+    return FeedDesk(client, login, demo, settle_feed)
 
 
-def poll(desk: Desk, user: str = "demo-police-a", cursor: str | None = None) -> dict:
+def poll(desk: FeedDesk, user: str = "demo-police-a", cursor: str | None = None, *, settle: bool = True) -> dict:
+    if settle:
+        desk.settle()
     return desk.ok("GET", "/police/cases", user, params={"cursor": cursor} if cursor else {})
 
 
@@ -51,6 +59,7 @@ def test_pages_walk_every_change_once(desk):
     for case in cases:
         desk.go(case, "hand_off", police_officer="Agent Roy")
     seen, cursor = [], None
+    desk.settle()
     while True:
         page = desk.ok("GET", "/police/cases", "demo-police-a", params={"limit": 2, **({"cursor": cursor} if cursor else {})})
         if not page["items"]:
@@ -76,7 +85,7 @@ def test_a_change_that_commits_late_is_not_skipped(desk, database_url):
     early.execute(insert(table).values(police_force_id=desk.demo.force_a, case_id=early_case["id"], kind="custody_event", txid=txid))
     with engine.begin() as late:  # starts after, commits first
         late.execute(insert(table).values(police_force_id=desk.demo.force_a, case_id=late_case["id"], kind="custody_event", txid=txid))
-    while_open = poll(desk, cursor=cursor)
+    while_open = poll(desk, cursor=cursor, settle=False)  # settling would wait for the open one
     assert while_open["items"] == []  # the late change waits behind the open one
     early_tx.commit()
     early.close()

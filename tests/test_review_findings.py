@@ -198,14 +198,17 @@ def test_a_replays_entry_names_its_case_and_carries_the_etag(desk, db):
     assert (entry.reason, entry.case_id) == ("idempotent_replay", first.json()["id"])
 
 
-def test_the_feed_carries_every_police_visible_change(desk):
+def test_the_feed_carries_every_police_visible_change(desk, settle_feed):
     case = desk.open_case()
     person = desk.person(case, "distributor")
     desk.go(case, "hand_off", police_officer="Agente Paquette")
+    settle_feed()
     cursor = desk.ok("GET", "/police/cases", "demo-police-a")["next_cursor"]
     desk.confiscate(case, person)
+    settle_feed()
     assert [i["change"] for i in desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]] == ["device"]
     desk.notify_parents(case, person)
+    settle_feed()
     latest = desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]
     assert [i["change"] for i in latest] == ["contact"]
 

@@ -42,8 +42,7 @@ def test_migrate_and_demo_are_idempotent(var_env, tmp_path):
 def test_the_service_starts_and_answers(var_env):
     assert _sexto(var_env, "migrate").returncode == 0
     assert _sexto(var_env, "demo", "--if-empty").returncode == 0
-    port = 18000 + os.getpid() % 1000
-    with running_service(var_env, port) as base:
+    with running_service(var_env) as base:
         assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
         assert httpx.get(f"{base}/docs").status_code == 200
         token = httpx.post(
