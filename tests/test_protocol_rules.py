@@ -342,8 +342,8 @@ def test_the_dpj_reporter_sees_only_cases_needing_a_report(desk):
     assert desk.call("GET", f"/cases/{case['id']}/participants", "demo-dpj-a").status_code == 200
     for hidden in ("grids", "notes"):
         assert desk.call("GET", f"/cases/{case['id']}/{hidden}", "demo-dpj-a").status_code == 403
-    police_note = desk.call("POST", f"/cases/{case['id']}/contacts", "demo-staff-a", json={"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "x", "reference": "y"})
-    assert police_note.status_code == 403  # staff do not record the DPJ report; the lead or the DPJ reporter do
+    report = desk.call("POST", f"/cases/{case['id']}/contacts", "demo-staff-a", json={"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "x", "reference": "y"})
+    assert report.status_code == 201  # SPEC §3 and the kit's step 6: staff make and record the DPJ report
 
 
 def test_lists_carry_no_names(desk):

@@ -33,7 +33,7 @@ from app.cases.models import (
     ParticipantFlagKind,
     ParticipantRole,
 )
-from app.cases.policy import Capability, can, visible_cases
+from app.cases.policy import Capability, can, contact_denial, denial, visible_cases
 from app.cases.schemas import (
     CaseCreate,
     CaseUpdate,
@@ -67,11 +67,8 @@ EDITABLE_FIELDS: dict[CaseStatus, frozenset[str]] = {
 
 
 def require(principal: Principal, capability: Capability) -> None:
-    if can(principal, capability):
-        return
-    if principal.role in (Role.school_staff, Role.school_lead) and not principal.is_architect:
-        raise Forbidden("architect_required", code="architect_required")
-    raise Forbidden()
+    if code := denial(principal, capability):
+        raise Forbidden(code, code=code)
 
 
 def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, lock: bool = False) -> Case:
@@ -543,20 +540,11 @@ def record_custody(
 
 # --- contacts and notes -------------------------------------------------------------
 
-CONTACT_CAPABILITY = {
-    ContactKind.parent_notification: Capability.contact_parent,
-    ContactKind.parent_notification_exemption: Capability.contact_parent,
-    ContactKind.police_contact: Capability.contact_police,
-    ContactKind.dpj_report: Capability.contact_dpj,
-    ContactKind.media_inquiry: Capability.contact_media,
-    ContactKind.takedown_referral: Capability.contact_takedown,
-}
-
-
 def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, body) -> Contact:
     case = visible_case(session, principal, case_id, lock=True)
     kind = ContactKind(body.kind)
-    require(principal, CONTACT_CAPABILITY[kind])
+    if code := contact_denial(principal, kind):
+        raise Forbidden(code, code=code)
     if case.status == CaseStatus.closed:
         raise Conflict("case_not_open", code="case_not_open", status=case.status)
     participant_id = getattr(body, "participant_id", None)

@@ -1,0 +1,98 @@
+"""What the protocol's HTTP contract promises a client written from the
+OpenAPI document alone (issue 11): who records which contact, refusals that
+name every rule and agree with ``GET /transitions``, no event in the future,
+and one transition body per action."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.accounts.models import Role
+from app.cases.models import ContactKind
+from tests.protocol_helpers import Desk
+
+LEAD, STAFF = "demo-lead-a", "demo-staff-a"
+
+
+@pytest.fixture
+def desk(client, login, demo) -> Desk:
+    return Desk(client, login, demo)
+
+
+def contact_body(kind: str, minor: dict, *, at: str = "2026-11-21T09:00:00Z") -> dict:
+    bodies = {
+        "parent_notification": {"participant_id": minor["id"], "guardian_relationship": "mother", "method": "phone"},
+        "parent_notification_exemption": {
+            "participant_id": minor["id"], "reason": "student_14_plus_refuses", "justification": "Élève de 15 ans qui ne consent pas.",
+        },
+        "police_contact": {"officer_name": "Agente Paquette", "method": "phone"},
+        "dpj_report": {"region": "Laurentides", "reference": "DPJ-26-1"},
+        "media_inquiry": {"outlet": "Journal local", "referred_to_communications": True},
+        "takedown_referral": {"service": "cybertip", "participant_id": minor["id"]},
+    }
+    return {"kind": kind, "occurred_at": at, **bodies[kind]}
+
+
+def csam_case_handed_off(desk: Desk) -> tuple[dict, dict]:
+    """A case every case role sees: child sexual abuse material suspected
+    (the DPJ reporter), handed off to force A (police), with demo-staff-a2
+    (no architect attestation) on its team."""
+    case = desk.open_case()
+    minor = desk.person(case, "reporter")
+    desk.go(case, "start_evaluation")
+    assert desk.grid(case, minor, content="explicit_sexual_activity", ages=[15]).status_code == 201
+    desk.ok("POST", f"/cases/{case['id']}/team", LEAD, 201, json={"user_id": str(desk.demo.users["demo-staff-a2"])})
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    return case, minor
+
+
+# --- 1. who records which contact ---------------------------------------------------------
+
+
+def test_staff_on_the_case_team_record_the_dpj_report(desk):
+    """The kit's step 6: the staff member makes the report to the DPJ."""
+    case, _ = csam_case_handed_off(desk)
+    report = {"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "Laurentides", "reference": "DPJ-26-7"}
+    desk.ok("POST", f"/cases/{case['id']}/contacts", STAFF, 201, json=report)
+    assert {step["code"]: step["done"] for step in desk.steps(case)["steps"]}["step_dpj_report"] is True
+
+
+def test_the_contact_table_is_the_spec():
+    """SPEC §3: staff (and so the lead) record contacts; the DPJ reporter
+    records the report; police record their own part, not the school's contacts."""
+    from app.cases.policy import CONTACTS_RECORDED
+
+    every = frozenset(ContactKind)
+    assert CONTACTS_RECORDED == {
+        Role.school_staff: every,
+        Role.school_lead: every,
+        Role.dpj_reporter: frozenset({ContactKind.dpj_report}),
+    }
+
+
+USERS = {
+    "demo-lead-a": Role.school_lead,
+    "demo-staff-a": Role.school_staff,
+    "demo-staff-a2": Role.school_staff,  # on the team, explorer only
+    "demo-police-a": Role.police_liaison,
+    "demo-dpj-a": Role.dpj_reporter,
+    "demo-auditor": Role.auditor,
+}
+
+
+def test_each_role_records_exactly_the_contact_kinds_the_table_gives(desk):
+    """Within its kinds, school staff without the architect attestation
+    record only the DPJ report (a legal duty, not the kit's handling)."""
+    from app.cases.policy import CONTACTS_RECORDED, NO_ATTESTATION_CONTACTS
+
+    assert NO_ATTESTATION_CONTACTS == {ContactKind.dpj_report}
+    case, minor = csam_case_handed_off(desk)
+    for user, role in USERS.items():
+        for kind in ContactKind:
+            response = desk.call("POST", f"/cases/{case['id']}/contacts", user, json=contact_body(kind.value, minor))
+            if kind not in CONTACTS_RECORDED.get(role, frozenset()):
+                assert (response.status_code, response.json()["code"]) == (403, "forbidden"), f"{user} {kind}"
+            elif user == "demo-staff-a2" and kind not in NO_ATTESTATION_CONTACTS:
+                assert (response.status_code, response.json()["code"]) == (403, "architect_required"), f"{user} {kind}"
+            else:
+                assert response.status_code == 201, f"{user} {kind}: {response.text}"
