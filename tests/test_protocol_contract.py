@@ -9,6 +9,7 @@ import pytest
 
 from app.accounts.models import Role
 from app.cases.models import ContactKind
+from app.cases.protocol import TRANSITIONS
 from tests.protocol_helpers import Desk
 
 LEAD, STAFF = "demo-lead-a", "demo-staff-a"
@@ -96,3 +97,105 @@ def test_each_role_records_exactly_the_contact_kinds_the_table_gives(desk):
                 assert (response.status_code, response.json()["code"]) == (403, "architect_required"), f"{user} {kind}"
             else:
                 assert response.status_code == 201, f"{user} {kind}: {response.text}"
+
+
+# --- 2. a refusal names every rule, as GET /transitions does ------------------------------------
+
+
+def case_at(desk: Desk, status: str) -> dict:
+    """A case at ``status`` with as much still blocking as the status allows:
+    open cases have a minor reporter whose parents are not notified, and a
+    malicious distributor whose phone is still at school."""
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter")
+    if status in ("reported", "evaluating", "gathering", "handed_off"):
+        distributor = desk.person(case, "distributor")
+        desk.ok("POST", f"/cases/{case['id']}/participants/{distributor['id']}/flags", STAFF, 201, json={"kind": "malicious_intent", "reason": "Vengeance."})
+        desk.confiscate(case, distributor)
+    if status == "reported":
+        return case
+    desk.go(case, "start_evaluation")
+    if status == "evaluating":
+        return case
+    assert desk.grid(case, reporter).status_code == 201
+    desk.go(case, "start_gathering")
+    if status == "handed_off":
+        desk.go(case, "hand_off", police_officer="Agente Paquette")
+    if status in ("resolved", "closed"):
+        desk.go(case, "resolve")
+    if status == "closed":
+        desk.notify_parents(case, reporter)
+        desk.go(case, "close", LEAD)
+    return case
+
+
+EXAMPLE_BODIES = {
+    "start_evaluation": {"action": "start_evaluation"},
+    "start_gathering": {"action": "start_gathering"},
+    "hand_off": {"action": "hand_off", "police_officer": "Agente Paquette"},
+    "resolve": {"action": "resolve"},
+    "close": {"action": "close"},
+    "reopen": {"action": "reopen", "reason": "Un témoin rapporte un nouvel envoi."},
+}
+STATUSES = ["reported", "evaluating", "gathering", "handed_off", "resolved", "closed"]
+
+
+def blockers_of(desk: Desk, case: dict, action: str, user: str) -> list[dict]:
+    options = desk.ok("GET", f"/cases/{case['id']}/transitions", user)["transitions"]
+    return next(option for option in options if option["action"] == action)["blockers"]
+
+
+@pytest.mark.parametrize("action", list(TRANSITIONS))
+@pytest.mark.parametrize("status", STATUSES)
+def test_a_refusal_names_the_rules_get_transitions_gives(desk, status, action):
+    case = case_at(desk, status)
+    blockers = blockers_of(desk, case, action, LEAD)
+    response = desk.call("POST", f"/cases/{case['id']}/transitions", LEAD, json=EXAMPLE_BODIES[action])
+    if not blockers:
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == TRANSITIONS[action].target
+        return
+    assert response.status_code == 409, response.text
+    refusal = response.json()
+    assert refusal["rules"] == [blocker["code"] for blocker in blockers]
+    assert refusal["code"] == blockers[0]["code"]
+    for blocker in blockers:  # the detail says every rule, in words
+        assert blocker["detail"] in refusal["detail"]
+
+
+def test_closing_a_gathering_case_names_the_status_and_every_guard(desk):
+    """The issue's example: `close` on a gathering case flagged malicious."""
+    case = case_at(desk, "gathering")
+    refusal = desk.transition(case, "close", LEAD)
+    assert refusal.status_code == 409
+    assert refusal.json()["rules"] == ["transition_not_allowed", "hand_off_required", "parents_not_notified", "device_in_school_custody"]
+    english = desk.call("POST", f"/cases/{case['id']}/transitions", LEAD, headers={"Accept-Language": "en"}, json={"action": "close"})
+    detail = english.json()["detail"]
+    # What to do instead: the statuses it is taken from, and what is possible now.
+    assert "handed_off, resolved" in detail and "hand_off" in detail
+
+
+def test_a_role_refusal_is_a_403_that_names_every_rule_too(desk):
+    case = case_at(desk, "gathering")
+    blockers = blockers_of(desk, case, "close", STAFF)
+    refusal = desk.transition(case, "close", STAFF)
+    assert refusal.status_code == 403
+    assert refusal.json()["code"] == "forbidden"
+    assert refusal.json()["rules"] == [blocker["code"] for blocker in blockers]
+    assert refusal.json()["rules"][:2] == ["forbidden", "transition_not_allowed"]
+    # The attestation: the same rule in both answers.
+    team = desk.ok("POST", f"/cases/{case['id']}/team", LEAD, 201, json={"user_id": str(desk.demo.users["demo-staff-a2"])})
+    assert team
+    blockers = blockers_of(desk, case, "resolve", "demo-staff-a2")
+    refusal = desk.transition(case, "resolve", "demo-staff-a2")
+    assert refusal.status_code == 403 and refusal.json()["code"] == "architect_required"
+    assert refusal.json()["rules"] == [blocker["code"] for blocker in blockers]
+
+
+def test_a_refused_skip_names_the_missing_grid_too(desk):
+    case = desk.open_case()
+    desk.person(case, "reporter")
+    desk.go(case, "start_evaluation")
+    refusal = desk.transition(case, "start_gathering", skip_reporter_grid=True, reason="Élève, à l'école")
+    assert refusal.status_code == 409
+    assert refusal.json()["rules"] == ["reporter_grid_skip_not_allowed", "reporter_grid_required"]
