@@ -199,3 +199,54 @@ def test_a_refused_skip_names_the_missing_grid_too(desk):
     refusal = desk.transition(case, "start_gathering", skip_reporter_grid=True, reason="Élève, à l'école")
     assert refusal.status_code == 409
     assert refusal.json()["rules"] == ["reporter_grid_skip_not_allowed", "reporter_grid_required"]
+
+
+# --- 10. one transition body per action -------------------------------------------------------
+
+
+def test_a_member_of_another_action_is_refused(desk):
+    case = desk.open_case()
+    desk.go(case, "start_evaluation")
+    refused = desk.call("POST", f"/cases/{case['id']}/transitions", STAFF, json={"action": "start_gathering", "police_officer": "x"})
+    assert refused.status_code == 422
+    assert any(error["field"].endswith("police_officer") for error in refused.json()["errors"])
+    for body in ({"action": "resolve", "reason": "x"}, {"action": "close", "skip_reporter_grid": False}, {"action": "start_evaluation", "reason": "x"}):
+        assert desk.call("POST", f"/cases/{case['id']}/transitions", LEAD, json=body).status_code == 422, body
+
+
+def test_each_action_requires_its_own_members(desk):
+    case = desk.open_case(reporter_type="parent", place="outside_school", channel="phone")
+    path = f"/cases/{case['id']}/transitions"
+    assert desk.call("POST", path, LEAD, json={"action": "reopen"}).status_code == 422
+    assert desk.call("POST", path, STAFF, json={"action": "hand_off"}).status_code == 422
+    desk.go(case, "start_evaluation")
+    # Skipping the reporter's grid needs its reason; a reason needs the skip.
+    assert desk.call("POST", path, STAFF, json={"action": "start_gathering", "skip_reporter_grid": True}).status_code == 422
+    assert desk.call("POST", path, STAFF, json={"action": "start_gathering", "reason": "x"}).status_code == 422
+    assert desk.ok("GET", f"/cases/{case['id']}", STAFF)["status"] == "evaluating"
+
+
+def _documented_examples(client) -> dict[str, dict]:
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/cases/{case_id}/transitions"]["post"]
+    return {name: example["value"] for name, example in operation["requestBody"]["content"]["application/json"]["examples"].items()}
+
+
+def test_every_action_has_its_documented_example(client):
+    examples = _documented_examples(client)
+    assert {example["action"] for example in examples.values()} == set(TRANSITIONS)
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    body = client.get("/openapi.json").json()["paths"]["/api/v1/cases/{case_id}/transitions"]["post"]["requestBody"]
+    members = [ref["$ref"].rsplit("/", 1)[-1] for ref in body["content"]["application/json"]["schema"]["oneOf"]]
+    assert len(members) == len(TRANSITIONS)
+    assert all(schemas[name].get("examples") for name in members)
+
+
+def test_the_documented_start_gathering_example_works(desk, client):
+    example = _documented_examples(client)["start_gathering"]
+    assert "skip_reporter_grid" not in example
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter")
+    desk.go(case, "start_evaluation")
+    assert desk.grid(case, reporter).status_code == 201
+    done = desk.ok("POST", f"/cases/{case['id']}/transitions", STAFF, json=example)
+    assert done["status"] == "gathering" and done["reporter_grid_skipped"] is False

@@ -59,6 +59,7 @@ from app.cases.schemas import (
     Step,
     TeamMemberCreate,
     TeamMemberOut,
+    TRANSITION_EXAMPLES,
     TransitionOption,
     TransitionRequest,
     Transitions,
@@ -193,7 +194,11 @@ def list_transitions(case_id: uuid.UUID, principal: CurrentPrincipal, session: S
     responses={**WRITE, **problem_responses(412, 428)},
 )
 def take_transition(
-    case_id: uuid.UUID, body: TransitionRequest, principal: CurrentPrincipal, session: SessionDep, request: Request
+    case_id: uuid.UUID,
+    body: Annotated[TransitionRequest, Body(openapi_examples=TRANSITION_EXAMPLES)],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
 ) -> CaseOut:
     case = service.apply_transition(session, principal, case_id, body, _if_match(request, principal, required=True))
     return _case_out(case, principal, request.state.cipher)

@@ -40,9 +40,12 @@ from app.cases.schemas import (
     CustodyEventCreate,
     DeviceCreate,
     GridSubmissionCreate,
+    HandOffTransition,
     NoteCreate,
     ParticipantCreate,
     ParticipantFlagCreate,
+    ReopenTransition,
+    StartGatheringTransition,
     TransitionRequest,
 )
 from app.crypto import DataCipher
@@ -236,20 +239,18 @@ def apply_transition(
     case = visible_case(session, principal, case_id, lock=True, destroyed_refused=False)
     check_version(case, expected)
     transition = protocol.TRANSITIONS[body.action]
+    skip = isinstance(body, StartGatheringTransition) and body.skip_reporter_grid
     file = protocol.CaseFile.load(session, case)
-    if blockers := transition_blockers(file, principal, transition, skip_reporter_grid=body.skip_reporter_grid):
+    if blockers := transition_blockers(file, principal, transition, skip_reporter_grid=skip):
         raise TransitionRefused(blockers)
-    if body.action == "hand_off":
-        if not body.police_officer:
-            raise UnprocessableContent("officer_required", code="officer_required")
+    reason = body.reason if isinstance(body, StartGatheringTransition | ReopenTransition) else None
+    if isinstance(body, HandOffTransition):
         case.handed_off_at = utcnow()
         case.handed_off_force_id = school_of(session, case).police_force_id
         case.police_officer_contacted = body.police_officer
-    if body.action == "reopen" and not body.reason:
-        raise UnprocessableContent("reason_required", code="reason_required")
-    if body.action == "start_gathering" and body.skip_reporter_grid:
+    if skip:
         case.reporter_grid_skipped = True
-        case.reporter_grid_skip_reason = body.reason
+        case.reporter_grid_skip_reason = reason
     if body.action == "close":
         case.closed_at = utcnow()
     if body.action == "reopen":
@@ -260,7 +261,7 @@ def apply_transition(
             action=body.action,
             from_status=case.status,
             to_status=transition.target.value,
-            reason=body.reason,
+            reason=reason,
             by_user_id=principal.id,
         )
     )
