@@ -194,8 +194,10 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "These fields can no longer be changed at the '{status}' stage: {fields}.",
     },
     "transition_not_allowed": {
-        "fr": "L'action « {action} » n'est pas possible à l'étape « {status} ».",
-        "en": "The action '{action}' is not possible at the '{status}' stage.",
+        "fr": "L'action « {action} » n'est pas possible à l'étape « {status} » : elle se prend aux étapes "
+        "suivantes : {sources}. À l'étape « {status} », les actions possibles sont : {instead}.",
+        "en": "The action '{action}' is not possible at the '{status}' stage: it is taken at these "
+        "stages: {sources}. At the '{status}' stage, the possible actions are: {instead}.",
     },
     "reporter_grid_required": {
         "fr": "Complétez d'abord la grille d'évaluation avec la personne qui a signalé la situation "

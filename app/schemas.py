@@ -111,6 +111,25 @@ def _too_long(field: Any, value: Any) -> int | None:
     return limit if limit is not None and len(value) > limit else None
 
 
+def refuse_media(data: Any) -> Any:
+    """No NUL character and no image, video or sound anywhere in a body."""
+    location = find_nul(data)
+    if location is not None:
+        raise PydanticCustomError("nul_character", "NUL character refused at {location}", {"location": location})
+    location = find_media(data)
+    if location is not None:
+        # ``app.errors`` answers this error type with 422 ``media_refused``.
+        raise PydanticCustomError(
+            "media_refused", "image, video or audio content refused at {location}", {"location": location}
+        )
+    return data
+
+
+# On a union of bodies: refused before the union looks for its tag, so a body
+# without one that carries media is still a ``media_refused``.
+NoMedia = BeforeValidator(refuse_media)
+
+
 class InputModel(BaseModel):
     """Every request body: unknown fields are refused (422), so a client can
     never set a server-owned field (id, status, flags, timestamps); no text
@@ -123,15 +142,7 @@ class InputModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_media(cls, data: Any) -> Any:
-        location = find_nul(data)
-        if location is not None:
-            raise PydanticCustomError("nul_character", "NUL character refused at {location}", {"location": location})
-        location = find_media(data)
-        if location is not None:
-            # ``app.errors`` answers this error type with 422 ``media_refused``.
-            raise PydanticCustomError(
-                "media_refused", "image, video or audio content refused at {location}", {"location": location}
-            )
+        refuse_media(data)
         if isinstance(data, dict):
             for name, value in data.items():
                 field = cls.model_fields.get(name) if isinstance(name, str) else None

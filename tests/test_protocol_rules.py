@@ -135,14 +135,15 @@ def test_a_parent_reporting_an_online_only_situation_may_skip_the_reporter_grid(
 def test_a_student_reporter_grid_cannot_be_skipped(desk):
     case = desk.open_case()
     desk.go(case, "start_evaluation")
-    refused = desk.transition(case, "start_gathering", skip_reporter_grid=True)
+    refused = desk.transition(case, "start_gathering", skip_reporter_grid=True, reason="Élève, à l'école")
     assert refused.json()["code"] == "reporter_grid_skip_not_allowed"
 
 
 def test_statuses_cannot_be_skipped(desk):
     case = desk.open_case()
     for action in ("start_gathering", "resolve", "close", "reopen"):
-        refused = desk.transition(case, action, "demo-lead-a", reason="r")
+        body = {"reason": "r"} if action == "reopen" else {}  # only reopen takes a reason
+        refused = desk.transition(case, action, "demo-lead-a", **body)
         assert refused.status_code == 409, action
         assert refused.json()["code"] == "transition_not_allowed"
 
@@ -371,8 +372,8 @@ def test_the_dpj_reporter_sees_only_cases_needing_a_report(desk):
     assert desk.call("GET", f"/cases/{case['id']}/participants", "demo-dpj-a").status_code == 200
     for hidden in ("grids", "notes"):
         assert desk.call("GET", f"/cases/{case['id']}/{hidden}", "demo-dpj-a").status_code == 403
-    police_note = desk.call("POST", f"/cases/{case['id']}/contacts", "demo-staff-a", json={"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "x", "reference": "y"})
-    assert police_note.status_code == 403  # staff do not record the DPJ report; the lead or the DPJ reporter do
+    report = desk.call("POST", f"/cases/{case['id']}/contacts", "demo-staff-a", json={"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "x", "reference": "y"})
+    assert report.status_code == 201  # SPEC §3 and the kit's step 6: staff make and record the DPJ report
 
 
 def test_lists_carry_no_names(desk):

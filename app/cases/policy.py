@@ -1,4 +1,4 @@
-"""Who may see a case, and who may do what with it: two tables.
+"""Who may see a case, and who may do what with it: tables.
 
 Visibility is one SQL clause, used by every read of cases, so that a new
 route cannot forget it.  A case outside the caller's visibility does not
@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, exists, false, select
 
 from app.accounts.models import Role
 from app.auth.principal import Principal
-from app.cases.models import Case, CaseTeamMember
+from app.cases.models import Case, CaseTeamMember, ContactKind
 
 
 class Capability(StrEnum):
@@ -29,11 +29,7 @@ class Capability(StrEnum):
     confiscate_device = "confiscate_device"
     custody_school = "custody_school"  # stored, transferred to police
     custody_police = "custody_police"  # transferred, returned to owner, retained as evidence
-    contact_parent = "contact_parent"
-    contact_police = "contact_police"
-    contact_dpj = "contact_dpj"
-    contact_media = "contact_media"
-    contact_takedown = "contact_takedown"
+    record_contact = "record_contact"  # which kinds: CONTACTS_RECORDED
     add_note = "add_note"
     acknowledge = "acknowledge"
     record_police_outcome = "record_police_outcome"
@@ -53,8 +49,7 @@ C = Capability
 _SCHOOL_READS = {C.read_case, C.read_participants, C.read_grids, C.read_devices, C.read_contacts, C.read_notes, C.read_team}
 _SCHOOL_HANDLING = {
     C.open_case, C.edit_intake, C.add_participant, C.flag_participant, C.submit_grid, C.transition,
-    C.confiscate_device, C.custody_school, C.contact_parent, C.contact_police, C.contact_media,
-    C.contact_takedown, C.add_note,
+    C.confiscate_device, C.custody_school, C.record_contact, C.add_note,
 }
 
 # What each role may do on a case it can see.
@@ -63,7 +58,7 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.school_lead: frozenset(
         _SCHOOL_READS
         | _SCHOOL_HANDLING
-        | {C.manage_team, C.close_or_reopen, C.contact_dpj, C.read_access_log, C.export_participant, C.legal_hold}
+        | {C.manage_team, C.close_or_reopen, C.read_access_log, C.export_participant, C.legal_hold}
     ),
     Role.police_liaison: frozenset(
         {
@@ -72,14 +67,32 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
         }
     ),
     # What the report needs: the case, the people, the contacts; never the interviews.
-    Role.dpj_reporter: frozenset({C.read_case, C.read_participants, C.read_contacts, C.contact_dpj}),
+    Role.dpj_reporter: frozenset({C.read_case, C.read_participants, C.read_contacts, C.record_contact}),
     Role.auditor: frozenset({C.read_access_log}),
     Role.privacy_officer: frozenset(),
     Role.admin: frozenset(),
 }
 
-# Handling a case needs the Sexto "architect" attestation (school roles).
+# Handling a case needs the Sexto "architect" attestation (SPEC §3: a school
+# staff's training; other roles hold none and need none).
+SCHOOL_ROLES = frozenset({Role.school_staff, Role.school_lead})
 ARCHITECT_REQUIRED = frozenset(_SCHOOL_HANDLING | {C.manage_team, C.close_or_reopen})
+
+# Which contacts each role records (SPEC §3; the kit's steps 4 to 6 have the
+# staff member call the police and the parents and make the DPJ report):
+# school staff record every contact, and so does the lead (all of staff's);
+# the DPJ reporter records its report; police record their own part
+# (acknowledgement, custody, outcome), never the school's contacts.  A role
+# absent records none.  Read with CAPABILITIES' ``record_contact``, which
+# carries the attestation rule, but for the report to the DPJ: reporting is
+# every school employee's duty (Youth Protection Act s. 39), not handling
+# the case, so recording it needs no attestation (a board system records it).
+CONTACTS_RECORDED: dict[Role, frozenset[ContactKind]] = {
+    Role.school_staff: frozenset(ContactKind),
+    Role.school_lead: frozenset(ContactKind),
+    Role.dpj_reporter: frozenset({ContactKind.dpj_report}),
+}
+NO_ATTESTATION_CONTACTS = frozenset({ContactKind.dpj_report})
 
 # Who sees which case (read as a table):
 #   school_staff    a case of a school in scope, when on its team
@@ -195,9 +208,24 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
             return false()
 
 
-def can(principal: Principal, capability: Capability) -> bool:
+def denial(principal: Principal, capability: Capability) -> str | None:
+    """Why the caller's role may not use ``capability`` (None: it may): its
+    role never may (``forbidden``), or it may with the attestation it lacks."""
     if capability not in CAPABILITIES.get(principal.role, frozenset()):
-        return False
-    if capability in ARCHITECT_REQUIRED and not principal.is_architect:
-        return False
-    return True
+        return "forbidden"
+    if principal.role in SCHOOL_ROLES and capability in ARCHITECT_REQUIRED and not principal.is_architect:
+        return "architect_required"
+    return None
+
+
+def contact_denial(principal: Principal, kind: ContactKind) -> str | None:
+    """Why the caller may not record a contact of this kind (None: it may)."""
+    if kind not in CONTACTS_RECORDED.get(principal.role, frozenset()):
+        return "forbidden"
+    if kind in NO_ATTESTATION_CONTACTS:
+        return None
+    return denial(principal, Capability.record_contact)
+
+
+def can(principal: Principal, capability: Capability) -> bool:
+    return denial(principal, capability) is None

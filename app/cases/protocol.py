@@ -1,8 +1,9 @@
 """The Sexto protocol as a status machine and a checklist (SPEC §2 and §4).
 
 ``TRANSITIONS`` says from which statuses each action goes where; the guards
-below say what the protocol still needs.  A refused transition is a 409 whose
-code names the rule.
+below say what the protocol still needs.  ``transition_blockers`` is the one
+evaluation of a transition: ``GET /transitions`` lists what it finds, and a
+refused ``POST`` carries the same rules, in the same order.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from app.cases.models import (
     ReporterType,
 )
 from app.cases.policy import Capability
+from app.i18n import Language, translate
 
 S = CaseStatus
 
@@ -78,6 +80,9 @@ class Rule:
 
     code: str
     params: dict[str, object] = field(default_factory=dict)
+
+    def detail(self, language: Language) -> str:
+        return translate(self.code, language, **self.params)
 
 
 @dataclass
@@ -175,9 +180,10 @@ def guard_failures(file: CaseFile, action: str, *, skip_reporter_grid: bool = Fa
     case = file.case
     rules: list[Rule] = []
     if action == "start_gathering":
-        if skip_reporter_grid and not file.reporter_grid_skip_allowed():
+        skip_allowed = file.reporter_grid_skip_allowed()
+        if skip_reporter_grid and not skip_allowed:
             rules.append(Rule("reporter_grid_skip_not_allowed"))
-        elif not (file.reporter_grid_done() or case.reporter_grid_skipped or skip_reporter_grid):
+        if not (file.reporter_grid_done() or case.reporter_grid_skipped or (skip_reporter_grid and skip_allowed)):
             rules.append(Rule("reporter_grid_required"))
     elif action == "resolve":
         if flags := file.police_flags():
@@ -195,6 +201,40 @@ def guard_failures(file: CaseFile, action: str, *, skip_reporter_grid: bool = Fa
         if case.was_handed_off:
             rules.append(Rule("reopen_after_hand_off"))
     return rules
+
+
+def _statuses(statuses) -> str:
+    return ", ".join(status.value for status in CaseStatus if status in statuses)
+
+
+def status_rule(transition: Transition, status: CaseStatus) -> Rule | None:
+    """``transition_not_allowed`` when the case's status is not one the action
+    is taken from; it says which are, and what can be done from here instead."""
+    if status in transition.sources:
+        return None
+    instead = [t.action for t in TRANSITIONS.values() if status in t.sources]
+    return Rule(
+        "transition_not_allowed",
+        {"action": transition.action, "status": status.value, "sources": _statuses(transition.sources), "instead": ", ".join(instead)},
+    )
+
+
+def transition_blockers(
+    file: CaseFile, transition: Transition, role_rule: str | None, *, skip_reporter_grid: bool = False
+) -> list[Rule]:
+    """Everything that blocks ``transition`` now, in the order a refusal names
+    them: the case's information destroyed, the caller's role (``role_rule``:
+    ``forbidden`` or ``architect_required``, from the policy), the status,
+    then the protocol's guards.  Guards are evaluated whatever the status, so
+    that a caller learns at once everything still to do."""
+    rules: list[Rule] = []
+    if file.case.destroyed_at is not None:
+        rules.append(Rule("case_destroyed"))
+    if role_rule is not None:
+        rules.append(Rule(role_rule))
+    if rule := status_rule(transition, CaseStatus(file.case.status)):
+        rules.append(rule)
+    return rules + guard_failures(file, transition.action, skip_reporter_grid=skip_reporter_grid)
 
 
 @dataclass(frozen=True)

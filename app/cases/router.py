@@ -64,6 +64,7 @@ from app.cases.schemas import (
     Step,
     TeamMemberCreate,
     TeamMemberOut,
+    TRANSITION_EXAMPLES,
     TransitionOption,
     TransitionRequest,
     Transitions,
@@ -167,7 +168,7 @@ def _options(session: Session, principal: Principal, case: Case, request: Reques
             action=transition.action,
             to_status=transition.target,
             allowed=not blockers,
-            blockers=[Blocker(code=rule.code, detail=translate(rule.code, language, **rule.params)) for rule in blockers],
+            blockers=[Blocker(code=rule.code, detail=rule.detail(language)) for rule in blockers],
         )
         for transition, blockers in service.transition_options(session, principal, case)
     ]
@@ -186,12 +187,16 @@ def list_transitions(case_id: uuid.UUID, principal: CurrentPrincipal, session: S
 
 @router.post(
     "/cases/{case_id}/transitions",
-    summary="Take a transition (409 names the protocol rule that refuses it)",
+    summary="Take a transition (a refusal names every rule that blocks it, as GET /transitions does)",
     response_model_exclude_unset=True, response_model=CaseOut,
     responses={**WRITE, **problem_responses(412, 428)},
 )
 def take_transition(
-    case_id: uuid.UUID, body: TransitionRequest, principal: CurrentPrincipal, session: SessionDep, request: Request
+    case_id: uuid.UUID,
+    body: Annotated[TransitionRequest, Body(openapi_examples=TRANSITION_EXAMPLES)],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
 ) -> CaseOut:
     case = service.apply_transition(session, principal, case_id, body, _if_match(request, principal, required=True))
     return _case_out(case, principal, request.state.cipher)

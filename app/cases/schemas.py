@@ -6,7 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from app.accounts.models import AttestationLevel, Role
 from app.cases.models import (
@@ -20,7 +22,7 @@ from app.cases.models import (
     ParticipantRole,
     ReporterType,
 )
-from app.schemas import InputModel, Name, OutputModel, confirmation, named_examples
+from app.schemas import InputModel, Name, NoMedia, OutputModel, confirmation, named_examples
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -110,27 +112,117 @@ class CaseOut(CaseSummary):
 TransitionAction = Literal["start_evaluation", "start_gathering", "hand_off", "resolve", "close", "reopen"]
 
 
-class TransitionRequest(InputModel):
-    """A transition of the status machine, with what the action needs."""
+def _examples(*bodies: dict, **schema: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(bodies), **schema})
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"action": "start_evaluation"},
-                {"action": "start_gathering", "skip_reporter_grid": True, "reason": "Parent signalant une situation hors de l'école"},
-                {"action": "hand_off", "police_officer": "Agente Paquette, policière-école"},
-                {"action": "reopen", "reason": "Nouvel élément rapporté par un témoin"},
-            ]
-        }
+
+class StartEvaluationTransition(InputModel):
+    """`reported` → `evaluating`: the team starts evaluating the situation."""
+
+    model_config = _examples({"action": "start_evaluation"})
+
+    action: Literal["start_evaluation"]
+
+
+class StartGatheringTransition(InputModel):
+    """`evaluating` → `gathering`: after the grid with the reporter, or recording
+    that it is skipped (only when a parent reports a situation outside school)."""
+
+    model_config = _examples(
+        {"action": "start_gathering"},
+        {"action": "start_gathering", "skip_reporter_grid": True, "reason": "Parent signalant une situation hors de l'école"},
+        # The reason goes with the skip, and only with it (said for generated clients too).
+        **{
+            "if": {"properties": {"skip_reporter_grid": {"const": True}}, "required": ["skip_reporter_grid"]},
+            "then": {"required": ["reason"]},
+            "else": {"not": {"required": ["reason"]}},
+        },
     )
-    action: TransitionAction
-    police_officer: Name | None = Field(default=None, description="hand_off: the officer contacted.")
+
+    action: Literal["start_gathering"]
     skip_reporter_grid: bool = Field(
         default=False,
-        description="start_gathering: record that the grid with the reporter is skipped "
+        description="Record that the grid with the reporter is skipped "
         "(allowed only when a parent reports a situation outside school).",
     )
-    reason: ShortText | None = Field(default=None, description="reopen (required), or the skip's reason.")
+    reason: ShortText | SkipJsonSchema[None] = Field(
+        default=None, description="Why the reporter's grid is skipped: required with `skip_reporter_grid`, refused without."
+    )
+
+    @model_validator(mode="after")
+    def _reason_goes_with_the_skip(self) -> StartGatheringTransition:
+        if self.skip_reporter_grid and self.reason is None:
+            raise PydanticCustomError(
+                "skip_reason_required", "A reason is required to skip the reporter's grid at {location}", {"location": "body.reason"}
+            )
+        if "reason" in self.model_fields_set and not self.skip_reporter_grid:
+            raise PydanticCustomError(
+                "reason_without_skip", "A reason is given only with skip_reporter_grid at {location}", {"location": "body.reason"}
+            )
+        return self
+
+
+class HandOffTransition(InputModel):
+    """`reported`, `evaluating` or `gathering` → `handed_off`: the case goes to
+    the police force serving the school; the school stops investigating."""
+
+    model_config = _examples({"action": "hand_off", "police_officer": "Agente Paquette, policière-école"})
+
+    action: Literal["hand_off"]
+    police_officer: Name = Field(description="The police officer contacted.")
+
+
+class ResolveTransition(InputModel):
+    """`gathering` → `resolved`: handled at school (no police flag set)."""
+
+    model_config = _examples({"action": "resolve"})
+
+    action: Literal["resolve"]
+
+
+class CloseTransition(InputModel):
+    """`handed_off` or `resolved` → `closed` (school lead)."""
+
+    model_config = _examples({"action": "close"})
+
+    action: Literal["close"]
+
+
+class ReopenTransition(InputModel):
+    """`closed` or `resolved` → `gathering` (school lead), for a case never handed off."""
+
+    model_config = _examples({"action": "reopen", "reason": "Nouvel élément rapporté par un témoin"})
+
+    action: Literal["reopen"]
+    reason: ShortText = Field(description="Why the case is reopened.")
+
+
+# One body per action, told apart by ``action``: a member of another action is
+# refused (422), and each action's own members are required where it needs them.
+TransitionRequest = Annotated[
+    StartEvaluationTransition
+    | StartGatheringTransition
+    | HandOffTransition
+    | ResolveTransition
+    | CloseTransition
+    | ReopenTransition,
+    Discriminator("action"),
+    NoMedia,
+]
+
+# The document's named examples, one per action (and the skip).
+TRANSITION_EXAMPLES: dict[str, dict[str, Any]] = {
+    "start_evaluation": {"summary": "Start evaluating", "value": {"action": "start_evaluation"}},
+    "start_gathering": {"summary": "Start gathering, after the grid with the reporter", "value": {"action": "start_gathering"}},
+    "start_gathering_skipping_the_reporter_grid": {
+        "summary": "Start gathering, skipping the reporter's grid (a parent reports a situation outside school)",
+        "value": {"action": "start_gathering", "skip_reporter_grid": True, "reason": "Parent signalant une situation hors de l'école"},
+    },
+    "hand_off": {"summary": "Hand off to police", "value": {"action": "hand_off", "police_officer": "Agente Paquette, policière-école"}},
+    "resolve": {"summary": "Resolve at school", "value": {"action": "resolve"}},
+    "close": {"summary": "Close (school lead)", "value": {"action": "close"}},
+    "reopen": {"summary": "Reopen (school lead)", "value": {"action": "reopen", "reason": "Nouvel élément rapporté par un témoin"}},
+}
 
 
 class Blocker(BaseModel):

@@ -33,7 +33,7 @@ from app.cases.models import (
     ParticipantFlagKind,
     ParticipantRole,
 )
-from app.cases.policy import Capability, can, shown, visible_cases
+from app.cases.policy import Capability, contact_denial, denial, shown, visible_cases
 from app.cases.schemas import (
     CaseCreate,
     CaseOut,
@@ -41,16 +41,20 @@ from app.cases.schemas import (
     CustodyEventCreate,
     DeviceCreate,
     GridSubmissionCreate,
+    HandOffTransition,
     NoteCreate,
     ParticipantCreate,
     ParticipantFlagCreate,
+    ReopenTransition,
+    StartGatheringTransition,
     TransitionRequest,
 )
 from app.crypto import DataCipher
 from app.db import next_number, utcnow
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableContent
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Problem, UnprocessableContent
 from app.grid.rules import flags_raised
 from app.grid.templates import GridTemplates
+from app.i18n import Language
 from app.cases.models import Note
 from app.orgs.models import School
 from app.police.service import record_change
@@ -69,24 +73,28 @@ EDITABLE_FIELDS: dict[CaseStatus, frozenset[str]] = {
 
 
 def require(principal: Principal, capability: Capability) -> None:
-    if can(principal, capability):
-        return
-    if principal.role in (Role.school_staff, Role.school_lead) and not principal.is_architect:
-        raise Forbidden("architect_required", code="architect_required")
-    raise Forbidden()
+    if code := denial(principal, capability):
+        raise Forbidden(code, code=code)
 
 
-def visible_case(session: Session, principal: Principal, case_id: uuid.UUID, *, lock: bool = False) -> Case:
+def visible_case(
+    session: Session, principal: Principal, case_id: uuid.UUID, *, lock: bool = False, destroyed_refused: bool = True
+) -> Case:
     """The case if the caller may know it exists; 404 otherwise, whatever the
     reason.  Every route reaches cases through here (or ``visible_device``),
     so here the request's audit entry is tied to the case and its
     organizations.  Writes lock the case (``lock``): a case whose information
-    was destroyed takes none."""
-    _, case = _reach(session, principal, select(Case, School.board_id).where(Case.id == case_id), lock)
+    was destroyed takes none (a transition says so among its other rules:
+    ``destroyed_refused=False``)."""
+    _, case = _reach(
+        session, principal, select(Case, School.board_id).where(Case.id == case_id), lock, destroyed_refused=destroyed_refused
+    )
     return case
 
 
-def _reach(session: Session, principal: Principal, statement, lock: bool) -> tuple[tuple, Case]:
+def _reach(
+    session: Session, principal: Principal, statement, lock: bool, *, destroyed_refused: bool = True
+) -> tuple[tuple, Case]:
     """One query, whether what the path names exists or not, so that a case
     the caller may not see answers like one that does not exist, in the same
     time: the rows ``statement`` selects end with the case and its board."""
@@ -98,7 +106,7 @@ def _reach(session: Session, principal: Principal, statement, lock: bool) -> tup
         raise NotFound()
     *found, case, board_id = row
     record_case_access(case, case.school_id, board_id, case.handed_off_force_id)
-    if lock and case.destroyed_at is not None:  # every write locks the case first
+    if lock and destroyed_refused and case.destroyed_at is not None:  # every write locks the case first
         raise Conflict("case_destroyed", code="case_destroyed")
     return tuple(found), case
 
@@ -242,48 +250,55 @@ def update_case(
 # --- transitions -----------------------------------------------------------------
 
 
+class TransitionRefused(Problem):
+    """A refused transition: every rule that blocks it in ``rules``, in the
+    order ``GET /transitions`` gives them, the first as ``code``, and each
+    rule's words (what to do instead) in ``detail``.  A 403 when the first
+    is the caller's role, a 409 otherwise."""
+
+    def __init__(self, blockers: list[protocol.Rule]) -> None:
+        first = blockers[0].code
+        self.status = 403 if first in ("forbidden", "architect_required") else 409
+        super().__init__(first, code=first, extra={"rules": [rule.code for rule in blockers]})
+        self.blockers = blockers
+
+    def detail(self, language: Language) -> str:
+        return " ".join(rule.detail(language) for rule in self.blockers)
+
+
+def transition_blockers(
+    file: protocol.CaseFile, principal: Principal, transition: protocol.Transition, *, skip_reporter_grid: bool = False
+) -> list[protocol.Rule]:
+    """What blocks ``transition`` for this caller now (empty: allowed): the
+    one evaluation behind ``GET /transitions`` and a refused ``POST``."""
+    role_rule = denial(principal, transition.capability)
+    return protocol.transition_blockers(file, transition, role_rule, skip_reporter_grid=skip_reporter_grid)
+
+
 def transition_options(session: Session, principal: Principal, case: Case) -> list[tuple[protocol.Transition, list[protocol.Rule]]]:
     """Every action, with what blocks it for this caller now (empty: allowed)."""
     file = protocol.CaseFile.load(session, case)
-    options = []
-    for transition in protocol.TRANSITIONS.values():
-        blockers: list[protocol.Rule] = []
-        if case.destroyed_at is not None:
-            blockers.append(protocol.Rule("case_destroyed"))
-        if CaseStatus(case.status) not in transition.sources:
-            blockers.append(protocol.Rule("transition_not_allowed", {"action": transition.action, "status": case.status}))
-        if not can(principal, transition.capability):
-            blockers.append(protocol.Rule("architect_required" if principal.role in (Role.school_staff, Role.school_lead) and not principal.is_architect and transition.capability is Capability.transition else "forbidden"))
-        blockers += protocol.guard_failures(file, transition.action)
-        options.append((transition, blockers))
-    return options
+    return [(transition, transition_blockers(file, principal, transition)) for transition in protocol.TRANSITIONS.values()]
 
 
 def apply_transition(
     session: Session, principal: Principal, case_id: uuid.UUID, body: TransitionRequest, expected: int | None = None
 ) -> Case:
-    case = visible_case(session, principal, case_id, lock=True)
+    case = visible_case(session, principal, case_id, lock=True, destroyed_refused=False)
     check_version(case, expected)
     transition = protocol.TRANSITIONS[body.action]
-    require(principal, transition.capability)
-    if CaseStatus(case.status) not in transition.sources:
-        raise Conflict("transition_not_allowed", code="transition_not_allowed", action=body.action, status=case.status)
+    skip = isinstance(body, StartGatheringTransition) and body.skip_reporter_grid
     file = protocol.CaseFile.load(session, case)
-    failures = protocol.guard_failures(file, body.action, skip_reporter_grid=body.skip_reporter_grid)
-    if failures:
-        first = failures[0]
-        raise Conflict(first.code, code=first.code, extra={"rules": [f.code for f in failures]}, **first.params)
-    if body.action == "hand_off":
-        if not body.police_officer:
-            raise UnprocessableContent("officer_required", code="officer_required")
+    if blockers := transition_blockers(file, principal, transition, skip_reporter_grid=skip):
+        raise TransitionRefused(blockers)
+    reason = body.reason if isinstance(body, StartGatheringTransition | ReopenTransition) else None
+    if isinstance(body, HandOffTransition):
         case.handed_off_at = utcnow()
         case.handed_off_force_id = school_of(session, case).police_force_id
         case.police_officer_contacted = body.police_officer
-    if body.action == "reopen" and not body.reason:
-        raise UnprocessableContent("reason_required", code="reason_required")
-    if body.action == "start_gathering" and body.skip_reporter_grid:
+    if skip:
         case.reporter_grid_skipped = True
-        case.reporter_grid_skip_reason = body.reason
+        case.reporter_grid_skip_reason = reason
     if body.action == "close":
         case.closed_at = utcnow()
     if body.action == "reopen":
@@ -294,7 +309,7 @@ def apply_transition(
             action=body.action,
             from_status=case.status,
             to_status=transition.target.value,
-            reason=body.reason,
+            reason=reason,
             by_user_id=principal.id,
         )
     )
@@ -588,20 +603,11 @@ def record_custody(
 
 # --- contacts and notes -------------------------------------------------------------
 
-CONTACT_CAPABILITY = {
-    ContactKind.parent_notification: Capability.contact_parent,
-    ContactKind.parent_notification_exemption: Capability.contact_parent,
-    ContactKind.police_contact: Capability.contact_police,
-    ContactKind.dpj_report: Capability.contact_dpj,
-    ContactKind.media_inquiry: Capability.contact_media,
-    ContactKind.takedown_referral: Capability.contact_takedown,
-}
-
-
 def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, body) -> Contact:
     case = visible_case(session, principal, case_id, lock=True)
     kind = ContactKind(body.kind)
-    require(principal, CONTACT_CAPABILITY[kind])
+    if code := contact_denial(principal, kind):
+        raise Forbidden(code, code=code)
     if case.status == CaseStatus.closed:
         raise Conflict("case_not_open", code="case_not_open", status=case.status)
     participant_id = getattr(body, "participant_id", None)
