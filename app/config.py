@@ -125,7 +125,8 @@ class Settings(BaseSettings):
 
     local_timezone: str = Field(
         default="America/Toronto",
-        description="Time zone of 'today' for agreement dates and of the access review's school hours "
+        description="Time zone of 'today' for agreement dates, for recorded event dates (none may be in the future) "
+        "and of the access review's school hours "
         "(Quebec follows America/Toronto).",
     )
 

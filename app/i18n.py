@@ -312,8 +312,14 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "Confiscation and storage at school are recorded by school staff.",
     },
     "custody_time_out_of_order": {
-        "fr": "Le moment de cette étape précède l'étape précédente ou se situe dans le futur.",
-        "en": "This step's time is before the previous step's or in the future.",
+        "fr": "Le moment de cette étape précède celui de l'étape précédente.",
+        "en": "This step's time is before the previous step's.",
+    },
+    "time_in_future": {
+        "fr": "Un événement consigné ne peut pas être dans le futur : {fields}. Une heure peut devancer "
+        "l'horloge du serveur d'au plus {minutes} minutes. Une date est au plus celle du jour (heure locale).",
+        "en": "A recorded event cannot be in the future: {fields}. A time may be ahead of the server's "
+        "clock by at most {minutes} minutes. A date is today's at the latest (local time).",
     },
     "team_member_invalid": {
         "fr": "Seul le personnel scolaire de l'école du dossier peut être ajouté à l'équipe.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import types
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
@@ -212,3 +212,17 @@ def _rfc3339_only(value: Any) -> Any:
 
 # An instant in a query string (``since``, ``until``, ``updated_since``).
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
+
+
+# When a recorded event happened.  Not in the future: the service refuses a
+# later time than its clock plus a small margin, or a later date than the
+# local date then (422 ``time_in_future``; ``app.cases.service.refuse_future``).
+# The margin: how far ahead of the server's clock a client's clock may be.
+CLOCK_SKEW = timedelta(minutes=5)
+_SKEW_MINUTES = int(CLOCK_SKEW.total_seconds()) // 60
+EVENT_TIME_RULE = (
+    f"Not in the future: at most {_SKEW_MINUTES} minutes ahead of the server's clock (clock skew), else 422 `time_in_future`."
+)
+EVENT_DATE_RULE = "Not in the future: today's local date at the latest, else 422 `time_in_future`."
+EventTime = Annotated[AwareDatetime, Field(description=f"When it happened. {EVENT_TIME_RULE}")]
+EventDate = Annotated[date, Field(description=f"When it happened. {EVENT_DATE_RULE}")]

@@ -121,7 +121,7 @@ WRITE_ROUTES = {
     "acknowledge": ("POST", "/cases/{handed_off_id}/acknowledgement", POLICE, lambda w: {"police_file_number": "PF-2026-1"}),
     "record_police_outcome": (
         "POST", "/cases/{handed_off_id}/police-outcome", POLICE,
-        lambda w: {"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-12-02"},
+        lambda w: {"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-11-24"},
     ),
     "add_team_member": ("POST", "/cases/{case_id}/team", LEAD, lambda w: {"user_id": w["user_id"]}),
     "add_participant": (

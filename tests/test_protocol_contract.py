@@ -5,11 +5,14 @@ and one transition body per action."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from app.accounts.models import Role
 from app.cases.models import ContactKind
 from app.cases.protocol import TRANSITIONS
+from app.orgs.service import local_today
 from tests.protocol_helpers import Desk
 
 LEAD, STAFF = "demo-lead-a", "demo-staff-a"
@@ -199,6 +202,85 @@ def test_a_refused_skip_names_the_missing_grid_too(desk):
     refusal = desk.transition(case, "start_gathering", skip_reporter_grid=True, reason="Élève, à l'école")
     assert refusal.status_code == 409
     assert refusal.json()["rules"] == ["reporter_grid_skip_not_allowed", "reporter_grid_required"]
+
+
+# --- 3. no event in the future -------------------------------------------------------------------
+
+
+FUTURE = "2099-01-01T00:00:00Z"
+
+
+def test_a_parent_notification_dated_in_the_future_is_refused_and_closes_nothing(desk):
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter")
+    desk.go(case, "start_evaluation")
+    assert desk.grid(case, reporter).status_code == 201
+    desk.go(case, "start_gathering")
+    desk.go(case, "resolve")
+    refused = desk.call("POST", f"/cases/{case['id']}/contacts", STAFF, json=contact_body("parent_notification", reporter, at="2099-01-01T00:00:00Z"))
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "time_in_future"
+    assert refused.json()["errors"][0]["field"] == "body.occurred_at"
+    assert "5 minutes" in refused.json()["detail"]
+    close = desk.transition(case, "close", LEAD)
+    assert close.status_code == 409 and close.json()["rules"] == ["parents_not_notified"]
+
+
+@pytest.mark.parametrize("kind", [kind.value for kind in ContactKind])
+def test_no_contact_is_dated_in_the_future(desk, kind):
+    case, minor = csam_case_handed_off(desk)
+    refused = desk.call("POST", f"/cases/{case['id']}/contacts", LEAD, json=contact_body(kind, minor, at=FUTURE))
+    assert refused.status_code == 422 and refused.json()["code"] == "time_in_future", refused.text
+    assert desk.ok("GET", f"/cases/{case['id']}/contacts", LEAD)["items"] == []
+
+
+def test_a_client_clock_a_little_ahead_is_within_the_margin(desk):
+    case, minor = csam_case_handed_off(desk)
+    ahead = (datetime.now(UTC) + timedelta(minutes=2)).isoformat().replace("+00:00", "Z")
+    desk.ok("POST", f"/cases/{case['id']}/contacts", LEAD, 201, json=contact_body("police_contact", minor, at=ahead))
+    beyond = (datetime.now(UTC) + timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
+    refused = desk.call("POST", f"/cases/{case['id']}/contacts", LEAD, json=contact_body("police_contact", minor, at=beyond))
+    assert refused.status_code == 422 and refused.json()["code"] == "time_in_future"
+
+
+@pytest.mark.parametrize("field", ["dcpp_decided_on", "awareness_meeting_on"])
+def test_police_outcome_dates_are_not_in_the_future(desk, settings, field):
+    case, _ = csam_case_handed_off(desk)
+    today = local_today(settings.local_timezone)
+    path = f"/cases/{case['id']}/police-outcome"
+    refused = desk.call("POST", path, "demo-police-a", json={"dcpp_decision": "impulsive", field: str(today + timedelta(days=2))})
+    assert refused.status_code == 422 and refused.json()["code"] == "time_in_future", refused.text
+    assert refused.json()["errors"][0]["field"] == f"body.{field}"
+    assert desk.ok("GET", f"/cases/{case['id']}", LEAD)["dcpp_decision"] is None
+    desk.ok("POST", path, "demo-police-a", json={"dcpp_decision": "impulsive", field: str(today)})
+
+
+@pytest.mark.parametrize(
+    "section_field, value",
+    [("disclosed_at", FUTURE), ("event_approx_date", "2099-01-01")],
+)
+def test_grid_event_times_are_not_in_the_future(desk, section_field, value):
+    from tests.protocol_helpers import answers
+
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter")
+    desk.go(case, "start_evaluation")
+    body = {"participant_id": reporter["id"], "template_version": 1, "answers": answers()}
+    body["answers"]["trigger"][section_field] = value
+    refused = desk.call("POST", f"/cases/{case['id']}/grids", STAFF, json=body)
+    assert refused.status_code == 422 and refused.json()["code"] == "time_in_future", refused.text
+    assert refused.json()["errors"][0]["field"] == f"body.answers.trigger.{section_field}"
+    body["answers"]["trigger"]["event_approx_date"] = "2026-11-01"
+    body["answers"]["trigger"]["disclosed_at"] = "2026-11-20T10:15:00Z"
+    desk.ok("POST", f"/cases/{case['id']}/grids", STAFF, 201, json=body)
+
+
+def test_a_custody_step_in_the_future_is_the_same_refusal(desk):
+    case = desk.open_case()
+    owner = desk.person(case, "distributor")
+    device = desk.confiscate(case, owner)
+    future = desk.custody(device, "stored", storage_location="Coffre", occurred_at=FUTURE)
+    assert future.status_code == 422 and future.json()["code"] == "time_in_future"
 
 
 # --- 10. one transition body per action -------------------------------------------------------

@@ -145,11 +145,11 @@ def test_police_record_the_outcome_and_the_school_sees_only_that(desk):
     assert desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-b", json={"dcpp_decision": "impulsive"}).status_code == 404
     outcome = desk.ok(
         "POST", f"/cases/{case['id']}/police-outcome", "demo-police-a",
-        json={"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-12-02", "awareness_meeting_on": "2026-12-10", "close_police_part": True},
+        json={"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-11-24", "awareness_meeting_on": "2026-11-27", "close_police_part": True},
     )
     assert outcome["police_closed_at"]
     seen = desk.ok("GET", f"/cases/{case['id']}", "demo-lead-a")
-    assert (seen["dcpp_decision"], seen["awareness_meeting_on"]) == ("impulsive", "2026-12-10")
+    assert (seen["dcpp_decision"], seen["awareness_meeting_on"]) == ("impulsive", "2026-11-27")
     closed = desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "malicious"})
     assert closed.status_code == 409 and closed.json()["code"] == "police_part_closed"
     bad = desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "guilty"})

@@ -242,7 +242,7 @@ def acknowledge(
 def record_police_outcome(
     case_id: uuid.UUID, body: PoliceOutcomeUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> CaseOut:
-    case = service.record_police_outcome(session, principal, case_id, body)
+    case = service.record_police_outcome(session, principal, case_id, body, request.state.settings.local_timezone)
     return _case_out(case, principal, request.state.cipher)
 
 
@@ -414,7 +414,9 @@ def list_grids(case_id: uuid.UUID, principal: CurrentPrincipal, session: Session
 def submit_grid(
     case_id: uuid.UUID, body: GridSubmissionCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
 ) -> GridSubmissionOut:
-    submission = service.submit_grid(session, principal, case_id, body, request.state.grid_templates)
+    submission = service.submit_grid(
+        session, principal, case_id, body, request.state.grid_templates, request.state.settings.local_timezone
+    )
     _location(response, f"/api/v1/cases/{case_id}/grids/{submission.id}")
     return _grids_out(session, [submission], principal)[0]
 

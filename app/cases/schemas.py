@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -22,7 +22,18 @@ from app.cases.models import (
     ParticipantRole,
     ReporterType,
 )
-from app.schemas import InputModel, Name, NoMedia, OutputModel, confirmation, named_examples
+from app.schemas import (
+    EVENT_DATE_RULE,
+    EVENT_TIME_RULE,
+    EventDate,
+    EventTime,
+    InputModel,
+    Name,
+    NoMedia,
+    OutputModel,
+    confirmation,
+    named_examples,
+)
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -279,13 +290,15 @@ class PoliceOutcomeUpdate(InputModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-12-02", "awareness_meeting_on": "2026-12-10", "close_police_part": True}]
+            "examples": [{"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-11-24", "awareness_meeting_on": "2026-11-27", "close_police_part": True}]
         }
     )
     police_file_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     dcpp_decision: Literal["impulsive", "malicious"] | None = None
-    dcpp_decided_on: date | None = None
-    awareness_meeting_on: date | None = None
+    dcpp_decided_on: EventDate | None = Field(default=None, description=f"When the prosecutor decided. {EVENT_DATE_RULE}")
+    awareness_meeting_on: EventDate | None = Field(
+        default=None, description=f"When the awareness meeting took place. {EVENT_DATE_RULE}"
+    )
     close_police_part: bool = False
 
 
@@ -444,7 +457,7 @@ class CustodyEventCreate(InputModel):
         }
     )
     kind: Literal["stored", "transferred_to_police", "returned_to_owner", "retained_as_evidence"]
-    occurred_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    occurred_at: EventTime | None = Field(default=None, description=f"Default: now. {EVENT_TIME_RULE}")
     seal_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     storage_location: Annotated[str, StringConstraints(max_length=200)] | None = None
     officer_name: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -507,7 +520,7 @@ class ParentNotification(InputModel):
     participant_id: uuid.UUID = Field(description="The minor whose parents were notified.")
     guardian_relationship: Literal["mother", "father", "guardian", "other"]
     method: Literal["phone", "in_person", "email", "letter", "other"]
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
 
 
 class ParentNotificationExemption(InputModel):
@@ -532,7 +545,7 @@ class ParentNotificationExemption(InputModel):
         description="`student_14_plus_refuses`: Education Act s. 96.12; `risk_to_child`: notifying would put the child at risk."
     )
     justification: ShortText
-    occurred_at: AwareDatetime | None = None
+    occurred_at: EventTime | None = None
 
 
 class PoliceContact(InputModel):
@@ -554,7 +567,7 @@ class PoliceContact(InputModel):
     kind: Literal["police_contact"]
     officer_name: Name
     method: Literal["phone", "in_person", "email", "other"]
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
@@ -569,7 +582,7 @@ class DpjReport(InputModel):
         }
     )
     kind: Literal["dpj_report"]
-    occurred_at: AwareDatetime = Field(description="When the report was made.")
+    occurred_at: EventTime = Field(description=f"When the report was made. {EVENT_TIME_RULE}")
     region: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     retained: bool | None = Field(default=None, description="Whether the DPJ retained the report, once known.")
@@ -586,7 +599,7 @@ class MediaInquiry(InputModel):
         }
     )
     kind: Literal["media_inquiry"]
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
     outlet: Annotated[str, StringConstraints(max_length=200)] | None = None
     referred_to_communications: Literal[True] = confirmation(
         "referred_to_communications",
@@ -605,7 +618,7 @@ class TakedownReferral(InputModel):
         }
     )
     kind: Literal["takedown_referral"]
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
     service: Literal["cybertip", "aidezmoisvp", "take_it_down"]
     participant_id: uuid.UUID | None = None
 

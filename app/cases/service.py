@@ -5,7 +5,7 @@ Sexto method allows now).  Nothing here commits: the audited route does."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -60,9 +60,7 @@ from app.orgs.models import School
 from app.police.service import record_change
 from app.privacy.models import LegalHold
 from app.orgs.service import kit_may_be_used_at, local_today
-
-# How far ahead of the server's clock a client's time may be.
-CLOCK_SKEW = timedelta(minutes=5)
+from app.schemas import CLOCK_SKEW
 
 # Which intake fields each status still lets school staff change.
 EDITABLE_FIELDS: dict[CaseStatus, frozenset[str]] = {
@@ -146,6 +144,31 @@ def touch(case: Case) -> None:
     """Every change to a case or to what is attached moves its version."""
     case.version += 1
     case.updated_at = utcnow()
+
+
+def refuse_future(times: dict[str, date | None], timezone: str | None = None) -> None:
+    """Every recorded event has happened.  A time later than the server's
+    clock plus ``CLOCK_SKEW``, or a date later than the local date then (in
+    the schools' timezone), is refused: one 422 ``time_in_future`` naming
+    each such field (``times``: by field, ``None`` for a field not sent)."""
+    latest, minutes = utcnow() + CLOCK_SKEW, int(CLOCK_SKEW.total_seconds()) // 60
+    late = []
+    for name, value in times.items():
+        if isinstance(value, datetime):
+            if value > latest:
+                late.append((name, f"later than the server's clock plus {minutes} minutes"))
+        elif value is not None:
+            assert timezone is not None, "a date is compared with the local date"
+            if value > local_today(timezone, latest):
+                late.append((name, "later than today's local date"))
+    if late:
+        raise UnprocessableContent(
+            "time_in_future",
+            code="time_in_future",
+            fields=", ".join(name for name, _ in late),
+            minutes=minutes,
+            extra={"errors": [{"field": f"body.{name}", "code": "time_in_future", "detail": why} for name, why in late]},
+        )
 
 
 def school_of(session: Session, case: Case) -> School:
@@ -334,11 +357,12 @@ def acknowledge(session: Session, principal: Principal, case_id: uuid.UUID, file
     return case
 
 
-def record_police_outcome(session: Session, principal: Principal, case_id: uuid.UUID, body) -> Case:
+def record_police_outcome(session: Session, principal: Principal, case_id: uuid.UUID, body, timezone: str) -> Case:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.record_police_outcome)
     if case.police_closed_at is not None:
         raise Conflict("police_part_closed", code="police_part_closed")
+    refuse_future({"dcpp_decided_on": body.dcpp_decided_on, "awareness_meeting_on": body.awareness_meeting_on}, timezone)
     for name in ("police_file_number", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on"):
         value = getattr(body, name)
         if value is not None:
@@ -459,7 +483,7 @@ def flag_participant(
 
 
 def submit_grid(
-    session: Session, principal: Principal, case_id: uuid.UUID, body: GridSubmissionCreate, templates: GridTemplates
+    session: Session, principal: Principal, case_id: uuid.UUID, body: GridSubmissionCreate, templates: GridTemplates, timezone: str
 ) -> GridSubmission:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.submit_grid)
@@ -477,6 +501,7 @@ def submit_grid(
         raise UnprocessableContent(
             "grid_invalid", code="grid_invalid", version=body.template_version, extra={"errors": errors}
         )
+    refuse_future(template.event_times(body.answers), timezone)
     if body.supersedes is not None:
         current = {g.id: g for g in file.grids}
         earlier = current.get(body.supersedes)
@@ -579,8 +604,9 @@ def record_custody(
         raise UnprocessableContent("officer_required", code="officer_required")
     if kind is CustodyEventKind.stored and not body.storage_location:
         raise UnprocessableContent("validation_failed")
+    refuse_future({"occurred_at": body.occurred_at})
     occurred_at = body.occurred_at or utcnow()
-    if occurred_at < events[-1].occurred_at or occurred_at > utcnow() + CLOCK_SKEW:
+    if occurred_at < events[-1].occurred_at:
         raise UnprocessableContent("custody_time_out_of_order", code="custody_time_out_of_order")
     event = CustodyEvent(
         device_id=device.id,
@@ -610,6 +636,7 @@ def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, b
         raise Forbidden(code, code=code)
     if case.status == CaseStatus.closed:
         raise Conflict("case_not_open", code="case_not_open", status=case.status)
+    refuse_future({"occurred_at": body.occurred_at})
     participant_id = getattr(body, "participant_id", None)
     if participant_id is not None:
         participant = current_participant(protocol.CaseFile.load(session, case), participant_id)
@@ -620,7 +647,7 @@ def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, b
         case_id=case.id,
         kind=kind.value,
         participant_id=participant_id,
-        occurred_at=getattr(body, "occurred_at", None) or utcnow(),
+        occurred_at=body.occurred_at or utcnow(),
         details=details,
         recorded_by=principal.id,
     )

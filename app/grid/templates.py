@@ -7,7 +7,9 @@ submissions are validated against the version they name."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,31 @@ from app.grid.rules import FlagRule, parse_rules
 from app.grid.schemas import GridTemplateOut
 
 BUILT_IN = Path(__file__).resolve().parent / "templates"
+
+# The formats of a time: in a grid, every date or date-time answered is when
+# something happened (disclosed, started), so none may be in the future.
+_TIME_FORMATS = {"date-time": datetime.fromisoformat, "date": date.fromisoformat}
+
+
+def _times(schema: Any, value: Any, path: str) -> Iterator[tuple[str, date]]:
+    """The answers the schema declares a date or a date-time, parsed, by path."""
+    if not isinstance(schema, dict):
+        return
+    for option in (schema, *schema.get("anyOf", ()), *schema.get("oneOf", ())):
+        parse = _TIME_FORMATS.get(option.get("format")) if isinstance(option, dict) else None
+        if parse is not None and isinstance(value, str):
+            try:
+                yield path, parse(value)
+                break
+            except ValueError:
+                continue  # another option of the answer ("unknown")
+    if isinstance(value, dict):
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                yield from _times(sub, value[name], f"{path}.{name}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _times(schema.get("items"), item, f"{path}[{index}]")
 
 
 @dataclass(frozen=True)
@@ -43,6 +70,10 @@ class GridTemplate:
         """The answers' errors, their details in the caller's language once answered."""
         found = sorted(self.validator.iter_errors(answers), key=lambda e: list(e.absolute_path))
         return grid_field_errors(found)[:50]
+
+    def event_times(self, answers: Any) -> dict[str, date]:
+        """Valid answers' dates and times (``datetime`` is a ``date``), by path."""
+        return dict(_times(self.document["schema"], answers, "answers"))
 
 
 class GridTemplates:
