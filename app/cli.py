@@ -81,7 +81,11 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
             with engine.connect() as connection:
                 report = chain.verify(connection, signer.verify)
             for status in report.chains:
-                state = "ok" if status.ok else f"BROKEN at entry {status.first_bad_seq} (id {status.first_bad_id}): {status.problem}"
+                state = (
+                    "ok"
+                    if status.ok
+                    else f"BROKEN at entry {status.first_bad_seq} (id {status.first_bad_id}): {status.problem}"
+                )
                 print(f"chain {status.chain}: {status.entries} entries, {state}")
             for problem in report.checkpoint_problems:
                 print(f"checkpoint problem: {problem}")
@@ -195,9 +199,20 @@ def main(argv: list[str] | None = None) -> int:
     retention = commands.add_parser("retention", help="destroy personal information past the retention rules")
     retention_commands = retention.add_subparsers(dest="retention_command", required=True)
     run = retention_commands.add_parser("run", help="destroy what is due (safe to schedule), or list it with --dry-run")
-    run.add_argument("--dry-run", action="store_true", help="list what would be destroyed and what is kept; change nothing")
+    run.add_argument(
+        "--dry-run", action="store_true", help="list what would be destroyed and what is kept; change nothing"
+    )
     args = parser.parse_args(argv)
-    handlers = {"migrate": _migrate, "demo": _demo, "openapi": _openapi, "docs-config": _docs_config, "audit": _audit, "purge-idempotency": _purge_idempotency, "reencrypt-data": _reencrypt, "retention": _retention}
+    handlers = {
+        "migrate": _migrate,
+        "demo": _demo,
+        "openapi": _openapi,
+        "docs-config": _docs_config,
+        "audit": _audit,
+        "purge-idempotency": _purge_idempotency,
+        "reencrypt-data": _reencrypt,
+        "retention": _retention,
+    }
     return handlers[args.command](Settings(), args)
 
 

@@ -207,13 +207,9 @@ class Settings(BaseSettings):
         if not self.database_url:
             problems.append("SEXTO_DATABASE_URL is required in production")
         if self.token_signing_key is None and self.token_signing_key_file is None:
-            problems.append(
-                "SEXTO_TOKEN_SIGNING_KEY or SEXTO_TOKEN_SIGNING_KEY_FILE is required in production"
-            )
+            problems.append("SEXTO_TOKEN_SIGNING_KEY or SEXTO_TOKEN_SIGNING_KEY_FILE is required in production")
         if self.audit_signing_key is None and self.audit_signing_key_file is None:
-            problems.append(
-                "SEXTO_AUDIT_SIGNING_KEY or SEXTO_AUDIT_SIGNING_KEY_FILE is required in production"
-            )
+            problems.append("SEXTO_AUDIT_SIGNING_KEY or SEXTO_AUDIT_SIGNING_KEY_FILE is required in production")
         if self.data_keys is None:
             problems.append("SEXTO_DATA_KEYS is required in production")
         if (self.argon2_time_cost, self.argon2_memory_cost) < (3, 65536):

@@ -33,7 +33,9 @@ PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDocument"
 class FieldError(BaseModel):
     """One offending field of a request."""
 
-    field: str = Field(description="Where the error is, e.g. `body.name`, `query.limit` or `answers.nature.media_kind`.")
+    field: str = Field(
+        description="Where the error is, e.g. `body.name`, `query.limit` or `answers.nature.media_kind`."
+    )
     code: str = Field(
         description="Stable: the validator's error type, e.g. `missing`, `extra_forbidden`, `literal_error` "
         "(for grid answers, the JSON Schema keyword: `required`, `enum`...)."
@@ -85,9 +87,7 @@ class Problem(Exception):
     def detail(self, language: Language) -> str:
         # Parameters that are themselves message keys are translated too.
         params = {
-            name: translate(value.key, language, **value.params)
-            if isinstance(value, MessageRef)
-            else value
+            name: translate(value.key, language, **value.params) if isinstance(value, MessageRef) else value
             for name, value in self.params.items()
         }
         return translate(self.message_key, language, **params)
@@ -248,7 +248,11 @@ def _localized(value: Any, language: Language) -> Any:
 
 
 # Field error types that are the whole problem, first match first.
-_PROBLEM_FROM_FIELD = (("media_refused", "media_refused"), ("nul_character", "nul_character"), ("json_invalid", "invalid_json"))
+_PROBLEM_FROM_FIELD = (
+    ("media_refused", "media_refused"),
+    ("nul_character", "nul_character"),
+    ("json_invalid", "invalid_json"),
+)
 
 
 def _validation_problem(errors: list[dict[str, Any]]) -> tuple[str, list[str]]:
@@ -305,9 +309,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         # A constraint refused the write (a race past a service's own check):
         # nothing was committed.
         language = request_language(request)
-        return problem_response(
-            status=409, code="conflict", detail=translate("conflict", language), language=language
-        )
+        return problem_response(status=409, code="conflict", detail=translate("conflict", language), language=language)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

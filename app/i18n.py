@@ -64,8 +64,7 @@ MESSAGES: dict[str, dict[Language, str]] = {
     "unsupported_media_type": {
         "fr": "Type de contenu refusé : ce service accepte seulement du JSON. "
         "Aucune image, vidéo ou fichier n'est jamais accepté.",
-        "en": "Content type refused: this service only accepts JSON. "
-        "No image, video or file is ever accepted.",
+        "en": "Content type refused: this service only accepts JSON. No image, video or file is ever accepted.",
     },
     "media_refused": {
         "fr": "Contenu refusé : la requête contient une image, une vidéo ou un son "
@@ -101,7 +100,10 @@ MESSAGES: dict[str, dict[Language, str]] = {
     },
     # Field errors of a 422 (app.field_errors): what is wrong with one field
     "field_missing": {"fr": "Champ requis.", "en": "Field required."},
-    "field_unknown": {"fr": "Champ inconnu : il n'est pas accepté ici.", "en": "Unknown field: it is not accepted here."},
+    "field_unknown": {
+        "fr": "Champ inconnu : il n'est pas accepté ici.",
+        "en": "Unknown field: it is not accepted here.",
+    },
     "field_not_allowed": {
         "fr": "Valeur non permise. Valeurs permises : {expected}.",
         "en": "Value not allowed. Allowed values: {expected}.",
@@ -164,8 +166,7 @@ MESSAGES: dict[str, dict[Language, str]] = {
     "content_must_not_be_viewed": {
         "fr": "Le contenu de l'appareil ne doit jamais être regardé : confirmez que personne ne l'a regardé "
         "(content_not_viewed: true).",
-        "en": "The device's content must never be viewed: confirm that nobody looked at it "
-        "(content_not_viewed: true).",
+        "en": "The device's content must never be viewed: confirm that nobody looked at it (content_not_viewed: true).",
     },
     "media_inquiry_not_referred": {
         "fr": "Une demande des médias est dirigée vers la personne responsable des communications, sans "
@@ -450,15 +451,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "Invalid client id or secret.",
     },
     "unsupported_grant_type": {
-        "fr": "Type d'autorisation non pris en charge : utilisez « password » "
-        "ou « client_credentials ».",
+        "fr": "Type d'autorisation non pris en charge : utilisez « password » ou « client_credentials ».",
         "en": "Unsupported grant type: use 'password' or 'client_credentials'.",
     },
     "login_throttled": {
-        "fr": "Trop de tentatives de connexion échouées pour ce compte. "
-        "Réessayez dans {retry_after} secondes.",
-        "en": "Too many failed sign-in attempts for this account. "
-        "Try again in {retry_after} seconds.",
+        "fr": "Trop de tentatives de connexion échouées pour ce compte. Réessayez dans {retry_after} secondes.",
+        "en": "Too many failed sign-in attempts for this account. Try again in {retry_after} seconds.",
     },
     # Administration
     "username_taken": {

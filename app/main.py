@@ -50,7 +50,6 @@ record reports, auditors verify the access log.
 """
 
 
-
 async def _every(seconds: int, work) -> None:
     """Run ``work`` (blocking, in a thread) every ``seconds``; a failure is
     logged and the next round tries again."""

@@ -158,7 +158,9 @@ class RequestGuard:
                 except Exception:
                     logger.error("audit entry for a refused request could not be written")
                     status, code, params = 503, "service_unavailable", {}
-            problem = problem_body(status=status, code=code, detail=translate(code, language, **params), language=language)
+            problem = problem_body(
+                status=status, code=code, detail=translate(code, language, **params), language=language
+            )
             body = json.dumps(problem, ensure_ascii=False, separators=(",", ":")).encode()
             await send_with_id(
                 {

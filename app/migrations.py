@@ -30,9 +30,7 @@ def grant_app_role(connection: Connection, role: str) -> None:
     """
     quoted = connection.dialect.identifier_preparer.quote(role)
     connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
-    connection.exec_driver_sql(
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
-    )
+    connection.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
     connection.exec_driver_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
     for table in APPEND_ONLY_TABLES:
         connection.exec_driver_sql(f"REVOKE ALL ON {table} FROM {quoted}")

@@ -52,12 +52,24 @@ CASE_ROUTE_AUDIENCES: dict[str, list[str]] = {
     "lift_legal_hold": [SCHOOL, POLICE],
 }
 TAGS = [
-    {"name": SCHOOL, "description": "School staff and leads: cases, grids, people, devices, contacts, notes, the status machine."},
-    {"name": POLICE, "description": "Police liaisons and portals: the feed, handed-off cases, acknowledgement, custody, outcome."},
+    {
+        "name": SCHOOL,
+        "description": "School staff and leads: cases, grids, people, devices, contacts, notes, the status machine.",
+    },
+    {
+        "name": POLICE,
+        "description": "Police liaisons and portals: the feed, handed-off cases, acknowledgement, custody, outcome.",
+    },
     {"name": DPJ, "description": "DPJ reporters: cases that need a report, and the report."},
     {"name": AUDIT, "description": "Auditors: the append-only, hash-chained access log."},
-    {"name": "privacy", "description": "Privacy officers: retention, legal holds, the confidentiality-incident register, access review. Case references only."},
-    {"name": "admin", "description": "Administrators: organizations, agreements, users, service accounts. No case contents."},
+    {
+        "name": "privacy",
+        "description": "Privacy officers: retention, legal holds, the confidentiality-incident register, access review. Case references only.",
+    },
+    {
+        "name": "admin",
+        "description": "Administrators: organizations, agreements, users, service accounts. No case contents.",
+    },
     {"name": "auth", "description": "Sign-in and the caller's identity."},
     {"name": "health", "description": "Liveness and readiness."},
 ]

@@ -30,9 +30,7 @@ class Page(BaseModel, Generic[T]):
     """A page of results: pass `next_cursor` as `cursor` for the next one."""
 
     items: list[T]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
-    )
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
 
 
 @dataclass(frozen=True)
@@ -62,9 +60,7 @@ def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")
     ] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
 ) -> PageParams:
     return PageParams(limit=limit, after=_decode_cursor(cursor) if cursor else None)
 
@@ -80,9 +76,7 @@ def paginate(
     created_column = getattr(model, created)
     if params.after is not None:
         moment, row_id = params.after
-        statement = statement.where(
-            or_(created_column > moment, and_(created_column == moment, model.id > row_id))
-        )
+        statement = statement.where(or_(created_column > moment, and_(created_column == moment, model.id > row_id)))
     rows = list(session.exec(statement.order_by(created_column, model.id).limit(params.limit + 1)).all())
     if len(rows) <= params.limit:
         return rows, None

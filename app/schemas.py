@@ -159,7 +159,6 @@ class InputModel(BaseModel):
         return data
 
 
-
 # Confirmations the protocol requires (``Literal[True]`` fields), by field
 # name: a request without one (missing, false, anything but true) is a 422
 # whose code names the rule, with the confirmation in ``rules``.
@@ -220,9 +219,7 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
 # The margin: how far ahead of the server's clock a client's clock may be.
 CLOCK_SKEW = timedelta(minutes=5)
 _SKEW_MINUTES = int(CLOCK_SKEW.total_seconds()) // 60
-EVENT_TIME_RULE = (
-    f"Not in the future: at most {_SKEW_MINUTES} minutes ahead of the server's clock (clock skew), else 422 `time_in_future`."
-)
+EVENT_TIME_RULE = f"Not in the future: at most {_SKEW_MINUTES} minutes ahead of the server's clock (clock skew), else 422 `time_in_future`."
 EVENT_DATE_RULE = "Not in the future: today's local date at the latest, else 422 `time_in_future`."
 EventTime = Annotated[AwareDatetime, Field(description=f"When it happened. {EVENT_TIME_RULE}")]
 EventDate = Annotated[date, Field(description=f"When it happened. {EVENT_DATE_RULE}")]

@@ -77,9 +77,7 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> str:
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
@@ -88,9 +86,7 @@ def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
         return _load_private_key(path.read_bytes())
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     # Create with 0600 and never overwrite a key another process just wrote.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -157,9 +153,7 @@ class TokenService:
         self._settings = settings
         self._signing_key = signing_key
         self.signing_key_id = key_id(signing_key.public_key())
-        self._verification_keys: dict[str, Ed25519PublicKey] = {
-            self.signing_key_id: signing_key.public_key()
-        }
+        self._verification_keys: dict[str, Ed25519PublicKey] = {self.signing_key_id: signing_key.public_key()}
         self._verification_keys.update(load_public_keys(settings.token_previous_public_keys))
 
     @classmethod
@@ -191,9 +185,7 @@ class TokenService:
             "scope": scope,
             "gen": generation,
         }
-        token = jwt.encode(
-            claims, self._signing_key, algorithm=TOKEN_ALGORITHM, headers={"kid": self.signing_key_id}
-        )
+        token = jwt.encode(claims, self._signing_key, algorithm=TOKEN_ALGORITHM, headers={"kid": self.signing_key_id})
         return token, lifetime
 
     def decode(self, token: str) -> TokenClaims:

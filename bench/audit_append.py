@@ -36,8 +36,14 @@ def worker(args: tuple[str, int]) -> list[float]:
     engine = create_db_engine(url, pool_size=1)
     latencies = []
     draft = chain.EntryDraft(
-        actor_kind="user", actor_id=str(uuid.uuid4()), actor_role="school_staff", action="read_case",
-        resource_type="cases", resource_id=str(uuid.uuid4()), case_id=str(uuid.uuid4()), status_code=200,
+        actor_kind="user",
+        actor_id=str(uuid.uuid4()),
+        actor_role="school_staff",
+        action="read_case",
+        resource_type="cases",
+        resource_id=str(uuid.uuid4()),
+        case_id=str(uuid.uuid4()),
+        status_code=200,
     )
     with Session(engine) as session:
         for _ in range(appends):

@@ -40,9 +40,25 @@ def fill(url: str, entries: int) -> None:
     with engine.begin() as connection:
         for seq in range(1, entries + 1):
             values = [
-                "platform", seq, f"2026-11-25T10:00:00.{seq % 1000000:06d}Z", secrets.token_hex(16),
-                "user", actor, "school_staff", orgs, "127.0.0.1", "bench/1.0", uuid.uuid4().hex,
-                "read_case", "cases", str(uuid.uuid4()), str(uuid.uuid4()), "allowed", 200, None, None,
+                "platform",
+                seq,
+                f"2026-11-25T10:00:00.{seq % 1000000:06d}Z",
+                secrets.token_hex(16),
+                "user",
+                actor,
+                "school_staff",
+                orgs,
+                "127.0.0.1",
+                "bench/1.0",
+                uuid.uuid4().hex,
+                "read_case",
+                "cases",
+                str(uuid.uuid4()),
+                str(uuid.uuid4()),
+                "allowed",
+                200,
+                None,
+                None,
             ]
             digest = chain.chain_hash(prev, chain.canonical(values))
             batch.append({**dict(zip(chain.CANONICAL_FIELDS, values)), "prev_hash": prev, "entry_hash": digest})
@@ -86,8 +102,10 @@ def main() -> None:
             elapsed = time.perf_counter() - started
         engine.dispose()
         assert report.ok, [vars(c) for c in report.chains]
-        print(f"verified {report.chains[0].entries:,} entries on {args.engine} in {elapsed:.2f} s "
-              f"({report.chains[0].entries / elapsed:,.0f} entries/s)")
+        print(
+            f"verified {report.chains[0].entries:,} entries on {args.engine} in {elapsed:.2f} s "
+            f"({report.chains[0].entries / elapsed:,.0f} entries/s)"
+        )
     finally:
         if args.engine == "postgresql":
             with psycopg.connect(admin, autocommit=True) as connection:

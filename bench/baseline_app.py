@@ -53,7 +53,9 @@ def create_baseline_app() -> FastAPI:
         return Principal("user", user.id, Role(user.role), resolve_scope(session, list(grants)), best, claims.token_id)
 
     @app.get("/api/v1/cases/{case_id}", response_model=CaseOut)
-    def read_case(case_id: uuid.UUID, session: SessionDep, user: Annotated[Principal, Depends(get_current_user)]) -> CaseOut:
+    def read_case(
+        case_id: uuid.UUID, session: SessionDep, user: Annotated[Principal, Depends(get_current_user)]
+    ) -> CaseOut:
         case = session.exec(select(Case).where(Case.id == case_id, visible_cases(user))).first()
         if case is None:
             raise HTTPException(status_code=404)

@@ -47,8 +47,24 @@ PASSWORD = "bench-password-not-secret"
 
 def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", target, "--factory", "--workers", "2", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            target,
+            "--factory",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -64,7 +80,9 @@ def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
 def wrk(url: str, token: str, seconds: int) -> dict[str, float]:
     output = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Authorization: Bearer {token}", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
     def latency(label: str) -> float:
@@ -107,10 +125,23 @@ def main() -> None:
         processes.append(serve("app.main:create_app", 18801, env))
         processes.append(serve("bench.baseline_app:create_baseline_app", 18802, env))
         service = "http://127.0.0.1:18801"
-        token = httpx.post(f"{service}/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": PASSWORD}).json()["access_token"]
+        token = httpx.post(
+            f"{service}/api/v1/auth/token",
+            data={"grant_type": "password", "username": "demo-staff-a", "password": PASSWORD},
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         school = httpx.get(f"{service}/api/v1/auth/me", headers=headers).json()["scope"]["schools"][0]["id"]
-        case = httpx.post(f"{service}/api/v1/cases", headers=headers, json={"school_id": school, "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "Bench"}).json()
+        case = httpx.post(
+            f"{service}/api/v1/cases",
+            headers=headers,
+            json={
+                "school_id": school,
+                "reporter_type": "student",
+                "channel": "in_person",
+                "place": "school",
+                "summary": "Bench",
+            },
+        ).json()
         path = f"/api/v1/cases/{case['id']}"
         for port in (18801, 18802):  # warm up
             wrk(f"http://127.0.0.1:{port}{path}", token, 2)
@@ -131,14 +162,24 @@ def main() -> None:
 
         def summary(label: str) -> dict[str, float]:
             rows = results[label]
-            return {key: statistics.median(row[key] for row in rows) for key in ("rps", "p50", "p99")} | {"errors": sum(r["errors"] for r in rows)}
+            return {key: statistics.median(row[key] for row in rows) for key in ("rps", "p50", "p99")} | {
+                "errors": sum(r["errors"] for r in rows)
+            }
 
         audited, baseline = summary("audited"), summary("baseline")
-        print(f"baseline (no audit): {baseline['rps']:,.0f} req/s, p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms, errors {baseline['errors']}")
-        print(f"audited read:        {audited['rps']:,.0f} req/s, p50 {audited['p50']:.1f} ms, p99 {audited['p99']:.1f} ms, errors {audited['errors']}")
-        print(f"ratio audited/baseline: {audited['rps'] / baseline['rps']:.2f} (median of {args.rounds} rounds of {args.seconds} s)")
+        print(
+            f"baseline (no audit): {baseline['rps']:,.0f} req/s, p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms, errors {baseline['errors']}"
+        )
+        print(
+            f"audited read:        {audited['rps']:,.0f} req/s, p50 {audited['p50']:.1f} ms, p99 {audited['p99']:.1f} ms, errors {audited['errors']}"
+        )
+        print(
+            f"ratio audited/baseline: {audited['rps'] / baseline['rps']:.2f} (median of {args.rounds} rounds of {args.seconds} s)"
+        )
         # wrk may count a request cut at the end of a round that the server still completed.
-        print(f"audit entries written: {after - before:,} for {audited_requests:,} audited reads counted by wrk; chain {'verified' if report.ok else 'BROKEN'}")
+        print(
+            f"audit entries written: {after - before:,} for {audited_requests:,} audited reads counted by wrk; chain {'verified' if report.ok else 'BROKEN'}"
+        )
         if not report.ok:
             print([vars(c) for c in report.chains], report.checkpoint_problems)
         if baseline["errors"]:

@@ -124,9 +124,26 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 def serve(port: int, env: dict[str, str], log) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--workers", "2",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -145,8 +162,16 @@ def serve(port: int, env: dict[str, str], log) -> subprocess.Popen:
 # --- the clients ------------------------------------------------------------------------------
 
 
-async def send(run: Run, http: httpx.AsyncClient, kind: str, method: str, path: str, user: str,
-               body: dict | None = None, key: str | None = None) -> Call:
+async def send(
+    run: Run,
+    http: httpx.AsyncClient,
+    kind: str,
+    method: str,
+    path: str,
+    user: str,
+    body: dict | None = None,
+    key: str | None = None,
+) -> Call:
     call = Call(kind=kind, request_id=f"load-{uuid.uuid4().hex}", key=key)
     headers = {"Authorization": f"Bearer {run.tokens[user]}", "X-Request-ID": call.request_id}
     if key is not None:
@@ -168,7 +193,9 @@ async def send(run: Run, http: httpx.AsyncClient, kind: str, method: str, path: 
     return call
 
 
-async def write(run: Run, http: httpx.AsyncClient, kind: str, path: str, user: str, body: dict, parent: str | None) -> str | None:
+async def write(
+    run: Run, http: httpx.AsyncClient, kind: str, path: str, user: str, body: dict, parent: str | None
+) -> str | None:
     """A write with a fresh key; sometimes sent twice at once. The created id, or None."""
     key = f"load-{uuid.uuid4()}"
     run.writes[key] = Write(kind, user, path, body, key)
@@ -184,8 +211,13 @@ async def client(run: Run, http: httpx.AsyncClient, user: str, number: int) -> N
     flow = 0
     while time.monotonic() < run.deadline:
         flow += 1
-        case_body = {"school_id": run.school_id, "reporter_type": "student", "channel": "in_person",
-                     "place": "school", "summary": f"Charge {number}-{flow} : une photo circulerait."}
+        case_body = {
+            "school_id": run.school_id,
+            "reporter_type": "student",
+            "channel": "in_person",
+            "place": "school",
+            "summary": f"Charge {number}-{flow} : une photo circulerait.",
+        }
         case_id = await write(run, http, "open_case", "/cases", user, case_body, None)
         if case_id is None:
             continue
@@ -193,8 +225,13 @@ async def client(run: Run, http: httpx.AsyncClient, user: str, number: int) -> N
         pool.append(case_id)
         del pool[:-16]
         target = random.choice(pool) if random.random() < run.shared_fraction else case_id
-        person_body = {"role": random.choice(ROLES), "is_minor": True, "grade": "Sec. 3",
-                       "student_id": f"{random.randrange(10**7):07d}", "name": "Élève Charge"}
+        person_body = {
+            "role": random.choice(ROLES),
+            "is_minor": True,
+            "grade": "Sec. 3",
+            "student_id": f"{random.randrange(10**7):07d}",
+            "name": "Élève Charge",
+        }
         person = await write(run, http, "add_participant", f"/cases/{target}/participants", user, person_body, target)
         if person is not None:
             grid_body = {"participant_id": person, "template_version": 1, "answers": answers(ages=[15])}
@@ -212,7 +249,9 @@ async def retry_pass(run: Run, http: httpx.AsyncClient, sample: int, concurrency
     async def again(key: str) -> None:
         original = run.writes[key]
         async with limit:
-            call = await send(run, http, f"retry_{original.kind}", "POST", original.path, original.user, original.body, key)
+            call = await send(
+                run, http, f"retry_{original.kind}", "POST", original.path, original.user, original.body, key
+            )
         results.append((original, acknowledged[key], call))
 
     await asyncio.gather(*(again(key) for key in keys))
@@ -249,7 +288,11 @@ def count_rows(connection: psycopg.Connection) -> dict[str, int]:
 
 def check_database(connection: psycopg.Connection, calls: list[Call], checks: list[tuple[str, bool, str]]) -> None:
     def check(name: str, problems: list[str], total: int | None = None) -> None:
-        detail = f"{len(problems)} problem(s): " + "; ".join(problems[:5]) if problems else (f"{total:,} checked" if total is not None else "ok")
+        detail = (
+            f"{len(problems)} problem(s): " + "; ".join(problems[:5])
+            if problems
+            else (f"{total:,} checked" if total is not None else "ok")
+        )
         checks.append((name, not problems, detail))
 
     main_calls = [c for c in calls if not c.kind.startswith("retry_")]
@@ -269,7 +312,10 @@ def check_database(connection: psycopg.Connection, calls: list[Call], checks: li
     rows = {
         "open_case": {str(r[0]): None for r in connection.execute("SELECT id FROM sexto_case")},
         "add_participant": {str(r[0]): str(r[1]) for r in connection.execute("SELECT id, case_id FROM participant")},
-        "submit_grid": {str(r[0]): (str(r[1]), str(r[2])) for r in connection.execute("SELECT id, case_id, participant_id FROM grid_submission")},
+        "submit_grid": {
+            str(r[0]): (str(r[1]), str(r[2]))
+            for r in connection.execute("SELECT id, case_id, participant_id FROM grid_submission")
+        },
     }
     acknowledged = {c.key: c for c in writes if c.created}
     problems = []
@@ -278,7 +324,9 @@ def check_database(connection: psycopg.Connection, calls: list[Call], checks: li
         if call.created not in row:
             problems.append(f"{call.kind} {call.created} (key {call.key}) missing")
         elif call.kind == "add_participant" and row[call.created] != call.parent:
-            problems.append(f"participant {call.created} under case {row[call.created]}, acknowledged for {call.parent}")
+            problems.append(
+                f"participant {call.created} under case {row[call.created]}, acknowledged for {call.parent}"
+            )
         elif call.kind == "submit_grid" and row[call.created][0] != call.parent:
             problems.append(f"grid {call.created} under case {row[call.created][0]}, acknowledged for {call.parent}")
     check("every acknowledged write exists, under its parent", problems, len(acknowledged))
@@ -296,9 +344,13 @@ def check_database(connection: psycopg.Connection, calls: list[Call], checks: li
             if len(keys) != 1:
                 problems.append(f"{kind} {row_id} made by {len(keys)} keys {keys[:3]}")
             elif keys[0] in acknowledged and acknowledged[keys[0]].created != row_id:
-                problems.append(f"{kind} {row_id} made by key {keys[0]}, which was acknowledged with {acknowledged[keys[0]].created} (duplicate)")
+                problems.append(
+                    f"{kind} {row_id} made by key {keys[0]}, which was acknowledged with {acknowledged[keys[0]].created} (duplicate)"
+                )
             elif keys[0] not in acknowledged and keys[0] not in unknown:
-                problems.append(f"{kind} {row_id} made by key {keys[0]}, which was never acknowledged nor left without answer")
+                problems.append(
+                    f"{kind} {row_id} made by key {keys[0]}, which was never acknowledged nor left without answer"
+                )
     check("every row made by exactly one key, the one acknowledged with it", problems, total)
 
     creation = defaultdict(list)
@@ -349,11 +401,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=25, help="how long the clients keep starting requests")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients, each with its own connections")
-    parser.add_argument("--race-fraction", type=float, default=0.05, help="share of writes sent twice at once with one key")
-    parser.add_argument("--shared-fraction", type=float, default=0.25, help="share of participants added to another client's case")
-    parser.add_argument("--retry-sample", type=int, default=200, help="acknowledged writes sent again afterwards (0: no retry pass)")
+    parser.add_argument(
+        "--race-fraction", type=float, default=0.05, help="share of writes sent twice at once with one key"
+    )
+    parser.add_argument(
+        "--shared-fraction", type=float, default=0.25, help="share of participants added to another client's case"
+    )
+    parser.add_argument(
+        "--retry-sample", type=int, default=200, help="acknowledged writes sent again afterwards (0: no retry pass)"
+    )
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--keep-database", action="store_true", help="leave the database in place to look into a failure")
+    parser.add_argument(
+        "--keep-database", action="store_true", help="leave the database in place to look into a failure"
+    )
     args = parser.parse_args()
     random.seed(args.seed)
 
@@ -366,8 +426,13 @@ def main() -> int:
     direct = server.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
     var_dir = Path(tempfile.mkdtemp(prefix="sexto-load-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTO_")}
-    env.update(SEXTO_DATABASE_URL=url, SEXTO_VAR_DIR=str(var_dir), SEXTO_DEMO_PASSWORD=PASSWORD,
-               SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0", SEXTO_MAINTENANCE_INTERVAL_SECONDS="0")
+    env.update(
+        SEXTO_DATABASE_URL=url,
+        SEXTO_VAR_DIR=str(var_dir),
+        SEXTO_DEMO_PASSWORD=PASSWORD,
+        SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
+        SEXTO_MAINTENANCE_INTERVAL_SECONDS="0",
+    )
     process = None
     log = open(var_dir / "server.log", "w+")
     checks: list[tuple[str, bool, str]] = []
@@ -381,7 +446,11 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         tokens = {}
         for user in USERS:
-            answer = httpx.post(f"{base}/api/v1/auth/token", data={"grant_type": "password", "username": user, "password": PASSWORD}, timeout=30)
+            answer = httpx.post(
+                f"{base}/api/v1/auth/token",
+                data={"grant_type": "password", "username": user, "password": PASSWORD},
+                timeout=30,
+            )
             answer.raise_for_status()
             tokens[user] = answer.json()["access_token"]
         me = httpx.get(f"{base}/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens[USERS[0]]}"}).json()
@@ -390,7 +459,10 @@ def main() -> int:
 
         with psycopg.connect(direct) as connection:
             before_audit = connection.execute("SELECT count(*) FROM audit_entry").fetchone()[0]
-        print(f"load: {args.clients} clients for {args.seconds:g} s against 2 uvicorn workers (PostgreSQL, loopback)...", flush=True)
+        print(
+            f"load: {args.clients} clients for {args.seconds:g} s against 2 uvicorn workers (PostgreSQL, loopback)...",
+            flush=True,
+        )
         elapsed = None
         retries: list = []
 
@@ -406,17 +478,30 @@ def main() -> int:
             with psycopg.connect(direct) as connection:
                 after = count_rows(connection)
             if args.retry_sample:
-                problems = [f"{original.kind} key {original.key}: status {call.status}, id {call.created} (acknowledged {acked}), replayed {call.replayed}"
-                            for original, acked, call in retries if call.status != 201 or call.created != acked or not call.replayed]
-                problems += [f"{table}: {before[table]:,} rows before the retry pass, {after[table]:,} after" for table in before if before[table] != after[table]]
-                detail = f"{len(problems)} problem(s): " + "; ".join(problems[:5]) if problems else f"{len(retries):,} writes sent again, all replayed with the same id, no new row"
+                problems = [
+                    f"{original.kind} key {original.key}: status {call.status}, id {call.created} (acknowledged {acked}), replayed {call.replayed}"
+                    for original, acked, call in retries
+                    if call.status != 201 or call.created != acked or not call.replayed
+                ]
+                problems += [
+                    f"{table}: {before[table]:,} rows before the retry pass, {after[table]:,} after"
+                    for table in before
+                    if before[table] != after[table]
+                ]
+                detail = (
+                    f"{len(problems)} problem(s): " + "; ".join(problems[:5])
+                    if problems
+                    else f"{len(retries):,} writes sent again, all replayed with the same id, no new row"
+                )
                 checks.append(("retry pass: same key gives the same answer and creates nothing", not problems, detail))
 
         asyncio.run(phases())
         main_calls = [c for c in run.calls if not c.kind.startswith("retry_")]
 
-        print(f"\n{len(main_calls):,} requests in {elapsed:.1f} s: {len(main_calls) / elapsed:,.0f} req/s "
-              f"({args.clients} clients; the clients run on the same machine as the server and PostgreSQL)")
+        print(
+            f"\n{len(main_calls):,} requests in {elapsed:.1f} s: {len(main_calls) / elapsed:,.0f} req/s "
+            f"({args.clients} clients; the clients run on the same machine as the server and PostgreSQL)"
+        )
         print(f"{'operation':<22}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
         by_kind: dict[str, list[Call]] = defaultdict(list)
         for call in run.calls:
@@ -425,16 +510,23 @@ def main() -> int:
             latencies = [c.latency * 1000 for c in kind_calls if c.status is not None]
             errors = sum(1 for c in kind_calls if c.status is None or c.status >= 400)
             rate = f"{len(kind_calls) / elapsed:,.0f}" if not kind.startswith("retry_") else "-"
-            print(f"{kind:<22}{len(kind_calls):>10,}{rate:>9}{percentile(latencies, 0.5):>9.1f}{percentile(latencies, 0.99):>9.1f}{errors:>8}")
+            print(
+                f"{kind:<22}{len(kind_calls):>10,}{rate:>9}{percentile(latencies, 0.5):>9.1f}{percentile(latencies, 0.99):>9.1f}{errors:>8}"
+            )
         acknowledged = {c.key for c in main_calls if c.created}
         races = Counter(c.key for c in main_calls if c.key)
-        print(f"acknowledged writes: {len(acknowledged):,} "
-              + ", ".join(f"{k} {len({c.key for c in main_calls if c.kind == k and c.created}):,}" for k in WRITES)
-              + f"; writes sent twice at once with one key: {sum(1 for n in races.values() if n > 1):,}")
+        print(
+            f"acknowledged writes: {len(acknowledged):,} "
+            + ", ".join(f"{k} {len({c.key for c in main_calls if c.kind == k and c.created}):,}" for k in WRITES)
+            + f"; writes sent twice at once with one key: {sum(1 for n in races.values() if n > 1):,}"
+        )
 
         statuses = Counter(c.status for c in run.calls)
         failures = [c for c in run.calls if c.status is None or c.status >= 400]
-        detail = ", ".join(f"{s if s is not None else 'no answer'}: {n:,}" for s, n in sorted(statuses.items(), key=lambda i: (i[0] is None, i[0] or 0)))
+        detail = ", ".join(
+            f"{s if s is not None else 'no answer'}: {n:,}"
+            for s, n in sorted(statuses.items(), key=lambda i: (i[0] is None, i[0] or 0))
+        )
         if failures:
             detail += " — first: " + "; ".join(f"{c.kind} {c.status} {c.error}" for c in failures[:3])
         checks.insert(0, ("no error answer (4xx/5xx) and no transport error", not failures, detail))
@@ -443,16 +535,27 @@ def main() -> int:
         server_log = log.read()
         # The service logs where an unexpected error happened ("unhandled ...") and
         # each audit entry it could not write; uvicorn logs tracebacks.
-        bad = [line for line in server_log.splitlines() if any(m in line for m in ("Traceback", "unhandled ", "could not be written"))]
-        detail = f"{len(bad)} line(s)" + (": " + " | ".join(f"{n} x {line[:200]}" for line, n in Counter(bad).most_common(3)) if bad else "")
+        bad = [
+            line
+            for line in server_log.splitlines()
+            if any(m in line for m in ("Traceback", "unhandled ", "could not be written"))
+        ]
+        detail = f"{len(bad)} line(s)" + (
+            ": " + " | ".join(f"{n} x {line[:200]}" for line, n in Counter(bad).most_common(3)) if bad else ""
+        )
         checks.append(("no error in the server's log", not bad, detail))
 
         with psycopg.connect(direct) as connection:
             check_database(connection, run.calls, checks)
             after_audit = connection.execute("SELECT count(*) FROM audit_entry").fetchone()[0]
         verify = cli(env, "audit", "verify")
-        checks.append(("audit chain verifies (sexto audit verify)", verify.returncode == 0,
-                       " / ".join(line for line in verify.stdout.splitlines() if line) or verify.stderr[-500:]))
+        checks.append(
+            (
+                "audit chain verifies (sexto audit verify)",
+                verify.returncode == 0,
+                " / ".join(line for line in verify.stdout.splitlines() if line) or verify.stderr[-500:],
+            )
+        )
         print(f"audit entries added: {after_audit - before_audit:,} for {len(run.calls):,} requests")
 
         print("\nchecks:")

@@ -60,13 +60,21 @@ def main() -> int:
             url = f"sqlite:///{var_dir / 'bench.db'}"
         else:
             admin = make_url(SERVER)
-            with psycopg.connect(admin.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as c:
+            with psycopg.connect(
+                admin.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+            ) as c:
                 c.execute(f'CREATE DATABASE "{database}"')
             url = admin.set(database=database).render_as_string(hide_password=False)
         try:
             settings = Settings(
-                database_url=url, var_dir=var_dir, demo_password=PASSWORD, argon2_time_cost=1, argon2_memory_cost=1024,
-                argon2_parallelism=1, audit_checkpoint_interval_seconds=0, maintenance_interval_seconds=0,
+                database_url=url,
+                var_dir=var_dir,
+                demo_password=PASSWORD,
+                argon2_time_cost=1,
+                argon2_memory_cost=1024,
+                argon2_parallelism=1,
+                audit_checkpoint_interval_seconds=0,
+                maintenance_interval_seconds=0,
             )
             upgrade(url)
             engine = create_db_engine(url, pool_size=1)
@@ -75,27 +83,47 @@ def main() -> int:
                 school_a = session.exec(select(School.id).where(School.name == SCHOOL_A)).one()
             engine.dispose()
             with TestClient(create_app(settings)) as client:
+
                 def token(username: str) -> dict[str, str]:
-                    answer = client.post("/api/v1/auth/token", data={"grant_type": "password", "username": username, "password": PASSWORD})
+                    answer = client.post(
+                        "/api/v1/auth/token",
+                        data={"grant_type": "password", "username": username, "password": PASSWORD},
+                    )
                     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
-                body = {"school_id": str(school_a), "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "x"}
+                body = {
+                    "school_id": str(school_a),
+                    "reporter_type": "student",
+                    "channel": "in_person",
+                    "place": "school",
+                    "summary": "x",
+                }
                 staff = token("demo-staff-a")
                 case = client.post("/api/v1/cases", json=body, headers=staff).json()
                 person = {"role": "distributor", "is_minor": True, "grade": "Sec. 3", "student_id": "1", "name": "x"}
                 person = client.post(f"/api/v1/cases/{case['id']}/participants", json=person, headers=staff).json()
                 device = {
-                    "kind": "phone", "description": "x", "owner_participant_id": person["id"], "switched_off_confirmed": True,
-                    "content_not_viewed": True, "seal_number": "x", "storage_location": "x",
+                    "kind": "phone",
+                    "description": "x",
+                    "owner_participant_id": person["id"],
+                    "switched_off_confirmed": True,
+                    "content_not_viewed": True,
+                    "seal_number": "x",
+                    "storage_location": "x",
                 }
                 device = client.post(f"/api/v1/cases/{case['id']}/devices", json=device, headers=staff).json()
                 # A case read, and a device's custody read: the device's refusal is tied to its case in the log.
                 pairs = {
                     "case": (f"/api/v1/cases/{case['id']}", f"/api/v1/cases/{uuid.uuid4()}"),
-                    "device": (f"/api/v1/devices/{device['id']}/custody-events", f"/api/v1/devices/{uuid.uuid4()}/custody-events"),
+                    "device": (
+                        f"/api/v1/devices/{device['id']}/custody-events",
+                        f"/api/v1/devices/{uuid.uuid4()}/custody-events",
+                    ),
                 }
                 print(f"{args.rounds} requests of each kind per caller, interleaved, in-process, {args.engine}")
-                print(f"{'caller, path':<24}{'hidden p10/p50/p90 µs':>26}{'missing p10/p50/p90 µs':>27}{'p50 difference':>17}")
+                print(
+                    f"{'caller, path':<24}{'hidden p10/p50/p90 µs':>26}{'missing p10/p50/p90 µs':>27}{'p50 difference':>17}"
+                )
                 for user in OUTSIDERS:
                     headers = token(user)
                     for kind, (hidden, missing) in pairs.items():
@@ -104,7 +132,7 @@ def main() -> int:
                             client.get(hidden, headers=headers)
                             client.get(missing, headers=headers)
                         for round_ in range(args.rounds):
-                            for path in ((hidden, missing) if round_ % 2 else (missing, hidden)):
+                            for path in (hidden, missing) if round_ % 2 else (missing, hidden):
                                 start = time.perf_counter()
                                 answer = client.get(path, headers=headers)
                                 times[path].append((time.perf_counter() - start) * 1e6)
@@ -112,13 +140,15 @@ def main() -> int:
                         h, m = times[hidden], times[missing]
                         difference = statistics.median(h) - statistics.median(m)
                         print(
-                            f"{user + ', ' + kind:<24}{percentile(h, .1):>8.0f}/{statistics.median(h):.0f}/{percentile(h, .9):.0f}"
-                            f"{percentile(m, .1):>13.0f}/{statistics.median(m):.0f}/{percentile(m, .9):.0f}"
+                            f"{user + ', ' + kind:<24}{percentile(h, 0.1):>8.0f}/{statistics.median(h):.0f}/{percentile(h, 0.9):.0f}"
+                            f"{percentile(m, 0.1):>13.0f}/{statistics.median(m):.0f}/{percentile(m, 0.9):.0f}"
                             f"{difference:>+12.0f} µs ({difference / statistics.median(m):+.1%})"
                         )
         finally:
             if args.engine == "postgresql":
-                with psycopg.connect(make_url(SERVER).set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as c:
+                with psycopg.connect(
+                    make_url(SERVER).set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+                ) as c:
                     c.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     return 0
 

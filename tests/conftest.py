@@ -165,7 +165,9 @@ class PostgresServer:
         with self._admin() as connection:
             (mark,) = connection.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
             deadline = time.monotonic() + timeout
-            while connection.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()[0] <= mark:
+            while (
+                connection.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()[0] <= mark
+            ):
                 assert time.monotonic() < deadline, f"a transaction begun before {mark} stayed open {timeout} s"
                 time.sleep(0.01)
 
@@ -315,7 +317,9 @@ def engine_name(request, postgres_server) -> str:
 
 
 @pytest.fixture
-def databases(engine_name, templates, tmp_path_factory, tmp_path, var_dir, postgres_server) -> Iterator[DatabaseFactory]:
+def databases(
+    engine_name, templates, tmp_path_factory, tmp_path, var_dir, postgres_server
+) -> Iterator[DatabaseFactory]:
     built = _templates_for(engine_name, templates, tmp_path_factory, var_dir, postgres_server)
     factory = DatabaseFactory(engine_name, built, tmp_path, postgres_server)
     yield factory

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-WELLBEING = ["self_harm_risk", "threats_or_extortion", "sexual_assault_alleged", "child_under_12_involved", "repeat_incident", "family_safety_concern"]
+WELLBEING = [
+    "self_harm_risk",
+    "threats_or_extortion",
+    "sexual_assault_alleged",
+    "child_under_12_involved",
+    "repeat_incident",
+    "family_safety_concern",
+]
 
 
 def answers(
@@ -18,9 +25,18 @@ def answers(
 ) -> dict[str, Any]:
     return {
         "trigger": {"disclosed_by": disclosed_by, "disclosed_at": "2026-11-20T10:15:00Z", "place": place},
-        "nature": {"media_kind": "photo", "content_described": content, "production": "self_produced", "depicted_ages": ages},
+        "nature": {
+            "media_kind": "photo",
+            "content_described": content,
+            "production": "self_produced",
+            "depicted_ages": ages,
+        },
         "intentions": {"intentions": intentions or ["impulsive_forwarding"]},
-        "extent": {"recipients": "six_to_twenty", "platforms": ["snapchat", "group_chat"], "still_circulating": "unknown"},
+        "extent": {
+            "recipients": "six_to_twenty",
+            "platforms": ["snapchat", "group_chat"],
+            "still_circulating": "unknown",
+        },
         "wellbeing": {name: (wellbeing or {}).get(name, "no") for name in WELLBEING},
     }
 
@@ -50,7 +66,9 @@ class Desk:
         body.update(overrides)
         return self.ok("POST", "/cases", user, 201, json=body)
 
-    def person(self, case: dict, role: str, user: str = "demo-staff-a", *, minor: bool = True, name: str = "Élève Test") -> dict:
+    def person(
+        self, case: dict, role: str, user: str = "demo-staff-a", *, minor: bool = True, name: str = "Élève Test"
+    ) -> dict:
         body = {"role": role, "is_minor": minor, "grade": "Sec. 3", "student_id": "7654321", "name": name}
         return self.ok("POST", f"/cases/{case['id']}/participants", user, 201, json=body)
 
@@ -111,7 +129,10 @@ def reachable_world(desk: Desk, db) -> dict[str, str]:
     desk.person(handed_off, "author")
     desk.go(handed_off, "hand_off", police_officer="Agente Paquette")
     account = desk.ok(
-        "POST", "/service-accounts", "demo-admin", 201,
+        "POST",
+        "/service-accounts",
+        "demo-admin",
+        201,
         json={"name": "SI du CSS A", "role": "school_lead", "scope": {"boards": [str(demo.board_a)]}},
     )
     agreement = db.exec(select(DcppAgreement.id).where(DcppAgreement.police_force_id == demo.force_a)).one()

@@ -81,9 +81,13 @@ def test_a_finding_becomes_a_register_entry(desk, demo):
 
 
 def test_the_review_period_is_bounded_and_the_review_is_the_privacy_officers(desk):
-    too_long = desk.call("GET", "/privacy/access-review?since=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z", "demo-privacy-a")
+    too_long = desk.call(
+        "GET", "/privacy/access-review?since=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z", "demo-privacy-a"
+    )
     assert too_long.status_code == 422 and too_long.json()["code"] == "review_period_invalid"
-    backwards = desk.call("GET", "/privacy/access-review?since=2026-03-01T00:00:00Z&until=2026-02-01T00:00:00Z", "demo-privacy-a")
+    backwards = desk.call(
+        "GET", "/privacy/access-review?since=2026-03-01T00:00:00Z&until=2026-02-01T00:00:00Z", "demo-privacy-a"
+    )
     assert backwards.status_code == 422
     for user in ("demo-auditor", "demo-lead-a", "demo-admin"):
         assert desk.call("GET", "/privacy/access-review", user).status_code == 403
@@ -104,8 +108,12 @@ def test_the_privacy_officer_reads_only_the_entries_about_its_boards_cases(desk,
 
 def test_a_caller_acting_for_two_boards_does_not_carry_one_boards_entries_to_the_other(desk, demo):
     # A DPJ reporter's region can span boards: its lists name both boards' schools.
-    desk.ok("PATCH", f"/users/{demo.users['demo-dpj-a']}", "demo-admin",
-            json={"scope": {"schools": [str(demo.school_a), str(demo.school_b)]}})
+    desk.ok(
+        "PATCH",
+        f"/users/{demo.users['demo-dpj-a']}",
+        "demo-admin",
+        json={"scope": {"schools": [str(demo.school_a), str(demo.school_b)]}},
+    )
     desk.ok("GET", "/cases", "demo-dpj-a")
     assert desk.ok("GET", "/audit/events?limit=100", "demo-privacy-b")["items"] == []
     assert review(desk, "demo-privacy-b") == []

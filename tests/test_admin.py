@@ -52,9 +52,7 @@ def test_an_agreement_that_ended_is_not_in_force(client, admin, demo):
     )
     assert past.json()["in_force_today"] is False
     assert client.get(f"/api/v1/police-forces/{demo.force_b}", headers=admin).json()["kit_in_force"] is False
-    future = client.patch(
-        f"/api/v1/agreements/{past.json()['id']}", json={"ends_on": "2019-01-01"}, headers=admin
-    )
+    future = client.patch(f"/api/v1/agreements/{past.json()['id']}", json={"ends_on": "2019-01-01"}, headers=admin)
     assert future.status_code == 422
     assert future.json()["code"] == "agreement_dates"
 
@@ -242,8 +240,11 @@ def test_attestations_are_for_school_staff(client, admin, demo):
 )
 def test_the_scope_must_fit_the_role(client, admin, demo, role, scope, reason):
     names = {
-        "FORCE_A": demo.force_a, "FORCE_B": demo.force_b, "SCHOOL_A": demo.school_a,
-        "BOARD_A": demo.board_a, "BOARD_B": demo.board_b,
+        "FORCE_A": demo.force_a,
+        "FORCE_B": demo.force_b,
+        "SCHOOL_A": demo.school_a,
+        "BOARD_A": demo.board_a,
+        "BOARD_B": demo.board_b,
     }
     scope = {kind: [str(names.get(i, i)) for i in ids] for kind, ids in scope.items()}
     response = client.post("/api/v1/users", json=new_user(demo, role=role, scope=scope), headers=admin)

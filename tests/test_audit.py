@@ -68,8 +68,12 @@ def test_every_route_writes_exactly_one_entry(client, login, db, username):
 
 def test_a_sign_in_is_recorded_without_the_name_or_password(client, db, demo):
     token_for(client, "demo-staff-a")
-    client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": "wrong-pass"})
-    client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "Jean Untel", "password": "wrong-pass"})
+    client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": "wrong-pass"}
+    )
+    client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": "Jean Untel", "password": "wrong-pass"}
+    )
     success, failure, unknown = entries(db)[-3:]
     assert (success.action, success.outcome, success.status_code) == ("issue_token", "allowed", 200)
     assert success.actor_id == str(demo.users["demo-staff-a"])
@@ -257,7 +261,9 @@ def test_the_cli_verifies_and_exits_non_zero_when_broken(client, login, busy_log
     assert "verified" in ok.stdout
     target = entries(db)[2]
     _as_owner_bypassing_triggers(database_url, f"UPDATE audit_entry SET action = 'nothing' WHERE id = {target.id}")
-    broken = subprocess.run([sys.executable, "-m", "app.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    broken = subprocess.run(
+        [sys.executable, "-m", "app.cli", "audit", "verify"], env=env, capture_output=True, text=True
+    )
     assert broken.returncode == 1
     assert f"BROKEN at entry {target.seq}" in broken.stdout
 
@@ -312,8 +318,14 @@ def test_events_filter_paginate_and_reading_them_is_audited(client, login, db, d
 
 def test_events_time_range(client, login):
     auditor = login("demo-auditor")
-    assert client.get("/api/v1/audit/events", params={"since": "2999-01-01T00:00:00Z"}, headers=auditor).json()["items"] == []
-    assert client.get("/api/v1/audit/events", params={"until": "2000-01-01T00:00:00Z"}, headers=auditor).json()["items"] == []
+    assert (
+        client.get("/api/v1/audit/events", params={"since": "2999-01-01T00:00:00Z"}, headers=auditor).json()["items"]
+        == []
+    )
+    assert (
+        client.get("/api/v1/audit/events", params={"until": "2000-01-01T00:00:00Z"}, headers=auditor).json()["items"]
+        == []
+    )
     assert client.get("/api/v1/audit/events", params={"since": "2000-01-01T00:00:00Z"}, headers=auditor).json()["items"]
 
 

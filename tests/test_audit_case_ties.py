@@ -24,9 +24,17 @@ OUTSIDERS = ["demo-police-b", "demo-staff-b", "demo-staff-a2", None]  # None: no
 # filled from the case (``{case}``, ``{person}``, ``{device}``, ``{hold}``).
 NAMING_THE_CASE = {
     "custody events, read": ("GET", "/devices/{device}/custody-events", None),
-    "custody event, recorded": ("POST", "/devices/{device}/custody-events", {"kind": "stored", "storage_location": "Poste 21"}),
+    "custody event, recorded": (
+        "POST",
+        "/devices/{device}/custody-events",
+        {"kind": "stored", "storage_location": "Poste 21"},
+    ),
     "custody event, invalid body": ("POST", "/devices/{device}/custody-events", {"kind": "thrown_away"}),
-    "participant flag": ("POST", "/cases/{case}/participants/{person}/flags", {"kind": "refused", "reason": "Refuse de parler."}),
+    "participant flag": (
+        "POST",
+        "/cases/{case}/participants/{person}/flags",
+        {"kind": "refused", "reason": "Refuse de parler."},
+    ),
     "participant export": ("GET", "/cases/{case}/participants/{person}/export", None),
     "legal hold lifted": ("POST", "/cases/{case}/legal-holds/{hold}/lift", {"reason": "Dossier policier fermé."}),
     "case read": ("GET", "/cases/{case}", None),
@@ -56,7 +64,13 @@ def handed_off(desk) -> dict[str, str]:
     device = desk.confiscate(case, person)
     desk.go(case, "hand_off", police_officer="Agente Paquette")
     hold = desk.ok("POST", f"/cases/{case['id']}/legal-holds", "demo-lead-a", 201, json={"reason": "Enquête en cours."})
-    return {"case": case["id"], "CASE": case["id"].upper(), "person": person["id"], "device": device["id"], "hold": hold["id"]}
+    return {
+        "case": case["id"],
+        "CASE": case["id"].upper(),
+        "person": person["id"],
+        "device": device["id"],
+        "hold": hold["id"],
+    }
 
 
 def _send(desk: Desk, user: str | None, method: str, path: str, body):
@@ -85,7 +99,9 @@ def _walk(desk: Desk, reader: str | dict[str, str], path: str, **params) -> list
 
 @pytest.mark.parametrize("outsider", OUTSIDERS)
 @pytest.mark.parametrize("request_kind", NAMING_THE_CASE)
-def test_a_refusal_names_the_case_it_reaches_and_tells_the_outsider_nothing(desk, db, handed_off, outsider, request_kind):
+def test_a_refusal_names_the_case_it_reaches_and_tells_the_outsider_nothing(
+    desk, db, handed_off, outsider, request_kind
+):
     method, template, body = NAMING_THE_CASE[request_kind]
     hidden = _send(desk, outsider, method, template.format(**handed_off), body)
     absent = _send(desk, outsider, method, template.format(**{name: MISSING for name in handed_off}), body)
@@ -126,7 +142,9 @@ def test_a_hidden_case_costs_the_queries_a_missing_one_does(desk, handed_off, re
 
 
 def test_a_refusal_about_an_id_that_names_no_case_names_none(desk, db):
-    response = _send(desk, "demo-police-b", "POST", f"/devices/{MISSING}/custody-events", {"kind": "stored", "storage_location": "x"})
+    response = _send(
+        desk, "demo-police-b", "POST", f"/devices/{MISSING}/custody-events", {"kind": "stored", "storage_location": "x"}
+    )
     assert response.status_code == 404
     assert _entry(db, response).case_id is None
 
@@ -152,8 +170,9 @@ def test_the_access_log_and_the_audit_events_about_a_case_list_the_same_entries(
     # Refusals to insiders: a role that may not (403), the protocol (409), invalid input (422).
     assert desk.call("POST", f"/cases/{case}/notes", "demo-auditor", json={"text": "x"}).status_code == 403
     assert desk.transition({"id": case}, "start_evaluation").status_code == 409
-    assert desk.call("POST", f"/cases/{case}/participants/{MISSING}/flags", "demo-staff-a",
-                     json={"kind": "refused", "reason": "x"}).status_code in (409, 422)
+    assert desk.call(
+        "POST", f"/cases/{case}/participants/{MISSING}/flags", "demo-staff-a", json={"kind": "refused", "reason": "x"}
+    ).status_code in (409, 422)
     # Denials to outsiders, directly and through the case's device and person.
     probes = [
         desk.call("GET", f"/cases/{case}", "demo-staff-b"),
@@ -176,9 +195,14 @@ def test_the_access_log_and_the_audit_events_about_a_case_list_the_same_entries(
 
 def test_the_access_review_counts_the_refusals_reached_through_a_device_or_a_person(desk, demo, handed_off):
     for _ in range(3):
-        assert desk.custody({"id": handed_off["device"]}, "stored", "demo-police-b", storage_location="x").status_code == 404
+        assert (
+            desk.custody({"id": handed_off["device"]}, "stored", "demo-police-b", storage_location="x").status_code
+            == 404
+        )
     for _ in range(2):
-        export = desk.call("GET", f"/cases/{handed_off['case']}/participants/{handed_off['person']}/export", "demo-police-b")
+        export = desk.call(
+            "GET", f"/cases/{handed_off['case']}/participants/{handed_off['person']}/export", "demo-police-b"
+        )
         assert export.status_code == 404
     findings = desk.ok("GET", "/privacy/access-review", "demo-privacy-a")["findings"]
     police_b = str(demo.users["demo-police-b"])

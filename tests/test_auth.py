@@ -182,7 +182,9 @@ def test_a_password_change_revokes_older_tokens(client, login, demo):
         headers=login("demo-admin"),
     )
     assert client.get(ME, headers=bearer(token)).status_code == 401
-    assert client.get(ME, headers=bearer(token_for(client, "demo-staff-a", "a brand new passphrase"))).status_code == 200
+    assert (
+        client.get(ME, headers=bearer(token_for(client, "demo-staff-a", "a brand new passphrase"))).status_code == 200
+    )
 
 
 def test_a_role_change_takes_effect_without_a_new_token(client, login, demo):
@@ -274,7 +276,9 @@ def test_a_disabled_service_accounts_token_stops_working(client, login, police_p
         "client_secret": police_portal["client_secret"],
     }
     token = client.post(TOKEN, data=form).json()["access_token"]
-    client.patch(f"/api/v1/service-accounts/{police_portal['id']}", json={"is_active": False}, headers=login("demo-admin"))
+    client.patch(
+        f"/api/v1/service-accounts/{police_portal['id']}", json={"is_active": False}, headers=login("demo-admin")
+    )
     assert client.get(ME, headers=bearer(token)).status_code == 401
 
 
@@ -361,7 +365,9 @@ def test_algorithm_confusion_with_the_public_key_as_hmac_secret_is_refused(clien
     import hashlib
     import hmac
 
-    signature = base64.urlsafe_b64encode(hmac.new(public_pem, signing_input, hashlib.sha256).digest()).decode().rstrip("=")
+    signature = (
+        base64.urlsafe_b64encode(hmac.new(public_pem, signing_input, hashlib.sha256).digest()).decode().rstrip("=")
+    )
     token = signing_input.decode() + "." + signature
     assert client.get(ME, headers=bearer(token)).status_code == 401
 
@@ -394,9 +400,11 @@ def test_previous_public_keys_still_verify(client, settings, claims, var_dir, tm
     new_pem = new_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    old_public = old_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    old_public = (
+        old_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     rotated = make_settings(
         settings.database_url, tmp_path, token_signing_key=new_pem, token_previous_public_keys=[old_public]
     )

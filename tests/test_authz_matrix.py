@@ -503,7 +503,9 @@ class World:
 
     def ok(self, method: str, path: str, column: str, status: int = 201, **kwargs) -> dict:
         response = self.call(method, f"{API}{path}", column, **kwargs)
-        assert response.status_code == status, f"arranging: {method} {path} as {column}: {response.status_code} {response.text}"
+        assert response.status_code == status, (
+            f"arranging: {method} {path} as {column}: {response.status_code} {response.text}"
+        )
         return response.json()
 
     def _demo_ids(self) -> dict[str, str]:
@@ -547,10 +549,20 @@ class World:
         if situation == "T":
             self.ok("POST", f"{base}/team", "lea", json={"user_id": self.ids["staff-a2"]})
         if situation in "HC":
-            grid = {"participant_id": person["id"], "template_version": 1, "answers": answers(content="nudity_or_breasts", ages=[15])}
+            grid = {
+                "participant_id": person["id"],
+                "template_version": 1,
+                "answers": answers(content="nudity_or_breasts", ages=[15]),
+            }
             assert self.ok("POST", f"{base}/grids", staff, json=grid)["flags_raised"] == ["csam_suspected"]
         if situation in "HCB":
-            self.ok("POST", f"{base}/transitions", staff, 200, json={"action": "hand_off", "police_officer": "Agente Paquette"})
+            self.ok(
+                "POST",
+                f"{base}/transitions",
+                staff,
+                200,
+                json={"action": "hand_off", "police_officer": "Agente Paquette"},
+            )
         if situation in "HC":
             self.ok("POST", f"{base}/contacts", staff, json=_parents_body(person["id"]))
             self.ok("POST", f"{base}/contacts", "lea", json=DPJ_REPORT)
@@ -589,17 +601,27 @@ class World:
             board = self.ok("POST", "/boards", "adm", json={"name": f"CSS matrice {tag}"})
             force = self.ok("POST", "/police-forces", "adm", json={"name": f"Police matrice {tag}"})
             school = self.ok(
-                "POST", "/schools", "adm", json={"name": f"École matrice {tag}", "board_id": board["id"], "police_force_id": force["id"]}
+                "POST",
+                "/schools",
+                "adm",
+                json={"name": f"École matrice {tag}", "board_id": board["id"], "police_force_id": force["id"]},
             )
             agreement = self.ok(
-                "POST", "/agreements", "adm", json={"police_force_id": force["id"], "reference": f"M-{tag}", "starts_on": "2025-09-01"}
+                "POST",
+                "/agreements",
+                "adm",
+                json={"police_force_id": force["id"], "reference": f"M-{tag}", "starts_on": "2025-09-01"},
             )
             user = self.ok("POST", "/users", "adm", json=_user_body(f"matrice.{tag}", school["id"]))
             account = self.ok(
                 "POST",
                 "/service-accounts",
                 "adm",
-                json={"name": f"Portail matrice {tag}", "role": "police_liaison", "scope": {"police_forces": [force["id"]]}},
+                json={
+                    "name": f"Portail matrice {tag}",
+                    "role": "police_liaison",
+                    "scope": {"police_forces": [force["id"]]},
+                },
             )
             self._targets = {
                 "board_id": board["id"],
@@ -639,7 +661,13 @@ def world(request, templates, tmp_path_factory, var_dir, postgres_server):
 PERSON = {"role": "distributor", "is_minor": True, "grade": "Sec. 3", "student_id": "7654321", "name": "Élève Test"}
 TRANSFER = {"kind": "transferred_to_police", "officer_name": "Agente Paquette", "badge_number": "4521"}
 RETURN = {"kind": "returned_to_owner", "note": "Remis au parent."}
-DPJ_REPORT = {"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "Laurentides", "reference": "DPJ-26-1234", "retained": True}
+DPJ_REPORT = {
+    "kind": "dpj_report",
+    "occurred_at": "2026-11-21T09:00:00Z",
+    "region": "Laurentides",
+    "reference": "DPJ-26-1234",
+    "retained": True,
+}
 HOLD = {"reason": "Enquête policière en cours."}
 INCIDENT = {
     "information_involved": "Noms et niveaux scolaires de deux élèves (un dossier Sexto).",
@@ -755,11 +783,20 @@ def _other_body(cell: Cell, world: World, ids: dict[str, str]) -> Any:
         "/schools": {"name": f"École {tag}", "board_id": targets["board_id"], "police_force_id": targets["force_id"]},
         "/schools/{school_id}": {"name": f"École renommée {tag}"},
         # Ended long ago: it changes no school's right to use the kit.
-        "/agreements": {"police_force_id": targets["force_id"], "reference": f"A-{tag}", "starts_on": "2024-01-01", "ends_on": "2024-12-31"},
+        "/agreements": {
+            "police_force_id": targets["force_id"],
+            "reference": f"A-{tag}",
+            "starts_on": "2024-01-01",
+            "ends_on": "2024-12-31",
+        },
         "/agreements/{agreement_id}": {"reference": f"B-{tag}"},
         "/users": _user_body(f"m.{tag}", world.ids["school_a"]),
         "/users/{user_id}": {"full_name": f"Personne {tag}"},
-        "/users/{user_id}/attestations": {"level": "explorer", "obtained_on": "2026-01-15", "badge_url": f"https://badges.example.org/sexto/explorer/{tag}"},
+        "/users/{user_id}/attestations": {
+            "level": "explorer",
+            "obtained_on": "2026-01-15",
+            "badge_url": f"https://badges.example.org/sexto/explorer/{tag}",
+        },
         "/service-accounts": {"name": f"SI {tag}", "role": "school_lead", "scope": {"boards": [targets["board_id"]]}},
         "/service-accounts/{account_id}": {"name": f"SI renommé {tag}"},
     }
@@ -785,13 +822,19 @@ def _call(cell: Cell, world: World, subject: Subject | None) -> Call:
     if cell.template == f"{API}/auth/token":
         username = USERS[cell.column]
         username, password = (username, DEMO_PASSWORD) if username else ("matrice-inconnu", "pas le bon mot de passe")
-        return Call(cell.template, {"data": {"grant_type": "password", "username": username, "password": password}}, None)
+        return Call(
+            cell.template, {"data": {"grant_type": "password", "username": username, "password": password}}, None
+        )
     ids = subject.ids if subject else {}
     names = set(re.findall(r"{(\w+)}", cell.template))
     values = {**{name: world.targets()[name] for name in names - set(ids)}, **ids}
     kwargs: dict[str, Any] = {}
     if cell.writes:
-        body = _case_body(cell, world, ids) if cell.names_a_subject and "incident_id" not in ids else _other_body(cell, world, ids)
+        body = (
+            _case_body(cell, world, ids)
+            if cell.names_a_subject and "incident_id" not in ids
+            else _other_body(cell, world, ids)
+        )
         if body is not None:
             kwargs["json"] = body
     if cell.listed is not None:
@@ -806,7 +849,11 @@ def _call(cell: Cell, world: World, subject: Subject | None) -> Call:
         absent = (_fill(cell.template, missing), absent_kwargs)
     if cell.template == f"{API}/users/{{user_id}}/attestations/{{level}}":
         # The attestation to withdraw exists: recorded (again) before each cell.
-        badge = {"level": "explorer", "obtained_on": "2026-01-15", "badge_url": "https://badges.example.org/sexto/explorer/m"}
+        badge = {
+            "level": "explorer",
+            "obtained_on": "2026-01-15",
+            "badge_url": "https://badges.example.org/sexto/explorer/m",
+        }
         world.ok("POST", f"/users/{values['user_id']}/attestations", "adm", 200, json=badge)
     return Call(_fill(cell.template, values), kwargs, absent)
 
@@ -858,15 +905,23 @@ def test_cell(world: World, cell: Cell):
     if cell.template.startswith(API) and response.status_code in (401, 403, 404):
         named = subject.ids.get("case_id") if subject and cell.names_a_subject else None
         world.denials.append((response.headers["x-request-id"], response.status_code, cell.id, named))
-    assert response.status_code == cell.expected, f"{cell.id}: expected {cell.expected}, got {response.status_code} {response.text[:300]}"
+    assert response.status_code == cell.expected, (
+        f"{cell.id}: expected {cell.expected}, got {response.status_code} {response.text[:300]}"
+    )
     if cell.listed is not None:
         shown = _listed(world, cell, response, subject.key)
-        assert shown is cell.listed, f"{cell.id}: the {cell.situation} case {'is missing from' if cell.listed else 'is shown in'} the list"
+        assert shown is cell.listed, (
+            f"{cell.id}: the {cell.situation} case {'is missing from' if cell.listed else 'is shown in'} the list"
+        )
     if call.absent is not None:
         absent = world.absent(cell.method, cell.column, *call.absent)
-        assert absent.status_code == cell.expected, f"{cell.id}: something that does not exist gives {absent.status_code}"
+        assert absent.status_code == cell.expected, (
+            f"{cell.id}: something that does not exist gives {absent.status_code}"
+        )
         assert response.json() == absent.json(), f"{cell.id}: the body tells a hidden case from a missing one"
-        assert _stable(response.headers) == _stable(absent.headers), f"{cell.id}: the headers tell a hidden case from a missing one"
+        assert _stable(response.headers) == _stable(absent.headers), (
+            f"{cell.id}: the headers tell a hidden case from a missing one"
+        )
 
 
 def _served_routes(app) -> set[tuple[str, str]]:
@@ -883,8 +938,12 @@ def test_every_served_route_has_rows_and_every_row_a_route(world: World):
     served = _served_routes(world.client.app)
     unlisted = sorted(served - set(MATRIX))
     gone = sorted(set(MATRIX) - served)
-    assert not unlisted, "routes the app serves with no row in the matrix:\n" + "\n".join(f"  {m} {p}" for m, p in unlisted)
-    assert not gone, "rows in the matrix for routes the app does not serve:\n" + "\n".join(f"  {m} {p}" for m, p in gone)
+    assert not unlisted, "routes the app serves with no row in the matrix:\n" + "\n".join(
+        f"  {m} {p}" for m, p in unlisted
+    )
+    assert not gone, "rows in the matrix for routes the app does not serve:\n" + "\n".join(
+        f"  {m} {p}" for m, p in gone
+    )
 
 
 def test_every_refusal_of_the_matrix_is_audited(world: World):
@@ -901,9 +960,9 @@ def test_every_refusal_of_the_matrix_is_audited(world: World):
             ids = [request_id for request_id, *_ in world.denials]
             for start in range(0, len(ids), 500):
                 rows = connection.execute(
-                    text("SELECT request_id, outcome, status_code, case_id FROM audit_entry WHERE request_id IN :ids").bindparams(
-                        bindparam("ids", expanding=True)
-                    ),
+                    text(
+                        "SELECT request_id, outcome, status_code, case_id FROM audit_entry WHERE request_id IN :ids"
+                    ).bindparams(bindparam("ids", expanding=True)),
                     {"ids": ids[start : start + 500]},
                 ).all()
                 for request_id, outcome, status, case_id in rows:
@@ -916,7 +975,9 @@ def test_every_refusal_of_the_matrix_is_audited(world: World):
         if [entry[:2] for entry in found.get(request_id, [])] != [("denied", status)]
         or (named is not None and found[request_id][0][2] != named)
     ]
-    assert not wrong, f"{len(wrong)} refusals not audited as one denied entry naming its case:\n" + "\n".join(wrong[:40])
+    assert not wrong, f"{len(wrong)} refusals not audited as one denied entry naming its case:\n" + "\n".join(
+        wrong[:40]
+    )
 
 
 def test_every_route_has_the_situations_it_depends_on():
@@ -932,8 +993,12 @@ def test_every_route_has_the_situations_it_depends_on():
             wanted = [CASES, "I"]
         else:
             wanted = ["-"]
-        assert situations in {"".join(sorted(w)) for w in wanted}, f"{method} {template}: situations {situations!r}, expected one of {wanted}"
-        assert lists == (method == "GET" and template in LISTS), f"{method} {template}: list notation and LISTS disagree"
+        assert situations in {"".join(sorted(w)) for w in wanted}, (
+            f"{method} {template}: situations {situations!r}, expected one of {wanted}"
+        )
+        assert lists == (method == "GET" and template in LISTS), (
+            f"{method} {template}: list notation and LISTS disagree"
+        )
 
 
 def test_the_matrix_has_every_cell():

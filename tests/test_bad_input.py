@@ -43,7 +43,9 @@ class Campaign:
         self.sent += 1
         return self.client.request(method, path, headers=all_headers, **kwargs)
 
-    def raw(self, method: str, path: str, body: bytes, user: str | None = STAFF, content_type: str = "application/json"):
+    def raw(
+        self, method: str, path: str, body: bytes, user: str | None = STAFF, content_type: str = "application/json"
+    ):
         return self.send(method, path, user, headers={"Content-Type": content_type}, content=body)
 
     def nothing_stored(self) -> None:
@@ -86,17 +88,28 @@ WRITE_ROUTES = {
     "create_police_force": ("POST", "/police-forces", ADMIN, lambda w: {"name": "Police des Cascades"}),
     "update_police_force": ("PATCH", "/police-forces/{force_id}", ADMIN, lambda w: {"name": "Police renommée"}),
     "create_school": (
-        "POST", "/schools", ADMIN,
+        "POST",
+        "/schools",
+        ADMIN,
         lambda w: {"name": "École des Cascades", "board_id": w["board_id"], "police_force_id": w["force_id"]},
     ),
     "update_school": ("PATCH", "/schools/{school_id}", ADMIN, lambda w: {"name": "École renommée"}),
     "create_agreement": (
-        "POST", "/agreements", ADMIN,
-        lambda w: {"police_force_id": w["force_b"], "reference": "DPCP-B-1", "starts_on": "2026-01-01", "ends_on": "2028-01-01"},
+        "POST",
+        "/agreements",
+        ADMIN,
+        lambda w: {
+            "police_force_id": w["force_b"],
+            "reference": "DPCP-B-1",
+            "starts_on": "2026-01-01",
+            "ends_on": "2028-01-01",
+        },
     ),
     "update_agreement": ("PATCH", "/agreements/{agreement_id}", ADMIN, lambda w: {"reference": "DPCP-A-2"}),
     "create_user": (
-        "POST", "/users", ADMIN,
+        "POST",
+        "/users",
+        ADMIN,
         lambda w: {
             "username": "nouvelle-intervenante",
             "full_name": "Nouvelle Intervenante",
@@ -107,36 +120,64 @@ WRITE_ROUTES = {
     ),
     "update_user": ("PATCH", "/users/{user_id}", ADMIN, lambda w: {"full_name": "Sophie Corrigée"}),
     "record_attestation": (
-        "POST", "/users/{user_id}/attestations", ADMIN,
-        lambda w: {"level": "architect", "obtained_on": "2026-01-10", "badge_url": "https://badges.example.org/sexto/architecte/9"},
+        "POST",
+        "/users/{user_id}/attestations",
+        ADMIN,
+        lambda w: {
+            "level": "architect",
+            "obtained_on": "2026-01-10",
+            "badge_url": "https://badges.example.org/sexto/architecte/9",
+        },
     ),
     "create_service_account": (
-        "POST", "/service-accounts", ADMIN,
-        lambda w: {"name": "Portail de police A", "role": "police_liaison", "scope": {"police_forces": [w["force_id"]]}},
+        "POST",
+        "/service-accounts",
+        ADMIN,
+        lambda w: {
+            "name": "Portail de police A",
+            "role": "police_liaison",
+            "scope": {"police_forces": [w["force_id"]]},
+        },
     ),
     "update_service_account": ("PATCH", "/service-accounts/{account_id}", ADMIN, lambda w: {"name": "SI renommé"}),
     "open_case": ("POST", "/cases", STAFF, _case_body),
     "update_case": ("PATCH", "/cases/{case_id}", STAFF, lambda w: {"summary": "Précision : envoyée vendredi soir."}),
     "take_transition": ("POST", "/cases/{case_id}/transitions", STAFF, lambda w: {"action": "start_evaluation"}),
-    "acknowledge": ("POST", "/cases/{handed_off_id}/acknowledgement", POLICE, lambda w: {"police_file_number": "PF-2026-1"}),
+    "acknowledge": (
+        "POST",
+        "/cases/{handed_off_id}/acknowledgement",
+        POLICE,
+        lambda w: {"police_file_number": "PF-2026-1"},
+    ),
     "record_police_outcome": (
-        "POST", "/cases/{handed_off_id}/police-outcome", POLICE,
+        "POST",
+        "/cases/{handed_off_id}/police-outcome",
+        POLICE,
         lambda w: {"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-11-24"},
     ),
     "add_team_member": ("POST", "/cases/{case_id}/team", LEAD, lambda w: {"user_id": w["user_id"]}),
     "add_participant": (
-        "POST", "/cases/{case_id}/participants", STAFF, lambda w: {"role": "witness", "is_minor": True, "name": "Élève Témoin"}
+        "POST",
+        "/cases/{case_id}/participants",
+        STAFF,
+        lambda w: {"role": "witness", "is_minor": True, "name": "Élève Témoin"},
     ),
     "flag_participant": (
-        "POST", "/cases/{case_id}/participants/{participant_id}/flags", STAFF,
+        "POST",
+        "/cases/{case_id}/participants/{participant_id}/flags",
+        STAFF,
         lambda w: {"kind": "refused", "reason": "Refuse de rencontrer l'intervenant."},
     ),
     "submit_grid": (
-        "POST", "/cases/{case_id}/grids", STAFF,
+        "POST",
+        "/cases/{case_id}/grids",
+        STAFF,
         lambda w: {"participant_id": w["participant_id"], "template_version": 1, "answers": answers()},
     ),
     "confiscate_device": (
-        "POST", "/cases/{case_id}/devices", STAFF,
+        "POST",
+        "/cases/{case_id}/devices",
+        STAFF,
         lambda w: {
             "kind": "tablet",
             "description": "Tablette grise",
@@ -146,11 +187,15 @@ WRITE_ROUTES = {
         },
     ),
     "record_custody_event": (
-        "POST", "/devices/{device_id}/custody-events", STAFF,
+        "POST",
+        "/devices/{device_id}/custody-events",
+        STAFF,
         lambda w: {"kind": "stored", "seal_number": "SC-0002", "storage_location": "Coffre de la direction"},
     ),
     "record_contact": (
-        "POST", "/cases/{case_id}/contacts", STAFF,
+        "POST",
+        "/cases/{case_id}/contacts",
+        STAFF,
         lambda w: {
             "kind": "parent_notification",
             "participant_id": w["participant_id"],
@@ -233,10 +278,28 @@ def test_server_owned_and_unknown_fields_are_refused_on_every_write_route(route,
 
 
 NESTED_UNKNOWN = {
-    "user_scope": ("create_user", lambda w: {**WRITE_ROUTES["create_user"][3](w), "scope": {"schools": [w["school_id"]], "platform": True}}),
-    "service_account_scope": ("create_service_account", lambda w: {"name": "SI", "role": "school_lead", "scope": {"boards": [w["board_id"]], "admin": True}}),
-    "contact_kind": ("record_contact", lambda w: {"kind": "dpj_report", "occurred_at": "2026-11-20T16:00:00Z", "region": "Laurentides", "reference": "DPJ-1", "case_status": "closed"}),
-    "grid_answers": ("submit_grid", lambda w: {**WRITE_ROUTES["submit_grid"][3](w), "answers": {**answers(), "flags": ["csam_suspected"]}}),
+    "user_scope": (
+        "create_user",
+        lambda w: {**WRITE_ROUTES["create_user"][3](w), "scope": {"schools": [w["school_id"]], "platform": True}},
+    ),
+    "service_account_scope": (
+        "create_service_account",
+        lambda w: {"name": "SI", "role": "school_lead", "scope": {"boards": [w["board_id"]], "admin": True}},
+    ),
+    "contact_kind": (
+        "record_contact",
+        lambda w: {
+            "kind": "dpj_report",
+            "occurred_at": "2026-11-20T16:00:00Z",
+            "region": "Laurentides",
+            "reference": "DPJ-1",
+            "case_status": "closed",
+        },
+    ),
+    "grid_answers": (
+        "submit_grid",
+        lambda w: {**WRITE_ROUTES["submit_grid"][3](w), "answers": {**answers(), "flags": ["csam_suspected"]}},
+    ),
 }
 
 
@@ -308,10 +371,18 @@ def test_a_body_just_under_the_limit_is_read_and_judged_on_its_content(campaign,
 
 
 def test_very_long_strings_are_refused(campaign, world):
-    for route, field in (("add_note", "text"), ("open_case", "summary"), ("add_participant", "name"), ("create_board", "name"), ("record_custody_event", "note")):
+    for route, field in (
+        ("add_note", "text"),
+        ("open_case", "summary"),
+        ("add_participant", "name"),
+        ("create_board", "name"),
+        ("record_custody_event", "note"),
+    ):
         method, template, user, make_body = WRITE_ROUTES[route]
         for length in (4_001, 100_000):
-            response = campaign.send(method, _path(template, world), user, json={**make_body(world), field: "é" * length})
+            response = campaign.send(
+                method, _path(template, world), user, json={**make_body(world), field: "é" * length}
+            )
             body = assert_problem(response, 422, "validation_failed", context=route)
             assert any(e["field"] == f"body.{field}" and e["code"] == "string_too_long" for e in body["errors"]), body
     campaign.nothing_stored()
@@ -320,7 +391,10 @@ def test_very_long_strings_are_refused(campaign, world):
 def test_very_long_credentials_are_refused_at_sign_in(campaign):
     for username, password in (("x" * 100_000, "y"), ("demo-staff-a", "p" * 100_000), ("é" * 20_000, "é" * 20_000)):
         response = campaign.send(
-            "POST", "/api/v1/auth/token", None, data={"grant_type": "password", "username": username, "password": password}
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            data={"grant_type": "password", "username": username, "password": password},
         )
         assert response.status_code in (401, 422), response.text
         assert_problem(response, response.status_code, ("invalid_grant", "validation_failed", "not_authenticated"))
@@ -390,8 +464,14 @@ HUGE_NUMBERS = {
 def test_huge_and_non_finite_numbers_are_refused(campaign, world):
     grid = json.dumps({"participant_id": world["participant_id"], "template_version": 1, "answers": answers()})
     bodies = {
-        "template_version": ("/cases/{case_id}/grids", grid.replace('"template_version": 1', '"template_version": __N__')),
-        "depicted_ages": ("/cases/{case_id}/grids", grid.replace('"depicted_ages": "unknown"', '"depicted_ages": [__N__]')),
+        "template_version": (
+            "/cases/{case_id}/grids",
+            grid.replace('"template_version": 1', '"template_version": __N__'),
+        ),
+        "depicted_ages": (
+            "/cases/{case_id}/grids",
+            grid.replace('"depicted_ages": "unknown"', '"depicted_ages": [__N__]'),
+        ),
         "text": ("/cases/{case_id}/notes", '{"text": __N__}'),
         "unknown_field": ("/cases/{case_id}/notes", '{"text": "ok", "n": __N__}'),
     }
@@ -401,7 +481,11 @@ def test_huge_and_non_finite_numbers_are_refused(campaign, world):
             response = campaign.raw("POST", _path(template, world), text.replace("__N__", token.decode()).encode())
             # NaN, Infinity and numbers beyond the double range are not I-JSON;
             # 2**63 and 10**400 are JSON, refused by the field that gets them.
-            expected = ("validation_failed", "grid_invalid", "unknown_grid_version") if name in ("beyond_int64", "integer_400_digits") else "invalid_json"
+            expected = (
+                ("validation_failed", "grid_invalid", "unknown_grid_version")
+                if name in ("beyond_int64", "integer_400_digits")
+                else "invalid_json"
+            )
             assert_problem(response, 422, expected, context=(name, field))
         response = campaign.send("GET", f"/api/v1/cases?limit={token.decode()}")
         assert_problem(response, 422, "validation_failed", context=(name, "limit"))
@@ -428,7 +512,10 @@ def test_look_alike_json_types_are_refused(campaign, world):
         ("create_agreement", "starts_on", 1700000000.0, "date_type"),
     ]
     media_inquiry = {"kind": "media_inquiry", "occurred_at": "2026-11-21T09:00:00Z", "referred_to_communications": True}
-    routes = {**WRITE_ROUTES, "record_contact_media_inquiry": (*WRITE_ROUTES["record_contact"][:3], lambda w: media_inquiry)}
+    routes = {
+        **WRITE_ROUTES,
+        "record_contact_media_inquiry": (*WRITE_ROUTES["record_contact"][:3], lambda w: media_inquiry),
+    }
     for route, field, value, error in attempts:
         method, template, user, make_body = routes[route]
         response = campaign.send(method, _path(template, world), user, json={**make_body(world), field: value})
@@ -469,7 +556,12 @@ def test_bodies_that_are_not_utf8_are_refused(campaign):
 def test_unpaired_surrogates_are_refused(campaign, world):
     """Valid JSON escapes, but no Unicode text: nothing could store them."""
     for text in ('"\\ud800"', '"abc\\udfff"', '"\\udc00\\ud800"', '"\\ud83d"', '"\\uDBFF!"'):
-        for route, field in (("add_note", "text"), ("open_case", "summary"), ("add_participant", "name"), ("submit_grid", "answers")):
+        for route, field in (
+            ("add_note", "text"),
+            ("open_case", "summary"),
+            ("add_participant", "name"),
+            ("submit_grid", "answers"),
+        ):
             method, template, user, make_body = WRITE_ROUTES[route]
             base = make_body(world)
             if field == "answers":
@@ -529,7 +621,9 @@ def test_nul_characters_are_refused_in_every_text_field_kind(campaign, world):
         assert_problem(response, 422, "nul_character")
     grid = WRITE_ROUTES["submit_grid"][3](world)
     grid["answers"]["nature"]["content_described"] = "x\u0000"
-    assert_problem(campaign.send("POST", _path("/cases/{case_id}/grids", world), STAFF, json=grid), 422, "nul_character")
+    assert_problem(
+        campaign.send("POST", _path("/cases/{case_id}/grids", world), STAFF, json=grid), 422, "nul_character"
+    )
     campaign.nothing_stored()
 
 
@@ -578,7 +672,10 @@ def test_wrong_content_types_are_refused(campaign):
 
 def test_a_body_without_a_content_type_is_refused(campaign):
     response = campaign.send(
-        "POST", _path("/cases/{case_id}/notes", campaign.world), STAFF, content=json.dumps({"text": "Une note."}).encode()
+        "POST",
+        _path("/cases/{case_id}/notes", campaign.world),
+        STAFF,
+        content=json.dumps({"text": "Une note."}).encode(),
     )
     assert_problem(response, 415, "unsupported_media_type")
     campaign.nothing_stored()
@@ -592,7 +689,10 @@ def test_a_file_part_is_refused_on_every_route_that_takes_a_body(campaign, world
         )
         assert_problem(response, 415, "unsupported_media_type")
     response = campaign.send(
-        "POST", "/api/v1/auth/token", None, files={"photo": ("a.jpg", jpeg, "image/jpeg")},
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        files={"photo": ("a.jpg", jpeg, "image/jpeg")},
         data={"grant_type": "password", "username": STAFF, "password": "x"},
     )
     assert_problem(response, 415, "unsupported_media_type")
@@ -712,8 +812,19 @@ def test_media_is_refused_wherever_it_sits_in_a_body(campaign, world):
         ("submit_grid", as_key),
         ("add_note", {PNG_BASE64: "x"}),  # as an unknown key: media wins over the unknown field
         ("create_user", {**WRITE_ROUTES["create_user"][3](world), "full_name": "data:image/png;base64,iVBORw0KGgo"}),
-        ("record_custody_event", {"kind": "stored", "seal_number": "SC-3", "storage_location": "Coffre", "note": PNG_BASE64}),
-        ("record_contact", {"kind": "media_inquiry", "occurred_at": "2026-11-21T09:00:00Z", "outlet": PNG_BASE64, "referred_to_communications": True}),
+        (
+            "record_custody_event",
+            {"kind": "stored", "seal_number": "SC-3", "storage_location": "Coffre", "note": PNG_BASE64},
+        ),
+        (
+            "record_contact",
+            {
+                "kind": "media_inquiry",
+                "occurred_at": "2026-11-21T09:00:00Z",
+                "outlet": PNG_BASE64,
+                "referred_to_communications": True,
+            },
+        ),
         ("take_transition", {"action": "hand_off", "police_officer": "data:image/jpeg;base64,/9j/4AAQ"}),
         ("update_case", {"summary": PNG_BASE64}),
     ]
@@ -724,13 +835,13 @@ def test_media_is_refused_wherever_it_sits_in_a_body(campaign, world):
 
 
 LOOKS_ENCODED = [
-        "Anticonstitutionnellement" * 3,
-        "La photo a été partagée 25 fois ; le groupe Snapchat « 3e-sec-B » a 40 membres.",
-        "QWxvcnMgw6dhIGZhaXQgcXVvaQ==",  # base64 of a French sentence, not of an image
-        "https://example.org/aGVsbG8td29ybGQtdGhpcy1pcy1ub3QtYW4taW1hZ2U",
-        "Le numéro de scellé est SC-2026-000123-ABCDEFGHIJKLMNOP.",
-        "100 % des élèves du groupe l'ont reçue ; taux de 50%2C selon la direction.",
-        "<svg> et <img> sont des balises : le texte les garde telles quelles.",
+    "Anticonstitutionnellement" * 3,
+    "La photo a été partagée 25 fois ; le groupe Snapchat « 3e-sec-B » a 40 membres.",
+    "QWxvcnMgw6dhIGZhaXQgcXVvaQ==",  # base64 of a French sentence, not of an image
+    "https://example.org/aGVsbG8td29ybGQtdGhpcy1pcy1ub3QtYW4taW1hZ2U",
+    "Le numéro de scellé est SC-2026-000123-ABCDEFGHIJKLMNOP.",
+    "100 % des élèves du groupe l'ont reçue ; taux de 50%2C selon la direction.",
+    "<svg> et <img> sont des balises : le texte les garde telles quelles.",
 ]
 
 
@@ -751,7 +862,7 @@ LOOKALIKES = [
     "%' AND 1=0 UNION ALL SELECT NULL--",
     "<script>alert('xss')</script>",
     '<img src=x onerror="alert(1)">',
-    "<a href=\"javascript:alert(1)\">clic</a>",
+    '<a href="javascript:alert(1)">clic</a>',
     "{{7*7}} ${7*7} #{7*7} <%= 7*7 %>",
     "\\'; \\\"; \\\\; `rm -rf /`; $(reboot)",
     "Élève « à part » — 😀 עברית \u202eRTL\u202c zéro\u200blargeur e\u0301",
@@ -794,7 +905,9 @@ def test_sql_looking_text_in_queries_and_paths_is_just_a_miss(campaign):
         "/api/v1/cases?limit=1 OR 1=1",
     ):
         response = campaign.send("GET", path, STAFF)
-        assert_problem(response, response.status_code, ("not_found", "validation_failed", "invalid_cursor"), context=path)
+        assert_problem(
+            response, response.status_code, ("not_found", "validation_failed", "invalid_cursor"), context=path
+        )
     # A filter that looks like SQL is a value to compare with: it matches nothing.
     response = campaign.send("GET", "/api/v1/audit/events?action=' OR 1=1--", AUDITOR)
     assert response.status_code == 200 and response.json()["items"] == [], response.text

@@ -61,9 +61,17 @@ def test_another_school_reads_as_one_that_does_not_exist(desk):
 
 def test_staff_granted_a_whole_board_are_staff_of_its_schools_and_disabled_accounts_are_not(desk):
     board_wide = desk.ok(
-        "POST", "/users", "demo-admin", 201,
-        json={"username": "m.conseillere", "full_name": "Martine Conseillère", "role": "school_staff",
-              "password": "une phrase de passe assez longue", "scope": {"boards": [str(desk.demo.board_a)]}},
+        "POST",
+        "/users",
+        "demo-admin",
+        201,
+        json={
+            "username": "m.conseillere",
+            "full_name": "Martine Conseillère",
+            "role": "school_staff",
+            "password": "une phrase de passe assez longue",
+            "scope": {"boards": [str(desk.demo.board_a)]},
+        },
     )
     assert board_wide["id"] in {i["id"] for i in _staff(desk, school_id=str(desk.demo.school_a))}
     desk.ok("PATCH", f"/users/{board_wide['id']}", "demo-admin", json={"is_active": False})
@@ -71,7 +79,8 @@ def test_staff_granted_a_whole_board_are_staff_of_its_schools_and_disabled_accou
 
 
 @pytest.mark.parametrize(
-    "user", ["demo-staff-a", "demo-staff-b", "demo-police-a", "demo-dpj-a", "demo-auditor", "demo-privacy-a", "demo-admin"]
+    "user",
+    ["demo-staff-a", "demo-staff-b", "demo-police-a", "demo-dpj-a", "demo-auditor", "demo-privacy-a", "demo-admin"],
 )
 def test_only_school_leads_read_the_staff(desk, user):
     refused = desk.call("GET", "/staff", user)
@@ -91,24 +100,38 @@ def test_the_staff_list_is_audited_with_the_ids_it_returned_and_no_names(desk, d
 
 def test_the_team_reads_back_with_names_roles_and_attestations(desk):
     case = desk.open_case()
-    added = desk.ok("POST", f"/cases/{case['id']}/team", "demo-lead-a", 201, json={"user_id": str(desk.demo.users["demo-staff-a2"])})
+    added = desk.ok(
+        "POST", f"/cases/{case['id']}/team", "demo-lead-a", 201, json={"user_id": str(desk.demo.users["demo-staff-a2"])}
+    )
     assert (added["full_name"], added["role"], added["attestation"], added["may_handle_cases"]) == (
-        "Sophie Nouvelle", "school_staff", "explorer", False
+        "Sophie Nouvelle",
+        "school_staff",
+        "explorer",
+        False,
     )
     team = desk.ok("GET", f"/cases/{case['id']}/team", "demo-staff-a")["items"]
     assert {(m["full_name"], m["role"], m["attestation"], m["may_handle_cases"]) for m in team} == {
         ("Sam Intervenant", "school_staff", "architect", True),
         ("Sophie Nouvelle", "school_staff", "explorer", False),
     }
-    assert all(set(m) == {"user_id", "full_name", "role", "attestation", "may_handle_cases", "added_by", "created_at"} for m in team)
+    assert all(
+        set(m) == {"user_id", "full_name", "role", "attestation", "may_handle_cases", "added_by", "created_at"}
+        for m in team
+    )
 
 
 def test_a_members_new_attestation_changes_the_teams_etag(desk):
     case = desk.open_case()
-    desk.ok("POST", f"/cases/{case['id']}/team", "demo-lead-a", 201, json={"user_id": str(desk.demo.users["demo-staff-a2"])})
+    desk.ok(
+        "POST", f"/cases/{case['id']}/team", "demo-lead-a", 201, json={"user_id": str(desk.demo.users["demo-staff-a2"])}
+    )
     path = f"/cases/{case['id']}/team"
     etag = desk.call("GET", path, "demo-lead-a").headers["etag"]
-    badge = {"level": "architect", "obtained_on": "2026-01-15", "badge_url": "https://badges.example.org/sexto/architecte/2"}
+    badge = {
+        "level": "architect",
+        "obtained_on": "2026-01-15",
+        "badge_url": "https://badges.example.org/sexto/architecte/2",
+    }
     desk.ok("POST", f"/users/{desk.demo.users['demo-staff-a2']}/attestations", "demo-admin", 200, json=badge)
     again = desk.call("GET", path, "demo-lead-a", headers={"If-None-Match": etag})
     assert again.status_code == 200

@@ -53,7 +53,14 @@ def test_a_body_over_the_limit_is_413_whether_declared_or_streamed(client, login
 
 @pytest.mark.parametrize(
     "content_type",
-    ["image/jpeg", "video/mp4", "audio/mpeg", "multipart/form-data; boundary=x", "application/octet-stream", "text/plain"],
+    [
+        "image/jpeg",
+        "video/mp4",
+        "audio/mpeg",
+        "multipart/form-data; boundary=x",
+        "application/octet-stream",
+        "text/plain",
+    ],
 )
 def test_only_json_bodies_are_accepted(client, login, content_type, db):
     from sqlmodel import func, select

@@ -34,9 +34,13 @@ def raw_rows(database_url: str, sql: str) -> list[str]:
 
 def test_the_database_holds_no_plaintext_name_or_student_id(desk, database_url):
     case = desk.open_case()
-    desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a",
-              json={"role": "depicted", "is_minor": True, "name": "Rosalie Unique-Nom", "student_id": "8675309"},
-              headers={"Idempotency-Key": "enc-1"})
+    desk.call(
+        "POST",
+        f"/cases/{case['id']}/participants",
+        "demo-staff-a",
+        json={"role": "depicted", "is_minor": True, "name": "Rosalie Unique-Nom", "student_id": "8675309"},
+        headers={"Idempotency-Key": "enc-1"},
+    )
     rows = raw_rows(database_url, "SELECT name, student_id FROM participant")
     assert rows and all("Rosalie" not in row and "8675309" not in row for row in rows)
     assert all(row.startswith("v1:") for row in rows)
@@ -49,12 +53,18 @@ def test_the_database_holds_no_plaintext_name_or_student_id(desk, database_url):
 def test_free_text_is_encrypted_too(desk, database_url):
     """Staff may name people in the summary or the chronology despite the guidance."""
     case = desk.open_case(summary="Rosalie aurait reçu la photo.")
-    desk.ok("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Rosalie et Éloi auraient reçu la photo."})
+    desk.ok(
+        "PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Rosalie et Éloi auraient reçu la photo."}
+    )
     desk.ok("POST", f"/cases/{case['id']}/notes", "demo-staff-a", 201, json={"text": "Rencontre avec Rosalie."})
-    rows = raw_rows(database_url, "SELECT summary FROM sexto_case") + raw_rows(database_url, "SELECT text FROM case_note")
+    rows = raw_rows(database_url, "SELECT summary FROM sexto_case") + raw_rows(
+        database_url, "SELECT text FROM case_note"
+    )
     assert len(rows) == 2 and all(row.startswith("v1:") and "Rosalie" not in row for row in rows)
     assert desk.ok("GET", f"/cases/{case['id']}", "demo-lead-a")["summary"] == "Rosalie et Éloi auraient reçu la photo."
-    assert [n["text"] for n in desk.ok("GET", f"/cases/{case['id']}/notes", "demo-lead-a")["items"]] == ["Rencontre avec Rosalie."]
+    assert [n["text"] for n in desk.ok("GET", f"/cases/{case['id']}/notes", "demo-lead-a")["items"]] == [
+        "Rencontre avec Rosalie."
+    ]
 
 
 def test_a_value_is_bound_to_its_row_and_field():
@@ -91,7 +101,12 @@ def test_keys_rotate_and_old_values_are_rewritten(desk, database_url, settings, 
 
 def test_production_needs_data_keys(tmp_path):
     with pytest.raises(ValidationError, match="SEXTO_DATA_KEYS"):
-        Settings(environment="production", database_url="postgresql+psycopg://x@db/sexto", token_signing_key_file=tmp_path / "k", audit_signing_key_file=tmp_path / "a")
+        Settings(
+            environment="production",
+            database_url="postgresql+psycopg://x@db/sexto",
+            token_signing_key_file=tmp_path / "k",
+            audit_signing_key_file=tmp_path / "a",
+        )
 
 
 def test_the_lead_exports_everything_held_about_one_person_and_it_is_audited(desk, db):

@@ -40,16 +40,40 @@ def test_the_language_is_part_of_a_translated_answers_etag(desk):
 def test_a_stale_if_match_is_a_412_and_changes_nothing(desk):
     case = desk.open_case()
     etag = desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").headers["etag"]
-    ok = desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Précisé"}, headers={"If-Match": etag})
+    ok = desk.call(
+        "PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Précisé"}, headers={"If-Match": etag}
+    )
     assert ok.status_code == 200 and ok.headers["etag"] != etag
-    stale = desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Écrasé"}, headers={"If-Match": etag})
+    stale = desk.call(
+        "PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Écrasé"}, headers={"If-Match": etag}
+    )
     assert stale.status_code == 412 and stale.json()["code"] == "precondition_failed"
     assert desk.ok("GET", f"/cases/{case['id']}", "demo-staff-a")["summary"] == "Précisé"
-    moved = desk.call("POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_evaluation"}, headers={"If-Match": etag})
+    moved = desk.call(
+        "POST",
+        f"/cases/{case['id']}/transitions",
+        "demo-staff-a",
+        json={"action": "start_evaluation"},
+        headers={"If-Match": etag},
+    )
     assert moved.status_code == 412
     fresh = ok.headers["etag"]
-    assert desk.call("POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_evaluation"}, headers={"If-Match": fresh}).status_code == 200
-    assert desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "x"}, headers={"If-Match": "garbage"}).status_code == 412
+    assert (
+        desk.call(
+            "POST",
+            f"/cases/{case['id']}/transitions",
+            "demo-staff-a",
+            json={"action": "start_evaluation"},
+            headers={"If-Match": fresh},
+        ).status_code
+        == 200
+    )
+    assert (
+        desk.call(
+            "PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "x"}, headers={"If-Match": "garbage"}
+        ).status_code
+        == 412
+    )
 
 
 def test_an_integrated_system_must_send_if_match_on_a_transition(desk, client, login):
@@ -60,11 +84,17 @@ def test_an_integrated_system_must_send_if_match_on_a_transition(desk, client, l
     ).json()
     token = client.post(
         "/api/v1/auth/token",
-        data={"grant_type": "client_credentials", "client_id": created["client_id"], "client_secret": created["client_secret"]},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created["client_id"],
+            "client_secret": created["client_secret"],
+        },
     ).json()["access_token"]
     case = desk.open_case()
     response = client.post(
-        f"/api/v1/cases/{case['id']}/transitions", json={"action": "start_evaluation"}, headers={"Authorization": f"Bearer {token}"}
+        f"/api/v1/cases/{case['id']}/transitions",
+        json={"action": "start_evaluation"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 428
     assert response.json()["code"] == "precondition_required"

@@ -43,7 +43,10 @@ def test_killed_connections_give_503_then_the_service_recovers(desk, database_ur
     assert desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").status_code == 200
     notes_before = db.exec(select(func.count()).select_from(Note)).one()
     assert kill_app_connections(database_url) >= 1
-    answers = [desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "pendant la panne"}) for _ in range(3)]
+    answers = [
+        desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "pendant la panne"})
+        for _ in range(3)
+    ]
     failed = [a for a in answers if a.status_code != 201]
     assert failed, "a connection killed under the pool must surface once as a 503"
     for answer in failed:
@@ -68,10 +71,17 @@ def test_more_requests_at_once_than_connections_are_all_served(settings, databas
     with running_service(env, workers=1) as base:
         with httpx.Client(base_url=base, timeout=60) as http:
             token = http.post(
-                "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
+                "/api/v1/auth/token",
+                data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD},
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
-            body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "x"}
+            body = {
+                "school_id": str(demo.school_a),
+                "reporter_type": "student",
+                "channel": "in_person",
+                "place": "school",
+                "summary": "x",
+            }
             case = http.post("/api/v1/cases", json=body, headers=headers).json()
         before = db.exec(select(func.count()).select_from(AuditEntry)).one()
 
@@ -87,17 +97,26 @@ def test_more_requests_at_once_than_connections_are_all_served(settings, databas
     assert db.exec(select(func.count()).select_from(AuditEntry)).one() == before + 80
 
 
-def test_a_crash_mid_write_leaves_each_change_with_its_audit_entry_or_neither(settings, database_url, var_dir, db, demo):
+def test_a_crash_mid_write_leaves_each_change_with_its_audit_entry_or_neither(
+    settings, database_url, var_dir, db, demo
+):
     """The server is killed (SIGKILL) while notes are being written: every
     note in the database has its audit entry and every allowed entry its note,
     every acknowledged note is there, and a restarted server carries on with
     a chain that verifies."""
     env = service_env(settings, var_dir)
-    body = {"school_id": str(demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "x"}
+    body = {
+        "school_id": str(demo.school_a),
+        "reporter_type": "student",
+        "channel": "in_person",
+        "place": "school",
+        "summary": "x",
+    }
     with running_service(env, with_process=True) as (base, server):
         with httpx.Client(base_url=base, timeout=30) as http:
             token = http.post(
-                "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
+                "/api/v1/auth/token",
+                data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD},
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             case = http.post("/api/v1/cases", json=body, headers=headers).json()
@@ -134,7 +153,9 @@ def test_a_crash_mid_write_leaves_each_change_with_its_audit_entry_or_neither(se
         token = http.post(
             "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
         ).json()["access_token"]
-        again = http.post(f"/api/v1/cases/{case['id']}/notes", json={"text": "après"}, headers={"Authorization": f"Bearer {token}"})
+        again = http.post(
+            f"/api/v1/cases/{case['id']}/notes", json={"text": "après"}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert again.status_code == 201
     engine = create_engine(database_url)
     with engine.connect() as connection:

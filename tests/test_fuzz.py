@@ -86,7 +86,19 @@ def world(client, login, demo, db):
     reached = reachable_world(Desk(client, login, demo), db)
     path_values = {
         "case_id": [reached["case_id"], reached["handed_off_id"]],
-        **{name: [reached[name]] for name in ("participant_id", "device_id", "board_id", "school_id", "force_id", "agreement_id", "user_id", "account_id")},
+        **{
+            name: [reached[name]]
+            for name in (
+                "participant_id",
+                "device_id",
+                "board_id",
+                "school_id",
+                "force_id",
+                "agreement_id",
+                "user_id",
+                "account_id",
+            )
+        },
         "version": [1],
         "level": ["explorer"],
     }
@@ -168,7 +180,12 @@ def test_the_service_answers_as_documented(operation, client, login, world, data
     @given(case=_strategy(operation, path_values), role=st.sampled_from(_callers(operation)), real_body=st.booleans())
     def campaign(case, role, real_body):
         nonlocal sent
-        if real_body and case.meta is not None and case.meta.generation.mode.is_positive and isinstance(case.body, dict):
+        if (
+            real_body
+            and case.meta is not None
+            and case.meta.generation.mode.is_positive
+            and isinstance(case.body, dict)
+        ):
             case.body = {k: body_values.get(k, v) for k, v in case.body.items()}
         note(f"as {role} ({CALLERS[role] or 'no token'})")
         kwargs = case.as_transport_kwargs(base_url=str(client.base_url), headers=tokens[role])
@@ -216,7 +233,10 @@ def test_a_nul_in_an_audit_filter_is_refused(client, login):
 
 def test_an_audit_entry_id_beyond_64_bits_is_refused(client, login):
     body = {
-        "information_involved": "x", "circumstances": "x", "occurred_from": "2026-11-18", "discovered_on": "2026-11-19",
+        "information_involved": "x",
+        "circumstances": "x",
+        "occurred_from": "2026-11-18",
+        "discovered_on": "2026-11-19",
         "audit_entry_ids": [2**127],
     }
     response = client.post("/api/v1/privacy/incidents", json=body, headers=login("demo-privacy-a"))

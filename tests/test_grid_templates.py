@@ -79,9 +79,26 @@ def test_the_template_is_typed_in_the_document(served, operation_id):
     assert {"version", "title", "description", "schema", "flag_rules"} <= set(template["properties"])
     assert set(template["required"]) >= {"version", "title", "schema", "flag_rules"}
     node = _component(served, template["properties"]["schema"])
-    keywords = {"type", "properties", "required", "items", "enum", "const", "anyOf", "format", "pattern",
-                "minimum", "maximum", "minItems", "maxItems", "uniqueItems", "additionalProperties",
-                "x-labels", "x-enum-labels", "x-help"}
+    keywords = {
+        "type",
+        "properties",
+        "required",
+        "items",
+        "enum",
+        "const",
+        "anyOf",
+        "format",
+        "pattern",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "additionalProperties",
+        "x-labels",
+        "x-enum-labels",
+        "x-help",
+    }
     assert keywords <= set(node["properties"]), keywords - set(node["properties"])
     assert node["additionalProperties"] is False
     assert set(_component(served, node["properties"]["x-labels"])["required"]) == {"fr", "en"}
@@ -90,8 +107,16 @@ def test_the_template_is_typed_in_the_document(served, operation_id):
     assert {name for shape in rule_shapes for name in shape["properties"]} == {"flag", "all", "any", "x-labels"}
     for shape in rule_shapes:
         flags = _component(served, shape["properties"]["flag"])["enum"]
-        assert set(flags) == {"csam_suspected", "malicious_intent", "refusal_to_participate", "adult_involved", "urgent_wellbeing_concern"}
-        [conditions] = [shape["properties"][mode]["items"]["anyOf"] for mode in ("all", "any") if mode in shape["properties"]]
+        assert set(flags) == {
+            "csam_suspected",
+            "malicious_intent",
+            "refusal_to_participate",
+            "adult_involved",
+            "urgent_wellbeing_concern",
+        }
+        [conditions] = [
+            shape["properties"][mode]["items"]["anyOf"] for mode in ("all", "any") if mode in shape["properties"]
+        ]
         operators = {name for condition in conditions for name in _component(served, condition)["properties"]}
         assert operators == {"field", *OPERATORS}
 
@@ -112,7 +137,9 @@ def test_the_served_template_follows_the_declaration_and_is_the_file(served, cli
         body = answer.json()
         assert [e.message for e in _strict(served, _response_schema(served, operation_id)).iter_errors(body)] == []
     # Nothing added, nothing lost: the file as written.
-    assert client.get("/api/v1/grid-templates/1", headers=headers).json() == json.loads((BUILT_IN / "v1.json").read_text())
+    assert client.get("/api/v1/grid-templates/1", headers=headers).json() == json.loads(
+        (BUILT_IN / "v1.json").read_text()
+    )
 
 
 def test_a_template_using_what_the_declaration_does_not_name_is_refused_at_start(tmp_path):

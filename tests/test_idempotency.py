@@ -25,7 +25,13 @@ def desk(client, login, demo) -> Desk:
 
 
 def case_body(desk: Desk, summary: str = "Une photo circulerait.") -> dict:
-    return {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": summary}
+    return {
+        "school_id": str(desk.demo.school_a),
+        "reporter_type": "student",
+        "channel": "phone",
+        "place": "online_only",
+        "summary": summary,
+    }
 
 
 def cases(db) -> int:
@@ -67,11 +73,15 @@ def test_a_refused_request_is_not_kept(desk, db):
     case = desk.open_case()
     desk.go(case, "start_evaluation")
     headers = {"Idempotency-Key": "gather-1"}
-    refused = desk.call("POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_gathering"}, headers=headers)
+    refused = desk.call(
+        "POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_gathering"}, headers=headers
+    )
     assert refused.status_code == 409
     reporter = desk.person(case, "reporter")
     desk.grid(case, reporter)
-    retried = desk.call("POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_gathering"}, headers=headers)
+    retried = desk.call(
+        "POST", f"/cases/{case['id']}/transitions", "demo-staff-a", json={"action": "start_gathering"}, headers=headers
+    )
     assert retried.status_code == 200
 
 

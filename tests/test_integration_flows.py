@@ -13,7 +13,9 @@ def desk(client, login, demo) -> Desk:
 
 
 def service_account(desk: Desk, role: str, scope: dict) -> tuple[str, str]:
-    created = desk.ok("POST", "/service-accounts", "demo-admin", 201, json={"name": f"Compte {role}", "role": role, "scope": scope})
+    created = desk.ok(
+        "POST", "/service-accounts", "demo-admin", 201, json={"name": f"Compte {role}", "role": role, "scope": scope}
+    )
     return created["client_id"], created["client_secret"]
 
 
@@ -21,7 +23,9 @@ def test_a_police_portal_pulls_its_feed_and_acknowledges(desk, client, settle_fe
     case = desk.open_case()
     desk.go(case, "hand_off", police_officer="Agente Paquette")
     client_id, secret = service_account(desk, "police_liaison", {"police_forces": [str(desk.demo.force_a)]})
-    token = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)).json()["access_token"]
+    token = client.post(
+        "/api/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     cursor, seen, acknowledged = None, [], 0
     while True:
@@ -65,14 +69,21 @@ def test_a_police_portal_records_custody_and_places_a_hold(desk, client):
     case = desk.open_case()
     owner = desk.person(case, "distributor")
     device = desk.confiscate(case, owner)
-    assert desk.custody(device, "transferred_to_police", officer_name="Agente Paquette", badge_number="4521").status_code == 201
+    assert (
+        desk.custody(device, "transferred_to_police", officer_name="Agente Paquette", badge_number="4521").status_code
+        == 201
+    )
     desk.go(case, "start_evaluation")
     desk.go(case, "hand_off", police_officer="Agente Paquette")
     client_id, secret = service_account(desk, "police_liaison", {"police_forces": [str(desk.demo.force_a)]})
-    token = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)).json()["access_token"]
+    token = client.post(
+        "/api/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     me = client.get("/api/v1/auth/me", headers=headers).json()
-    retained = client.post(f"/api/v1/devices/{device['id']}/custody-events", json={"kind": "retained_as_evidence"}, headers=headers)
+    retained = client.post(
+        f"/api/v1/devices/{device['id']}/custody-events", json={"kind": "retained_as_evidence"}, headers=headers
+    )
     assert retained.status_code == 201, retained.text
     assert retained.json()["recorded_by"] == me["id"]
     hold = client.post(f"/api/v1/cases/{case['id']}/legal-holds", json={"reason": "Preuve conservée."}, headers=headers)
@@ -82,7 +93,16 @@ def test_a_police_portal_records_custody_and_places_a_hold(desk, client):
 def test_a_board_system_records_the_dpj_report(desk, client):
     case = desk.open_case()
     client_id, secret = service_account(desk, "school_lead", {"schools": [str(desk.demo.school_a)]})
-    token = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)).json()["access_token"]
-    report = {"kind": "dpj_report", "occurred_at": "2026-11-20T16:00:00Z", "region": "Laurentides", "reference": "DPJ-9"}
-    recorded = client.post(f"/api/v1/cases/{case['id']}/contacts", json=report, headers={"Authorization": f"Bearer {token}"})
+    token = client.post(
+        "/api/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    ).json()["access_token"]
+    report = {
+        "kind": "dpj_report",
+        "occurred_at": "2026-11-20T16:00:00Z",
+        "region": "Laurentides",
+        "reference": "DPJ-9",
+    }
+    recorded = client.post(
+        f"/api/v1/cases/{case['id']}/contacts", json=report, headers={"Authorization": f"Bearer {token}"}
+    )
     assert recorded.status_code == 201, recorded.text

@@ -80,17 +80,38 @@ def test_the_place_vocabulary_migration_rewrites_stored_cases(databases):
             for number, (place, case_id) in enumerate(old.items(), start=1):
                 connection.execute(
                     insert(cases).values(
-                        id=case_id, school_id=school_id, year=2026, number=number, reference=f"SX-2026-{number:05d}",
-                        status="reported", reporter_type="parent", channel="phone", place=place, summary="x",
-                        csam_suspected=False, malicious_intent=False, refusal_to_participate=False, adult_involved=False,
-                        urgent_wellbeing_concern=False, reporter_grid_skipped=False, opened_by=user_id, version=1,
-                        created_at=utcnow(), updated_at=utcnow(),
+                        id=case_id,
+                        school_id=school_id,
+                        year=2026,
+                        number=number,
+                        reference=f"SX-2026-{number:05d}",
+                        status="reported",
+                        reporter_type="parent",
+                        channel="phone",
+                        place=place,
+                        summary="x",
+                        csam_suspected=False,
+                        malicious_intent=False,
+                        refusal_to_participate=False,
+                        adult_involved=False,
+                        urgent_wellbeing_concern=False,
+                        reporter_grid_skipped=False,
+                        opened_by=user_id,
+                        version=1,
+                        created_at=utcnow(),
+                        updated_at=utcnow(),
                     )
                 )
                 connection.execute(
                     insert(Participant.__table__).values(
-                        id=uuid.uuid4(), case_id=case_id, label="P1", role="depicted", is_minor=True, name="x",
-                        created_by=user_id, created_at=utcnow(),
+                        id=uuid.uuid4(),
+                        case_id=case_id,
+                        label="P1",
+                        role="depicted",
+                        is_minor=True,
+                        name="x",
+                        created_by=user_id,
+                        created_at=utcnow(),
                     )
                 )
 
@@ -100,7 +121,11 @@ def test_the_place_vocabulary_migration_rewrites_stored_cases(databases):
                 return {row.id: row.place for row in rows}
 
         upgrade(url)
-        assert places() == {old["at_school"]: "school", old["outside_school"]: "outside_school", old["online"]: "online_only"}
+        assert places() == {
+            old["at_school"]: "school",
+            old["outside_school"]: "outside_school",
+            old["online"]: "online_only",
+        }
         with engine.connect() as connection:
             assert connection.execute(select(func.count()).select_from(Participant.__table__)).scalar_one() >= 3
         downgrade(url, "0010")

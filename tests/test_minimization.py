@@ -11,22 +11,69 @@ from tests.protocol_helpers import WELLBEING, Desk
 NAME = "Élève Minimisation"
 
 CASE = {
-    "id", "reference", "school_id", "status", "flags", "created_at", "updated_at", "reporter_type", "channel", "place",
-    "summary", "reporter_grid_skipped", "handed_off_at", "handed_off_force_id", "police_officer_contacted",
-    "police_acknowledged_at", "police_file_number", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on", "police_closed_at",
-    "closed_at", "destroyed_at", "version",
+    "id",
+    "reference",
+    "school_id",
+    "status",
+    "flags",
+    "created_at",
+    "updated_at",
+    "reporter_type",
+    "channel",
+    "place",
+    "summary",
+    "reporter_grid_skipped",
+    "handed_off_at",
+    "handed_off_force_id",
+    "police_officer_contacted",
+    "police_acknowledged_at",
+    "police_file_number",
+    "dcpp_decision",
+    "dcpp_decided_on",
+    "awareness_meeting_on",
+    "police_closed_at",
+    "closed_at",
+    "destroyed_at",
+    "version",
 }
 POLICE_OUTCOME = {
-    "police_officer_contacted", "police_acknowledged_at", "police_file_number", "dcpp_decision", "dcpp_decided_on",
-    "awareness_meeting_on", "police_closed_at",
+    "police_officer_contacted",
+    "police_acknowledged_at",
+    "police_file_number",
+    "dcpp_decision",
+    "dcpp_decided_on",
+    "awareness_meeting_on",
+    "police_closed_at",
 }
 # The force's own file number: for the police and the school lead (the
 # school's liaison with the force), not for the staff handling the case.
 POLICE_FILE = {"police_file_number"}
 CASE_IN_A_LIST = {"id", "reference", "school_id", "status", "flags", "created_at", "updated_at"}
-PARTICIPANT = {"id", "label", "role", "is_minor", "grade", "student_id", "name", "supersedes_id", "superseded", "flags", "created_at"}
+PARTICIPANT = {
+    "id",
+    "label",
+    "role",
+    "is_minor",
+    "grade",
+    "student_id",
+    "name",
+    "supersedes_id",
+    "superseded",
+    "flags",
+    "created_at",
+}
 FLAG = {"kind", "reason", "created_by", "created_at"}
-GRID = {"id", "participant_id", "template_version", "answers", "flags_raised", "supersedes_id", "superseded", "submitted_by", "created_at"}
+GRID = {
+    "id",
+    "participant_id",
+    "template_version",
+    "answers",
+    "flags_raised",
+    "supersedes_id",
+    "superseded",
+    "submitted_by",
+    "created_at",
+}
 ALL_ANSWERS = {"trigger", "nature", "intentions", "extent", "wellbeing"}
 POLICE_WELLBEING = {"threats_or_extortion", "sexual_assault_alleged", "child_under_12_involved"}
 CONTACT = {"id", "kind", "participant_id", "occurred_at", "details", "recorded_by", "created_at"}
@@ -35,22 +82,52 @@ ALL_CONTACT_KINDS = {"parent_notification", "dpj_report", "media_inquiry", "take
 # role -> resource -> what the answer may carry (None: the role may not read it)
 EXPECTED: dict[str, dict[str, object]] = {
     "demo-staff-a": {
-        "case": CASE - POLICE_FILE, "participant": PARTICIPANT, "flag": FLAG, "grid": GRID, "answers": ALL_ANSWERS,
-        "wellbeing": set(WELLBEING), "contact": CONTACT, "contact_kinds": ALL_CONTACT_KINDS, "notes": True, "devices": True,
+        "case": CASE - POLICE_FILE,
+        "participant": PARTICIPANT,
+        "flag": FLAG,
+        "grid": GRID,
+        "answers": ALL_ANSWERS,
+        "wellbeing": set(WELLBEING),
+        "contact": CONTACT,
+        "contact_kinds": ALL_CONTACT_KINDS,
+        "notes": True,
+        "devices": True,
     },
     "demo-lead-a": {
-        "case": CASE, "participant": PARTICIPANT, "flag": FLAG, "grid": GRID, "answers": ALL_ANSWERS,
-        "wellbeing": set(WELLBEING), "contact": CONTACT, "contact_kinds": ALL_CONTACT_KINDS, "notes": True, "devices": True,
+        "case": CASE,
+        "participant": PARTICIPANT,
+        "flag": FLAG,
+        "grid": GRID,
+        "answers": ALL_ANSWERS,
+        "wellbeing": set(WELLBEING),
+        "contact": CONTACT,
+        "contact_kinds": ALL_CONTACT_KINDS,
+        "notes": True,
+        "devices": True,
     },
     "demo-police-a": {
-        "case": CASE, "participant": PARTICIPANT - {"student_id"}, "flag": FLAG, "grid": GRID, "answers": ALL_ANSWERS,
-        "wellbeing": POLICE_WELLBEING, "contact": CONTACT, "contact_kinds": ALL_CONTACT_KINDS - {"media_inquiry"},
-        "notes": None, "devices": True,
+        "case": CASE,
+        "participant": PARTICIPANT - {"student_id"},
+        "flag": FLAG,
+        "grid": GRID,
+        "answers": ALL_ANSWERS,
+        "wellbeing": POLICE_WELLBEING,
+        "contact": CONTACT,
+        "contact_kinds": ALL_CONTACT_KINDS - {"media_inquiry"},
+        "notes": None,
+        "devices": True,
     },
     "demo-dpj-a": {
-        "case": CASE - POLICE_OUTCOME, "participant": PARTICIPANT - {"student_id"}, "flag": FLAG - {"reason"}, "grid": None,
-        "answers": None, "wellbeing": None, "contact": CONTACT,
-        "contact_kinds": {"parent_notification", "dpj_report", "police_contact"}, "notes": None, "devices": None,
+        "case": CASE - POLICE_OUTCOME,
+        "participant": PARTICIPANT - {"student_id"},
+        "flag": FLAG - {"reason"},
+        "grid": None,
+        "answers": None,
+        "wellbeing": None,
+        "contact": CONTACT,
+        "contact_kinds": {"parent_notification", "dpj_report", "police_contact"},
+        "notes": None,
+        "devices": None,
     },
 }
 NO_CASE_CONTENTS = ["demo-auditor", "demo-privacy-a", "demo-admin"]
@@ -70,21 +147,37 @@ def handed_off(client, login, demo) -> dict:
     assert desk.grid(case, reporter, content="nudity_or_breasts", ages=[14], wellbeing=wellbeing).status_code == 201
     desk.go(case, "start_gathering")
     assert desk.grid(case, depicted, content="nudity_or_breasts", ages=[14]).status_code == 201
-    desk.ok("POST", f"/cases/{case['id']}/participants/{refuser['id']}/flags", "demo-staff-a", 201,
-            json={"kind": "refused", "reason": "Refuse de rencontrer l'intervenant."})
+    desk.ok(
+        "POST",
+        f"/cases/{case['id']}/participants/{refuser['id']}/flags",
+        "demo-staff-a",
+        201,
+        json={"kind": "refused", "reason": "Refuse de rencontrer l'intervenant."},
+    )
     desk.confiscate(case, refuser)
     desk.notify_parents(case, depicted)
     at = "2026-11-20T16:00:00Z"
     for user, body in (
         ("demo-lead-a", {"kind": "dpj_report", "occurred_at": at, "region": "Laurentides", "reference": "DPJ-7"}),
-        ("demo-staff-a", {"kind": "media_inquiry", "occurred_at": at, "outlet": "Journal", "referred_to_communications": True}),
-        ("demo-staff-a", {"kind": "takedown_referral", "occurred_at": at, "service": "cybertip", "participant_id": depicted["id"]}),
-        ("demo-staff-a", {"kind": "police_contact", "occurred_at": at, "officer_name": "Agente Paquette", "method": "phone"}),
+        (
+            "demo-staff-a",
+            {"kind": "media_inquiry", "occurred_at": at, "outlet": "Journal", "referred_to_communications": True},
+        ),
+        (
+            "demo-staff-a",
+            {"kind": "takedown_referral", "occurred_at": at, "service": "cybertip", "participant_id": depicted["id"]},
+        ),
+        (
+            "demo-staff-a",
+            {"kind": "police_contact", "occurred_at": at, "officer_name": "Agente Paquette", "method": "phone"},
+        ),
     ):
         desk.ok("POST", f"/cases/{case['id']}/contacts", user, 201, json=body)
     desk.ok("POST", f"/cases/{case['id']}/notes", "demo-staff-a", 201, json={"text": "Rencontre de soutien."})
     desk.go(case, "hand_off", police_officer="Agente Paquette")
-    desk.ok("POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-1"})
+    desk.ok(
+        "POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-1"}
+    )
     return case
 
 
@@ -153,11 +246,15 @@ def test_the_acknowledgement_answers_with_the_file_number(client, login, demo):
     desk = Desk(client, login, demo)
     case = desk.open_case()
     desk.go(case, "hand_off", police_officer="Agente Paquette")
-    acknowledged = desk.ok("POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-9"})
+    acknowledged = desk.ok(
+        "POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-9"}
+    )
     assert acknowledged["police_file_number"] == "VR-2026-9"
     without = desk.open_case()
     desk.go(without, "hand_off", police_officer="Agente Paquette")
-    assert desk.ok("POST", f"/cases/{without['id']}/acknowledgement", "demo-police-a", 201)["police_file_number"] is None
+    assert (
+        desk.ok("POST", f"/cases/{without['id']}/acknowledgement", "demo-police-a", 201)["police_file_number"] is None
+    )
 
 
 def test_the_police_feed_carries_no_names(client, login, handed_off, settle_feed):

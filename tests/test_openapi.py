@@ -160,8 +160,17 @@ def test_the_contact_body_is_a_union_on_kind_with_one_named_example_per_kind(ser
     media = served["paths"]["/api/v1/cases/{case_id}/contacts"]["post"]["requestBody"]["content"]["application/json"]
     [union] = list(_discriminated_unions(served, media["schema"]))
     assert union["discriminator"]["propertyName"] == "kind"
-    kinds = {"parent_notification", "parent_notification_exemption", "police_contact", "dpj_report", "media_inquiry", "takedown_referral"}
+    kinds = {
+        "parent_notification",
+        "parent_notification_exemption",
+        "police_contact",
+        "dpj_report",
+        "media_inquiry",
+        "takedown_referral",
+    }
     assert _tags(served, union) == kinds
     assert {example["value"]["kind"] for example in media["examples"].values()} == kinds
-    acknowledge = served["paths"]["/api/v1/cases/{case_id}/acknowledgement"]["post"]["requestBody"]["content"]["application/json"]
+    acknowledge = served["paths"]["/api/v1/cases/{case_id}/acknowledgement"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
     assert len(acknowledge["examples"]) >= 2  # with and without the force's file number

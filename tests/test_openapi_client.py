@@ -31,7 +31,16 @@ class SpecClient:
     def _validator(self, schema: dict) -> Draft202012Validator:
         return Draft202012Validator({**schema, "components": SPEC["components"]})
 
-    def call(self, operation_id: str, *, path: dict | None = None, query: dict | None = None, body: Any = None, form: dict | None = None, headers: dict | None = None):
+    def call(
+        self,
+        operation_id: str,
+        *,
+        path: dict | None = None,
+        query: dict | None = None,
+        body: Any = None,
+        form: dict | None = None,
+        headers: dict | None = None,
+    ):
         method, template, operation = self.operations[operation_id]
         declared = {p["name"]: p for p in operation.get("parameters", [])}
         url = template
@@ -49,7 +58,9 @@ class SpecClient:
         if form is not None:
             assert "application/x-www-form-urlencoded" in operation["requestBody"]["content"]
         auth = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        response = self.http.request(method, url, params=query, json=body, data=form, headers={**auth, **(headers or {})})
+        response = self.http.request(
+            method, url, params=query, json=body, data=form, headers={**auth, **(headers or {})}
+        )
         documented = operation["responses"].get(str(response.status_code))
         assert documented is not None, f"{operation_id} answered {response.status_code}, not in the document"
         content_type = response.headers.get("content-type", "").split(";")[0]
@@ -74,30 +85,53 @@ def test_a_client_from_the_document_alone_runs_the_csam_scenario(client, demo, s
     assert template["version"] == 1
     case = api.call(
         "open_case",
-        body={"school_id": school, "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "Photo partagée dans un groupe."},
+        body={
+            "school_id": school,
+            "reporter_type": "student",
+            "channel": "in_person",
+            "place": "school",
+            "summary": "Photo partagée dans un groupe.",
+        },
         headers={"Idempotency-Key": "scenario-open-1"},
     ).json()
     cid = case["id"]
     people = {
-        role: api.call("add_participant", path={"case_id": cid}, body={"role": role, "is_minor": True, "name": f"Élève {role}"}).json()
+        role: api.call(
+            "add_participant", path={"case_id": cid}, body={"role": role, "is_minor": True, "name": f"Élève {role}"}
+        ).json()
         for role in ("reporter", "depicted", "distributor")
     }
     api.call("take_transition", path={"case_id": cid}, body={"action": "start_evaluation"})
     grid = api.call(
         "submit_grid",
         path={"case_id": cid},
-        body={"participant_id": people["reporter"]["id"], "template_version": 1, "answers": answers(content="nudity_or_breasts", ages=[15])},
+        body={
+            "participant_id": people["reporter"]["id"],
+            "template_version": 1,
+            "answers": answers(content="nudity_or_breasts", ages=[15]),
+        },
     ).json()
     assert grid["flags_raised"] == ["csam_suspected"]
     device = api.call(
         "confiscate_device",
         path={"case_id": cid},
-        body={"kind": "phone", "description": "Téléphone", "owner_participant_id": people["distributor"]["id"], "switched_off_confirmed": True, "content_not_viewed": True},
+        body={
+            "kind": "phone",
+            "description": "Téléphone",
+            "owner_participant_id": people["distributor"]["id"],
+            "switched_off_confirmed": True,
+            "content_not_viewed": True,
+        },
     ).json()
     etag = api.call("read_case", path={"case_id": cid}).headers["etag"]
     blocked = api.call("list_transitions", path={"case_id": cid}).json()
     assert {t["action"]: t["allowed"] for t in blocked["transitions"]}["resolve"] is False
-    api.call("take_transition", path={"case_id": cid}, body={"action": "hand_off", "police_officer": "Agente Paquette"}, headers={"If-Match": etag})
+    api.call(
+        "take_transition",
+        path={"case_id": cid},
+        body={"action": "hand_off", "police_officer": "Agente Paquette"},
+        headers={"If-Match": etag},
+    )
 
     sign_in(api, "demo-police-a")
     settle_feed()
@@ -106,12 +140,36 @@ def test_a_client_from_the_document_alone_runs_the_csam_scenario(client, demo, s
     api.call("acknowledge", path={"case_id": cid}, body={"police_file_number": "SPVR-1"})
 
     sign_in(api, "demo-dpj-a")
-    api.call("record_contact", path={"case_id": cid}, body={"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "Laurentides", "reference": "DPJ-1", "retained": True})
+    api.call(
+        "record_contact",
+        path={"case_id": cid},
+        body={
+            "kind": "dpj_report",
+            "occurred_at": "2026-11-21T09:00:00Z",
+            "region": "Laurentides",
+            "reference": "DPJ-1",
+            "retained": True,
+        },
+    )
 
     sign_in(api, "demo-staff-a")
-    api.call("record_custody_event", path={"device_id": device["id"]}, body={"kind": "transferred_to_police", "officer_name": "Agente Paquette", "badge_number": "4521"})
+    api.call(
+        "record_custody_event",
+        path={"device_id": device["id"]},
+        body={"kind": "transferred_to_police", "officer_name": "Agente Paquette", "badge_number": "4521"},
+    )
     for person in people.values():
-        api.call("record_contact", path={"case_id": cid}, body={"kind": "parent_notification", "participant_id": person["id"], "guardian_relationship": "mother", "method": "phone", "occurred_at": "2026-11-20T16:00:00Z"})
+        api.call(
+            "record_contact",
+            path={"case_id": cid},
+            body={
+                "kind": "parent_notification",
+                "participant_id": person["id"],
+                "guardian_relationship": "mother",
+                "method": "phone",
+                "occurred_at": "2026-11-20T16:00:00Z",
+            },
+        )
 
     sign_in(api, "demo-lead-a")
     refused = api.call("take_transition", path={"case_id": cid}, body={"action": "reopen", "reason": "x"})

@@ -61,7 +61,9 @@ def test_pages_walk_every_change_once(desk):
     seen, cursor = [], None
     desk.settle()
     while True:
-        page = desk.ok("GET", "/police/cases", "demo-police-a", params={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        page = desk.ok(
+            "GET", "/police/cases", "demo-police-a", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        )
         if not page["items"]:
             break
         seen += [item["case"]["id"] for item in page["items"]]
@@ -82,9 +84,17 @@ def test_a_change_that_commits_late_is_not_skipped(desk, database_url):
     txid = literal_column("pg_current_xact_id()::text::bigint")
     early = engine.connect()
     early_tx = early.begin()
-    early.execute(insert(table).values(police_force_id=desk.demo.force_a, case_id=early_case["id"], kind="custody_event", txid=txid))
+    early.execute(
+        insert(table).values(
+            police_force_id=desk.demo.force_a, case_id=early_case["id"], kind="custody_event", txid=txid
+        )
+    )
     with engine.begin() as late:  # starts after, commits first
-        late.execute(insert(table).values(police_force_id=desk.demo.force_a, case_id=late_case["id"], kind="custody_event", txid=txid))
+        late.execute(
+            insert(table).values(
+                police_force_id=desk.demo.force_a, case_id=late_case["id"], kind="custody_event", txid=txid
+            )
+        )
     while_open = poll(desk, cursor=cursor, settle=False)  # settling would wait for the open one
     assert while_open["items"] == []  # the late change waits behind the open one
     early_tx.commit()

@@ -44,7 +44,12 @@ def closed_case(desk: Desk, *, dpj_report: bool = False) -> dict:
         desk.notify_parents(case, person)
     desk.ok("POST", f"/cases/{case['id']}/notes", "demo-staff-a", 201, json={"text": f"Rencontre avec {MARK}."})
     if dpj_report:
-        report = {"kind": "dpj_report", "occurred_at": "2026-11-20T16:00:00Z", "region": "Laurentides", "reference": "DPJ-42"}
+        report = {
+            "kind": "dpj_report",
+            "occurred_at": "2026-11-20T16:00:00Z",
+            "region": "Laurentides",
+            "reference": "DPJ-42",
+        }
         desk.ok("POST", f"/cases/{case['id']}/contacts", "demo-lead-a", 201, json=report)
     desk.go(case, "resolve")
     return desk.go(case, "close", "demo-lead-a")
@@ -52,7 +57,9 @@ def closed_case(desk: Desk, *, dpj_report: bool = False) -> dict:
 
 def age(db, case: dict, years: float) -> None:
     """Move the case's closing date back."""
-    db.execute(update(Case).where(Case.id == uuid.UUID(case["id"])).values(closed_at=utcnow() - timedelta(days=365.25 * years)))
+    db.execute(
+        update(Case).where(Case.id == uuid.UUID(case["id"])).values(closed_at=utcnow() - timedelta(days=365.25 * years))
+    )
     db.commit()
 
 
@@ -69,7 +76,10 @@ def retention(settings, var_dir, *, dry_run: bool) -> dict:
 
 def row_counts(db) -> dict[str, int]:
     db.rollback()
-    return {table.name: db.execute(select(func.count()).select_from(table)).scalar_one() for table in SQLModel.metadata.sorted_tables}
+    return {
+        table.name: db.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in SQLModel.metadata.sorted_tables
+    }
 
 
 def verified(settings, var_dir) -> bool:
@@ -104,8 +114,14 @@ def test_the_dry_run_lists_what_would_go_with_counts_and_changes_nothing(desk, d
     assert going["case_id"] == due["id"] and going["reference"] == due["reference"]
     assert going["rule"] == "default:5y" and going["action"] == "destroy"
     assert going["counts"] == {
-        "participants": 2, "participant_flags": 0, "grid_submissions": 2, "contacts": 2,
-        "devices": 0, "custody_events": 0, "notes": 1, "status_change_reasons": 0,
+        "participants": 2,
+        "participant_flags": 0,
+        "grid_submissions": 2,
+        "contacts": 2,
+        "devices": 0,
+        "custody_events": 0,
+        "notes": 1,
+        "status_change_reasons": 0,
     }
     [kept] = report["kept"]
     assert kept["case_id"] == recent["id"] and kept["why"] == "not_due"
@@ -113,7 +129,9 @@ def test_the_dry_run_lists_what_would_go_with_counts_and_changes_nothing(desk, d
     assert MARK not in json.dumps(report)  # references and counts, never contents
 
 
-def test_destruction_erases_the_personal_information_keeps_the_record_and_is_audited(desk, db, settings, var_dir, client, login):
+def test_destruction_erases_the_personal_information_keeps_the_record_and_is_audited(
+    desk, db, settings, var_dir, client, login
+):
     case = closed_case(desk)
     age(db, case, 6)
     assert text_anywhere(db, MARK) == []  # encrypted at rest: the summary, the note, the names
@@ -153,11 +171,21 @@ def test_a_board_rule_replaces_the_default_and_is_named_in_the_audit(desk, db, s
     assert retention(settings, var_dir, dry_run=True)["kept"][0]["why"] == "not_due"
     rule = desk.ok("GET", "/privacy/retention-rule", "demo-privacy-a")
     assert rule["is_default"] is True and rule["years_after_closure"] == 5
-    rule = desk.ok("PUT", "/privacy/retention-rule", "demo-privacy-a", json={"years_after_closure": 1, "schedule_reference": "CC-04-12"})
+    rule = desk.ok(
+        "PUT",
+        "/privacy/retention-rule",
+        "demo-privacy-a",
+        json={"years_after_closure": 1, "schedule_reference": "CC-04-12"},
+    )
     assert rule == {**rule, "is_default": False, "years_after_closure": 1, "version": 1, "board_id": str(demo.board_a)}
     assert desk.ok("GET", "/privacy/retention-rule", "demo-privacy-b")["is_default"] is True
-    assert desk.call("PUT", "/privacy/retention-rule", "demo-lead-a", json={"years_after_closure": 1}).status_code == 403
-    assert desk.call("PUT", "/privacy/retention-rule", "demo-privacy-a", json={"years_after_closure": 0}).status_code == 422
+    assert (
+        desk.call("PUT", "/privacy/retention-rule", "demo-lead-a", json={"years_after_closure": 1}).status_code == 403
+    )
+    assert (
+        desk.call("PUT", "/privacy/retention-rule", "demo-privacy-a", json={"years_after_closure": 0}).status_code
+        == 422
+    )
     report = retention(settings, var_dir, dry_run=False)
     label = f"board:{demo.board_a}:v1:1y"
     assert [(d["case_id"], d["rule"]) for d in report["destroyed"]] == [(case["id"], label)]
@@ -170,7 +198,9 @@ def test_the_privacy_officer_previews_its_board_by_reference_only(desk, db):
     age(db, case, 6)
     preview = desk.ok("GET", "/privacy/retention/preview", "demo-privacy-a")
     [item] = preview["items"]
-    assert item["reference"] == case["reference"] and item["action"] == "destroy" and item["counts"]["participants"] == 2
+    assert (
+        item["reference"] == case["reference"] and item["action"] == "destroy" and item["counts"]["participants"] == 2
+    )
     assert MARK not in json.dumps(preview)
     assert desk.ok("GET", "/privacy/retention/preview", "demo-privacy-b")["items"] == []
     later = closed_case(desk)  # closed after the first: the second page
@@ -203,7 +233,12 @@ def test_a_held_case_is_never_destroyed_until_the_hold_is_lifted(desk, db, setti
     [kept] = report["kept"]
     assert kept["why"] == "legal_hold" and kept["holds"][0]["id"] == hold["id"]
     assert retention(settings, var_dir, dry_run=False)["destroyed"] == []
-    assert db.execute(select(func.count()).select_from(Participant).where(Participant.case_id == uuid.UUID(case["id"]))).scalar_one() == 2
+    assert (
+        db.execute(
+            select(func.count()).select_from(Participant).where(Participant.case_id == uuid.UUID(case["id"]))
+        ).scalar_one()
+        == 2
+    )
 
     overview = desk.ok("GET", "/privacy/legal-holds?active=true", "demo-privacy-a")["items"]
     assert [(h["id"], h["case_reference"]) for h in overview] == [(hold["id"], case["reference"])]
@@ -240,7 +275,10 @@ def test_police_place_holds_on_handed_off_cases_and_only_police_lift_them(desk):
     assert [h["id"] for h in desk.ok("GET", holds, "demo-lead-a")["items"]] == [hold["id"]]
     refused = desk.call("POST", f"{holds}/{hold['id']}/lift", "demo-lead-a", json={"reason": "Terminé."})
     assert refused.status_code == 403 and refused.json()["code"] == "legal_hold_other_party"
-    assert desk.ok("POST", f"{holds}/{hold['id']}/lift", "demo-police-a", json={"reason": "Dossier fermé."})["active"] is False
+    assert (
+        desk.ok("POST", f"{holds}/{hold['id']}/lift", "demo-police-a", json={"reason": "Dossier fermé."})["active"]
+        is False
+    )
     assert person  # the hand-off needed someone to hand off
 
 
@@ -264,7 +302,9 @@ def test_the_register_is_kept_with_history_and_exported(desk, demo):
     second = desk.ok("POST", "/privacy/incidents", "demo-privacy-a", 201, json=INCIDENT)
     assert second["reference"] == "INC-2026-0002"
     path = f"/privacy/incidents/{created['id']}"
-    updated = desk.ok("PATCH", path, "demo-privacy-a", json={"risk_level": "serious", "commission_notified_on": "2026-11-20"})
+    updated = desk.ok(
+        "PATCH", path, "demo-privacy-a", json={"risk_level": "serious", "commission_notified_on": "2026-11-20"}
+    )
     assert updated["version"] == 2 and updated["risk_level"] == "serious"
     history = desk.ok("GET", f"{path}/history", "demo-privacy-a")["items"]
     assert [v["version"] for v in history] == [1, 2]
@@ -285,19 +325,32 @@ def test_the_register_is_kept_with_history_and_exported(desk, demo):
 
 def test_the_register_names_only_the_boards_cases_and_keeps_dates_in_order(desk, db, demo):
     # A case of the other board (its police force has no agreement: written directly).
-    other = Case(school_id=demo.school_b, year=2026, number=1, reference="SX-2026-00001", reporter_type="student",
-                 channel="in_person", place="school", summary="x", opened_by=demo.users["demo-staff-b"])
+    other = Case(
+        school_id=demo.school_b,
+        year=2026,
+        number=1,
+        reference="SX-2026-00001",
+        reporter_type="student",
+        channel="in_person",
+        place="school",
+        summary="x",
+        opened_by=demo.users["demo-staff-b"],
+    )
     db.add(other)
     db.commit()
     for case_id in (str(other.id), str(uuid.uuid4())):
         refused = desk.call("POST", "/privacy/incidents", "demo-privacy-a", json={**INCIDENT, "case_ids": [case_id]})
         assert refused.status_code == 422 and refused.json()["code"] == "incident_case_unknown"
-    backwards = desk.call("POST", "/privacy/incidents", "demo-privacy-a", json={**INCIDENT, "discovered_on": "2026-11-01"})
+    backwards = desk.call(
+        "POST", "/privacy/incidents", "demo-privacy-a", json={**INCIDENT, "discovered_on": "2026-11-01"}
+    )
     assert backwards.status_code == 422
     created = desk.ok("POST", "/privacy/incidents", "demo-privacy-a", 201, json=INCIDENT)
     emptied = desk.call("PATCH", f"/privacy/incidents/{created['id']}", "demo-privacy-a", json={"circumstances": None})
     assert emptied.status_code == 422 and emptied.json()["code"] == "incident_field_required"
-    moved = desk.call("PATCH", f"/privacy/incidents/{created['id']}", "demo-privacy-a", json={"occurred_until": "2026-11-01"})
+    moved = desk.call(
+        "PATCH", f"/privacy/incidents/{created['id']}", "demo-privacy-a", json={"occurred_until": "2026-11-01"}
+    )
     assert moved.status_code == 422 and moved.json()["code"] == "incident_dates_order"
     assert desk.ok("GET", f"/privacy/incidents/{created['id']}", "demo-privacy-a")["version"] == 1
     unknown_field = desk.call("POST", "/privacy/incidents", "demo-privacy-a", json={**INCIDENT, "reference": "INC-1"})
@@ -307,15 +360,33 @@ def test_the_register_names_only_the_boards_cases_and_keeps_dates_in_order(desk,
 def test_kept_answers_of_retried_requests_go_with_the_case(desk, db, settings, var_dir):
     case = closed_case(desk)
     retried = {"Idempotency-Key": "note-after-closing"}
-    note = desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", headers=retried, json={"text": f"Après {MARK}."})
+    note = desk.call(
+        "POST", f"/cases/{case['id']}/notes", "demo-staff-a", headers=retried, json={"text": f"Après {MARK}."}
+    )
     assert note.status_code == 201
     db.rollback()
-    assert db.execute(select(func.count()).select_from(IdempotencyRecord).where(IdempotencyRecord.case_id == uuid.UUID(case["id"]))).scalar_one() == 1
+    assert (
+        db.execute(
+            select(func.count())
+            .select_from(IdempotencyRecord)
+            .where(IdempotencyRecord.case_id == uuid.UUID(case["id"]))
+        ).scalar_one()
+        == 1
+    )
     age(db, case, 6)
     retention(settings, var_dir, dry_run=False)
     db.rollback()
-    assert db.execute(select(func.count()).select_from(IdempotencyRecord).where(IdempotencyRecord.case_id == uuid.UUID(case["id"]))).scalar_one() == 0
-    replay = desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", headers=retried, json={"text": f"Après {MARK}."})
+    assert (
+        db.execute(
+            select(func.count())
+            .select_from(IdempotencyRecord)
+            .where(IdempotencyRecord.case_id == uuid.UUID(case["id"]))
+        ).scalar_one()
+        == 0
+    )
+    replay = desk.call(
+        "POST", f"/cases/{case['id']}/notes", "demo-staff-a", headers=retried, json={"text": f"Après {MARK}."}
+    )
     assert replay.status_code == 409 and replay.json()["code"] == "case_destroyed"
     assert MARK not in replay.text
 
@@ -324,7 +395,9 @@ def test_a_handed_off_case_waits_for_the_police_part_to_close(desk, db, settings
     case = desk.open_case()
     desk.go(case, "start_evaluation")
     desk.go(case, "hand_off", police_officer="Agente Paquette")
-    desk.ok("POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-77"})
+    desk.ok(
+        "POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", 201, json={"police_file_number": "VR-2026-77"}
+    )
     desk.go(case, "close", "demo-lead-a")
     age(db, case, 6)
     [kept] = retention(settings, var_dir, dry_run=False)["kept"]

@@ -55,7 +55,13 @@ def _operations(document: dict):
 
 
 def case_body(desk: Desk) -> dict:
-    return {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "in_person", "place": "school", "summary": "Photo."}
+    return {
+        "school_id": str(desk.demo.school_a),
+        "reporter_type": "student",
+        "channel": "in_person",
+        "place": "school",
+        "summary": "Photo.",
+    }
 
 
 def real_refusals(desk: Desk, client, login) -> dict[str, object]:
@@ -71,18 +77,44 @@ def real_refusals(desk: Desk, client, login) -> dict[str, object]:
         "404": desk.call("GET", "/cases/00000000-0000-4000-8000-000000000000", "demo-staff-a"),
         "405": client.delete("/api/v1/cases", headers=login("demo-staff-a")),
         "409 with rules": desk.transition(evaluating, "start_gathering"),
-        "412": desk.call("PATCH", f"/cases/{cid}", "demo-staff-a", json={"summary": "x"}, headers={"If-Match": '"999"'}),
-        "413": desk.call("POST", f"/cases/{cid}/notes", "demo-staff-a", content=b'{"text":"' + b"x" * 300_000 + b'"}', headers={"Content-Type": "application/json"}),
-        "415": desk.call("POST", f"/cases/{cid}/notes", "demo-staff-a", content=b"hello", headers={"Content-Type": "text/plain"}),
+        "412": desk.call(
+            "PATCH", f"/cases/{cid}", "demo-staff-a", json={"summary": "x"}, headers={"If-Match": '"999"'}
+        ),
+        "413": desk.call(
+            "POST",
+            f"/cases/{cid}/notes",
+            "demo-staff-a",
+            content=b'{"text":"' + b"x" * 300_000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        ),
+        "415": desk.call(
+            "POST", f"/cases/{cid}/notes", "demo-staff-a", content=b"hello", headers={"Content-Type": "text/plain"}
+        ),
         "422 fields": desk.call("POST", f"/cases/{cid}/notes", "demo-staff-a", json={"text": "", "extra": 1}),
-        "422 invalid json": desk.call("POST", f"/cases/{cid}/notes", "demo-staff-a", content=b"{", headers={"Content-Type": "application/json"}),
+        "422 invalid json": desk.call(
+            "POST", f"/cases/{cid}/notes", "demo-staff-a", content=b"{", headers={"Content-Type": "application/json"}
+        ),
         "422 grid": desk.call(
-            "POST", f"/cases/{cid}/grids", "demo-staff-a",
-            json={"participant_id": reporter["id"], "template_version": 1, "answers": {**answers(), "nature": {"media_kind": "hologram"}}},
+            "POST",
+            f"/cases/{cid}/grids",
+            "demo-staff-a",
+            json={
+                "participant_id": reporter["id"],
+                "template_version": 1,
+                "answers": {**answers(), "nature": {"media_kind": "hologram"}},
+            },
         ),
         "422 confirmation": desk.call(
-            "POST", f"/cases/{cid}/devices", "demo-staff-a",
-            json={"kind": "phone", "description": "Téléphone", "owner_participant_id": reporter["id"], "switched_off_confirmed": False, "content_not_viewed": True},
+            "POST",
+            f"/cases/{cid}/devices",
+            "demo-staff-a",
+            json={
+                "kind": "phone",
+                "description": "Téléphone",
+                "owner_participant_id": reporter["id"],
+                "switched_off_confirmed": False,
+                "content_not_viewed": True,
+            },
         ),
         "422 query": desk.call("GET", "/cases?limit=0", "demo-staff-a"),
     }
@@ -149,7 +181,9 @@ def test_title_is_a_short_sentence_in_the_callers_language(desk, client):
     assert french["title"] == "Ressource introuvable."
     assert english["title"] == "Resource not found."
     # Refusals answered before any route (the body checks) follow the same rules.
-    unsupported = client.post("/api/v1/cases", content=b"x", headers={"Content-Type": "text/plain", "Accept-Language": "en"})
+    unsupported = client.post(
+        "/api/v1/cases", content=b"x", headers={"Content-Type": "text/plain", "Accept-Language": "en"}
+    )
     assert unsupported.json()["title"] == "Unsupported content type."
     assert client.get("/api/v1/cases").json()["title"] == "Authentification requise."
 

@@ -27,7 +27,9 @@ def contact_body(kind: str, minor: dict, *, at: str = "2026-11-21T09:00:00Z") ->
     bodies = {
         "parent_notification": {"participant_id": minor["id"], "guardian_relationship": "mother", "method": "phone"},
         "parent_notification_exemption": {
-            "participant_id": minor["id"], "reason": "student_14_plus_refuses", "justification": "Élève de 15 ans qui ne consent pas.",
+            "participant_id": minor["id"],
+            "reason": "student_14_plus_refuses",
+            "justification": "Élève de 15 ans qui ne consent pas.",
         },
         "police_contact": {"officer_name": "Agente Paquette", "method": "phone"},
         "dpj_report": {"region": "Laurentides", "reference": "DPJ-26-1"},
@@ -56,7 +58,12 @@ def csam_case_handed_off(desk: Desk) -> tuple[dict, dict]:
 def test_staff_on_the_case_team_record_the_dpj_report(desk):
     """The kit's step 6: the staff member makes the report to the DPJ."""
     case, _ = csam_case_handed_off(desk)
-    report = {"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "Laurentides", "reference": "DPJ-26-7"}
+    report = {
+        "kind": "dpj_report",
+        "occurred_at": "2026-11-21T09:00:00Z",
+        "region": "Laurentides",
+        "reference": "DPJ-26-7",
+    }
     desk.ok("POST", f"/cases/{case['id']}/contacts", STAFF, 201, json=report)
     assert {step["code"]: step["done"] for step in desk.steps(case)["steps"]}["step_dpj_report"] is True
 
@@ -113,7 +120,13 @@ def case_at(desk: Desk, status: str) -> dict:
     reporter = desk.person(case, "reporter")
     if status in ("reported", "evaluating", "gathering", "handed_off"):
         distributor = desk.person(case, "distributor")
-        desk.ok("POST", f"/cases/{case['id']}/participants/{distributor['id']}/flags", STAFF, 201, json={"kind": "malicious_intent", "reason": "Vengeance."})
+        desk.ok(
+            "POST",
+            f"/cases/{case['id']}/participants/{distributor['id']}/flags",
+            STAFF,
+            201,
+            json={"kind": "malicious_intent", "reason": "Vengeance."},
+        )
         desk.confiscate(case, distributor)
     if status == "reported":
         return case
@@ -171,8 +184,15 @@ def test_closing_a_gathering_case_names_the_status_and_every_guard(desk):
     case = case_at(desk, "gathering")
     refusal = desk.transition(case, "close", LEAD)
     assert refusal.status_code == 409
-    assert refusal.json()["rules"] == ["transition_not_allowed", "hand_off_required", "parents_not_notified", "device_in_school_custody"]
-    english = desk.call("POST", f"/cases/{case['id']}/transitions", LEAD, headers={"Accept-Language": "en"}, json={"action": "close"})
+    assert refusal.json()["rules"] == [
+        "transition_not_allowed",
+        "hand_off_required",
+        "parents_not_notified",
+        "device_in_school_custody",
+    ]
+    english = desk.call(
+        "POST", f"/cases/{case['id']}/transitions", LEAD, headers={"Accept-Language": "en"}, json={"action": "close"}
+    )
     detail = english.json()["detail"]
     # What to do instead: the statuses it is taken from, and what is possible now.
     assert "handed_off, resolved" in detail and "hand_off" in detail
@@ -187,7 +207,9 @@ def test_a_role_refusal_is_a_403_that_names_every_rule_too(desk):
     assert refusal.json()["rules"] == [blocker["code"] for blocker in blockers]
     assert refusal.json()["rules"][:2] == ["forbidden", "transition_not_allowed"]
     # The attestation: the same rule in both answers.
-    team = desk.ok("POST", f"/cases/{case['id']}/team", LEAD, 201, json={"user_id": str(desk.demo.users["demo-staff-a2"])})
+    team = desk.ok(
+        "POST", f"/cases/{case['id']}/team", LEAD, 201, json={"user_id": str(desk.demo.users["demo-staff-a2"])}
+    )
     assert team
     blockers = blockers_of(desk, case, "resolve", "demo-staff-a2")
     refusal = desk.transition(case, "resolve", "demo-staff-a2")
@@ -217,7 +239,12 @@ def test_a_parent_notification_dated_in_the_future_is_refused_and_closes_nothing
     assert desk.grid(case, reporter).status_code == 201
     desk.go(case, "start_gathering")
     desk.go(case, "resolve")
-    refused = desk.call("POST", f"/cases/{case['id']}/contacts", STAFF, json=contact_body("parent_notification", reporter, at="2099-01-01T00:00:00Z"))
+    refused = desk.call(
+        "POST",
+        f"/cases/{case['id']}/contacts",
+        STAFF,
+        json=contact_body("parent_notification", reporter, at="2099-01-01T00:00:00Z"),
+    )
     assert refused.status_code == 422
     assert refused.json()["code"] == "time_in_future"
     assert refused.json()["errors"][0]["field"] == "body.occurred_at"
@@ -239,7 +266,9 @@ def test_a_client_clock_a_little_ahead_is_within_the_margin(desk):
     ahead = (datetime.now(UTC) + timedelta(minutes=2)).isoformat().replace("+00:00", "Z")
     desk.ok("POST", f"/cases/{case['id']}/contacts", LEAD, 201, json=contact_body("police_contact", minor, at=ahead))
     beyond = (datetime.now(UTC) + timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
-    refused = desk.call("POST", f"/cases/{case['id']}/contacts", LEAD, json=contact_body("police_contact", minor, at=beyond))
+    refused = desk.call(
+        "POST", f"/cases/{case['id']}/contacts", LEAD, json=contact_body("police_contact", minor, at=beyond)
+    )
     assert refused.status_code == 422 and refused.json()["code"] == "time_in_future"
 
 
@@ -248,7 +277,9 @@ def test_police_outcome_dates_are_not_in_the_future(desk, settings, field):
     case, _ = csam_case_handed_off(desk)
     today = local_today(settings.local_timezone)
     path = f"/cases/{case['id']}/police-outcome"
-    refused = desk.call("POST", path, "demo-police-a", json={"dcpp_decision": "impulsive", field: str(today + timedelta(days=2))})
+    refused = desk.call(
+        "POST", path, "demo-police-a", json={"dcpp_decision": "impulsive", field: str(today + timedelta(days=2))}
+    )
     assert refused.status_code == 422 and refused.json()["code"] == "time_in_future", refused.text
     assert refused.json()["errors"][0]["field"] == f"body.{field}"
     assert desk.ok("GET", f"/cases/{case['id']}", LEAD)["dcpp_decision"] is None
@@ -289,10 +320,16 @@ def test_a_custody_step_in_the_future_is_the_same_refusal(desk):
 def test_a_member_of_another_action_is_refused(desk):
     case = desk.open_case()
     desk.go(case, "start_evaluation")
-    refused = desk.call("POST", f"/cases/{case['id']}/transitions", STAFF, json={"action": "start_gathering", "police_officer": "x"})
+    refused = desk.call(
+        "POST", f"/cases/{case['id']}/transitions", STAFF, json={"action": "start_gathering", "police_officer": "x"}
+    )
     assert refused.status_code == 422
     assert any(error["field"].endswith("police_officer") for error in refused.json()["errors"])
-    for body in ({"action": "resolve", "reason": "x"}, {"action": "close", "skip_reporter_grid": False}, {"action": "start_evaluation", "reason": "x"}):
+    for body in (
+        {"action": "resolve", "reason": "x"},
+        {"action": "close", "skip_reporter_grid": False},
+        {"action": "start_evaluation", "reason": "x"},
+    ):
         assert desk.call("POST", f"/cases/{case['id']}/transitions", LEAD, json=body).status_code == 422, body
 
 
@@ -303,14 +340,20 @@ def test_each_action_requires_its_own_members(desk):
     assert desk.call("POST", path, STAFF, json={"action": "hand_off"}).status_code == 422
     desk.go(case, "start_evaluation")
     # Skipping the reporter's grid needs its reason; a reason needs the skip.
-    assert desk.call("POST", path, STAFF, json={"action": "start_gathering", "skip_reporter_grid": True}).status_code == 422
+    assert (
+        desk.call("POST", path, STAFF, json={"action": "start_gathering", "skip_reporter_grid": True}).status_code
+        == 422
+    )
     assert desk.call("POST", path, STAFF, json={"action": "start_gathering", "reason": "x"}).status_code == 422
     assert desk.ok("GET", f"/cases/{case['id']}", STAFF)["status"] == "evaluating"
 
 
 def _documented_examples(client) -> dict[str, dict]:
     operation = client.get("/openapi.json").json()["paths"]["/api/v1/cases/{case_id}/transitions"]["post"]
-    return {name: example["value"] for name, example in operation["requestBody"]["content"]["application/json"]["examples"].items()}
+    return {
+        name: example["value"]
+        for name, example in operation["requestBody"]["content"]["application/json"]["examples"].items()
+    }
 
 
 def test_every_action_has_its_documented_example(client):

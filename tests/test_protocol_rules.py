@@ -48,8 +48,16 @@ def test_references_are_sequential_per_school_and_year(desk):
 
 def test_opening_needs_an_agreement_in_force(desk):
     response = desk.call(
-        "POST", "/cases", "demo-staff-b",
-        json={"school_id": str(desk.demo.school_b), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"},
+        "POST",
+        "/cases",
+        "demo-staff-b",
+        json={
+            "school_id": str(desk.demo.school_b),
+            "reporter_type": "student",
+            "channel": "phone",
+            "place": "online_only",
+            "summary": "x",
+        },
     )
     assert response.status_code == 409
     assert response.json()["code"] == "kit_not_permitted"
@@ -58,8 +66,16 @@ def test_opening_needs_an_agreement_in_force(desk):
 
 def test_opening_needs_the_architect_attestation(desk):
     response = desk.call(
-        "POST", "/cases", "demo-staff-a2",
-        json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"},
+        "POST",
+        "/cases",
+        "demo-staff-a2",
+        json={
+            "school_id": str(desk.demo.school_a),
+            "reporter_type": "student",
+            "channel": "phone",
+            "place": "online_only",
+            "summary": "x",
+        },
     )
     assert response.status_code == 403
     assert response.json()["code"] == "architect_required"
@@ -67,8 +83,16 @@ def test_opening_needs_the_architect_attestation(desk):
 
 def test_opening_at_a_school_out_of_scope_is_refused(desk):
     response = desk.call(
-        "POST", "/cases", "demo-staff-a",
-        json={"school_id": str(desk.demo.school_b), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"},
+        "POST",
+        "/cases",
+        "demo-staff-a",
+        json={
+            "school_id": str(desk.demo.school_b),
+            "reporter_type": "student",
+            "channel": "phone",
+            "place": "online_only",
+            "summary": "x",
+        },
     )
     assert response.status_code == 403
 
@@ -76,8 +100,16 @@ def test_opening_at_a_school_out_of_scope_is_refused(desk):
 @pytest.mark.parametrize("user", ["demo-police-a", "demo-dpj-a", "demo-auditor", "demo-admin"])
 def test_only_school_staff_open_cases(desk, user):
     response = desk.call(
-        "POST", "/cases", user,
-        json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"},
+        "POST",
+        "/cases",
+        user,
+        json={
+            "school_id": str(desk.demo.school_a),
+            "reporter_type": "student",
+            "channel": "phone",
+            "place": "online_only",
+            "summary": "x",
+        },
     )
     assert response.status_code == 403
 
@@ -110,22 +142,31 @@ def test_a_parent_reporting_outside_school_may_skip_the_reporter_grid(desk):
 def test_the_place_is_said_in_the_grids_words(desk):
     """One vocabulary for where it happened: the grid's ``trigger.place``
     (school, outside_school, online_only), at intake too."""
-    grid_places = set(GridTemplates([BUILT_IN]).get(1).document["schema"]["properties"]["trigger"]["properties"]["place"]["enum"])
+    grid_places = set(
+        GridTemplates([BUILT_IN]).get(1).document["schema"]["properties"]["trigger"]["properties"]["place"]["enum"]
+    )
     assert grid_places == {"school", "outside_school", "online_only"}
     for place in sorted(grid_places):
         assert desk.open_case(place=place)["place"] == place
     for old in ("at_school", "online"):
-        refused = desk.call("POST", "/cases", "demo-staff-a", json={**INTAKE, "school_id": str(desk.demo.school_a), "place": old})
+        refused = desk.call(
+            "POST", "/cases", "demo-staff-a", json={**INTAKE, "school_id": str(desk.demo.school_a), "place": old}
+        )
         assert refused.status_code == 422, old
     case = desk.open_case()
     assert desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"place": "at_school"}).status_code == 422
-    assert desk.ok("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"place": "online_only"})["place"] == "online_only"
+    assert (
+        desk.ok("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"place": "online_only"})["place"]
+        == "online_only"
+    )
 
 
 def test_a_parent_reporting_an_online_only_situation_may_skip_the_reporter_grid(desk):
     case = desk.open_case(reporter_type="parent", place="online_only", channel="phone")
     desk.go(case, "start_evaluation")
-    assert desk.go(case, "start_gathering", skip_reporter_grid=True, reason="Parent, en ligne seulement")["reporter_grid_skipped"]
+    assert desk.go(case, "start_gathering", skip_reporter_grid=True, reason="Parent, en ligne seulement")[
+        "reporter_grid_skipped"
+    ]
     in_school = desk.open_case(reporter_type="parent", place="school", channel="phone")
     desk.go(in_school, "start_evaluation")
     refused = desk.transition(in_school, "start_gathering", skip_reporter_grid=True, reason="r")
@@ -156,7 +197,13 @@ def test_each_police_flag_alone_blocks_resolution(desk, flag):
         desk.grid(case, person, content="explicit_sexual_activity", ages=[13])
     else:
         kind = "malicious_intent" if flag == "malicious" else "refused"
-        desk.ok("POST", f"/cases/{case['id']}/participants/{person['id']}/flags", "demo-staff-a", 201, json={"kind": kind, "reason": "r"})
+        desk.ok(
+            "POST",
+            f"/cases/{case['id']}/participants/{person['id']}/flags",
+            "demo-staff-a",
+            201,
+            json={"kind": kind, "reason": "r"},
+        )
     refused = desk.transition(case, "resolve")
     assert refused.status_code == 409
     assert refused.json()["code"] == "police_flags_block_resolution"
@@ -239,11 +286,30 @@ def test_after_hand_off_findings_are_frozen_but_notes_and_parents_go_on(desk):
     person = desk.person(case, "depicted")
     desk.go(case, "hand_off", police_officer="Agente Paquette")
     assert desk.grid(case, person).json()["code"] == "investigation_handed_off"
-    assert desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "autre"}).json()["code"] == "investigation_handed_off"
-    flag = desk.call("POST", f"/cases/{case['id']}/participants/{person['id']}/flags", "demo-staff-a", json={"kind": "refused", "reason": "r"})
+    assert (
+        desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "autre"}).json()["code"]
+        == "investigation_handed_off"
+    )
+    flag = desk.call(
+        "POST",
+        f"/cases/{case['id']}/participants/{person['id']}/flags",
+        "demo-staff-a",
+        json={"kind": "refused", "reason": "r"},
+    )
     assert flag.json()["code"] == "investigation_handed_off"
-    assert desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json={"role": "witness", "is_minor": True, "name": "X"}).status_code == 409
-    assert desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "Soutien offert."}).status_code == 201
+    assert (
+        desk.call(
+            "POST",
+            f"/cases/{case['id']}/participants",
+            "demo-staff-a",
+            json={"role": "witness", "is_minor": True, "name": "X"},
+        ).status_code
+        == 409
+    )
+    assert (
+        desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "Soutien offert."}).status_code
+        == 201
+    )
     desk.notify_parents(case, person)
 
 
@@ -257,14 +323,19 @@ def test_patch_changes_only_what_the_status_allows(desk):
     desk.go(case, "start_gathering")
     locked = desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"channel": "email"})
     assert locked.status_code == 409 and locked.json()["code"] == "field_locked"
-    assert desk.ok("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Précision"})["summary"] == "Précision"
+    assert (
+        desk.ok("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "Précision"})["summary"]
+        == "Précision"
+    )
     assert desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"status": "closed"}).status_code == 422
 
 
 def test_custody_steps_keep_their_order(desk):
     case, reporter = gathering_case(desk)
     device = desk.confiscate(case, reporter)
-    assert desk.custody(device, "returned_to_owner", "demo-police-a").status_code == 404  # not handed off: police cannot see it
+    assert (
+        desk.custody(device, "returned_to_owner", "demo-police-a").status_code == 404
+    )  # not handed off: police cannot see it
     out_of_order = desk.custody(device, "retained_as_evidence")
     assert out_of_order.status_code == 403  # a school never records retention
     assert desk.custody(device, "transferred_to_police").status_code == 422  # officer and badge needed
@@ -277,7 +348,13 @@ def test_custody_steps_keep_their_order(desk):
 
 def test_a_device_needs_the_protocol_confirmations(desk):
     case, reporter = gathering_case(desk)
-    body = {"kind": "phone", "description": "x", "owner_participant_id": reporter["id"], "switched_off_confirmed": False, "content_not_viewed": True}
+    body = {
+        "kind": "phone",
+        "description": "x",
+        "owner_participant_id": reporter["id"],
+        "switched_off_confirmed": False,
+        "content_not_viewed": True,
+    }
     assert desk.call("POST", f"/cases/{case['id']}/devices", "demo-staff-a", json=body).status_code == 422
 
 
@@ -286,10 +363,20 @@ def test_grids_are_validated_against_their_version(desk):
     reporter = desk.person(case, "reporter")
     bad = answers()
     bad["nature"]["content_described"] = "looked_at_it"
-    response = desk.call("POST", f"/cases/{case['id']}/grids", "demo-staff-a", json={"participant_id": reporter["id"], "template_version": 1, "answers": bad})
+    response = desk.call(
+        "POST",
+        f"/cases/{case['id']}/grids",
+        "demo-staff-a",
+        json={"participant_id": reporter["id"], "template_version": 1, "answers": bad},
+    )
     assert response.status_code == 422 and response.json()["code"] == "grid_invalid"
     assert response.json()["errors"][0]["field"] == "answers.nature.content_described"
-    unknown = desk.call("POST", f"/cases/{case['id']}/grids", "demo-staff-a", json={"participant_id": reporter["id"], "template_version": 99, "answers": answers()})
+    unknown = desk.call(
+        "POST",
+        f"/cases/{case['id']}/grids",
+        "demo-staff-a",
+        json={"participant_id": reporter["id"], "template_version": 99, "answers": answers()},
+    )
     assert unknown.json()["code"] == "unknown_grid_version"
 
 
@@ -298,7 +385,9 @@ def test_a_grid_correction_supersedes_and_flags_stay(desk):
     reporter = desk.person(case, "reporter")
     first = desk.grid(case, reporter, content="nudity_or_breasts", ages=[15]).json()
     correction = desk.call(
-        "POST", f"/cases/{case['id']}/grids", "demo-staff-a",
+        "POST",
+        f"/cases/{case['id']}/grids",
+        "demo-staff-a",
         json={"participant_id": reporter["id"], "template_version": 1, "answers": answers(), "supersedes": first["id"]},
     )
     assert correction.status_code == 201
@@ -353,13 +442,25 @@ def test_role_scopes(desk):
 
 def test_a_lead_adds_staff_to_the_team(desk):
     case = desk.open_case()
-    assert desk.call("POST", f"/cases/{case['id']}/team", "demo-staff-a", json={"user_id": str(desk.demo.users["demo-staff-a2"])}).status_code == 403
-    added = desk.call("POST", f"/cases/{case['id']}/team", "demo-lead-a", json={"user_id": str(desk.demo.users["demo-staff-a2"])})
+    assert (
+        desk.call(
+            "POST", f"/cases/{case['id']}/team", "demo-staff-a", json={"user_id": str(desk.demo.users["demo-staff-a2"])}
+        ).status_code
+        == 403
+    )
+    added = desk.call(
+        "POST", f"/cases/{case['id']}/team", "demo-lead-a", json={"user_id": str(desk.demo.users["demo-staff-a2"])}
+    )
     assert added.status_code == 201
     assert desk.call("GET", f"/cases/{case['id']}", "demo-staff-a2").status_code == 200
     # On the team, but an explorer does not handle cases.
-    assert desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a2", json={"text": "x"}).json()["code"] == "architect_required"
-    wrong_school = desk.call("POST", f"/cases/{case['id']}/team", "demo-lead-a", json={"user_id": str(desk.demo.users["demo-staff-b"])})
+    assert (
+        desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a2", json={"text": "x"}).json()["code"]
+        == "architect_required"
+    )
+    wrong_school = desk.call(
+        "POST", f"/cases/{case['id']}/team", "demo-lead-a", json={"user_id": str(desk.demo.users["demo-staff-b"])}
+    )
     assert wrong_school.status_code == 422
 
 
@@ -372,7 +473,12 @@ def test_the_dpj_reporter_sees_only_cases_needing_a_report(desk):
     assert desk.call("GET", f"/cases/{case['id']}/participants", "demo-dpj-a").status_code == 200
     for hidden in ("grids", "notes"):
         assert desk.call("GET", f"/cases/{case['id']}/{hidden}", "demo-dpj-a").status_code == 403
-    report = desk.call("POST", f"/cases/{case['id']}/contacts", "demo-staff-a", json={"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "x", "reference": "y"})
+    report = desk.call(
+        "POST",
+        f"/cases/{case['id']}/contacts",
+        "demo-staff-a",
+        json={"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "x", "reference": "y"},
+    )
     assert report.status_code == 201  # SPEC §3 and the kit's step 6: staff make and record the DPJ report
 
 
@@ -445,12 +551,34 @@ SMUGGLED = [
 @pytest.mark.parametrize("payload", SMUGGLED)
 def test_media_in_any_text_is_refused_and_nothing_is_stored(desk, db, payload):
     case = desk.open_case()
-    before = {model: db.exec(select(func.count()).select_from(model)).one() for model in (Case, Participant, Note, Contact, GridSubmission)}
+    before = {
+        model: db.exec(select(func.count()).select_from(model)).one()
+        for model in (Case, Participant, Note, Contact, GridSubmission)
+    }
     attempts = [
-        ("POST", "/cases", {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": payload}),
+        (
+            "POST",
+            "/cases",
+            {
+                "school_id": str(desk.demo.school_a),
+                "reporter_type": "student",
+                "channel": "phone",
+                "place": "online_only",
+                "summary": payload,
+            },
+        ),
         ("POST", f"/cases/{case['id']}/participants", {"role": "depicted", "is_minor": True, "name": payload}),
         ("POST", f"/cases/{case['id']}/notes", {"text": payload}),
-        ("POST", f"/cases/{case['id']}/contacts", {"kind": "media_inquiry", "occurred_at": "2026-11-21T09:00:00Z", "outlet": payload, "referred_to_communications": True}),
+        (
+            "POST",
+            f"/cases/{case['id']}/contacts",
+            {
+                "kind": "media_inquiry",
+                "occurred_at": "2026-11-21T09:00:00Z",
+                "outlet": payload,
+                "referred_to_communications": True,
+            },
+        ),
         ("PATCH", f"/cases/{case['id']}", {"summary": payload}),
     ]
     for method, path, body in attempts:
@@ -458,7 +586,10 @@ def test_media_in_any_text_is_refused_and_nothing_is_stored(desk, db, payload):
         assert response.status_code == 422, (path, response.text)
         assert response.json()["code"] == "media_refused", path
     db.expire_all()
-    after = {model: db.exec(select(func.count()).select_from(model)).one() for model in (Case, Participant, Note, Contact, GridSubmission)}
+    after = {
+        model: db.exec(select(func.count()).select_from(model)).one()
+        for model in (Case, Participant, Note, Contact, GridSubmission)
+    }
     assert after == before
 
 
@@ -467,7 +598,12 @@ def test_media_nested_in_grid_answers_is_refused(desk):
     reporter = desk.person(case, "reporter")
     smuggled = answers()
     smuggled["nature"]["description"] = f"data:image/png;base64,{PNG_URLSAFE}"
-    response = desk.call("POST", f"/cases/{case['id']}/grids", "demo-staff-a", json={"participant_id": reporter["id"], "template_version": 1, "answers": smuggled})
+    response = desk.call(
+        "POST",
+        f"/cases/{case['id']}/grids",
+        "demo-staff-a",
+        json={"participant_id": reporter["id"], "template_version": 1, "answers": smuggled},
+    )
     assert response.json()["code"] == "media_refused"
 
 

@@ -66,16 +66,29 @@ def test_a_nude_photo_of_a_15_year_old_goes_to_police_and_the_dpj(desk):
     listed = desk.ok("GET", "/cases", "demo-police-a")
     assert [item["id"] for item in listed["items"]] == [case["id"]]
     assert desk.call("GET", f"/cases/{case['id']}", "demo-police-b").status_code == 404
-    ack = desk.call("POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", json={"police_file_number": "SPVR-26-0042"})
+    ack = desk.call(
+        "POST", f"/cases/{case['id']}/acknowledgement", "demo-police-a", json={"police_file_number": "SPVR-26-0042"}
+    )
     assert ack.status_code == 201 and ack.json()["police_acknowledged_at"]
 
     # The school stops investigating; support and parent contacts go on.
     refused = desk.grid(case, depicted)
     assert refused.status_code == 409 and refused.json()["code"] == "investigation_handed_off"
-    assert desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "Suivi psychosocial offert."}).status_code == 201
+    assert (
+        desk.call(
+            "POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "Suivi psychosocial offert."}
+        ).status_code
+        == 201
+    )
 
     # The DPJ reporter sees the case (a report is needed) and records it.
-    report = {"kind": "dpj_report", "occurred_at": "2026-11-21T09:00:00Z", "region": "Laurentides", "reference": "DPJ-26-1234", "retained": True}
+    report = {
+        "kind": "dpj_report",
+        "occurred_at": "2026-11-21T09:00:00Z",
+        "region": "Laurentides",
+        "reference": "DPJ-26-1234",
+        "retained": True,
+    }
     assert desk.call("POST", f"/cases/{case['id']}/contacts", "demo-dpj-a", json=report).status_code == 201
     assert desk.call("GET", f"/cases/{case['id']}/grids", "demo-dpj-a").status_code == 403
 
@@ -85,7 +98,10 @@ def test_a_nude_photo_of_a_15_year_old_goes_to_police_and_the_dpj(desk):
     assert set(refusal.json()["rules"]) == {"parents_not_notified", "device_in_school_custody"}
 
     # The device goes to police, who alone return it.
-    assert desk.custody(phone, "transferred_to_police", officer_name="Agente Paquette", badge_number="4521").status_code == 201
+    assert (
+        desk.custody(phone, "transferred_to_police", officer_name="Agente Paquette", badge_number="4521").status_code
+        == 201
+    )
     school_return = desk.custody(phone, "returned_to_owner")
     assert school_return.status_code == 403 and school_return.json()["code"] == "custody_police_only"
     assert desk.custody(phone, "returned_to_owner", "demo-police-a").status_code == 201
@@ -105,10 +121,14 @@ def test_revenge_distribution_requires_police(desk):
     victim = desk.person(case, "reporter", name="Élève G")
     ex = desk.person(case, "distributor", name="Élève H")
     desk.go(case, "start_evaluation")
-    grid = desk.grid(case, victim, content="semi_nude_or_suggestive", ages=[16], intentions=["malicious_revenge_humiliation"])
+    grid = desk.grid(
+        case, victim, content="semi_nude_or_suggestive", ages=[16], intentions=["malicious_revenge_humiliation"]
+    )
     assert grid.json()["flags_raised"] == ["malicious_intent"]
     flagged = desk.call(
-        "POST", f"/cases/{case['id']}/participants/{ex['id']}/flags", "demo-staff-a",
+        "POST",
+        f"/cases/{case['id']}/participants/{ex['id']}/flags",
+        "demo-staff-a",
         json={"kind": "malicious_intent", "reason": "Diffusion pour se venger après la rupture."},
     )
     assert flagged.status_code == 201 and flagged.json()["flags"][0]["kind"] == "malicious_intent"
@@ -118,7 +138,9 @@ def test_revenge_distribution_requires_police(desk):
     assert "P2" in refused.json()["detail"] and "Élève H" not in refused.json()["detail"]
     desk.confiscate(case, ex)
     desk.call(
-        "POST", f"/cases/{case['id']}/participants/{ex['id']}/flags", "demo-staff-a",
+        "POST",
+        f"/cases/{case['id']}/participants/{ex['id']}/flags",
+        "demo-staff-a",
         json={"kind": "refused", "reason": "Refuse de participer à la rencontre."},
     )
     desk.go(case, "start_gathering")
@@ -126,7 +148,9 @@ def test_revenge_distribution_requires_police(desk):
     assert set(state["flags"]) == {"malicious_intent", "refusal_to_participate"}
     resolve = desk.transition(case, "resolve")
     assert resolve.status_code == 409 and resolve.json()["code"] == "police_flags_block_resolution"
-    options = {t["action"]: t for t in desk.ok("GET", f"/cases/{case['id']}/transitions", "demo-staff-a")["transitions"]}
+    options = {
+        t["action"]: t for t in desk.ok("GET", f"/cases/{case['id']}/transitions", "demo-staff-a")["transitions"]
+    }
     assert options["hand_off"]["allowed"] is True
     assert options["resolve"]["allowed"] is False
     assert options["resolve"]["blockers"][0]["code"] == "police_flags_block_resolution"
@@ -139,18 +163,42 @@ def test_revenge_distribution_requires_police(desk):
 def test_police_record_the_outcome_and_the_school_sees_only_that(desk):
     case = desk.open_case()
     desk.person(case, "distributor")
-    assert desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "impulsive"}).status_code == 404
+    assert (
+        desk.call(
+            "POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "impulsive"}
+        ).status_code
+        == 404
+    )
     desk.go(case, "hand_off", police_officer="Agente Paquette")
-    assert desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-staff-a", json={"dcpp_decision": "impulsive"}).status_code == 403
-    assert desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-b", json={"dcpp_decision": "impulsive"}).status_code == 404
+    assert (
+        desk.call(
+            "POST", f"/cases/{case['id']}/police-outcome", "demo-staff-a", json={"dcpp_decision": "impulsive"}
+        ).status_code
+        == 403
+    )
+    assert (
+        desk.call(
+            "POST", f"/cases/{case['id']}/police-outcome", "demo-police-b", json={"dcpp_decision": "impulsive"}
+        ).status_code
+        == 404
+    )
     outcome = desk.ok(
-        "POST", f"/cases/{case['id']}/police-outcome", "demo-police-a",
-        json={"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-11-24", "awareness_meeting_on": "2026-11-27", "close_police_part": True},
+        "POST",
+        f"/cases/{case['id']}/police-outcome",
+        "demo-police-a",
+        json={
+            "dcpp_decision": "impulsive",
+            "dcpp_decided_on": "2026-11-24",
+            "awareness_meeting_on": "2026-11-27",
+            "close_police_part": True,
+        },
     )
     assert outcome["police_closed_at"]
     seen = desk.ok("GET", f"/cases/{case['id']}", "demo-lead-a")
     assert (seen["dcpp_decision"], seen["awareness_meeting_on"]) == ("impulsive", "2026-11-27")
-    closed = desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "malicious"})
+    closed = desk.call(
+        "POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "malicious"}
+    )
     assert closed.status_code == 409 and closed.json()["code"] == "police_part_closed"
     bad = desk.call("POST", f"/cases/{case['id']}/police-outcome", "demo-police-a", json={"dcpp_decision": "guilty"})
     assert bad.status_code == 422

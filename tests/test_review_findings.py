@@ -29,17 +29,32 @@ def _last_entry(db) -> AuditEntry:
 
 def test_times_without_an_offset_are_refused_not_crashed(desk):
     case = desk.open_case()
-    contact = {"kind": "police_contact", "officer_name": "Agente P", "method": "phone", "occurred_at": "2026-11-20T16:00:00", "note": "Nommé Julie Tremblay"}
+    contact = {
+        "kind": "police_contact",
+        "officer_name": "Agente P",
+        "method": "phone",
+        "occurred_at": "2026-11-20T16:00:00",
+        "note": "Nommé Julie Tremblay",
+    }
     response = desk.call("POST", f"/cases/{case['id']}/contacts", "demo-staff-a", json=contact)
     assert response.status_code == 422
     assert "Julie" not in response.text
-    assert desk.call("GET", "/cases", "demo-staff-a", params={"updated_since": "2020-01-01T00:00:00"}).status_code == 422
-    assert desk.call("GET", "/cases", "demo-staff-a", params={"updated_since": "2020-01-01T00:00:00Z"}).status_code == 200
+    assert (
+        desk.call("GET", "/cases", "demo-staff-a", params={"updated_since": "2020-01-01T00:00:00"}).status_code == 422
+    )
+    assert (
+        desk.call("GET", "/cases", "demo-staff-a", params={"updated_since": "2020-01-01T00:00:00Z"}).status_code == 200
+    )
 
 
 def test_a_nul_character_is_refused(desk):
     case = desk.open_case()
-    response = desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json={"role": "witness", "is_minor": True, "name": "Ana\x00is"})
+    response = desk.call(
+        "POST",
+        f"/cases/{case['id']}/participants",
+        "demo-staff-a",
+        json={"role": "witness", "is_minor": True, "name": "Ana\x00is"},
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "nul_character"
 
@@ -106,7 +121,13 @@ def test_the_dpj_reporter_does_not_read_the_reasons_staff_wrote(desk):
     reporter = desk.person(case, "reporter")
     desk.grid(case, reporter, content="nudity_or_breasts", ages=[15])
     other = desk.person(case, "distributor")
-    desk.ok("POST", f"/cases/{case['id']}/participants/{other['id']}/flags", "demo-staff-a", 201, json={"kind": "refused", "reason": "A dit des choses graves en entrevue"})
+    desk.ok(
+        "POST",
+        f"/cases/{case['id']}/participants/{other['id']}/flags",
+        "demo-staff-a",
+        201,
+        json={"kind": "refused", "reason": "A dit des choses graves en entrevue"},
+    )
     people = desk.ok("GET", f"/cases/{case['id']}/participants", "demo-dpj-a")["items"]
     assert "choses graves" not in str(people)
     assert people[1]["flags"][0]["kind"] == "refused"
@@ -115,7 +136,9 @@ def test_the_dpj_reporter_does_not_read_the_reasons_staff_wrote(desk):
 
 
 def test_a_refusal_before_routing_is_audited(client, login, db):
-    response = client.post("/api/v1/boards", content=b"\xff\xd8\xff", headers={**login("demo-admin"), "Content-Type": "image/jpeg"})
+    response = client.post(
+        "/api/v1/boards", content=b"\xff\xd8\xff", headers={**login("demo-admin"), "Content-Type": "image/jpeg"}
+    )
     assert response.status_code == 415
     entry = _last_entry(db)
     assert (entry.action, entry.status_code, entry.reason) == ("refused_before_routing", 415, "unsupported_media_type")
@@ -130,8 +153,27 @@ def test_verifying_a_long_log_tampered_early_answers_with_the_entry(client, logi
         rows = []
         for _ in range(30000):
             seq += 1
-            values = ["platform", seq, "2026-11-25T10:00:00.000000Z", secrets.token_hex(16), "user", str(uuid.uuid4()),
-                      "school_staff", None, "127.0.0.1", "bench", uuid.uuid4().hex, "read_case", "cases", None, None, "allowed", 200, None, None]
+            values = [
+                "platform",
+                seq,
+                "2026-11-25T10:00:00.000000Z",
+                secrets.token_hex(16),
+                "user",
+                str(uuid.uuid4()),
+                "school_staff",
+                None,
+                "127.0.0.1",
+                "bench",
+                uuid.uuid4().hex,
+                "read_case",
+                "cases",
+                None,
+                None,
+                "allowed",
+                200,
+                None,
+                None,
+            ]
             digest = chain.chain_hash(prev, chain.canonical(values))
             rows.append({**dict(zip(chain.CANONICAL_FIELDS, values)), "prev_hash": prev, "entry_hash": digest})
             prev = digest
@@ -155,9 +197,17 @@ def test_a_replay_is_not_a_way_around_a_lost_access(desk, db):
     case = desk.open_case()
     body = {"role": "depicted", "is_minor": True, "name": "Élève Secrète", "student_id": "9999999"}
     headers = {"Idempotency-Key": "p-1"}
-    assert desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json=body, headers=headers).status_code == 201
+    assert (
+        desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json=body, headers=headers).status_code
+        == 201
+    )
     # The staff member moves to school B: case A no longer exists for them.
-    desk.ok("PATCH", f"/users/{desk.demo.users['demo-staff-a']}", "demo-admin", json={"scope": {"schools": [str(desk.demo.school_b)]}})
+    desk.ok(
+        "PATCH",
+        f"/users/{desk.demo.users['demo-staff-a']}",
+        "demo-admin",
+        json={"scope": {"schools": [str(desk.demo.school_b)]}},
+    )
     replay = desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json=body, headers=headers)
     assert replay.status_code == 404
     assert "Secrète" not in replay.text
@@ -166,8 +216,19 @@ def test_a_replay_is_not_a_way_around_a_lost_access(desk, db):
 def test_a_replay_needs_the_same_role(desk):
     headers = {"Idempotency-Key": "b-1"}
     assert desk.call("POST", "/boards", "demo-admin", json={"name": "CSS Rejoué"}, headers=headers).status_code == 201
-    desk.ok("POST", "/users", "demo-admin", 201, json={"username": "second-admin", "full_name": "Deux", "role": "admin", "password": "une phrase assez longue"})
-    desk.ok("PATCH", f"/users/{desk.demo.users['demo-admin']}", "demo-admin", json={"role": "auditor", "scope": {"boards": [str(desk.demo.board_a)]}})
+    desk.ok(
+        "POST",
+        "/users",
+        "demo-admin",
+        201,
+        json={"username": "second-admin", "full_name": "Deux", "role": "admin", "password": "une phrase assez longue"},
+    )
+    desk.ok(
+        "PATCH",
+        f"/users/{desk.demo.users['demo-admin']}",
+        "demo-admin",
+        json={"role": "auditor", "scope": {"boards": [str(desk.demo.board_a)]}},
+    )
     replay = desk.call("POST", "/boards", "demo-admin", json={"name": "CSS Rejoué"}, headers=headers)
     assert replay.status_code == 403
 
@@ -188,7 +249,13 @@ def test_a_secret_shown_once_is_never_kept_for_a_replay(desk, db):
 
 
 def test_a_replays_entry_names_its_case_and_carries_the_etag(desk, db):
-    body = {"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"}
+    body = {
+        "school_id": str(desk.demo.school_a),
+        "reporter_type": "student",
+        "channel": "phone",
+        "place": "online_only",
+        "summary": "x",
+    }
     headers = {"Idempotency-Key": "c-1"}
     first = desk.call("POST", "/cases", "demo-staff-a", json=body, headers=headers)
     reordered = {key: body[key] for key in reversed(list(body))}
@@ -206,7 +273,9 @@ def test_the_feed_carries_every_police_visible_change(desk, settle_feed):
     cursor = desk.ok("GET", "/police/cases", "demo-police-a")["next_cursor"]
     desk.confiscate(case, person)
     settle_feed()
-    assert [i["change"] for i in desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]] == ["device"]
+    assert [
+        i["change"] for i in desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]
+    ] == ["device"]
     desk.notify_parents(case, person)
     settle_feed()
     latest = desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]
@@ -221,7 +290,9 @@ def test_the_access_log_is_never_answered_304_and_etags_name_their_case(desk):
     other_etag = desk.call("GET", f"/cases/{other['id']}", "demo-staff-a").headers["etag"]
     own_etag = desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").headers["etag"]
     assert other_etag.split(".")[1] == own_etag.split(".")[1]  # same version...
-    wrong_case = desk.call("PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "y"}, headers={"If-Match": other_etag})
+    wrong_case = desk.call(
+        "PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "y"}, headers={"If-Match": other_etag}
+    )
     assert wrong_case.status_code == 412  # ...but another case's ETag
     a2 = desk.call("GET", f"/cases/{case['id']}/transitions", "demo-lead-a").headers["etag"]
     assert a2 != desk.call("GET", f"/cases/{case['id']}/transitions", "demo-staff-a").headers["etag"]
@@ -233,7 +304,19 @@ def test_expired_keys_are_purged(desk, db):
     from app.db import utcnow
     from datetime import timedelta
 
-    desk.call("POST", "/cases", "demo-staff-a", json={"school_id": str(desk.demo.school_a), "reporter_type": "student", "channel": "phone", "place": "online_only", "summary": "x"}, headers={"Idempotency-Key": "old"})
+    desk.call(
+        "POST",
+        "/cases",
+        "demo-staff-a",
+        json={
+            "school_id": str(desk.demo.school_a),
+            "reporter_type": "student",
+            "channel": "phone",
+            "place": "online_only",
+            "summary": "x",
+        },
+        headers={"Idempotency-Key": "old"},
+    )
     db.exec(update(IdempotencyRecord).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.commit()
     assert purge_expired(db) == 1

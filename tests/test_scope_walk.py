@@ -49,13 +49,19 @@ def test_outside_scope_is_indistinguishable_from_absence(desk, client, login, us
     for method, template, route in _case_routes(client.app):
         real = template.replace("{case_id}", case["id"]).replace("{device_id}", device["id"])
         real = real.replace("{participant_id}", person["id"])
-        missing = template.replace("{case_id}", MISSING).replace("{device_id}", MISSING).replace("{participant_id}", MISSING)
+        missing = (
+            template.replace("{case_id}", MISSING).replace("{device_id}", MISSING).replace("{participant_id}", MISSING)
+        )
         body = _body(method, template)
         hidden = client.request(method, real, json=body, headers=login(user))
         absent = client.request(method, missing, json=body, headers=login(user))
         assert hidden.status_code == absent.status_code, (user, method, template, hidden.text)
         if hidden.status_code == 404:
             assert hidden.json() == absent.json()
-            assert set(hidden.headers) - {"x-request-id", "content-length", "date"} == set(absent.headers) - {"x-request-id", "content-length", "date"}
+            assert set(hidden.headers) - {"x-request-id", "content-length", "date"} == set(absent.headers) - {
+                "x-request-id",
+                "content-length",
+                "date",
+            }
         walked += 1
     assert walked >= 20

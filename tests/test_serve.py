@@ -26,7 +26,9 @@ def var_env(tmp_path):
 
 
 def _sexto(env, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_migrate_and_demo_are_idempotent(var_env, tmp_path):

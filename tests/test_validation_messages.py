@@ -27,7 +27,13 @@ CASE = {"reporter_type": "student", "channel": "in_person", "place": "school", "
 
 
 def bad_case(desk: Desk, headers: dict | None = None):
-    body = {**CASE, "school_id": str(desk.demo.school_a), "channel": "carrier_pigeon", "summary": "  ", "status": "closed"}
+    body = {
+        **CASE,
+        "school_id": str(desk.demo.school_a),
+        "channel": "carrier_pigeon",
+        "summary": "  ",
+        "status": "closed",
+    }
     return desk.call("POST", "/cases", "demo-staff-a", json=body, headers=headers)
 
 
@@ -45,8 +51,14 @@ def test_field_errors_are_in_french_by_default(desk):
     assert errors["body.status"]["code"] == "extra_forbidden"
     assert errors["body.status"]["detail"] == "Champ inconnu : il n'est pas accepté ici."
     assert not any("should" in error["detail"] or "Input" in error["detail"] for error in body["errors"])
-    too_long = desk.call("POST", "/cases", "demo-staff-a", json={**CASE, "school_id": str(desk.demo.school_a), "summary": "x" * 501})
-    assert by_field(too_long.json())["body.summary"] == {"field": "body.summary", "code": "string_too_long", "detail": "Au plus 500 caractères."}
+    too_long = desk.call(
+        "POST", "/cases", "demo-staff-a", json={**CASE, "school_id": str(desk.demo.school_a), "summary": "x" * 501}
+    )
+    assert by_field(too_long.json())["body.summary"] == {
+        "field": "body.summary",
+        "code": "string_too_long",
+        "detail": "Au plus 500 caractères.",
+    }
 
 
 def test_field_errors_are_in_english_on_request(desk):
@@ -70,19 +82,36 @@ def test_missing_fields_limits_and_kinds_are_translated(desk):
     assert error["code"] == "union_tag_invalid"
     assert error["detail"].startswith("Valeur non permise pour kind. Valeurs permises : ")
     assert "dpj_report" in error["detail"] and "'" not in error["detail"]
-    wrong_type = desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json={"role": "author", "is_minor": "yes", "name": "X"}).json()
-    assert by_field(wrong_type)["body.is_minor"] == {"field": "body.is_minor", "code": "bool_type", "detail": "Booléen attendu : true ou false."}
+    wrong_type = desk.call(
+        "POST",
+        f"/cases/{case['id']}/participants",
+        "demo-staff-a",
+        json={"role": "author", "is_minor": "yes", "name": "X"},
+    ).json()
+    assert by_field(wrong_type)["body.is_minor"] == {
+        "field": "body.is_minor",
+        "code": "bool_type",
+        "detail": "Booléen attendu : true ou false.",
+    }
 
 
 def test_a_check_across_fields_is_translated_too(desk, client, login):
     agreement = {"police_force_id": str(desk.demo.force_a), "starts_on": "2026-09-01", "ends_on": "2026-01-01"}
     body = client.post("/api/v1/agreements", json=agreement, headers={**login("demo-admin"), **ENGLISH}).json()
     assert body["status"] == 422
-    assert [(e["code"], e["detail"]) for e in body["errors"]] == [("agreement_dates", "The agreement's end date is before its start date.")]
+    assert [(e["code"], e["detail"]) for e in body["errors"]] == [
+        ("agreement_dates", "The agreement's end date is before its start date.")
+    ]
 
 
 def confiscation(reporter: dict, **confirmations) -> dict:
-    body = {"kind": "phone", "description": "Téléphone", "owner_participant_id": reporter["id"], "switched_off_confirmed": True, "content_not_viewed": True}
+    body = {
+        "kind": "phone",
+        "description": "Téléphone",
+        "owner_participant_id": reporter["id"],
+        "switched_off_confirmed": True,
+        "content_not_viewed": True,
+    }
     body.update(confirmations)
     return {name: value for name, value in body.items() if value is not None}
 
@@ -101,7 +130,9 @@ def test_confiscating_a_device_that_is_not_switched_off_names_the_rule(desk):
         assert body["detail"].startswith("L'appareil doit d'abord être éteint")
         [error] = body["errors"]
         assert error["field"] == "body.switched_off_confirmed"
-    english = desk.call("POST", path, "demo-staff-a", json=confiscation(reporter, switched_off_confirmed=False), headers=ENGLISH).json()
+    english = desk.call(
+        "POST", path, "demo-staff-a", json=confiscation(reporter, switched_off_confirmed=False), headers=ENGLISH
+    ).json()
     assert english["detail"].startswith("The device must be switched off first")
     assert desk.ok("GET", path, "demo-staff-a")["items"] == []
 
@@ -112,7 +143,9 @@ def test_confiscating_a_device_whose_content_was_viewed_names_the_rule(desk):
     path = f"/cases/{case['id']}/devices"
     viewed = desk.call("POST", path, "demo-staff-a", json=confiscation(reporter, content_not_viewed=False)).json()
     assert viewed["code"] == "content_must_not_be_viewed" and viewed["rules"] == ["content_must_not_be_viewed"]
-    both = desk.call("POST", path, "demo-staff-a", json=confiscation(reporter, switched_off_confirmed=False, content_not_viewed=None)).json()
+    both = desk.call(
+        "POST", path, "demo-staff-a", json=confiscation(reporter, switched_off_confirmed=False, content_not_viewed=None)
+    ).json()
     assert both["code"] == "device_not_switched_off"
     assert both["rules"] == ["device_not_switched_off", "content_must_not_be_viewed"]
     assert {e["field"] for e in both["errors"]} == {"body.switched_off_confirmed", "body.content_not_viewed"}

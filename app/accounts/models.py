@@ -79,9 +79,7 @@ class ScopeGrant(SQLModel, table=True):
 
     __tablename__ = "scope_grant"
     __table_args__ = (
-        CheckConstraint(
-            "(user_id IS NULL) <> (service_account_id IS NULL)", name="one_holder"
-        ),
+        CheckConstraint("(user_id IS NULL) <> (service_account_id IS NULL)", name="one_holder"),
         CheckConstraint(
             "(CASE WHEN board_id IS NULL THEN 0 ELSE 1 END)"
             " + (CASE WHEN school_id IS NULL THEN 0 ELSE 1 END)"
@@ -91,17 +89,13 @@ class ScopeGrant(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    user_id: uuid.UUID | None = Field(
-        default=None, foreign_key="app_user.id", index=True, ondelete="CASCADE"
-    )
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True, ondelete="CASCADE")
     service_account_id: uuid.UUID | None = Field(
         default=None, foreign_key="service_account.id", index=True, ondelete="CASCADE"
     )
     board_id: uuid.UUID | None = Field(default=None, foreign_key="school_board.id", index=True)
     school_id: uuid.UUID | None = Field(default=None, foreign_key="school.id", index=True)
-    police_force_id: uuid.UUID | None = Field(
-        default=None, foreign_key="police_force.id", index=True
-    )
+    police_force_id: uuid.UUID | None = Field(default=None, foreign_key="police_force.id", index=True)
 
 
 class TrainingAttestation(SQLModel, table=True):

@@ -42,8 +42,16 @@ READ_ERRORS = problem_responses(401, 403, 404, 422, 503)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
 
 
-@router.post("/users", status_code=201, summary="Create a user with a role and scope", response_model=UserOut, responses=WRITE_ERRORS)
-def create_user(body: UserCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response) -> UserOut:
+@router.post(
+    "/users",
+    status_code=201,
+    summary="Create a user with a role and scope",
+    response_model=UserOut,
+    responses=WRITE_ERRORS,
+)
+def create_user(
+    body: UserCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response
+) -> UserOut:
     user = service.create_user(session, request.state.hasher, body)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return service.user_out(session, user)
@@ -74,7 +82,9 @@ def read_user(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> Use
     response_model=UserOut,
     responses=WRITE_ERRORS,
 )
-def update_user(user_id: uuid.UUID, body: UserUpdate, _: AdminPrincipal, session: SessionDep, request: Request) -> UserOut:
+def update_user(
+    user_id: uuid.UUID, body: UserUpdate, _: AdminPrincipal, session: SessionDep, request: Request
+) -> UserOut:
     user = service.update_user(session, request.state.hasher, get_or_404(session, User, user_id), body)
     return service.user_out(session, user)
 
@@ -119,14 +129,19 @@ def create_service_account(
     return ServiceAccountCreated(**out.model_dump(), client_secret=secret)
 
 
-@router.get("/service-accounts", summary="List service accounts", response_model=Page[ServiceAccountOut], responses=READ_ERRORS)
+@router.get(
+    "/service-accounts", summary="List service accounts", response_model=Page[ServiceAccountOut], responses=READ_ERRORS
+)
 def list_service_accounts(_: AdminPrincipal, session: SessionDep, page: PageDep) -> Page[ServiceAccountOut]:
     rows, cursor = paginate(session, select(ServiceAccount), ServiceAccount, page)
     return Page[ServiceAccountOut](items=[service.service_account_out(session, a) for a in rows], next_cursor=cursor)
 
 
 @router.get(
-    "/service-accounts/{account_id}", summary="Read a service account", response_model=ServiceAccountOut, responses=READ_ERRORS
+    "/service-accounts/{account_id}",
+    summary="Read a service account",
+    response_model=ServiceAccountOut,
+    responses=READ_ERRORS,
 )
 def read_service_account(account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> ServiceAccountOut:
     return service.service_account_out(session, get_or_404(session, ServiceAccount, account_id))
@@ -151,7 +166,9 @@ def update_service_account(
     response_model=ServiceAccountCredentials,
     responses=problem_responses(401, 403, 404, 503),
 )
-def rotate_secret(account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, request: Request) -> ServiceAccountCredentials:
+def rotate_secret(
+    account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, request: Request
+) -> ServiceAccountCredentials:
     account = get_or_404(session, ServiceAccount, account_id)
     secret = service.rotate_secret(session, request.state.hasher, account)
     return ServiceAccountCredentials(id=account.id, client_id=account.client_id, client_secret=secret)
@@ -171,7 +188,9 @@ def list_staff(
     session: SessionDep,
     request: Request,
     page: PageDep,
-    school_id: Annotated[uuid.UUID | None, Query(description="Only this school's staff (default: every school of the caller's).")] = None,
+    school_id: Annotated[
+        uuid.UUID | None, Query(description="Only this school's staff (default: every school of the caller's).")
+    ] = None,
 ) -> Page[StaffMemberOut]:
     rows, cursor = paginate(session, service.staff_of_schools(principal, school_id), User, page)
     request.state.audit.touched("staff", school_id)

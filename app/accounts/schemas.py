@@ -25,7 +25,11 @@ class AttestationIn(InputModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"level": "architect", "obtained_on": "2025-10-14", "badge_url": "https://badges.example.org/sexto/architecte/1234"}
+                {
+                    "level": "architect",
+                    "obtained_on": "2025-10-14",
+                    "badge_url": "https://badges.example.org/sexto/architecte/1234",
+                }
             ]
         }
     )
@@ -37,7 +41,9 @@ class AttestationIn(InputModel):
     @classmethod
     def _https_only(cls, value: HttpUrl) -> HttpUrl:
         if value.scheme != "https":
-            raise PydanticCustomError("url_scheme", "URL scheme should be {expected_schemes}", {"expected_schemes": "'https'"})
+            raise PydanticCustomError(
+                "url_scheme", "URL scheme should be {expected_schemes}", {"expected_schemes": "'https'"}
+            )
         if len(str(value)) > 500:
             raise PydanticCustomError("string_too_long", "the badge URL is too long", {"max_length": 500})
         return value
@@ -78,7 +84,11 @@ class UserCreate(InputModel):
 class UserUpdate(InputModel):
     """Change a user; only the fields given change."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"scope": {"schools": ["6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21"]}, "is_active": True}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"scope": {"schools": ["6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21"]}, "is_active": True}]
+        }
+    )
 
     full_name: Name | None = None
     role: Role | None = None

@@ -33,12 +33,8 @@ SCOPE_RULES: dict[Role, ScopeRule] = {
     Role.school_staff: _SCHOOLS,
     Role.school_lead: _SCHOOLS,
     Role.dpj_reporter: _SCHOOLS,
-    Role.police_liaison: ScopeRule(
-        frozenset({"police_forces"}), "scope_one_police_force", exactly=1
-    ),
-    Role.auditor: ScopeRule(
-        frozenset({"boards", "police_forces"}), "scope_boards_required", at_least=1
-    ),
+    Role.police_liaison: ScopeRule(frozenset({"police_forces"}), "scope_one_police_force", exactly=1),
+    Role.auditor: ScopeRule(frozenset({"boards", "police_forces"}), "scope_boards_required", at_least=1),
     Role.privacy_officer: ScopeRule(frozenset({"boards"}), "scope_one_board", exactly=1),
     Role.admin: ScopeRule(frozenset(), "scope_platform", exactly=0),
 }
@@ -128,9 +124,7 @@ def replace_scope(
     for school_id in set(scope.schools):
         session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, school_id=school_id))
     for force_id in set(scope.police_forces):
-        session.add(
-            ScopeGrant(user_id=user_id, service_account_id=service_account_id, police_force_id=force_id)
-        )
+        session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, police_force_id=force_id))
 
 
 def load_grants(
@@ -168,4 +162,3 @@ def describe_grants(session: Session, grants: list[ScopeGrant]) -> ScopeOut:
         schools=refs(School, (g.school_id for g in grants)),
         police_forces=refs(PoliceForce, (g.police_force_id for g in grants)),
     )
-

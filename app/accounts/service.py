@@ -72,7 +72,9 @@ def attestation_levels(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid
     best: dict[uuid.UUID, AttestationLevel] = {}
     if not user_ids:
         return best
-    rows = session.exec(select(TrainingAttestation.user_id, TrainingAttestation.level).where(TrainingAttestation.user_id.in_(user_ids)))
+    rows = session.exec(
+        select(TrainingAttestation.user_id, TrainingAttestation.level).where(TrainingAttestation.user_id.in_(user_ids))
+    )
     for user_id, level in rows:
         if best.get(user_id) is not AttestationLevel.architect:
             best[user_id] = AttestationLevel(level)
@@ -164,7 +166,9 @@ def record_attestation(session: Session, user: User, body: AttestationIn) -> Tra
         )
     ).first()
     if attestation is None:
-        attestation = TrainingAttestation(user_id=user.id, level=body.level.value, obtained_on=body.obtained_on, badge_url=str(body.badge_url))
+        attestation = TrainingAttestation(
+            user_id=user.id, level=body.level.value, obtained_on=body.obtained_on, badge_url=str(body.badge_url)
+        )
         session.add(attestation)
     else:
         attestation.obtained_on = body.obtained_on
@@ -176,9 +180,7 @@ def record_attestation(session: Session, user: User, body: AttestationIn) -> Tra
 
 def revoke_attestation(session: Session, user: User, level: str) -> bool:
     attestation = session.exec(
-        select(TrainingAttestation).where(
-            TrainingAttestation.user_id == user.id, TrainingAttestation.level == level
-        )
+        select(TrainingAttestation).where(TrainingAttestation.user_id == user.id, TrainingAttestation.level == level)
     ).first()
     if attestation is None:
         return False

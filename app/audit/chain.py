@@ -118,9 +118,7 @@ def _lock_head(session: Session, chain: str) -> tuple[int, str]:
     if row is not None:
         return row.seq, row.entry_hash
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        dialect_insert(_heads).values(chain=chain, seq=0, entry_hash=GENESIS_HASH).on_conflict_do_nothing()
-    )
+    session.execute(dialect_insert(_heads).values(chain=chain, seq=0, entry_hash=GENESIS_HASH).on_conflict_do_nothing())
     row = session.execute(statement).one()
     return row.seq, row.entry_hash
 
@@ -340,6 +338,3 @@ def verify(connection: Connection, checkpoint_verifier=None) -> VerifyReport:
     if checkpoint_verifier is not None:
         checkpoint_verifier(connection, report)
     return report
-
-
-

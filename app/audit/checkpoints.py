@@ -104,6 +104,3 @@ class CheckpointSigner:
                 report.checkpoint_problems.append(f"{where}: the chain no longer holds the signed entry")
             elif lengths.get(checkpoint.chain) is not None and lengths[checkpoint.chain] < checkpoint.seq:
                 report.checkpoint_problems.append(f"{where}: the chain is shorter than the checkpoint")
-
-
-

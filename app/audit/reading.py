@@ -55,4 +55,6 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     scope = principal.scope
     org_ids = {*scope.board_ids, *scope.school_ids, *scope.police_force_ids}
     columns = _entries.c
-    return or_(columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids), about_its_cases)
+    return or_(
+        columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids), about_its_cases
+    )

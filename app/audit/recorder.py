@@ -234,7 +234,9 @@ def _write(
         raise
 
 
-def write_refusal(engine, *, status: int, reason: str, client_address: str | None, user_agent: str | None, request_id: str) -> None:
+def write_refusal(
+    engine, *, status: int, reason: str, client_address: str | None, user_agent: str | None, request_id: str
+) -> None:
     """The entry of a request refused before any route (body too large, not
     JSON): its own transaction, anonymous (no token was read)."""
     draft = chain.EntryDraft(

@@ -22,7 +22,9 @@ from app.errors import UnprocessableContent, problem_responses
 from app.schemas import Instant
 from app.pagination import MAX_PAGE_SIZE, Page
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
+router = APIRouter(
+    prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
+)
 
 SessionDep = Annotated[Session, Depends(get_session)]
 AuditorPrincipal = Annotated[Principal, Depends(require_roles(Role.auditor))]
@@ -62,9 +64,12 @@ _TEXT = r"^[^\x00-\x1f\x7f]+$"
 class EventFilters:
     def __init__(
         self,
-        actor_id: Annotated[str | None, Query(max_length=40, pattern=_ID, description="User or service account id.")] = None,
+        actor_id: Annotated[
+            str | None, Query(max_length=40, pattern=_ID, description="User or service account id.")
+        ] = None,
         case_id: Annotated[
-            str | None, Query(max_length=40, pattern=_ID, description="The entries about this case: those its access log lists.")
+            str | None,
+            Query(max_length=40, pattern=_ID, description="The entries about this case: those its access log lists."),
         ] = None,
         action: Annotated[str | None, Query(max_length=64, pattern=_TEXT, description="e.g. `read_case`.")] = None,
         outcome: Annotated[str | None, Query(pattern="^(allowed|denied|refused|error)$")] = None,
@@ -141,7 +146,12 @@ def export_events(
     return Response("\n".join(lines) + ("\n" if lines else ""), media_type="application/jsonl", headers=headers)
 
 
-@router.get("/verify", summary="Recompute the hash chains and check the signed checkpoints", response_model=VerifyResult, responses=ERRORS)
+@router.get(
+    "/verify",
+    summary="Recompute the hash chains and check the signed checkpoints",
+    response_model=VerifyResult,
+    responses=ERRORS,
+)
 def verify_log(_: AuditorPrincipal, session: SessionDep, request: Request) -> VerifyResult:
     report = chain.verify(session.connection(), request.state.checkpoints.verify)
     return VerifyResult(
@@ -152,7 +162,12 @@ def verify_log(_: AuditorPrincipal, session: SessionDep, request: Request) -> Ve
     )
 
 
-@router.get("/checkpoints", summary="List signed checkpoints and the public keys", response_model=CheckpointList, responses=ERRORS)
+@router.get(
+    "/checkpoints",
+    summary="List signed checkpoints and the public keys",
+    response_model=CheckpointList,
+    responses=ERRORS,
+)
 def list_checkpoints(
     _: AuditorPrincipal,
     session: SessionDep,
@@ -173,8 +188,13 @@ def list_checkpoints(
     )
 
 
-@router.post("/checkpoints", status_code=201, summary="Sign a checkpoint of every chain now", response_model=list[Checkpoint], responses=ERRORS)
+@router.post(
+    "/checkpoints",
+    status_code=201,
+    summary="Sign a checkpoint of every chain now",
+    response_model=list[Checkpoint],
+    responses=ERRORS,
+)
 def issue_checkpoints(_: AuditorPrincipal, session: SessionDep, request: Request) -> list[Checkpoint]:
     issued = request.state.checkpoints.issue(session)
     return [Checkpoint.model_validate(row, from_attributes=True) for row in issued]
-

@@ -77,11 +77,16 @@ _RANKED_LEVELS = {2: AttestationLevel.architect, 1: AttestationLevel.explorer}
 
 def _principal_query(account: type[User] | type[ServiceAccount], holder_column):
     """The account, its scope grants and (people) its best attestation, in one query."""
-    columns = [account.role, account.is_active, account.token_generation, ScopeGrant.board_id, ScopeGrant.school_id, ScopeGrant.police_force_id]
+    columns = [
+        account.role,
+        account.is_active,
+        account.token_generation,
+        ScopeGrant.board_id,
+        ScopeGrant.school_id,
+        ScopeGrant.police_force_id,
+    ]
     if account is User:
-        columns.append(
-            select(func.max(_LEVEL_RANK)).where(TrainingAttestation.user_id == User.id).scalar_subquery()
-        )
+        columns.append(select(func.max(_LEVEL_RANK)).where(TrainingAttestation.user_id == User.id).scalar_subquery())
     return (
         select(*columns)
         .select_from(account)

@@ -19,7 +19,9 @@ class TokenRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"grant_type": "password", "username": "demo-staff-a", "password": "sexto-demo-2026"}]},
+        json_schema_extra={
+            "examples": [{"grant_type": "password", "username": "demo-staff-a", "password": "sexto-demo-2026"}]
+        },
     )
 
     grant_type: str = Field(description="`password` or `client_credentials`.", max_length=40)
@@ -27,9 +29,7 @@ class TokenRequest(BaseModel):
     password: str | None = Field(default=None, max_length=1024)
     client_id: str | None = Field(default=None, max_length=200)
     client_secret: str | None = Field(default=None, max_length=1024)
-    scope: str | None = Field(
-        default=None, max_length=200, description="Ignored: the scope comes from the account."
-    )
+    scope: str | None = Field(default=None, max_length=200, description="Ignored: the scope comes from the account.")
 
 
 class TokenResponse(BaseModel):
@@ -58,6 +58,4 @@ class Me(BaseModel):
     role: Role
     scope: ScopeOut
     attestations: list[AttestationOut] = Field(default_factory=list)
-    may_handle_cases: bool = Field(
-        description="True when the caller holds the `architect` attestation (school roles)."
-    )
+    may_handle_cases: bool = Field(description="True when the caller holds the `architect` attestation (school roles).")

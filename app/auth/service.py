@@ -132,9 +132,7 @@ def _refuse_if_locked(session: Session, key: str) -> None:
     if row is not None and row.locked_until is not None and row.locked_until > now:
         retry_after = math.ceil((row.locked_until - now).total_seconds())
         session.rollback()
-        raise TooManyRequests(
-            "login_throttled", headers={"Retry-After": str(retry_after)}, retry_after=retry_after
-        )
+        raise TooManyRequests("login_throttled", headers={"Retry-After": str(retry_after)}, retry_after=retry_after)
 
 
 def _record_failure(session: Session, key: str, settings: Settings) -> None:

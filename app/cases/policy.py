@@ -46,10 +46,26 @@ class Capability(StrEnum):
 
 
 C = Capability
-_SCHOOL_READS = {C.read_case, C.read_participants, C.read_grids, C.read_devices, C.read_contacts, C.read_notes, C.read_team}
+_SCHOOL_READS = {
+    C.read_case,
+    C.read_participants,
+    C.read_grids,
+    C.read_devices,
+    C.read_contacts,
+    C.read_notes,
+    C.read_team,
+}
 _SCHOOL_HANDLING = {
-    C.open_case, C.edit_intake, C.add_participant, C.flag_participant, C.submit_grid, C.transition,
-    C.confiscate_device, C.custody_school, C.record_contact, C.add_note,
+    C.open_case,
+    C.edit_intake,
+    C.add_participant,
+    C.flag_participant,
+    C.submit_grid,
+    C.transition,
+    C.confiscate_device,
+    C.custody_school,
+    C.record_contact,
+    C.add_note,
 }
 
 # What each role may do on a case it can see.
@@ -62,8 +78,15 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     ),
     Role.police_liaison: frozenset(
         {
-            C.read_case, C.read_participants, C.read_grids, C.read_devices, C.read_contacts,
-            C.acknowledge, C.record_police_outcome, C.custody_police, C.legal_hold,
+            C.read_case,
+            C.read_participants,
+            C.read_grids,
+            C.read_devices,
+            C.read_contacts,
+            C.acknowledge,
+            C.record_police_outcome,
+            C.custody_police,
+            C.legal_hold,
         }
     ),
     # What the report needs: the case, the people, the contacts; never the interviews.
@@ -119,8 +142,13 @@ VISIBILITY = {
 POLICE_FILE_NUMBER = "police_file_number"
 POLICE_OUTCOME_FIELDS = frozenset(
     {
-        "police_officer_contacted", "police_acknowledged_at", POLICE_FILE_NUMBER, "dcpp_decision", "dcpp_decided_on",
-        "awareness_meeting_on", "police_closed_at",
+        "police_officer_contacted",
+        "police_acknowledged_at",
+        POLICE_FILE_NUMBER,
+        "dcpp_decision",
+        "dcpp_decided_on",
+        "awareness_meeting_on",
+        "police_closed_at",
     }
 )
 HIDDEN_FIELDS: dict[Role, dict[str, frozenset[str]]] = {
@@ -155,7 +183,9 @@ CONTACT_KINDS_SEEN: dict[Role, frozenset[str] | None] = {
     Role.police_liaison: frozenset(
         {"parent_notification", "parent_notification_exemption", "police_contact", "dpj_report", "takedown_referral"}
     ),
-    Role.dpj_reporter: frozenset({"parent_notification", "parent_notification_exemption", "police_contact", "dpj_report"}),
+    Role.dpj_reporter: frozenset(
+        {"parent_notification", "parent_notification_exemption", "police_contact", "dpj_report"}
+    ),
 }
 
 

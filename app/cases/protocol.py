@@ -105,9 +105,7 @@ class CaseFile:
         label_of = {p.id: p.label for p in people}
         flags: dict[str, set[str]] = {}
         if people:
-            rows = session.exec(
-                select(ParticipantFlag).where(ParticipantFlag.participant_id.in_(list(label_of)))
-            ).all()
+            rows = session.exec(select(ParticipantFlag).where(ParticipantFlag.participant_id.in_(list(label_of)))).all()
             for row in rows:
                 flags.setdefault(label_of[row.participant_id], set()).add(row.kind)
         grids = session.exec(select(GridSubmission).where(GridSubmission.case_id == case.id)).all()
@@ -148,10 +146,7 @@ class CaseFile:
         return any(self.interviewed(p) for p in self.participants if p.role == ParticipantRole.reporter)
 
     def reporter_grid_skip_allowed(self) -> bool:
-        return (
-            self.case.reporter_type == ReporterType.parent
-            and self.case.place != IncidentPlace.school
-        )
+        return self.case.reporter_type == ReporterType.parent and self.case.place != IncidentPlace.school
 
     def minors_without_parent_contact(self) -> list[Participant]:
         covered = {
@@ -215,7 +210,12 @@ def status_rule(transition: Transition, status: CaseStatus) -> Rule | None:
     instead = [t.action for t in TRANSITIONS.values() if status in t.sources]
     return Rule(
         "transition_not_allowed",
-        {"action": transition.action, "status": status.value, "sources": _statuses(transition.sources), "instead": ", ".join(instead)},
+        {
+            "action": transition.action,
+            "status": status.value,
+            "sources": _statuses(transition.sources),
+            "instead": ", ".join(instead),
+        },
     )
 
 

@@ -121,28 +121,43 @@ def _location(response: Response, path: str) -> None:
 # --- cases ------------------------------------------------------------------------
 
 
-@router.post("/cases", status_code=201, summary="Open a case at a school", response_model_exclude_unset=True, response_model=CaseOut, responses=WRITE)
-def open_case(body: CaseCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response) -> CaseOut:
+@router.post(
+    "/cases",
+    status_code=201,
+    summary="Open a case at a school",
+    response_model_exclude_unset=True,
+    response_model=CaseOut,
+    responses=WRITE,
+)
+def open_case(
+    body: CaseCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
+) -> CaseOut:
     case = service.open_case(session, principal, body, request.state.settings.local_timezone, request.state.cipher)
     _location(response, f"/api/v1/cases/{case.id}")
     return _case_out(case, principal, request.state.cipher)
 
 
-@router.get("/cases", summary="List the cases the caller may see (no names)", response_model=Page[CaseSummary], responses=READ)
+@router.get(
+    "/cases", summary="List the cases the caller may see (no names)", response_model=Page[CaseSummary], responses=READ
+)
 def list_cases(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
     status: Annotated[CaseStatus | None, Query()] = None,
     school_id: Annotated[uuid.UUID | None, Query()] = None,
-    updated_since: Annotated[Instant | None, Query(description="Cases changed at or after this instant (with its offset, e.g. `Z`).")] = None,
+    updated_since: Annotated[
+        Instant | None, Query(description="Cases changed at or after this instant (with its offset, e.g. `Z`).")
+    ] = None,
 ) -> Page[CaseSummary]:
     statement = service.list_cases(principal, status=status, school_id=school_id, updated_since=updated_since)
     rows, cursor = paginate(session, statement, Case, page)
     return Page[CaseSummary](items=[_summary(case) for case in rows], next_cursor=cursor)
 
 
-@router.get("/cases/{case_id}", summary="Read a case", response_model_exclude_unset=True, response_model=CaseOut, responses=READ)
+@router.get(
+    "/cases/{case_id}", summary="Read a case", response_model_exclude_unset=True, response_model=CaseOut, responses=READ
+)
 def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
     return _case_out(_read(session, principal, request, case_id, Capability.read_case), principal, request.state.cipher)
 
@@ -150,11 +165,16 @@ def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionD
 @router.patch(
     "/cases/{case_id}",
     summary="Change the intake fields the case's status allows",
-    response_model_exclude_unset=True, response_model=CaseOut,
+    response_model_exclude_unset=True,
+    response_model=CaseOut,
     responses={**WRITE, **problem_responses(412)},
 )
-def update_case(case_id: uuid.UUID, body: CaseUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
-    case = service.update_case(session, principal, case_id, body, request.state.cipher, _if_match(request, principal, required=False))
+def update_case(
+    case_id: uuid.UUID, body: CaseUpdate, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> CaseOut:
+    case = service.update_case(
+        session, principal, case_id, body, request.state.cipher, _if_match(request, principal, required=False)
+    )
     return _case_out(case, principal, request.state.cipher)
 
 
@@ -180,7 +200,9 @@ def _options(session: Session, principal: Principal, case: Case, request: Reques
     response_model=Transitions,
     responses=READ,
 )
-def list_transitions(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> Transitions:
+def list_transitions(
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> Transitions:
     case = _read(session, principal, request, case_id, Capability.read_case)
     return Transitions(status=CaseStatus(case.status), transitions=_options(session, principal, case, request))
 
@@ -188,7 +210,8 @@ def list_transitions(case_id: uuid.UUID, principal: CurrentPrincipal, session: S
 @router.post(
     "/cases/{case_id}/transitions",
     summary="Take a transition (a refusal names every rule that blocks it, as GET /transitions does)",
-    response_model_exclude_unset=True, response_model=CaseOut,
+    response_model_exclude_unset=True,
+    response_model=CaseOut,
     responses={**WRITE, **problem_responses(412, 428)},
 )
 def take_transition(
@@ -202,16 +225,29 @@ def take_transition(
     return _case_out(case, principal, request.state.cipher)
 
 
-@router.get("/cases/{case_id}/next-steps", summary="The protocol as a checklist for this case", response_model=NextSteps, responses=READ)
+@router.get(
+    "/cases/{case_id}/next-steps",
+    summary="The protocol as a checklist for this case",
+    response_model=NextSteps,
+    responses=READ,
+)
 def next_steps(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> NextSteps:
     case = _read(session, principal, request, case_id, Capability.read_case)
     language = request_language(request)
     steps = [
-        Step(code=s.code, done=s.done, subject=s.subject, detail=translate(s.code, language, subject=s.subject or "", **s.params))
+        Step(
+            code=s.code,
+            done=s.done,
+            subject=s.subject,
+            detail=translate(s.code, language, subject=s.subject or "", **s.params),
+        )
         for s in protocol.checklist(protocol.CaseFile.load(session, case))
     ]
     return NextSteps(
-        status=CaseStatus(case.status), flags=case.active_flags(), steps=steps, transitions=_options(session, principal, case, request)
+        status=CaseStatus(case.status),
+        flags=case.active_flags(),
+        steps=steps,
+        transitions=_options(session, principal, case, request),
     )
 
 
@@ -219,7 +255,8 @@ def next_steps(case_id: uuid.UUID, principal: CurrentPrincipal, session: Session
     "/cases/{case_id}/acknowledgement",
     status_code=201,
     summary="Police: record that the force took the handed-off case",
-    response_model_exclude_unset=True, response_model=CaseOut,
+    response_model_exclude_unset=True,
+    response_model=CaseOut,
     responses=WRITE,
 )
 def acknowledge(
@@ -236,7 +273,8 @@ def acknowledge(
 @router.post(
     "/cases/{case_id}/police-outcome",
     summary="Police: record the DCPP decision, the awareness meeting, or close the police part",
-    response_model_exclude_unset=True, response_model=CaseOut,
+    response_model_exclude_unset=True,
+    response_model=CaseOut,
     responses=WRITE,
 )
 def record_police_outcome(
@@ -255,22 +293,44 @@ def _team_out(session: Session, rows: list[CaseTeamMember], request: Request) ->
     part of the answer's ETag."""
     users = {u.id: u for u in session.exec(select(User).where(User.id.in_([m.user_id for m in rows])))} if rows else {}
     people = {p.id: p for p in staff_members(session, list(users.values()))}
-    request.state.audit.etag_variant = ",".join(f"{u.id}:{u.updated_at.isoformat()}" for u in sorted(users.values(), key=lambda u: u.id))
+    request.state.audit.etag_variant = ",".join(
+        f"{u.id}:{u.updated_at.isoformat()}" for u in sorted(users.values(), key=lambda u: u.id)
+    )
     return [
-        TeamMemberOut(**people[m.user_id].model_dump(exclude={"id"}), user_id=m.user_id, added_by=m.added_by, created_at=m.created_at)
+        TeamMemberOut(
+            **people[m.user_id].model_dump(exclude={"id"}),
+            user_id=m.user_id,
+            added_by=m.added_by,
+            created_at=m.created_at,
+        )
         for m in rows
     ]
 
 
-@router.get("/cases/{case_id}/team", summary="The case team (names, roles, attestations)", response_model=Page[TeamMemberOut], responses=READ)
-def list_team(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[TeamMemberOut]:
+@router.get(
+    "/cases/{case_id}/team",
+    summary="The case team (names, roles, attestations)",
+    response_model=Page[TeamMemberOut],
+    responses=READ,
+)
+def list_team(
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+) -> Page[TeamMemberOut]:
     case = _read(session, principal, request, case_id, Capability.read_team)
-    rows, cursor = paginate(session, select(CaseTeamMember).where(CaseTeamMember.case_id == case.id), CaseTeamMember, page)
+    rows, cursor = paginate(
+        session, select(CaseTeamMember).where(CaseTeamMember.case_id == case.id), CaseTeamMember, page
+    )
     request.state.audit.returned([m.user_id for m in rows])
     return Page[TeamMemberOut](items=_team_out(session, rows, request), next_cursor=cursor)
 
 
-@router.post("/cases/{case_id}/team", status_code=201, summary="School lead: add a staff member to the case team (find them at /staff)", response_model=TeamMemberOut, responses=WRITE)
+@router.post(
+    "/cases/{case_id}/team",
+    status_code=201,
+    summary="School lead: add a staff member to the case team (find them at /staff)",
+    response_model=TeamMemberOut,
+    responses=WRITE,
+)
 def add_team_member(
     case_id: uuid.UUID, body: TeamMemberCreate, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> TeamMemberOut:
@@ -302,7 +362,9 @@ def _participants_out(
                 {
                     **p.model_dump(),
                     "name": cipher.decrypt(p.name, f"participant:{p.id}:name"),
-                    "student_id": None if "student_id" in hidden else cipher.decrypt(p.student_id, f"participant:{p.id}:student_id"),
+                    "student_id": None
+                    if "student_id" in hidden
+                    else cipher.decrypt(p.student_id, f"participant:{p.id}:student_id"),
                     "superseded": p.id in replaced,
                     "flags": by_label.get(p.label, []),
                 },
@@ -314,16 +376,38 @@ def _participants_out(
     ]
 
 
-@router.get("/cases/{case_id}/participants", summary="The people involved (corrections included, marked)", response_model_exclude_unset=True, response_model=Page[ParticipantOut], responses=READ)
-def list_participants(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[ParticipantOut]:
+@router.get(
+    "/cases/{case_id}/participants",
+    summary="The people involved (corrections included, marked)",
+    response_model_exclude_unset=True,
+    response_model=Page[ParticipantOut],
+    responses=READ,
+)
+def list_participants(
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+) -> Page[ParticipantOut]:
     case = _read(session, principal, request, case_id, Capability.read_participants)
     rows, cursor = paginate(session, select(Participant).where(Participant.case_id == case.id), Participant, page)
-    return Page[ParticipantOut](items=_participants_out(session, rows, principal, request.state.cipher), next_cursor=cursor)
+    return Page[ParticipantOut](
+        items=_participants_out(session, rows, principal, request.state.cipher), next_cursor=cursor
+    )
 
 
-@router.post("/cases/{case_id}/participants", status_code=201, summary="Add a person involved (or correct one)", response_model_exclude_unset=True, response_model=ParticipantOut, responses=WRITE)
+@router.post(
+    "/cases/{case_id}/participants",
+    status_code=201,
+    summary="Add a person involved (or correct one)",
+    response_model_exclude_unset=True,
+    response_model=ParticipantOut,
+    responses=WRITE,
+)
 def add_participant(
-    case_id: uuid.UUID, body: ParticipantCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
+    case_id: uuid.UUID,
+    body: ParticipantCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    response: Response,
 ) -> ParticipantOut:
     participant = service.add_participant(session, principal, case_id, body, request.state.cipher)
     _location(response, f"/api/v1/cases/{case_id}/participants/{participant.id}")
@@ -334,7 +418,8 @@ def add_participant(
     "/cases/{case_id}/participants/{participant_id}/flags",
     status_code=201,
     summary="Flag a person: malicious intent suspected, or refusal to take part (with a reason)",
-    response_model_exclude_unset=True, response_model=ParticipantOut,
+    response_model_exclude_unset=True,
+    response_model=ParticipantOut,
     responses=WRITE,
 )
 def flag_participant(
@@ -352,7 +437,8 @@ def flag_participant(
 @router.get(
     "/cases/{case_id}/participants/{participant_id}/export",
     summary="School lead: everything held about one person, for an access request",
-    response_model_exclude_unset=True, response_model=ParticipantExport,
+    response_model_exclude_unset=True,
+    response_model=ParticipantExport,
     responses=READ,
 )
 def export_participant(
@@ -392,15 +478,27 @@ def _grids_out(session: Session, rows: list[GridSubmission], principal: Principa
         ).all()
     )
     return [
-        GridSubmissionOut.model_validate({**g.model_dump(), "answers": seen_answers(principal, g.answers), "superseded": g.id in replaced})
+        GridSubmissionOut.model_validate(
+            {**g.model_dump(), "answers": seen_answers(principal, g.answers), "superseded": g.id in replaced}
+        )
         for g in rows
     ]
 
 
-@router.get("/cases/{case_id}/grids", summary="Grid submissions (interviews)", response_model_exclude_unset=True, response_model=Page[GridSubmissionOut], responses=READ)
-def list_grids(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[GridSubmissionOut]:
+@router.get(
+    "/cases/{case_id}/grids",
+    summary="Grid submissions (interviews)",
+    response_model_exclude_unset=True,
+    response_model=Page[GridSubmissionOut],
+    responses=READ,
+)
+def list_grids(
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+) -> Page[GridSubmissionOut]:
     case = _read(session, principal, request, case_id, Capability.read_grids)
-    rows, cursor = paginate(session, select(GridSubmission).where(GridSubmission.case_id == case.id), GridSubmission, page)
+    rows, cursor = paginate(
+        session, select(GridSubmission).where(GridSubmission.case_id == case.id), GridSubmission, page
+    )
     return Page[GridSubmissionOut](items=_grids_out(session, rows, principal), next_cursor=cursor)
 
 
@@ -408,11 +506,17 @@ def list_grids(case_id: uuid.UUID, principal: CurrentPrincipal, session: Session
     "/cases/{case_id}/grids",
     status_code=201,
     summary="Submit the evaluation grid completed with one person (immutable; sets the case's flags)",
-    response_model_exclude_unset=True, response_model=GridSubmissionOut,
+    response_model_exclude_unset=True,
+    response_model=GridSubmissionOut,
     responses=WRITE,
 )
 def submit_grid(
-    case_id: uuid.UUID, body: GridSubmissionCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
+    case_id: uuid.UUID,
+    body: GridSubmissionCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    response: Response,
 ) -> GridSubmissionOut:
     submission = service.submit_grid(
         session, principal, case_id, body, request.state.grid_templates, request.state.settings.local_timezone
@@ -450,8 +554,15 @@ def _devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
     return out
 
 
-@router.get("/cases/{case_id}/devices", summary="Confiscated devices and their chain of custody", response_model=Page[DeviceOut], responses=READ)
-def list_devices(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[DeviceOut]:
+@router.get(
+    "/cases/{case_id}/devices",
+    summary="Confiscated devices and their chain of custody",
+    response_model=Page[DeviceOut],
+    responses=READ,
+)
+def list_devices(
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+) -> Page[DeviceOut]:
     case = _read(session, principal, request, case_id, Capability.read_devices)
     rows, cursor = paginate(session, select(Device).where(Device.case_id == case.id), Device, page)
     return Page[DeviceOut](items=_devices_out(session, rows), next_cursor=cursor)
@@ -465,18 +576,32 @@ def list_devices(case_id: uuid.UUID, principal: CurrentPrincipal, session: Sessi
     responses=WRITE,
 )
 def confiscate_device(
-    case_id: uuid.UUID, body: DeviceCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response
+    case_id: uuid.UUID,
+    body: DeviceCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    response: Response,
 ) -> DeviceOut:
     device = service.confiscate_device(session, principal, case_id, body)
     _location(response, f"/api/v1/devices/{device.id}")
     return _devices_out(session, [device])[0]
 
 
-@router.get("/devices/{device_id}/custody-events", summary="A device's chain of custody", response_model=Page[CustodyEventOut], responses=READ)
-def list_custody_events(device_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[CustodyEventOut]:
+@router.get(
+    "/devices/{device_id}/custody-events",
+    summary="A device's chain of custody",
+    response_model=Page[CustodyEventOut],
+    responses=READ,
+)
+def list_custody_events(
+    device_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+) -> Page[CustodyEventOut]:
     device, case = service.visible_device(session, principal, device_id)
     service.require(principal, Capability.read_devices)
-    rows, cursor = paginate(session, select(CustodyEvent).where(CustodyEvent.device_id == device.id), CustodyEvent, page)
+    rows, cursor = paginate(
+        session, select(CustodyEvent).where(CustodyEvent.device_id == device.id), CustodyEvent, page
+    )
     return Page[CustodyEventOut](items=rows, next_cursor=cursor)
 
 
@@ -498,8 +623,16 @@ def record_custody_event(
 # --- contacts and notes ---------------------------------------------------------------------
 
 
-@router.get("/cases/{case_id}/contacts", summary="Parents, police, DPJ, media and take-down contacts", response_model_exclude_unset=True, response_model=Page[ContactOut], responses=READ)
-def list_contacts(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[ContactOut]:
+@router.get(
+    "/cases/{case_id}/contacts",
+    summary="Parents, police, DPJ, media and take-down contacts",
+    response_model_exclude_unset=True,
+    response_model=Page[ContactOut],
+    responses=READ,
+)
+def list_contacts(
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+) -> Page[ContactOut]:
     case = _read(session, principal, request, case_id, Capability.read_contacts)
     statement = select(Contact).where(Contact.case_id == case.id)
     kinds = CONTACT_KINDS_SEEN.get(principal.role)
@@ -509,7 +642,13 @@ def list_contacts(case_id: uuid.UUID, principal: CurrentPrincipal, session: Sess
     return Page[ContactOut](items=rows, next_cursor=cursor)
 
 
-@router.post("/cases/{case_id}/contacts", status_code=201, summary="Record a contact (parents, police, DPJ report, media, take-down)", response_model=ContactOut, responses=WRITE)
+@router.post(
+    "/cases/{case_id}/contacts",
+    status_code=201,
+    summary="Record a contact (parents, police, DPJ report, media, take-down)",
+    response_model=ContactOut,
+    responses=WRITE,
+)
 def record_contact(
     case_id: uuid.UUID,
     body: Annotated[ContactCreate, Body(openapi_examples=CONTACT_EXAMPLES)],
@@ -528,14 +667,29 @@ def _note_out(note: Note, cipher: DataCipher) -> NoteOut:
 
 
 @router.get("/cases/{case_id}/notes", summary="The case chronology", response_model=Page[NoteOut], responses=READ)
-def list_notes(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep) -> Page[NoteOut]:
+def list_notes(
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+) -> Page[NoteOut]:
     case = _read(session, principal, request, case_id, Capability.read_notes)
     rows, cursor = paginate(session, select(Note).where(Note.case_id == case.id), Note, page)
     return Page[NoteOut](items=[_note_out(note, request.state.cipher) for note in rows], next_cursor=cursor)
 
 
-@router.post("/cases/{case_id}/notes", status_code=201, summary="Add a note to the chronology (append-only)", response_model=NoteOut, responses=WRITE)
-def add_note(case_id: uuid.UUID, body: NoteCreate, principal: CurrentPrincipal, session: SessionDep, request: Request, response: Response) -> NoteOut:
+@router.post(
+    "/cases/{case_id}/notes",
+    status_code=201,
+    summary="Add a note to the chronology (append-only)",
+    response_model=NoteOut,
+    responses=WRITE,
+)
+def add_note(
+    case_id: uuid.UUID,
+    body: NoteCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> NoteOut:
     note = service.add_note(session, principal, case_id, body, request.state.cipher)
     _location(response, f"/api/v1/cases/{case_id}/notes/{note.id}")
     return _note_out(note, request.state.cipher)
@@ -561,16 +715,17 @@ def case_access_log(
     session: SessionDep,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=18, pattern=r"^\d+$", description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=18, pattern=r"^\d+$", description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> Page[AuditEvent]:
     case = _read(session, principal, request, case_id, Capability.read_access_log)
     request.state.audit.cacheable = False  # every read of the case adds to it without changing the case
     table = AuditEntry.__table__
     # The same entries as the audit events about the case, for the same reader.
-    statement = sa_select(table).where(reading.about_case(case.id), reading.readable(principal), table.c.id > int(cursor or 0))
+    statement = sa_select(table).where(
+        reading.about_case(case.id), reading.readable(principal), table.c.id > int(cursor or 0)
+    )
     rows = session.execute(statement.order_by(table.c.id).limit(limit + 1)).all()
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     return Page[AuditEvent](items=[event_out(row) for row in rows[:limit]], next_cursor=next_cursor)
-
-
-

@@ -61,14 +61,18 @@ class CaseCreate(InputModel):
     school_id: uuid.UUID
     reporter_type: ReporterType
     channel: Channel
-    place: IncidentPlace = Field(description="Where it happened: at school, outside school, or online only (the words of the grid's `trigger.place`).")
+    place: IncidentPlace = Field(
+        description="Where it happened: at school, outside school, or online only (the words of the grid's `trigger.place`)."
+    )
     summary: ShortText = Field(description="Short, factual, without names.")
 
 
 class CaseUpdate(InputModel):
     """Only the fields the case's status allows (see the README's table)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"summary": "Précision : la photo aurait été envoyée vendredi soir."}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"summary": "Précision : la photo aurait été envoyée vendredi soir."}]}
+    )
 
     reporter_type: ReporterType | None = None
     channel: Channel | None = None
@@ -103,13 +107,16 @@ class CaseOut(CaseSummary):
     police_officer_contacted: str | None = None
     police_acknowledged_at: datetime | None = None
     police_file_number: str | None = Field(
-        default=None, description="The force's own file number: shown to police and the school lead, not to staff or the DPJ."
+        default=None,
+        description="The force's own file number: shown to police and the school lead, not to staff or the DPJ.",
     )
     dcpp_decision: Literal["impulsive", "malicious"] | None = Field(
         default=None, description="The DCPP prosecutor's classification, recorded by police after hand-off."
     )
     dcpp_decided_on: date | None = None
-    awareness_meeting_on: date | None = Field(default=None, description="Impulsive acts: the awareness meeting at the police station.")
+    awareness_meeting_on: date | None = Field(
+        default=None, description="Impulsive acts: the awareness meeting at the police station."
+    )
     police_closed_at: datetime | None = None
     closed_at: datetime | None
     destroyed_at: datetime | None = Field(
@@ -141,7 +148,11 @@ class StartGatheringTransition(InputModel):
 
     model_config = _examples(
         {"action": "start_gathering"},
-        {"action": "start_gathering", "skip_reporter_grid": True, "reason": "Parent signalant une situation hors de l'école"},
+        {
+            "action": "start_gathering",
+            "skip_reporter_grid": True,
+            "reason": "Parent signalant une situation hors de l'école",
+        },
         # The reason goes with the skip, and only with it (said for generated clients too).
         **{
             "if": {"properties": {"skip_reporter_grid": {"const": True}}, "required": ["skip_reporter_grid"]},
@@ -157,18 +168,23 @@ class StartGatheringTransition(InputModel):
         "(allowed only when a parent reports a situation outside school).",
     )
     reason: ShortText | SkipJsonSchema[None] = Field(
-        default=None, description="Why the reporter's grid is skipped: required with `skip_reporter_grid`, refused without."
+        default=None,
+        description="Why the reporter's grid is skipped: required with `skip_reporter_grid`, refused without.",
     )
 
     @model_validator(mode="after")
     def _reason_goes_with_the_skip(self) -> StartGatheringTransition:
         if self.skip_reporter_grid and self.reason is None:
             raise PydanticCustomError(
-                "skip_reason_required", "A reason is required to skip the reporter's grid at {location}", {"location": "body.reason"}
+                "skip_reason_required",
+                "A reason is required to skip the reporter's grid at {location}",
+                {"location": "body.reason"},
             )
         if "reason" in self.model_fields_set and not self.skip_reporter_grid:
             raise PydanticCustomError(
-                "reason_without_skip", "A reason is given only with skip_reporter_grid at {location}", {"location": "body.reason"}
+                "reason_without_skip",
+                "A reason is given only with skip_reporter_grid at {location}",
+                {"location": "body.reason"},
             )
         return self
 
@@ -224,15 +240,28 @@ TransitionRequest = Annotated[
 # The document's named examples, one per action (and the skip).
 TRANSITION_EXAMPLES: dict[str, dict[str, Any]] = {
     "start_evaluation": {"summary": "Start evaluating", "value": {"action": "start_evaluation"}},
-    "start_gathering": {"summary": "Start gathering, after the grid with the reporter", "value": {"action": "start_gathering"}},
+    "start_gathering": {
+        "summary": "Start gathering, after the grid with the reporter",
+        "value": {"action": "start_gathering"},
+    },
     "start_gathering_skipping_the_reporter_grid": {
         "summary": "Start gathering, skipping the reporter's grid (a parent reports a situation outside school)",
-        "value": {"action": "start_gathering", "skip_reporter_grid": True, "reason": "Parent signalant une situation hors de l'école"},
+        "value": {
+            "action": "start_gathering",
+            "skip_reporter_grid": True,
+            "reason": "Parent signalant une situation hors de l'école",
+        },
     },
-    "hand_off": {"summary": "Hand off to police", "value": {"action": "hand_off", "police_officer": "Agente Paquette, policière-école"}},
+    "hand_off": {
+        "summary": "Hand off to police",
+        "value": {"action": "hand_off", "police_officer": "Agente Paquette, policière-école"},
+    },
     "resolve": {"summary": "Resolve at school", "value": {"action": "resolve"}},
     "close": {"summary": "Close (school lead)", "value": {"action": "close"}},
-    "reopen": {"summary": "Reopen (school lead)", "value": {"action": "reopen", "reason": "Nouvel élément rapporté par un témoin"}},
+    "reopen": {
+        "summary": "Reopen (school lead)",
+        "value": {"action": "reopen", "reason": "Nouvel élément rapporté par un témoin"},
+    },
 }
 
 
@@ -279,7 +308,10 @@ class NextSteps(BaseModel):
 
 # The acknowledgement's body is optional: the force may not have opened its file yet.
 ACKNOWLEDGEMENT_EXAMPLES = {
-    "with_file_number": {"summary": "With the force's own file number", "value": {"police_file_number": "SPSJ-2026-004512"}},
+    "with_file_number": {
+        "summary": "With the force's own file number",
+        "value": {"police_file_number": "SPSJ-2026-004512"},
+    },
     "without_file_number": {"summary": "The force has not opened its file yet", "value": {}},
 }
 
@@ -290,12 +322,21 @@ class PoliceOutcomeUpdate(InputModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"dcpp_decision": "impulsive", "dcpp_decided_on": "2026-11-24", "awareness_meeting_on": "2026-11-27", "close_police_part": True}]
+            "examples": [
+                {
+                    "dcpp_decision": "impulsive",
+                    "dcpp_decided_on": "2026-11-24",
+                    "awareness_meeting_on": "2026-11-27",
+                    "close_police_part": True,
+                }
+            ]
         }
     )
     police_file_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     dcpp_decision: Literal["impulsive", "malicious"] | None = None
-    dcpp_decided_on: EventDate | None = Field(default=None, description=f"When the prosecutor decided. {EVENT_DATE_RULE}")
+    dcpp_decided_on: EventDate | None = Field(
+        default=None, description=f"When the prosecutor decided. {EVENT_DATE_RULE}"
+    )
     awareness_meeting_on: EventDate | None = Field(
         default=None, description=f"When the awareness meeting took place. {EVENT_DATE_RULE}"
     )
@@ -342,7 +383,15 @@ class ParticipantCreate(InputModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"role": "depicted", "is_minor": True, "grade": "Secondaire 3", "student_id": "1234567", "name": "Prénom Nom"}]
+            "examples": [
+                {
+                    "role": "depicted",
+                    "is_minor": True,
+                    "grade": "Secondaire 3",
+                    "student_id": "1234567",
+                    "name": "Prénom Nom",
+                }
+            ]
         }
     )
     role: ParticipantRole
@@ -356,7 +405,11 @@ class ParticipantCreate(InputModel):
 class ParticipantFlagCreate(InputModel):
     """Flag a person, with the reason: then no grid is completed with them and police are contacted."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"kind": "malicious_intent", "reason": "A diffusé la photo pour se venger après la rupture."}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"kind": "malicious_intent", "reason": "A diffusé la photo pour se venger après la rupture."}]
+        }
+    )
 
     kind: ParticipantFlagKind
     reason: ShortText
@@ -366,7 +419,9 @@ class ParticipantFlagOut(OutputModel):
     """A flag on a person."""
 
     kind: ParticipantFlagKind
-    reason: str | None = Field(default=None, description="Absent for DPJ reporters (staff's words from the interviews).")
+    reason: str | None = Field(
+        default=None, description="Absent for DPJ reporters (staff's words from the interviews)."
+    )
     created_by: uuid.UUID
     created_at: datetime
 
@@ -379,7 +434,9 @@ class ParticipantOut(OutputModel):
     role: ParticipantRole
     is_minor: bool
     grade: str | None
-    student_id: str | None = Field(default=None, description="The board's student id: absent for police and DPJ reporters.")
+    student_id: str | None = Field(
+        default=None, description="The board's student id: absent for police and DPJ reporters."
+    )
     name: str
     supersedes_id: uuid.UUID | None
     superseded: bool = False
@@ -393,9 +450,43 @@ class ParticipantOut(OutputModel):
 class GridSubmissionCreate(InputModel):
     """The evaluation grid completed with one person, against one template version."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e", "template_version": 1, "answers": {"trigger": {"disclosed_by": "recipient_or_witness", "disclosed_at": "2026-11-20T10:15:00Z", "place": "school"}, "nature": {"media_kind": "photo", "content_described": "semi_nude_or_suggestive", "production": "self_produced", "depicted_ages": [14]}, "intentions": {"intentions": ["impulsive_forwarding"]}, "extent": {"recipients": "six_to_twenty"}, "wellbeing": {"self_harm_risk": "no", "threats_or_extortion": "no", "sexual_assault_alleged": "no", "child_under_12_involved": "no", "repeat_incident": "no", "family_safety_concern": "no"}}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e",
+                    "template_version": 1,
+                    "answers": {
+                        "trigger": {
+                            "disclosed_by": "recipient_or_witness",
+                            "disclosed_at": "2026-11-20T10:15:00Z",
+                            "place": "school",
+                        },
+                        "nature": {
+                            "media_kind": "photo",
+                            "content_described": "semi_nude_or_suggestive",
+                            "production": "self_produced",
+                            "depicted_ages": [14],
+                        },
+                        "intentions": {"intentions": ["impulsive_forwarding"]},
+                        "extent": {"recipients": "six_to_twenty"},
+                        "wellbeing": {
+                            "self_harm_risk": "no",
+                            "threats_or_extortion": "no",
+                            "sexual_assault_alleged": "no",
+                            "child_under_12_involved": "no",
+                            "repeat_incident": "no",
+                            "family_safety_concern": "no",
+                        },
+                    },
+                }
+            ]
+        }
+    )
 
-    participant_id: uuid.UUID = Field(description="The person interviewed (the reporter is a participant with role `reporter`).")
+    participant_id: uuid.UUID = Field(
+        description="The person interviewed (the reporter is a participant with role `reporter`)."
+    )
     template_version: int = Field(ge=1, description="The version of the grid the answers follow.")
     answers: dict[str, Any] = Field(description="Validated against the template's JSON Schema.")
     supersedes: uuid.UUID | None = Field(default=None, description="Correct an earlier submission for the same person.")
@@ -439,8 +530,12 @@ class DeviceCreate(InputModel):
     kind: DeviceKind
     description: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     owner_participant_id: uuid.UUID
-    switched_off_confirmed: Literal[True] = confirmation("switched_off_confirmed", "The protocol: the student switched the device off.")
-    content_not_viewed: Literal[True] = confirmation("content_not_viewed", "The protocol: nobody looked at the content.")
+    switched_off_confirmed: Literal[True] = confirmation(
+        "switched_off_confirmed", "The protocol: the student switched the device off."
+    )
+    content_not_viewed: Literal[True] = confirmation(
+        "content_not_viewed", "The protocol: nobody looked at the content."
+    )
     seal_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     storage_location: Annotated[str, StringConstraints(max_length=200)] | None = None
 
@@ -577,7 +672,12 @@ class DpjReport(InputModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"kind": "dpj_report", "occurred_at": "2026-11-20T13:00:00-05:00", "region": "Laurentides", "reference": "DPJ-2026-11873"}
+                {
+                    "kind": "dpj_report",
+                    "occurred_at": "2026-11-20T13:00:00-05:00",
+                    "region": "Laurentides",
+                    "reference": "DPJ-2026-11873",
+                }
             ]
         }
     )
@@ -594,7 +694,12 @@ class MediaInquiry(InputModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"kind": "media_inquiry", "occurred_at": "2026-11-21T09:00:00-05:00", "outlet": "Journal régional", "referred_to_communications": True}
+                {
+                    "kind": "media_inquiry",
+                    "occurred_at": "2026-11-21T09:00:00-05:00",
+                    "outlet": "Journal régional",
+                    "referred_to_communications": True,
+                }
             ]
         }
     )
@@ -613,7 +718,12 @@ class TakedownReferral(InputModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"kind": "takedown_referral", "occurred_at": "2026-11-20T14:00:00-05:00", "service": "take_it_down", "participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e"}
+                {
+                    "kind": "takedown_referral",
+                    "occurred_at": "2026-11-20T14:00:00-05:00",
+                    "service": "take_it_down",
+                    "participant_id": "0b9d8c7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e",
+                }
             ]
         }
     )
@@ -623,7 +733,14 @@ class TakedownReferral(InputModel):
     participant_id: uuid.UUID | None = None
 
 
-CONTACT_KINDS = (ParentNotification, ParentNotificationExemption, PoliceContact, DpjReport, MediaInquiry, TakedownReferral)
+CONTACT_KINDS = (
+    ParentNotification,
+    ParentNotificationExemption,
+    PoliceContact,
+    DpjReport,
+    MediaInquiry,
+    TakedownReferral,
+)
 ContactCreate = Annotated[
     ParentNotification | ParentNotificationExemption | PoliceContact | DpjReport | MediaInquiry | TakedownReferral,
     Field(discriminator="kind"),
@@ -663,7 +780,9 @@ class ParticipantExport(BaseModel):
 class NoteCreate(InputModel):
     """A note for the case chronology (append-only)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Rencontre de soutien avec l'élève ; ressources d'aide remises."}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Rencontre de soutien avec l'élève ; ressources d'aide remises."}]}
+    )
 
     text: LongText
 

@@ -85,7 +85,11 @@ def visible_case(
     was destroyed takes none (a transition says so among its other rules:
     ``destroyed_refused=False``)."""
     _, case = _reach(
-        session, principal, select(Case, School.board_id).where(Case.id == case_id), lock, destroyed_refused=destroyed_refused
+        session,
+        principal,
+        select(Case, School.board_id).where(Case.id == case_id),
+        lock,
+        destroyed_refused=destroyed_refused,
     )
     return case
 
@@ -167,7 +171,9 @@ def refuse_future(times: dict[str, date | None], timezone: str | None = None) ->
             code="time_in_future",
             fields=", ".join(name for name, _ in late),
             minutes=minutes,
-            extra={"errors": [{"field": f"body.{name}", "code": "time_in_future", "detail": why} for name, why in late]},
+            extra={
+                "errors": [{"field": f"body.{name}", "code": "time_in_future", "detail": why} for name, why in late]
+            },
         )
 
 
@@ -190,7 +196,11 @@ def note_context(note: Note) -> str:
 
 def case_view(case: Case, cipher: DataCipher) -> dict:
     """The case's fields as read: the summary decrypted, the flags listed."""
-    return {**case.model_dump(), "summary": cipher.decrypt(case.summary, summary_context(case)), "flags": case.active_flags()}
+    return {
+        **case.model_dump(),
+        "summary": cipher.decrypt(case.summary, summary_context(case)),
+        "flags": case.active_flags(),
+    }
 
 
 def case_out(case: Case, principal: Principal, cipher: DataCipher) -> CaseOut:
@@ -231,7 +241,9 @@ def open_case(session: Session, principal: Principal, body: CaseCreate, timezone
     return case
 
 
-def list_cases(principal: Principal, *, status: CaseStatus | None, school_id: uuid.UUID | None, updated_since: datetime | None):
+def list_cases(
+    principal: Principal, *, status: CaseStatus | None, school_id: uuid.UUID | None, updated_since: datetime | None
+):
     require(principal, Capability.read_case)
     statement = select(Case).where(visible_cases(principal))
     if status:
@@ -250,7 +262,12 @@ def check_version(case: Case, expected: int | None) -> None:
 
 
 def update_case(
-    session: Session, principal: Principal, case_id: uuid.UUID, body: CaseUpdate, cipher: DataCipher, expected: int | None = None
+    session: Session,
+    principal: Principal,
+    case_id: uuid.UUID,
+    body: CaseUpdate,
+    cipher: DataCipher,
+    expected: int | None = None,
 ) -> Case:
     case = visible_case(session, principal, case_id, lock=True)
     check_version(case, expected)
@@ -298,10 +315,14 @@ def transition_blockers(
     return protocol.transition_blockers(file, transition, role_rule, skip_reporter_grid=skip_reporter_grid)
 
 
-def transition_options(session: Session, principal: Principal, case: Case) -> list[tuple[protocol.Transition, list[protocol.Rule]]]:
+def transition_options(
+    session: Session, principal: Principal, case: Case
+) -> list[tuple[protocol.Transition, list[protocol.Rule]]]:
     """Every action, with what blocks it for this caller now (empty: allowed)."""
     file = protocol.CaseFile.load(session, case)
-    return [(transition, transition_blockers(file, principal, transition)) for transition in protocol.TRANSITIONS.values()]
+    return [
+        (transition, transition_blockers(file, principal, transition)) for transition in protocol.TRANSITIONS.values()
+    ]
 
 
 def apply_transition(
@@ -362,7 +383,9 @@ def record_police_outcome(session: Session, principal: Principal, case_id: uuid.
     require(principal, Capability.record_police_outcome)
     if case.police_closed_at is not None:
         raise Conflict("police_part_closed", code="police_part_closed")
-    refuse_future({"dcpp_decided_on": body.dcpp_decided_on, "awareness_meeting_on": body.awareness_meeting_on}, timezone)
+    refuse_future(
+        {"dcpp_decided_on": body.dcpp_decided_on, "awareness_meeting_on": body.awareness_meeting_on}, timezone
+    )
     for name in ("police_file_number", "dcpp_decision", "dcpp_decided_on", "awareness_meeting_on"):
         value = getattr(body, name)
         if value is not None:
@@ -382,12 +405,15 @@ def add_team_member(session: Session, principal: Principal, case_id: uuid.UUID, 
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.manage_team)
     user = session.get(User, user_id)
-    in_school = user is not None and session.exec(
-        select(func.count())
-        .select_from(ScopeGrant)
-        .join(School, (ScopeGrant.school_id == School.id) | (ScopeGrant.board_id == School.board_id))
-        .where(ScopeGrant.user_id == user_id, School.id == case.school_id)
-    ).one()
+    in_school = (
+        user is not None
+        and session.exec(
+            select(func.count())
+            .select_from(ScopeGrant)
+            .join(School, (ScopeGrant.school_id == School.id) | (ScopeGrant.board_id == School.board_id))
+            .where(ScopeGrant.user_id == user_id, School.id == case.school_id)
+        ).one()
+    )
     if not in_school or user.role not in (Role.school_staff.value, Role.school_lead.value) or not user.is_active:
         raise UnprocessableContent("team_member_invalid", code="team_member_invalid")
     existing = session.exec(
@@ -450,7 +476,10 @@ def add_participant(
     session.add(participant)
     # GRID.md: an involved adult flags the case (a reporting parent or a witness does not).
     if not body.is_minor and body.role in (
-        ParticipantRole.depicted, ParticipantRole.author, ParticipantRole.distributor, ParticipantRole.recipient
+        ParticipantRole.depicted,
+        ParticipantRole.author,
+        ParticipantRole.distributor,
+        ParticipantRole.recipient,
     ):
         case.adult_involved = True
     touch(case)
@@ -468,7 +497,9 @@ def flag_participant(
     participant = current_participant(file, participant_id)
     if file.flagged(participant, body.kind):
         raise Conflict("participant_already_flagged", code="participant_already_flagged")
-    flag = ParticipantFlag(participant_id=participant.id, kind=body.kind.value, reason=body.reason, created_by=principal.id)
+    flag = ParticipantFlag(
+        participant_id=participant.id, kind=body.kind.value, reason=body.reason, created_by=principal.id
+    )
     session.add(flag)
     if body.kind is ParticipantFlagKind.malicious_intent:
         case.malicious_intent = True
@@ -483,7 +514,12 @@ def flag_participant(
 
 
 def submit_grid(
-    session: Session, principal: Principal, case_id: uuid.UUID, body: GridSubmissionCreate, templates: GridTemplates, timezone: str
+    session: Session,
+    principal: Principal,
+    case_id: uuid.UUID,
+    body: GridSubmissionCreate,
+    templates: GridTemplates,
+    timezone: str,
 ) -> GridSubmission:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.submit_grid)
@@ -491,7 +527,9 @@ def submit_grid(
     file = protocol.CaseFile.load(session, case)
     participant = current_participant(file, body.participant_id)
     if file.flagged(participant, ParticipantFlagKind.malicious_intent):
-        raise Conflict("participant_flagged_malicious", code="participant_flagged_malicious", participant=participant.label)
+        raise Conflict(
+            "participant_flagged_malicious", code="participant_flagged_malicious", participant=participant.label
+        )
     if file.flagged(participant, ParticipantFlagKind.refused):
         raise Conflict("participant_refused", code="participant_refused", participant=participant.label)
     template = templates.get(body.template_version)
@@ -566,10 +604,14 @@ def confiscate_device(session: Session, principal: Principal, case_id: uuid.UUID
     return device
 
 
-def visible_device(session: Session, principal: Principal, device_id: uuid.UUID, *, lock: bool = False) -> tuple[Device, Case]:
+def visible_device(
+    session: Session, principal: Principal, device_id: uuid.UUID, *, lock: bool = False
+) -> tuple[Device, Case]:
     """The device and its case if the caller may see the case; 404 otherwise
     (a device of a hidden case reads as one that does not exist)."""
-    statement = select(Device, Case, School.board_id).join(Case, Case.id == Device.case_id).where(Device.id == device_id)
+    statement = (
+        select(Device, Case, School.board_id).join(Case, Case.id == Device.case_id).where(Device.id == device_id)
+    )
     (device,), case = _reach(session, principal, statement, lock)
     return device, case
 
@@ -629,6 +671,7 @@ def record_custody(
 
 # --- contacts and notes -------------------------------------------------------------
 
+
 def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, body) -> Contact:
     case = visible_case(session, principal, case_id, lock=True)
     kind = ContactKind(body.kind)
@@ -640,7 +683,10 @@ def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, b
     participant_id = getattr(body, "participant_id", None)
     if participant_id is not None:
         participant = current_participant(protocol.CaseFile.load(session, case), participant_id)
-        if kind in (ContactKind.parent_notification, ContactKind.parent_notification_exemption) and not participant.is_minor:
+        if (
+            kind in (ContactKind.parent_notification, ContactKind.parent_notification_exemption)
+            and not participant.is_minor
+        ):
             raise UnprocessableContent("parent_contact_minor_only", code="parent_contact_minor_only")
     details = body.model_dump(mode="json", exclude={"kind", "participant_id", "occurred_at"})
     contact = Contact(

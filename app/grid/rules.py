@@ -39,13 +39,9 @@ class Condition:
             case "contains_any":
                 return isinstance(value, list) and any(item in self.operand for item in value)
             case "any_below":
-                return isinstance(value, list) and any(
-                    isinstance(n, int) and n < self.operand for n in value
-                )
+                return isinstance(value, list) and any(isinstance(n, int) and n < self.operand for n in value)
             case "any_at_least":
-                return isinstance(value, list) and any(
-                    isinstance(n, int) and n >= self.operand for n in value
-                )
+                return isinstance(value, list) and any(isinstance(n, int) and n >= self.operand for n in value)
         return False
 
 

@@ -43,13 +43,17 @@ class GridField(_Declared):
     each allowed answer, `x-help` says how to ask."""
 
     type: Literal["object", "array", "string", "integer", "number", "boolean", "null"] | Absent = None
-    properties: dict[str, GridField] | Absent = Field(default=None, description="An object's members, in display order.")
+    properties: dict[str, GridField] | Absent = Field(
+        default=None, description="An object's members, in display order."
+    )
     required: list[str] | Absent = None
     additional_properties: bool | Absent = Field(default=None, alias="additionalProperties")
     items: GridField | Absent = Field(default=None, description="An array's items.")
     enum: list[str] | Absent = Field(default=None, description="The allowed answers (codes), in display order.")
     const: Scalar | Absent = None
-    any_of: list[GridField] | Absent = Field(default=None, alias="anyOf", description="The answer takes one of these forms.")
+    any_of: list[GridField] | Absent = Field(
+        default=None, alias="anyOf", description="The answer takes one of these forms."
+    )
     format: Literal["date-time", "date"] | Absent = None
     pattern: str | Absent = None
     minimum: Number | Absent = None
@@ -59,7 +63,9 @@ class GridField(_Declared):
     min_items: int | Absent = Field(default=None, alias="minItems")
     max_items: int | Absent = Field(default=None, alias="maxItems")
     unique_items: bool | Absent = Field(default=None, alias="uniqueItems")
-    labels: GridLabels | Absent = Field(default=None, alias="x-labels", description="The section's or question's label.")
+    labels: GridLabels | Absent = Field(
+        default=None, alias="x-labels", description="The section's or question's label."
+    )
     enum_labels: dict[str, GridLabels] | Absent = Field(
         default=None, alias="x-enum-labels", description="A label for each code of `enum`."
     )
@@ -69,7 +75,9 @@ class GridField(_Declared):
 class GridAnswersSchema(GridField):
     """The JSON Schema the answers of a submission follow: an object of sections."""
 
-    json_schema_dialect: Literal["https://json-schema.org/draft/2020-12/schema"] | Absent = Field(default=None, alias="$schema")
+    json_schema_dialect: Literal["https://json-schema.org/draft/2020-12/schema"] | Absent = Field(
+        default=None, alias="$schema"
+    )
 
 
 # --- flag rules: one condition tests one answer, named by its dotted path ---------

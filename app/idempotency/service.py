@@ -133,7 +133,9 @@ def _claim(session: Session, principal: Principal, key: str, request_hash: str, 
     if existing is not None and existing.expires_at > now:
         return existing
     if existing is not None:  # expired: the key is free again
-        session.exec(delete(IdempotencyRecord).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key))
+        session.exec(
+            delete(IdempotencyRecord).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key)
+        )
     session.add(
         IdempotencyRecord(
             subject=subject,

@@ -52,9 +52,7 @@ class DcppAgreement(SQLModel, table=True):
     """
 
     __tablename__ = "dcpp_agreement"
-    __table_args__ = (
-        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_in_order"),
-    )
+    __table_args__ = (CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_in_order"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     police_force_id: uuid.UUID = Field(foreign_key="police_force.id", index=True)

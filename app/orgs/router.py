@@ -46,8 +46,12 @@ def _created(response: Response, request: Request, row_id: uuid.UUID) -> None:
 # --- school boards ------------------------------------------------------------
 
 
-@router.post("/boards", status_code=201, summary="Create a school board", response_model=BoardOut, responses=CREATE_ERRORS)
-def create_board(body: BoardCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response) -> SchoolBoard:
+@router.post(
+    "/boards", status_code=201, summary="Create a school board", response_model=BoardOut, responses=CREATE_ERRORS
+)
+def create_board(
+    body: BoardCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response
+) -> SchoolBoard:
     board = service.create(session, SchoolBoard, body)
     _created(response, request, board.id)
     return board
@@ -78,7 +82,13 @@ def _force_out(session: Session, request: Request, forces: list[PoliceForce]) ->
     return [PoliceForceOut.model_validate(f).model_copy(update={"kit_in_force": f.id in in_force}) for f in forces]
 
 
-@router.post("/police-forces", status_code=201, summary="Create a police force", response_model=PoliceForceOut, responses=CREATE_ERRORS)
+@router.post(
+    "/police-forces",
+    status_code=201,
+    summary="Create a police force",
+    response_model=PoliceForceOut,
+    responses=CREATE_ERRORS,
+)
 def create_police_force(
     body: PoliceForceCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response
 ) -> PoliceForceOut:
@@ -93,12 +103,16 @@ def list_police_forces(_: AdminPrincipal, session: SessionDep, page: PageDep, re
     return Page[PoliceForceOut](items=_force_out(session, request, rows), next_cursor=cursor)
 
 
-@router.get("/police-forces/{force_id}", summary="Read a police force", response_model=PoliceForceOut, responses=READ_ERRORS)
+@router.get(
+    "/police-forces/{force_id}", summary="Read a police force", response_model=PoliceForceOut, responses=READ_ERRORS
+)
 def read_police_force(force_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, request: Request) -> PoliceForceOut:
     return _force_out(session, request, [service.get_or_404(session, PoliceForce, force_id)])[0]
 
 
-@router.patch("/police-forces/{force_id}", summary="Rename a police force", response_model=PoliceForceOut, responses=WRITE_ERRORS)
+@router.patch(
+    "/police-forces/{force_id}", summary="Rename a police force", response_model=PoliceForceOut, responses=WRITE_ERRORS
+)
 def update_police_force(
     force_id: uuid.UUID, body: PoliceForceUpdate, _: AdminPrincipal, session: SessionDep, request: Request
 ) -> PoliceForceOut:
@@ -110,7 +124,9 @@ def update_police_force(
 
 
 @router.post("/schools", status_code=201, summary="Create a school", response_model=SchoolOut, responses=CREATE_ERRORS)
-def create_school(body: SchoolCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response) -> School:
+def create_school(
+    body: SchoolCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response
+) -> School:
     service.check_school_references(session, board_id=body.board_id, police_force_id=body.police_force_id)
     school = service.create(session, School, body)
     _created(response, request, school.id)
@@ -140,7 +156,10 @@ def read_school(school_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) ->
 
 
 @router.patch(
-    "/schools/{school_id}", summary="Rename a school or change the police force serving it", response_model=SchoolOut, responses=WRITE_ERRORS
+    "/schools/{school_id}",
+    summary="Rename a school or change the police force serving it",
+    response_model=SchoolOut,
+    responses=WRITE_ERRORS,
 )
 def update_school(school_id: uuid.UUID, body: SchoolUpdate, _: AdminPrincipal, session: SessionDep) -> School:
     school = service.get_or_404(session, School, school_id)
@@ -158,7 +177,13 @@ def _agreement_out(request: Request, agreement: DcppAgreement) -> AgreementOut:
     )
 
 
-@router.post("/agreements", status_code=201, summary="Record a DCPP agreement of a police force", response_model=AgreementOut, responses=CREATE_ERRORS)
+@router.post(
+    "/agreements",
+    status_code=201,
+    summary="Record a DCPP agreement of a police force",
+    response_model=AgreementOut,
+    responses=CREATE_ERRORS,
+)
 def create_agreement(
     body: AgreementCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response
 ) -> AgreementOut:
@@ -183,13 +208,18 @@ def list_agreements(
     return Page[AgreementOut](items=[_agreement_out(request, row) for row in rows], next_cursor=cursor)
 
 
-@router.get("/agreements/{agreement_id}", summary="Read a DCPP agreement", response_model=AgreementOut, responses=READ_ERRORS)
+@router.get(
+    "/agreements/{agreement_id}", summary="Read a DCPP agreement", response_model=AgreementOut, responses=READ_ERRORS
+)
 def read_agreement(agreement_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, request: Request) -> AgreementOut:
     return _agreement_out(request, service.get_or_404(session, DcppAgreement, agreement_id))
 
 
 @router.patch(
-    "/agreements/{agreement_id}", summary="Change a DCPP agreement's reference or dates", response_model=AgreementOut, responses=WRITE_ERRORS
+    "/agreements/{agreement_id}",
+    summary="Change a DCPP agreement's reference or dates",
+    response_model=AgreementOut,
+    responses=WRITE_ERRORS,
 )
 def update_agreement(
     agreement_id: uuid.UUID, body: AgreementUpdate, _: AdminPrincipal, session: SessionDep, request: Request

@@ -12,7 +12,9 @@ from app.schemas import InputModel, Name, OutputModel
 class BoardCreate(InputModel):
     """A new school board (centre de services scolaire or private network)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Centre de services scolaire de la Rivière-du-Nord"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Centre de services scolaire de la Rivière-du-Nord"}]}
+    )
     name: Name
 
 
@@ -83,7 +85,9 @@ class SchoolCreate(InputModel):
 class SchoolUpdate(InputModel):
     """Rename a school or change the police force serving it."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"police_force_id": "8d7e6f5a-4b3c-4d2e-9f1a-0b1c2d3e4f50"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"police_force_id": "8d7e6f5a-4b3c-4d2e-9f1a-0b1c2d3e4f50"}]}
+    )
 
     name: Name | None = None
     police_force_id: uuid.UUID | None = None

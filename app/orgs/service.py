@@ -84,9 +84,7 @@ def check_school_references(session: Session, *, board_id: uuid.UUID | None, pol
 
 
 def agreement_in_force_clause(today: date) -> Any:
-    return (DcppAgreement.starts_on <= today) & or_(
-        DcppAgreement.ends_on.is_(None), DcppAgreement.ends_on >= today
-    )
+    return (DcppAgreement.starts_on <= today) & or_(DcppAgreement.ends_on.is_(None), DcppAgreement.ends_on >= today)
 
 
 def is_agreement_in_force(agreement: DcppAgreement, today: date) -> bool:

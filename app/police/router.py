@@ -51,7 +51,9 @@ def police_feed(
     principal: CurrentPrincipal,
     session: Annotated[Session, Depends(get_session)],
     request: Request,
-    cursor: Annotated[str | None, Query(max_length=60, description="`next_cursor` of the previous poll; none for the start.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=60, description="`next_cursor` of the previous poll; none for the start.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Feed:
     items, next_cursor = service.changes_since(session, principal, cursor, limit)

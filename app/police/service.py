@@ -54,9 +54,9 @@ def changes_since(session: Session, principal: Principal, cursor: str | None, li
     (force_id,) = principal.scope.police_force_ids
     after_txid, after_id = decode_cursor(cursor)
     postgres = session.get_bind().dialect.name == "postgresql"
-    statement = select(_changes.c.id, _changes.c.txid, _changes.c.case_id, _changes.c.kind, _changes.c.created_at).where(
-        _changes.c.police_force_id == force_id
-    )
+    statement = select(
+        _changes.c.id, _changes.c.txid, _changes.c.case_id, _changes.c.kind, _changes.c.created_at
+    ).where(_changes.c.police_force_id == force_id)
     if postgres:
         statement = statement.where(
             or_(_changes.c.txid > after_txid, and_(_changes.c.txid == after_txid, _changes.c.id > after_id)),

@@ -150,7 +150,9 @@ def plan(
     if page is not None:
         if page.after is not None:
             moment, after_id = page.after
-            statement = statement.where(or_(Case.closed_at > moment, and_(Case.closed_at == moment, Case.id > after_id)))
+            statement = statement.where(
+                or_(Case.closed_at > moment, and_(Case.closed_at == moment, Case.id > after_id))
+            )
         statement = statement.limit(page.limit + 1)
     rows = session.exec(statement).all()
     holds = _active_holds(session, [case.id for case, _ in rows])

@@ -41,8 +41,12 @@ from app.privacy.schemas import (
     Thresholds,
 )
 
-router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
-holds_router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
+router = APIRouter(
+    prefix="/api/v1/privacy", tags=["privacy"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
+)
+holds_router = APIRouter(
+    prefix="/api/v1", tags=["cases"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
+)
 
 SessionDep = Annotated[Session, Depends(get_session)]
 PrivacyOfficer = Annotated[Principal, Depends(require_roles(Role.privacy_officer))]
@@ -60,19 +64,36 @@ def _rule_out(request: Request, session: Session, principal: Principal) -> Reten
     if rule is None:
         default = request.state.settings.retention_default_years
         return RetentionRuleOut(
-            board_id=board_id, years_after_closure=default, schedule_reference=None, is_default=True, version=0, updated_at=None
+            board_id=board_id,
+            years_after_closure=default,
+            schedule_reference=None,
+            is_default=True,
+            version=0,
+            updated_at=None,
         )
     return RetentionRuleOut.model_validate({**rule.model_dump(), "is_default": False})
 
 
-@router.get("/retention-rule", summary="The board's retention rule (or the service default)", response_model=RetentionRuleOut, responses=READ)
+@router.get(
+    "/retention-rule",
+    summary="The board's retention rule (or the service default)",
+    response_model=RetentionRuleOut,
+    responses=READ,
+)
 def read_retention_rule(principal: PrivacyOfficer, session: SessionDep, request: Request) -> RetentionRuleOut:
     request.state.audit.touched("retention-rule", service.board_of(principal))
     return _rule_out(request, session, principal)
 
 
-@router.put("/retention-rule", summary="Set the board's retention rule", response_model=RetentionRuleOut, responses=problem_responses(401, 403, 413, 415, 422, 503))
-def set_retention_rule(body: RetentionRuleIn, principal: PrivacyOfficer, session: SessionDep, request: Request) -> RetentionRuleOut:
+@router.put(
+    "/retention-rule",
+    summary="Set the board's retention rule",
+    response_model=RetentionRuleOut,
+    responses=problem_responses(401, 403, 413, 415, 422, 503),
+)
+def set_retention_rule(
+    body: RetentionRuleIn, principal: PrivacyOfficer, session: SessionDep, request: Request
+) -> RetentionRuleOut:
     service.set_retention_rule(session, principal, body)
     request.state.audit.touched("retention-rule", service.board_of(principal))
     return _rule_out(request, session, principal)
@@ -84,7 +105,9 @@ def set_retention_rule(body: RetentionRuleIn, principal: PrivacyOfficer, session
     response_model=RetentionPreview,
     responses=READ,
 )
-def retention_preview(principal: PrivacyOfficer, session: SessionDep, request: Request, page: PageDep) -> RetentionPreview:
+def retention_preview(
+    principal: PrivacyOfficer, session: SessionDep, request: Request, page: PageDep
+) -> RetentionPreview:
     decisions, cursor = service.retention_preview(session, principal, request.state.settings, page)
     request.state.audit.returned([d.case_id for d in decisions])
     return RetentionPreview(
@@ -102,14 +125,21 @@ def _hold_out(hold: LegalHold) -> LegalHoldOut:
     return LegalHoldOut.model_validate({**hold.model_dump(), "active": hold.lifted_at is None})
 
 
-@router.get("/legal-holds", summary="Legal holds on the board's cases (references only)", response_model=Page[LegalHoldOverview], responses=READ)
+@router.get(
+    "/legal-holds",
+    summary="Legal holds on the board's cases (references only)",
+    response_model=Page[LegalHoldOverview],
+    responses=READ,
+)
 def list_board_holds(
     principal: PrivacyOfficer,
     session: SessionDep,
     page: PageDep,
     active: Annotated[bool | None, Query(description="Only holds in force (true) or lifted (false).")] = None,
 ) -> Page[LegalHoldOverview]:
-    rows, cursor = paginate(session, service.holds_of_board(session, principal, active), LegalHold, page, created="placed_at")
+    rows, cursor = paginate(
+        session, service.holds_of_board(session, principal, active), LegalHold, page, created="placed_at"
+    )
     items = [
         LegalHoldOverview.model_validate(
             {**hold.model_dump(), "case_reference": reference, "school_id": school_id, "active": hold.lifted_at is None}
@@ -119,11 +149,20 @@ def list_board_holds(
     return Page[LegalHoldOverview](items=items, next_cursor=cursor)
 
 
-@holds_router.get("/cases/{case_id}/legal-holds", summary="Legal holds on the case", response_model=Page[LegalHoldOut], responses=problem_responses(401, 403, 404, 422, 503))
-def list_case_holds(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> Page[LegalHoldOut]:
+@holds_router.get(
+    "/cases/{case_id}/legal-holds",
+    summary="Legal holds on the case",
+    response_model=Page[LegalHoldOut],
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def list_case_holds(
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+) -> Page[LegalHoldOut]:
     case = cases.visible_case(session, principal, case_id)
     cases.require(principal, Capability.legal_hold)
-    rows, cursor = paginate(session, select(LegalHold).where(LegalHold.case_id == case.id), LegalHold, page, created="placed_at")
+    rows, cursor = paginate(
+        session, select(LegalHold).where(LegalHold.case_id == case.id), LegalHold, page, created="placed_at"
+    )
     return Page[LegalHoldOut](items=[_hold_out(h) for h in rows], next_cursor=cursor)
 
 
@@ -167,14 +206,27 @@ def _incidents_out(session: Session, incidents: list[PrivacyIncident]) -> list[I
     ]
 
 
-@router.post("/incidents", status_code=201, summary="Record a confidentiality incident in the register", response_model=IncidentOut, responses=WRITE)
-def create_incident(body: IncidentCreate, principal: PrivacyOfficer, session: SessionDep, response: Response) -> IncidentOut:
+@router.post(
+    "/incidents",
+    status_code=201,
+    summary="Record a confidentiality incident in the register",
+    response_model=IncidentOut,
+    responses=WRITE,
+)
+def create_incident(
+    body: IncidentCreate, principal: PrivacyOfficer, session: SessionDep, response: Response
+) -> IncidentOut:
     incident = service.create_incident(session, principal, body)
     response.headers["Location"] = f"/api/v1/privacy/incidents/{incident.id}"
     return _incidents_out(session, [incident])[0]
 
 
-@router.get("/incidents", summary="The board's confidentiality-incident register", response_model=Page[IncidentOut], responses=READ)
+@router.get(
+    "/incidents",
+    summary="The board's confidentiality-incident register",
+    response_model=Page[IncidentOut],
+    responses=READ,
+)
 def list_incidents(principal: PrivacyOfficer, session: SessionDep, page: PageDep) -> Page[IncidentOut]:
     statement = select(PrivacyIncident).where(PrivacyIncident.board_id == service.board_of(principal))
     rows, cursor = paginate(session, statement, PrivacyIncident, page)
@@ -185,7 +237,10 @@ def list_incidents(principal: PrivacyOfficer, session: SessionDep, page: PageDep
     "/incidents/export",
     summary="Export the register as JSON Lines (one entry per line, current version)",
     response_class=Response,
-    responses={200: {"content": {"application/jsonl": {"schema": {"type": "string"}}}, "description": "One entry per line."}, **READ},
+    responses={
+        200: {"content": {"application/jsonl": {"schema": {"type": "string"}}}, "description": "One entry per line."},
+        **READ,
+    },
 )
 def export_incidents(principal: PrivacyOfficer, session: SessionDep, request: Request) -> Response:
     rows = session.exec(
@@ -199,7 +254,12 @@ def export_incidents(principal: PrivacyOfficer, session: SessionDep, request: Re
     return Response("\n".join(lines) + ("\n" if lines else ""), media_type="application/jsonl")
 
 
-@router.get("/incidents/{incident_id}", summary="A register entry", response_model=IncidentOut, responses={**READ, **problem_responses(404)})
+@router.get(
+    "/incidents/{incident_id}",
+    summary="A register entry",
+    response_model=IncidentOut,
+    responses={**READ, **problem_responses(404)},
+)
 def read_incident(incident_id: uuid.UUID, principal: PrivacyOfficer, session: SessionDep) -> IncidentOut:
     return _incidents_out(session, [service.board_incident(session, principal, incident_id)])[0]
 
@@ -210,7 +270,9 @@ def read_incident(incident_id: uuid.UUID, principal: PrivacyOfficer, session: Se
     response_model=IncidentOut,
     responses={**WRITE, **problem_responses(404)},
 )
-def update_incident(incident_id: uuid.UUID, body: IncidentUpdate, principal: PrivacyOfficer, session: SessionDep) -> IncidentOut:
+def update_incident(
+    incident_id: uuid.UUID, body: IncidentUpdate, principal: PrivacyOfficer, session: SessionDep
+) -> IncidentOut:
     return _incidents_out(session, [service.update_incident(session, principal, incident_id, body)])[0]
 
 
@@ -220,7 +282,9 @@ def update_incident(incident_id: uuid.UUID, body: IncidentUpdate, principal: Pri
     response_model=Page[IncidentVersionOut],
     responses={**READ, **problem_responses(404)},
 )
-def incident_history(incident_id: uuid.UUID, principal: PrivacyOfficer, session: SessionDep, page: PageDep) -> Page[IncidentVersionOut]:
+def incident_history(
+    incident_id: uuid.UUID, principal: PrivacyOfficer, session: SessionDep, page: PageDep
+) -> Page[IncidentVersionOut]:
     incident = service.board_incident(session, principal, incident_id)
     statement = select(PrivacyIncidentVersion).where(PrivacyIncidentVersion.incident_id == incident.id)
     rows, cursor = paginate(session, statement, PrivacyIncidentVersion, page, created="changed_at")

@@ -25,7 +25,9 @@ AuditEntryId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # a 64-bit id
 class RetentionRuleIn(InputModel):
     """The board's retention rule (its retention schedule's item)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"years_after_closure": 5, "schedule_reference": "CC-2026-04-12"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"years_after_closure": 5, "schedule_reference": "CC-2026-04-12"}]}
+    )
 
     years_after_closure: int = Field(ge=1, le=100)
     schedule_reference: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
@@ -167,19 +169,27 @@ class IncidentCreate(_IncidentFields):
     risk_assessment: LongText | None = Field(
         default=None, description="Sensitivity of the information, anticipated consequences, their likelihood."
     )
-    commission_notified_on: date | None = Field(default=None, description="When the Commission d'accès à l'information was notified.")
+    commission_notified_on: date | None = Field(
+        default=None, description="When the Commission d'accès à l'information was notified."
+    )
     people_notified_on: date | None = Field(default=None, description="When the people concerned were notified.")
     measures_taken: LongText | None = None
-    case_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100, description="Cases concerned (the board's).")
+    case_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=100, description="Cases concerned (the board's)."
+    )
     audit_entry_ids: list[AuditEntryId] = Field(
-        default_factory=list, max_length=1000, description="Audit entries that show it, e.g. from an access-review finding."
+        default_factory=list,
+        max_length=1000,
+        description="Audit entries that show it, e.g. from an access-review finding.",
     )
 
 
 class IncidentUpdate(_IncidentFields):
     """Change some fields; every version is kept."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"commission_notified_on": "2026-11-20", "risk_level": "serious"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"commission_notified_on": "2026-11-20", "risk_level": "serious"}]}
+    )
 
     information_involved: LongText | None = None
     circumstances: LongText | None = None
@@ -270,5 +280,7 @@ class AccessReview(BaseModel):
     until: datetime
     thresholds: Thresholds
     entries_examined: int
-    truncated: bool = Field(description="True when the period held more entries than one review reads: review a shorter period.")
+    truncated: bool = Field(
+        description="True when the period held more entries than one review reads: review a shorter period."
+    )
     findings: list[Finding]

@@ -70,7 +70,9 @@ def set_retention_rule(session: Session, principal: Principal, body: RetentionRu
 def retention_preview(
     session: Session, principal: Principal, settings: Settings, page: PageParams
 ) -> tuple[list[retention.Decision], str | None]:
-    decisions = retention.plan(session, settings.retention_default_years, utcnow(), board_id=board_of(principal), page=page)
+    decisions = retention.plan(
+        session, settings.retention_default_years, utcnow(), board_id=board_of(principal), page=page
+    )
     if len(decisions) <= page.limit:
         return decisions, None
     decisions = decisions[: page.limit]
@@ -116,7 +118,12 @@ def lift_hold(session: Session, principal: Principal, case_id: uuid.UUID, hold_i
     # cannot release a hold the police placed, nor the reverse.
     if hold.placed_by_role != principal.role.value:
         raise Forbidden("legal_hold_other_party", code="legal_hold_other_party")
-    hold.lifted_at, hold.lifted_by, hold.lifted_by_role, hold.lift_reason = utcnow(), principal.id, principal.role.value, reason
+    hold.lifted_at, hold.lifted_by, hold.lifted_by_role, hold.lift_reason = (
+        utcnow(),
+        principal.id,
+        principal.role.value,
+        reason,
+    )
     cases.touch(case)
     session.add(hold)
     session.flush()
@@ -144,9 +151,9 @@ def _board_cases(session: Session, board_id: uuid.UUID, case_ids: list[uuid.UUID
     if not case_ids:
         return {}
     rows = session.exec(
-        select(Case.id, Case.reference).join(School, School.id == Case.school_id).where(
-            Case.id.in_(case_ids), School.board_id == board_id
-        )
+        select(Case.id, Case.reference)
+        .join(School, School.id == Case.school_id)
+        .where(Case.id.in_(case_ids), School.board_id == board_id)
     ).all()
     found = dict(rows)
     if set(case_ids) - set(found):
@@ -159,9 +166,7 @@ def _check_entries(session: Session, principal: Principal, ids: list[int]) -> No
         return
     table = AuditEntry.__table__
     found = session.execute(
-        sa_select(func.count()).select_from(table).where(
-            table.c.id.in_(ids), reading.readable(principal)
-        )
+        sa_select(func.count()).select_from(table).where(table.c.id.in_(ids), reading.readable(principal))
     ).scalar_one()
     if found != len(set(ids)):
         raise UnprocessableContent("incident_entry_unknown", code="incident_entry_unknown")
@@ -197,15 +202,23 @@ def create_incident(session: Session, principal: Principal, body: IncidentCreate
     session.flush()
     session.add(
         PrivacyIncidentVersion(
-            incident_id=incident.id, version=1, content=_content(incident), changed_fields=sorted(body.model_fields_set), changed_by=principal.id
+            incident_id=incident.id,
+            version=1,
+            content=_content(incident),
+            changed_fields=sorted(body.model_fields_set),
+            changed_by=principal.id,
         )
     )
     session.flush()
     return incident
 
 
-def board_incident(session: Session, principal: Principal, incident_id: uuid.UUID, *, lock: bool = False) -> PrivacyIncident:
-    statement = select(PrivacyIncident).where(PrivacyIncident.id == incident_id, PrivacyIncident.board_id == board_of(principal))
+def board_incident(
+    session: Session, principal: Principal, incident_id: uuid.UUID, *, lock: bool = False
+) -> PrivacyIncident:
+    statement = select(PrivacyIncident).where(
+        PrivacyIncident.id == incident_id, PrivacyIncident.board_id == board_of(principal)
+    )
     if lock:
         statement = statement.with_for_update()
     incident = session.exec(statement).first()
@@ -214,7 +227,9 @@ def board_incident(session: Session, principal: Principal, incident_id: uuid.UUI
     return incident
 
 
-def update_incident(session: Session, principal: Principal, incident_id: uuid.UUID, body: IncidentUpdate) -> PrivacyIncident:
+def update_incident(
+    session: Session, principal: Principal, incident_id: uuid.UUID, body: IncidentUpdate
+) -> PrivacyIncident:
     incident = board_incident(session, principal, incident_id, lock=True)
     changes = body.model_dump(exclude_unset=True)
     for required in ("information_involved", "circumstances", "occurred_from", "discovered_on", "risk_level"):
@@ -241,7 +256,11 @@ def update_incident(session: Session, principal: Principal, incident_id: uuid.UU
     session.add(incident)
     session.add(
         PrivacyIncidentVersion(
-            incident_id=incident.id, version=incident.version, content=after, changed_fields=changed, changed_by=principal.id
+            incident_id=incident.id,
+            version=incident.version,
+            content=after,
+            changed_fields=changed,
+            changed_by=principal.id,
         )
     )
     session.flush()
@@ -252,7 +271,10 @@ def case_references(session: Session, incidents: list[PrivacyIncident]) -> dict[
     ids = {uuid.UUID(i) for incident in incidents for i in incident.case_ids}
     if not ids:
         return {}
-    return {str(case_id): reference for case_id, reference in session.exec(select(Case.id, Case.reference).where(Case.id.in_(ids))).all()}
+    return {
+        str(case_id): reference
+        for case_id, reference in session.exec(select(Case.id, Case.reference).where(Case.id.in_(ids))).all()
+    }
 
 
 # --- access review -------------------------------------------------------------
@@ -319,7 +341,9 @@ def access_review(
     def finding(kind: str, entries: list, count: int) -> None:
         first, last = _parse(entries[0].recorded_at), _parse(entries[-1].recorded_at)
         actor_kind, actor_id = entries[0].actor_kind, entries[0].actor_id
-        query = urlencode({"actor_id": actor_id, "since": first.isoformat(), "until": (last + timedelta(microseconds=1)).isoformat()})
+        query = urlencode(
+            {"actor_id": actor_id, "since": first.isoformat(), "until": (last + timedelta(microseconds=1)).isoformat()}
+        )
         findings.append(
             {
                 "kind": kind,
