@@ -6,13 +6,13 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test openapi docs audit-deps lint clean
+.PHONY: run test openapi docs audit-deps lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,lint]"
 	@touch $(STAMP)
 
 ## Serve on http://127.0.0.1:8000 with an embedded SQLite database and demo data.
@@ -27,6 +27,18 @@ run: $(STAMP)
 TEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+## The gate every commit passes before the tests (.ci/run): ruff's lint rules
+## and its formatter, as configured in pyproject.toml.
+LINTED := app tests bench migrations
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+## Format the code the way `make lint` checks it, and apply ruff's safe fixes.
+format: $(STAMP)
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
 
 ## Regenerate the committed OpenAPI document from the code.
 openapi: $(STAMP)

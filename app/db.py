@@ -62,7 +62,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, _dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

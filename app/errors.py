@@ -305,7 +305,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, _exc: IntegrityError) -> JSONResponse:
         # A constraint refused the write (a race past a service's own check):
         # nothing was committed.
         language = request_language(request)

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.accounts.router import router as accounts_router, staff_router
+from app.accounts.router import router as accounts_router
+from app.accounts.router import staff_router
 from app.accounts.service import ensure_first_admin
 from app.audit.checkpoints import CheckpointSigner
 from app.audit.router import router as audit_router
@@ -32,7 +33,8 @@ from app.migrations import head_revision
 from app.openapi import install_openapi
 from app.orgs.router import router as orgs_router
 from app.police.router import router as police_router
-from app.privacy.router import holds_router, router as privacy_router
+from app.privacy.router import holds_router
+from app.privacy.router import router as privacy_router
 from app.security import PasswordHasher, TokenService
 
 logger = logging.getLogger("sexto")

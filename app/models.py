@@ -17,30 +17,30 @@ from app.cases.models import (
     ParticipantFlag,
 )
 from app.idempotency.models import IdempotencyRecord
+from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 from app.police.models import PoliceFeedChange
 from app.privacy.models import IncidentCounter, LegalHold, PrivacyIncident, PrivacyIncidentVersion, RetentionRule
-from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 
 __all__ = [
+    "AuditChainHead",
+    "AuditCheckpoint",
+    "AuditEntry",
     "Case",
     "CaseCounter",
     "CaseStatusChange",
     "CaseTeamMember",
     "Contact",
     "CustodyEvent",
+    "DcppAgreement",
     "Device",
     "GridSubmission",
-    "Note",
-    "Participant",
-    "ParticipantFlag",
-    "AuditChainHead",
-    "AuditCheckpoint",
-    "AuditEntry",
-    "DcppAgreement",
     "IdempotencyRecord",
     "IncidentCounter",
     "LegalHold",
     "LoginThrottle",
+    "Note",
+    "Participant",
+    "ParticipantFlag",
     "PoliceFeedChange",
     "PoliceForce",
     "PrivacyIncident",

@@ -22,7 +22,6 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-
 from pydantic_core import PydanticCustomError
 
 from app.media import find_media, find_nul
@@ -84,9 +83,9 @@ def _json_type_error(annotation: Any, value: Any) -> str | None:
     if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
         return None  # already the type: a model built in code
     error, accepted = _JSON_KINDS[kind]
-    if isinstance(value, accepted) and (kind is bool or not isinstance(value, bool)):
-        if kind is not int or not isinstance(value, float) or value.is_integer():
-            return None
+    is_that_kind = isinstance(value, accepted) and (kind is bool or not isinstance(value, bool))
+    if is_that_kind and (kind is not int or not isinstance(value, float) or value.is_integer()):
+        return None
     return error
 
 

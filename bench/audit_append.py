@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-from sqlalchemy import make_url  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+import psycopg
+from sqlalchemy import make_url
+from sqlmodel import Session
 
-from app.audit import chain  # noqa: E402
-from app.db import create_db_engine  # noqa: E402
-from app.migrations import upgrade  # noqa: E402
+from app.audit import chain
+from app.db import create_db_engine
+from app.migrations import upgrade
 
 SERVER = os.environ.get("SEXTO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -86,7 +86,7 @@ def main() -> None:
         print(
             f"{args.engine}: {args.processes} processes x {args.appends} appends = {total} in {elapsed:.2f} s: "
             f"{total / elapsed:,.0f} appends/s, p50 {latencies[total // 2] * 1000:.1f} ms, "
-            f"p99 {latencies[int(total * 0.99)] * 1000:.1f} ms; chain {'verified' if not broken else broken}"
+            f"p99 {latencies[int(total * 0.99)] * 1000:.1f} ms; chain {broken or 'verified'}"
         )
     finally:
         if args.engine == "postgresql":

@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-from sqlalchemy import create_engine, insert, make_url, update  # noqa: E402
+import psycopg
+from sqlalchemy import create_engine, insert, make_url, update
 
-from app.audit import chain  # noqa: E402
-from app.audit.models import AuditChainHead, AuditEntry  # noqa: E402
-from app.migrations import upgrade  # noqa: E402
+from app.audit import chain
+from app.audit.models import AuditChainHead, AuditEntry
+from app.migrations import upgrade
 
 SERVER = os.environ.get("SEXTO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -61,7 +61,9 @@ def fill(url: str, entries: int) -> None:
                 None,
             ]
             digest = chain.chain_hash(prev, chain.canonical(values))
-            batch.append({**dict(zip(chain.CANONICAL_FIELDS, values)), "prev_hash": prev, "entry_hash": digest})
+            batch.append(
+                {**dict(zip(chain.CANONICAL_FIELDS, values, strict=True)), "prev_hash": prev, "entry_hash": digest}
+            )
             prev = digest
             if len(batch) == 20000:
                 connection.execute(insert(AuditEntry.__table__), batch)

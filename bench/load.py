@@ -354,7 +354,7 @@ def check_database(connection: psycopg.Connection, calls: list[Call], checks: li
     check("every row made by exactly one key, the one acknowledged with it", problems, total)
 
     creation = defaultdict(list)
-    for action, resource_id, case_id, reason in connection.execute(
+    for action, resource_id, case_id, _reason in connection.execute(
         "SELECT action, resource_id, case_id, reason FROM audit_entry"
         " WHERE action = ANY(%s) AND status_code BETWEEN 200 AND 299 AND reason IS NULL",
         (list(WRITES),),
@@ -434,7 +434,7 @@ def main() -> int:
         SEXTO_MAINTENANCE_INTERVAL_SECONDS="0",
     )
     process = None
-    log = open(var_dir / "server.log", "w+")
+    log = open(var_dir / "server.log", "w+")  # noqa: SIM115 (closed in the finally below, after the server)
     checks: list[tuple[str, bool, str]] = []
     try:
         for command in (("migrate",), ("demo",)):

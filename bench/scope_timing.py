@@ -23,19 +23,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import make_url  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+import psycopg
+from fastapi.testclient import TestClient
+from sqlalchemy import make_url
+from sqlmodel import Session, select
 
-from app.config import Settings  # noqa: E402
-from app.db import create_db_engine  # noqa: E402
-from app.demo import SCHOOL_A, load_demo  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.migrations import upgrade  # noqa: E402
-from app.orgs.models import School  # noqa: E402
-from app.orgs.service import local_today  # noqa: E402
-from app.security import PasswordHasher  # noqa: E402
+from app.config import Settings
+from app.db import create_db_engine
+from app.demo import SCHOOL_A, load_demo
+from app.main import create_app
+from app.migrations import upgrade
+from app.orgs.models import School
+from app.orgs.service import local_today
+from app.security import PasswordHasher
 
 SERVER = os.environ.get("SEXTO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password"

@@ -15,6 +15,7 @@ on one worker (``xdist_group``, see ``pytest_collection_modifyitems``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import shutil
@@ -102,10 +103,9 @@ class PostgresServer:
             connection.execute("SELECT 1")
             exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
             if not exists:
-                try:
+                # another test run may create it at the same moment
+                with contextlib.suppress(psycopg.errors.DuplicateObject):
                     connection.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN')
-                except psycopg.errors.DuplicateObject:
-                    pass  # another test run created it at the same moment
 
     def app_url(self, owner_url: str) -> str:
         return make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)

@@ -5,7 +5,6 @@ that every case access is "outside school hours" whenever the test runs."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.conftest import make_settings

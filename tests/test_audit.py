@@ -192,7 +192,7 @@ def _as_owner_bypassing_triggers(database_url: str, *statements: str) -> None:
 @pytest.fixture
 def busy_log(client, login):
     headers = login("demo-admin")
-    for i in range(6):
+    for _ in range(6):
         client.get("/api/v1/boards", headers=headers)
     return headers
 

@@ -449,7 +449,7 @@ def read_matrix(matrix: dict[tuple[str, str], dict[str, str]]) -> list[Cell]:
             assert len(tokens) == len(COLUMNS), f"{method} {template} [{letters}]: {len(tokens)} columns"
             for situation in letters:
                 assert situation in SITUATIONS, f"{method} {template}: unknown situation {situation!r}"
-                for column, token in zip(COLUMNS, tokens):
+                for column, token in zip(COLUMNS, tokens, strict=True):
                     match = _TOKEN.match(token)
                     assert match, f"{method} {template} [{letters}] {column}: {token!r}"
                     listed = {"+": True, "-": False, "": None}[match.group(2)]
@@ -1003,6 +1003,5 @@ def test_every_route_has_the_situations_it_depends_on():
 
 def test_the_matrix_has_every_cell():
     assert len(CELLS) == len({cell.id for cell in CELLS}), "a cell appears twice"
-    print(f"\nauthorization matrix: {len(CELLS)} cells per engine")
     assert len(CELLS) == CELL_COUNT, f"{len(CELLS)} cells: update CELL_COUNT (and docs/security.md)"
     assert set(DISCREPANCIES) <= {cell.key for cell in CELLS}, "a discrepancy names no cell"

@@ -683,7 +683,7 @@ def test_a_body_without_a_content_type_is_refused(campaign):
 
 def test_a_file_part_is_refused_on_every_route_that_takes_a_body(campaign, world):
     jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
-    for route, (method, template, user, _) in WRITE_ROUTES.items():
+    for method, template, user, _ in WRITE_ROUTES.values():
         response = campaign.send(
             method, _path(template, world), user, files={"file": ("photo.jpg", jpeg, "image/jpeg")}, data={"text": "x"}
         )

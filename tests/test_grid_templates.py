@@ -147,5 +147,5 @@ def test_a_template_using_what_the_declaration_does_not_name_is_refused_at_start
     document["version"] = 2
     document["schema"]["properties"]["trigger"]["properties"]["place"]["x-colour"] = "red"
     (tmp_path / "v2.json").write_text(json.dumps(document))
-    with pytest.raises(ValueError, match="v2.json"):
+    with pytest.raises(ValueError, match=r"v2\.json"):
         GridTemplates([BUILT_IN, tmp_path])

@@ -75,7 +75,7 @@ def test_the_place_vocabulary_migration_rewrites_stored_cases(databases):
     old = {"at_school": uuid.uuid4(), "outside_school": uuid.uuid4(), "online": uuid.uuid4()}
     try:
         with engine.begin() as connection:
-            school_id, board_id = connection.execute(select(School.id, School.board_id)).first()
+            school_id, _board_id = connection.execute(select(School.id, School.board_id)).first()
             user_id = connection.execute(select(User.id).where(User.username == "demo-staff-a")).scalar_one()
             for number, (place, case_id) in enumerate(old.items(), start=1):
                 connection.execute(

@@ -74,11 +74,11 @@ def test_the_contact_table_is_the_spec():
     from app.cases.policy import CONTACTS_RECORDED
 
     every = frozenset(ContactKind)
-    assert CONTACTS_RECORDED == {
+    assert {
         Role.school_staff: every,
         Role.school_lead: every,
         Role.dpj_reporter: frozenset({ContactKind.dpj_report}),
-    }
+    } == CONTACTS_RECORDED
 
 
 USERS = {
@@ -96,7 +96,7 @@ def test_each_role_records_exactly_the_contact_kinds_the_table_gives(desk):
     record only the DPJ report (a legal duty, not the kit's handling)."""
     from app.cases.policy import CONTACTS_RECORDED, NO_ATTESTATION_CONTACTS
 
-    assert NO_ATTESTATION_CONTACTS == {ContactKind.dpj_report}
+    assert {ContactKind.dpj_report} == NO_ATTESTATION_CONTACTS
     case, minor = csam_case_handed_off(desk)
     for user, role in USERS.items():
         for kind in ContactKind:

@@ -18,7 +18,6 @@ from app.main import create_app
 from tests.conftest import token_for, write_routes
 from tests.protocol_helpers import Desk, answers
 
-
 INTAKE = {"reporter_type": "student", "channel": "phone", "summary": "x"}
 
 
@@ -191,7 +190,7 @@ def test_statuses_cannot_be_skipped(desk):
 
 @pytest.mark.parametrize("flag", ["csam", "malicious", "refusal"])
 def test_each_police_flag_alone_blocks_resolution(desk, flag):
-    case, reporter = gathering_case(desk)
+    case, _reporter = gathering_case(desk)
     person = desk.person(case, "distributor")
     if flag == "csam":
         desk.grid(case, person, content="explicit_sexual_activity", ages=[13])
@@ -282,7 +281,7 @@ def test_a_hand_off_names_the_officer_and_the_schools_force(desk):
 
 
 def test_after_hand_off_findings_are_frozen_but_notes_and_parents_go_on(desk):
-    case, reporter = gathering_case(desk)
+    case, _reporter = gathering_case(desk)
     person = desk.person(case, "depicted")
     desk.go(case, "hand_off", police_officer="Agente Paquette")
     assert desk.grid(case, person).json()["code"] == "investigation_handed_off"
@@ -503,7 +502,7 @@ def test_the_access_log_is_for_auditors_and_the_lead(desk):
 
 
 def test_two_conflicting_transitions_exactly_one_wins(desk, settings):
-    case, reporter = gathering_case(desk)
+    case, _reporter = gathering_case(desk)
     token = token_for(desk.client, "demo-staff-a")
     app = create_app(settings)
     results: list[int] = []

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, insert, select, update
-from sqlmodel import select as select_models
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select as select_models
 
 from app.audit import chain
 from app.audit.models import AuditChainHead, AuditEntry
@@ -175,7 +175,9 @@ def test_verifying_a_long_log_tampered_early_answers_with_the_entry(client, logi
                 None,
             ]
             digest = chain.chain_hash(prev, chain.canonical(values))
-            rows.append({**dict(zip(chain.CANONICAL_FIELDS, values)), "prev_hash": prev, "entry_hash": digest})
+            rows.append(
+                {**dict(zip(chain.CANONICAL_FIELDS, values, strict=True)), "prev_hash": prev, "entry_hash": digest}
+            )
             prev = digest
         connection.execute(insert(entries), rows)
         connection.execute(update(heads).where(heads.c.chain == "platform").values(seq=seq, entry_hash=prev))
@@ -299,10 +301,11 @@ def test_the_access_log_is_never_answered_304_and_etags_name_their_case(desk):
 
 
 def test_expired_keys_are_purged(desk, db):
+    from datetime import timedelta
+
+    from app.db import utcnow
     from app.idempotency.models import IdempotencyRecord
     from app.idempotency.service import purge_expired
-    from app.db import utcnow
-    from datetime import timedelta
 
     desk.call(
         "POST",

@@ -46,7 +46,7 @@ def test_outside_scope_is_indistinguishable_from_absence(desk, client, login, us
     person = desk.person(case, "distributor")
     device = desk.confiscate(case, person)
     walked = 0
-    for method, template, route in _case_routes(client.app):
+    for method, template, _route in _case_routes(client.app):
         real = template.replace("{case_id}", case["id"]).replace("{device_id}", device["id"])
         real = real.replace("{participant_id}", person["id"])
         missing = (

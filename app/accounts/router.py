@@ -23,11 +23,11 @@ from app.accounts.schemas import (
     UserOut,
     UserUpdate,
 )
-from app.auth.principal import AdminPrincipal, Principal, require_roles
 from app.audit.recorder import AuditedRoute
-from app.idempotency.service import idempotency
+from app.auth.principal import AdminPrincipal, Principal, require_roles
 from app.db import get_session
 from app.errors import NotFound, problem_responses
+from app.idempotency.service import idempotency
 from app.orgs.service import get_or_404
 from app.pagination import Page, PageDep, paginate
 

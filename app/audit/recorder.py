@@ -39,8 +39,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit import chain
-from app.idempotency.service import IdempotentReplay, store_response
 from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected, request_language
+from app.idempotency.service import IdempotentReplay, store_response
 from app.pagination import Page
 
 logger = logging.getLogger("sexto.audit")

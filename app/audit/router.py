@@ -14,13 +14,13 @@ from app.accounts.models import Role
 from app.audit import chain, reading
 from app.audit.models import AuditCheckpoint, AuditEntry
 from app.audit.recorder import AuditedRoute
-from app.idempotency.service import idempotency
 from app.audit.schemas import AuditEvent, ChainStatus, Checkpoint, CheckpointList, VerifyResult
 from app.auth.principal import Principal, require_roles
 from app.db import get_session
 from app.errors import UnprocessableContent, problem_responses
-from app.schemas import Instant
+from app.idempotency.service import idempotency
 from app.pagination import MAX_PAGE_SIZE, Page
+from app.schemas import Instant
 
 router = APIRouter(
     prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]

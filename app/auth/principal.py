@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.accounts.scopes import Scope
-from app.orgs.models import School
 from app.db import get_session
 from app.errors import Forbidden, InvalidToken, NotAuthenticated
+from app.orgs.models import School
 from app.security import TokenError, TokenService
 
 TOKEN_URL = "/api/v1/auth/token"

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlmodel import Session
 
 from app.accounts.models import ServiceAccount, User
+from app.accounts.service import service_account_out, user_out
+from app.audit.recorder import AuditedRoute
 from app.auth import service
 from app.auth.principal import CurrentPrincipal
-from app.accounts.service import service_account_out, user_out
 from app.auth.schemas import Me, TokenRequest, TokenResponse
-from app.audit.recorder import AuditedRoute
 from app.db import get_session
 from app.errors import BadRequest, InvalidClient, InvalidGrant, problem_responses
 

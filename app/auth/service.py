@@ -11,12 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts.models import ServiceAccount, User
-from app.audit.recorder import AuditNote
 from app.accounts.scopes import load_grants, resolve_scope
+from app.audit.recorder import AuditNote
+from app.auth.models import LoginThrottle
 from app.config import Settings
 from app.db import utcnow
 from app.errors import InvalidClient, InvalidGrant, Problem, TooManyRequests
-from app.auth.models import LoginThrottle
 from app.security import PasswordHasher, TokenService
 
 

@@ -192,9 +192,8 @@ def guard_failures(file: CaseFile, action: str, *, skip_reporter_grid: bool = Fa
             rules.append(Rule("dpj_report_missing"))
         if devices := file.devices_in_school_custody():
             rules.append(Rule("device_in_school_custody", {"devices": _labels(devices)}))
-    elif action == "reopen":
-        if case.was_handed_off:
-            rules.append(Rule("reopen_after_hand_off"))
+    elif action == "reopen" and case.was_handed_off:
+        rules.append(Rule("reopen_after_hand_off"))
     return rules
 
 
@@ -245,7 +244,7 @@ class StepState:
     subject: str | None = None
 
 
-def checklist(file: CaseFile) -> list[StepState]:
+def checklist(file: CaseFile) -> list[StepState]:  # noqa: C901 (to become the protocol table's guards, #12)
     """The protocol as a checklist for this case (SPEC §2, GRID's flag actions)."""
     case, steps = file.case, []
     reporter_done = file.reporter_grid_done() or case.reporter_grid_skipped

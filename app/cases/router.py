@@ -16,7 +16,6 @@ from app.accounts.service import staff_members
 from app.audit import reading
 from app.audit.models import AuditEntry
 from app.audit.recorder import AuditedRoute, etag_version
-from app.idempotency.service import idempotency
 from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
 from app.auth.principal import CurrentPrincipal, Principal
@@ -38,6 +37,7 @@ from app.cases.policy import CONTACT_KINDS_SEEN, Capability, hidden_fields, seen
 from app.cases.schemas import (
     ACKNOWLEDGEMENT_EXAMPLES,
     CONTACT_EXAMPLES,
+    TRANSITION_EXAMPLES,
     AcknowledgementCreate,
     Blocker,
     CaseCreate,
@@ -64,7 +64,6 @@ from app.cases.schemas import (
     Step,
     TeamMemberCreate,
     TeamMemberOut,
-    TRANSITION_EXAMPLES,
     TransitionOption,
     TransitionRequest,
     Transitions,
@@ -73,8 +72,9 @@ from app.crypto import DataCipher
 from app.db import get_session
 from app.errors import NotFound, PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.i18n import translate
-from app.schemas import Instant
+from app.idempotency.service import idempotency
 from app.pagination import Page, PageDep, paginate
+from app.schemas import Instant
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
 
@@ -91,7 +91,7 @@ def _summary(case: Case) -> CaseSummary:
     return CaseSummary.model_validate({**case.model_dump(), "flags": case.active_flags()})
 
 
-def _read(session: Session, principal: Principal, request: Request, case_id: uuid.UUID, capability: Capability) -> Case:
+def _read(session: Session, principal: Principal, case_id: uuid.UUID, capability: Capability) -> Case:
     case = service.visible_case(session, principal, case_id)
     service.require(principal, capability)
     return case
@@ -159,7 +159,7 @@ def list_cases(
     "/cases/{case_id}", summary="Read a case", response_model_exclude_unset=True, response_model=CaseOut, responses=READ
 )
 def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
-    return _case_out(_read(session, principal, request, case_id, Capability.read_case), principal, request.state.cipher)
+    return _case_out(_read(session, principal, case_id, Capability.read_case), principal, request.state.cipher)
 
 
 @router.patch(
@@ -203,7 +203,7 @@ def _options(session: Session, principal: Principal, case: Case, request: Reques
 def list_transitions(
     case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> Transitions:
-    case = _read(session, principal, request, case_id, Capability.read_case)
+    case = _read(session, principal, case_id, Capability.read_case)
     return Transitions(status=CaseStatus(case.status), transitions=_options(session, principal, case, request))
 
 
@@ -232,7 +232,7 @@ def take_transition(
     responses=READ,
 )
 def next_steps(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> NextSteps:
-    case = _read(session, principal, request, case_id, Capability.read_case)
+    case = _read(session, principal, case_id, Capability.read_case)
     language = request_language(request)
     steps = [
         Step(
@@ -316,7 +316,7 @@ def _team_out(session: Session, rows: list[CaseTeamMember], request: Request) ->
 def list_team(
     case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
 ) -> Page[TeamMemberOut]:
-    case = _read(session, principal, request, case_id, Capability.read_team)
+    case = _read(session, principal, case_id, Capability.read_team)
     rows, cursor = paginate(
         session, select(CaseTeamMember).where(CaseTeamMember.case_id == case.id), CaseTeamMember, page
     )
@@ -386,7 +386,7 @@ def _participants_out(
 def list_participants(
     case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
 ) -> Page[ParticipantOut]:
-    case = _read(session, principal, request, case_id, Capability.read_participants)
+    case = _read(session, principal, case_id, Capability.read_participants)
     rows, cursor = paginate(session, select(Participant).where(Participant.case_id == case.id), Participant, page)
     return Page[ParticipantOut](
         items=_participants_out(session, rows, principal, request.state.cipher), next_cursor=cursor
@@ -444,7 +444,7 @@ def flag_participant(
 def export_participant(
     case_id: uuid.UUID, participant_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request
 ) -> ParticipantExport:
-    case = _read(session, principal, request, case_id, Capability.export_participant)
+    case = _read(session, principal, case_id, Capability.export_participant)
     people = session.exec(select(Participant).where(Participant.case_id == case.id)).all()
     target = next((p for p in people if p.id == participant_id), None)
     if target is None:
@@ -493,9 +493,9 @@ def _grids_out(session: Session, rows: list[GridSubmission], principal: Principa
     responses=READ,
 )
 def list_grids(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
 ) -> Page[GridSubmissionOut]:
-    case = _read(session, principal, request, case_id, Capability.read_grids)
+    case = _read(session, principal, case_id, Capability.read_grids)
     rows, cursor = paginate(
         session, select(GridSubmission).where(GridSubmission.case_id == case.id), GridSubmission, page
     )
@@ -561,9 +561,9 @@ def _devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
     responses=READ,
 )
 def list_devices(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
 ) -> Page[DeviceOut]:
-    case = _read(session, principal, request, case_id, Capability.read_devices)
+    case = _read(session, principal, case_id, Capability.read_devices)
     rows, cursor = paginate(session, select(Device).where(Device.case_id == case.id), Device, page)
     return Page[DeviceOut](items=_devices_out(session, rows), next_cursor=cursor)
 
@@ -580,7 +580,6 @@ def confiscate_device(
     body: DeviceCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
-    request: Request,
     response: Response,
 ) -> DeviceOut:
     device = service.confiscate_device(session, principal, case_id, body)
@@ -595,9 +594,9 @@ def confiscate_device(
     responses=READ,
 )
 def list_custody_events(
-    device_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+    device_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
 ) -> Page[CustodyEventOut]:
-    device, case = service.visible_device(session, principal, device_id)
+    device, _ = service.visible_device(session, principal, device_id)
     service.require(principal, Capability.read_devices)
     rows, cursor = paginate(
         session, select(CustodyEvent).where(CustodyEvent.device_id == device.id), CustodyEvent, page
@@ -631,9 +630,9 @@ def record_custody_event(
     responses=READ,
 )
 def list_contacts(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
 ) -> Page[ContactOut]:
-    case = _read(session, principal, request, case_id, Capability.read_contacts)
+    case = _read(session, principal, case_id, Capability.read_contacts)
     statement = select(Contact).where(Contact.case_id == case.id)
     kinds = CONTACT_KINDS_SEEN.get(principal.role)
     if kinds is not None:
@@ -654,7 +653,6 @@ def record_contact(
     body: Annotated[ContactCreate, Body(openapi_examples=CONTACT_EXAMPLES)],
     principal: CurrentPrincipal,
     session: SessionDep,
-    request: Request,
     response: Response,
 ) -> Contact:
     contact = service.record_contact(session, principal, case_id, body)
@@ -670,7 +668,7 @@ def _note_out(note: Note, cipher: DataCipher) -> NoteOut:
 def list_notes(
     case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
 ) -> Page[NoteOut]:
-    case = _read(session, principal, request, case_id, Capability.read_notes)
+    case = _read(session, principal, case_id, Capability.read_notes)
     rows, cursor = paginate(session, select(Note).where(Note.case_id == case.id), Note, page)
     return Page[NoteOut](items=[_note_out(note, request.state.cipher) for note in rows], next_cursor=cursor)
 
@@ -719,7 +717,7 @@ def case_access_log(
         str | None, Query(max_length=18, pattern=r"^\d+$", description="`next_cursor` of the previous page.")
     ] = None,
 ) -> Page[AuditEvent]:
-    case = _read(session, principal, request, case_id, Capability.read_access_log)
+    case = _read(session, principal, case_id, Capability.read_access_log)
     request.state.audit.cacheable = False  # every read of the case adds to it without changing the case
     table = AuditEntry.__table__
     # The same entries as the audit events about the case, for the same reader.

@@ -28,6 +28,7 @@ from app.cases.models import (
     Device,
     Flag,
     GridSubmission,
+    Note,
     Participant,
     ParticipantFlag,
     ParticipantFlagKind,
@@ -55,11 +56,10 @@ from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Proble
 from app.grid.rules import flags_raised
 from app.grid.templates import GridTemplates
 from app.i18n import Language
-from app.cases.models import Note
 from app.orgs.models import School
+from app.orgs.service import kit_may_be_used_at, local_today
 from app.police.service import record_change
 from app.privacy.models import LegalHold
-from app.orgs.service import kit_may_be_used_at, local_today
 from app.schemas import CLOCK_SKEW
 
 # Which intake fields each status still lets school staff change.

@@ -18,6 +18,7 @@ credentials) is never kept, and its retry is a 409.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -67,10 +68,8 @@ class IdempotentReplay(Exception):
 
 def _request_hash(request: Request, body: bytes) -> str:
     """The same request whatever the JSON's key order or spacing."""
-    try:
+    with contextlib.suppress(ValueError):  # not JSON: hashed as sent
         body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        pass
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.url.path.encode(), body):
         digest.update(len(part).to_bytes(8, "big") + part)

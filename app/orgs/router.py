@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session, select
 
-from app.auth.principal import AdminPrincipal
 from app.audit.recorder import AuditedRoute
-from app.idempotency.service import idempotency
+from app.auth.principal import AdminPrincipal
 from app.db import get_session
 from app.errors import UnprocessableContent, problem_responses
+from app.idempotency.service import idempotency
 from app.orgs import service
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 from app.orgs.schemas import (

@@ -9,10 +9,10 @@ import uuid
 from sqlalchemy import and_, insert, literal_column, or_, select, text
 from sqlmodel import Session
 
+from app.accounts.models import Role
 from app.auth.principal import Principal
 from app.cases.models import Case
 from app.errors import Forbidden, UnprocessableContent
-from app.accounts.models import Role
 from app.police.models import PoliceFeedChange
 
 _changes = PoliceFeedChange.__table__

@@ -20,7 +20,6 @@ from app.cases.policy import Capability
 from app.db import get_session, utcnow
 from app.errors import problem_responses
 from app.idempotency.service import idempotency
-from app.schemas import Instant
 from app.pagination import Page, PageDep, paginate
 from app.privacy import service
 from app.privacy.models import LegalHold, PrivacyIncident, PrivacyIncidentVersion
@@ -40,6 +39,7 @@ from app.privacy.schemas import (
     RetentionRuleOut,
     Thresholds,
 )
+from app.schemas import Instant
 
 router = APIRouter(
     prefix="/api/v1/privacy", tags=["privacy"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
@@ -137,9 +137,7 @@ def list_board_holds(
     page: PageDep,
     active: Annotated[bool | None, Query(description="Only holds in force (true) or lifted (false).")] = None,
 ) -> Page[LegalHoldOverview]:
-    rows, cursor = paginate(
-        session, service.holds_of_board(session, principal, active), LegalHold, page, created="placed_at"
-    )
+    rows, cursor = paginate(session, service.holds_of_board(principal, active), LegalHold, page, created="placed_at")
     items = [
         LegalHoldOverview.model_validate(
             {**hold.model_dump(), "case_reference": reference, "school_id": school_id, "active": hold.lifted_at is None}

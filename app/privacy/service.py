@@ -130,7 +130,7 @@ def lift_hold(session: Session, principal: Principal, case_id: uuid.UUID, hold_i
     return hold
 
 
-def holds_of_board(session: Session, principal: Principal, active: bool | None):
+def holds_of_board(principal: Principal, active: bool | None):
     statement = (
         select(LegalHold, Case.reference, Case.school_id)
         .join(Case, Case.id == LegalHold.case_id)

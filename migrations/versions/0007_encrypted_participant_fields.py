@@ -11,11 +11,7 @@ Create Date: 2026-11-25
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel.sql.sqltypes
 from alembic import op
-
-import app.db
-
 
 revision: str = "0007"
 down_revision: str | None = "0006"
