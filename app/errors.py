@@ -256,9 +256,9 @@ _PROBLEM_FROM_FIELD = (
 
 
 def _validation_problem(errors: list[dict[str, Any]]) -> tuple[str, list[str]]:
-    """The 422's code and the protocol rules at stake (a missing confirmation)."""
+    """The 422's code and the protocol rules at stake (a confirmation or a required member missing)."""
     codes = {error["code"] for error in errors}
-    rules = list(dict.fromkeys(rule for error in errors if (rule := protocol_rule(error["field"]))))
+    rules = list(dict.fromkeys(rule for error in errors if (rule := protocol_rule(error["field"], error["code"]))))
     for kind, code in _PROBLEM_FROM_FIELD:
         if kind in codes:
             return code, rules

@@ -18,7 +18,7 @@ from typing import Any
 from jsonschema import ValidationError as SchemaError
 
 from app.i18n import MESSAGES, Language, MessageRef, translate
-from app.schemas import PROTOCOL_CONFIRMATIONS
+from app.schemas import PROTOCOL_CONFIRMATIONS, PROTOCOL_REQUIREMENTS
 
 # Pydantic error type -> message key.  Types the service raises itself (see
 # app.schemas) use pydantic's names; a type named like a message (a check
@@ -121,9 +121,14 @@ def _message(kind: str, ctx: dict[str, Any]) -> MessageRef:
     return MessageRef(key, **params)
 
 
-def protocol_rule(field: str) -> str | None:
-    """The protocol rule a field stands for (a confirmation), wherever it is nested."""
-    return PROTOCOL_CONFIRMATIONS.get(field.rsplit(".", 1)[-1])
+def protocol_rule(field: str, kind: str) -> str | None:
+    """The protocol rule a field error breaks: a confirmation not given,
+    wherever it is nested, or a member the protocol requires, missing."""
+    if rule := PROTOCOL_CONFIRMATIONS.get(field.rsplit(".", 1)[-1]):
+        return rule
+    if kind == "missing":
+        return PROTOCOL_REQUIREMENTS.get(".".join(field.split(".")[-2:]))
+    return None
 
 
 def request_field_error(error: dict[str, Any], language: Language) -> dict[str, str]:
@@ -132,7 +137,7 @@ def request_field_error(error: dict[str, Any], language: Language) -> dict[str, 
     # A whole-body check names the field it refused in its context.
     field = ctx.get("location") or ".".join(str(part) for part in error.get("loc", ()))
     kind = error.get("type", "invalid")
-    rule = protocol_rule(field)
+    rule = protocol_rule(field, kind)
     message = MessageRef(rule) if rule else _message(kind, ctx)
     return {"field": field, "code": kind, "detail": translate(message.key, language, **message.params)}
 

@@ -375,3 +375,16 @@ def test_the_documented_start_gathering_example_works(desk, client):
     assert desk.grid(case, reporter).status_code == 201
     done = desk.ok("POST", f"/cases/{case['id']}/transitions", STAFF, json=example)
     assert done["status"] == "gathering" and done["reporter_grid_skipped"] is False
+
+
+def test_a_transition_missing_what_the_protocol_needs_names_the_rule(desk):
+    """The hand-off names the officer contacted, a reopening its reason: a body
+    without one is a 422 whose code names that rule, in the caller's language."""
+    case = desk.open_case()
+    path = f"/cases/{case['id']}/transitions"
+    hand_off = desk.call("POST", path, STAFF, json={"action": "hand_off"}).json()
+    assert (hand_off["code"], hand_off["rules"]) == ("officer_required", ["officer_required"])
+    assert [error["field"] for error in hand_off["errors"]] == ["body.hand_off.police_officer"]
+    reopen = desk.call("POST", path, LEAD, json={"action": "reopen"}, headers={"Accept-Language": "en"}).json()
+    assert (reopen["code"], reopen["rules"]) == ("reason_required", ["reason_required"])
+    assert "reason" in reopen["detail"].lower()

@@ -196,7 +196,10 @@ class HandOffTransition(InputModel):
     model_config = _examples({"action": "hand_off", "police_officer": "Agente Paquette, policière-école"})
 
     action: Literal["hand_off"]
-    police_officer: Name = Field(description="The police officer contacted.")
+    police_officer: Name = Field(
+        description="The police officer contacted. Missing: a 422 `officer_required`.",
+        json_schema_extra={"x-protocol-rule": "officer_required"},
+    )
 
 
 class ResolveTransition(InputModel):
@@ -221,7 +224,10 @@ class ReopenTransition(InputModel):
     model_config = _examples({"action": "reopen", "reason": "Nouvel élément rapporté par un témoin"})
 
     action: Literal["reopen"]
-    reason: ShortText = Field(description="Why the case is reopened.")
+    reason: ShortText = Field(
+        description="Why the case is reopened. Missing: a 422 `reason_required`.",
+        json_schema_extra={"x-protocol-rule": "reason_required"},
+    )
 
 
 # One body per action, told apart by ``action``: a member of another action is
