@@ -92,7 +92,8 @@ def test_routes_are_grouped_by_audience(served):
     assert set(read_case["tags"]) == {"school", "police", "dpj"}
 
 
-def _resolve(document: dict, node: dict) -> dict:
+def resolve(document: dict, node: dict) -> dict:
+    """The node a ``$ref`` chain leads to in ``document``."""
     while "$ref" in node:
         target = document
         for part in node["$ref"].removeprefix("#/").split("/"):
@@ -107,7 +108,7 @@ def _discriminated_unions(document: dict, schema: dict, seen: frozenset = frozen
         if schema["$ref"] in seen:
             return
         seen = seen | {schema["$ref"]}
-        schema = _resolve(document, schema)
+        schema = resolve(document, schema)
     if "oneOf" in schema and "discriminator" in schema:
         yield schema
     for keyword in ("oneOf", "anyOf", "allOf"):
@@ -123,7 +124,7 @@ def _tags(document: dict, union: dict) -> set[str]:
     prop = union["discriminator"]["propertyName"]
     if "mapping" in union["discriminator"]:
         return set(union["discriminator"]["mapping"])
-    return {_resolve(document, member)["properties"][prop]["const"] for member in union["oneOf"]}
+    return {resolve(document, member)["properties"][prop]["const"] for member in union["oneOf"]}
 
 
 def _has_example(document: dict, media: dict) -> bool:
@@ -131,7 +132,7 @@ def _has_example(document: dict, media: dict) -> bool:
         return True
     schema = media["schema"]
     branches = [schema, *schema.get("anyOf", []), *schema.get("oneOf", [])]
-    return any(_resolve(document, branch).get("examples") for branch in branches)
+    return any(resolve(document, branch).get("examples") for branch in branches)
 
 
 def test_every_request_body_has_an_example_and_every_kind_of_a_union_a_named_one(served):
@@ -143,7 +144,7 @@ def test_every_request_body_has_an_example_and_every_kind_of_a_union_a_named_one
             where = f"{method.upper()} {path} {content_type}"
             if not _has_example(served, media):
                 missing.append(where)
-            named = {name: _resolve(served, example) for name, example in media.get("examples", {}).items()}
+            named = {name: resolve(served, example) for name, example in media.get("examples", {}).items()}
             validator = Draft202012Validator({**media["schema"], "components": served["components"]})
             for name, example in named.items():
                 errors = [e.message for e in validator.iter_errors(example["value"])]

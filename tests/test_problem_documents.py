@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from app.main import create_app
 from tests.protocol_helpers import Desk, answers
+from tests.test_openapi import resolve
 
 PROBLEM = "application/problem+json"
 
@@ -37,15 +38,6 @@ def strict(document: dict) -> dict:
 
 def problem_validator(document: dict) -> Draft202012Validator:
     return Draft202012Validator({"$ref": "#/components/schemas/ProblemDocument", "components": strict(document)})
-
-
-def resolve(document: dict, node: dict) -> dict:
-    while "$ref" in node:
-        target = document
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def _operations(document: dict):
