@@ -44,6 +44,7 @@ from app.migrations import upgrade
 from app.orgs.models import School
 from app.orgs.service import local_today
 from app.security import PasswordHasher
+from tests.protocol_helpers import Desk
 
 DEMO_PASSWORD = "demo-password-for-tests"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -507,3 +508,9 @@ def running_service(env: dict[str, str], workers: int = 1, *, with_process: bool
         if server.poll() is None:
             server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.fixture
+def desk(client, login, demo) -> Desk:
+    """The demo people working cases through the API (``tests.protocol_helpers``)."""
+    return Desk(client, login, demo)

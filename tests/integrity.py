@@ -10,9 +10,11 @@ from typing import Any
 import jsonschema
 from sqlalchemy import create_engine, func, select
 from sqlmodel import SQLModel
+from sqlmodel import select as select_models
 
 import app.models  # noqa: F401  (every table on the metadata)
 from app.audit import chain
+from app.audit.models import AuditEntry
 from app.db import create_db_engine
 
 DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -87,3 +89,9 @@ def assert_problem(response, status: int, code: str | tuple[str, ...], context: 
     document = committed_document()
     jsonschema.validate(body, {"$ref": "#/components/schemas/ProblemDocument", "components": document["components"]})
     return body
+
+
+def last_entry(db) -> AuditEntry:
+    """The audit log's newest entry, as committed (the session's cache dropped)."""
+    db.expire_all()
+    return db.exec(select_models(AuditEntry).order_by(AuditEntry.id.desc())).first()

@@ -6,24 +6,27 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import subprocess
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi.routing import APIRoute
-from sqlalchemy import create_engine, func, text
+from sqlalchemy import create_engine, func, insert, text, update
 from sqlmodel import select
 
 from app.audit import chain
 from app.audit.checkpoints import signed_message
-from app.audit.models import AuditEntry
+from app.audit.models import AuditChainHead, AuditEntry
 from app.audit.recorder import AuditedRoute
 from app.main import create_app
 from app.orgs.models import SchoolBoard
 from tests.conftest import DEMO_PASSWORD, api_routes, running_service, service_env, token_for
+from tests.integrity import last_entry
 
 UNAUDITED = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 DUMMY_ID = "00000000-0000-4000-8000-000000000000"
@@ -412,3 +415,60 @@ def test_a_cursor_of_non_ascii_digits_is_refused(client, login):
     for path in ("/api/v1/audit/events", "/api/v1/audit/export", "/api/v1/audit/checkpoints"):
         response = client.get(path, params={"cursor": "²"}, headers=login("demo-auditor"))
         assert response.status_code == 422 and response.json()["code"] == "invalid_cursor", path
+
+
+def test_a_refusal_before_routing_is_audited(client, login, db):
+    response = client.post(
+        "/api/v1/boards", content=b"\xff\xd8\xff", headers={**login("demo-admin"), "Content-Type": "image/jpeg"}
+    )
+    assert response.status_code == 415
+    entry = last_entry(db)
+    assert (entry.action, entry.status_code, entry.reason) == ("refused_before_routing", 415, "unsupported_media_type")
+
+
+def test_verifying_a_long_log_tampered_early_answers_with_the_entry(client, login, database_url, db):
+    """Long enough that the COPY stream is still flowing when the first bad entry is found."""
+    engine = create_engine(database_url)
+    heads, entries = AuditChainHead.__table__, AuditEntry.__table__
+    with engine.begin() as connection:
+        seq, prev = connection.execute(select(heads.c.seq, heads.c.entry_hash).where(heads.c.chain == "platform")).one()
+        rows = []
+        for _ in range(30000):
+            seq += 1
+            values = [
+                "platform",
+                seq,
+                "2026-11-25T10:00:00.000000Z",
+                secrets.token_hex(16),
+                "user",
+                str(uuid.uuid4()),
+                "school_staff",
+                None,
+                "127.0.0.1",
+                "bench",
+                uuid.uuid4().hex,
+                "read_case",
+                "cases",
+                None,
+                None,
+                "allowed",
+                200,
+                None,
+                None,
+            ]
+            digest = chain.chain_hash(prev, chain.canonical(values))
+            rows.append(
+                {**dict(zip(chain.CANONICAL_FIELDS, values, strict=True)), "prev_hash": prev, "entry_hash": digest}
+            )
+            prev = digest
+        connection.execute(insert(entries), rows)
+        connection.execute(update(heads).where(heads.c.chain == "platform").values(seq=seq, entry_hash=prev))
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        else:
+            connection.exec_driver_sql("DROP TRIGGER audit_entry_no_update")
+        connection.execute(update(entries).where(entries.c.seq == 3).values(outcome="denied"))
+    engine.dispose()
+    response = client.get("/api/v1/audit/verify", headers=login("demo-auditor"))
+    assert response.status_code == 200, response.text
+    assert response.json()["chains"][0]["first_bad_seq"] == 3

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from app.audit.models import AuditEntry
 from tests.conftest import make_settings, token_for
+from tests.integrity import last_entry
 from tests.protocol_helpers import Desk
 
 MISSING = "00000000-0000-4000-8000-000000000000"
@@ -211,3 +212,19 @@ def test_the_access_review_counts_the_refusals_reached_through_a_device_or_a_per
     # The other board's officer sees none of it.
     theirs = desk.ok("GET", "/privacy/access-review", "demo-privacy-b")["findings"]
     assert not [f for f in theirs if f["actor_id"] == police_b]
+
+
+def test_custody_steps_are_in_the_cases_access_log_and_its_auditors_view(desk, db):
+    case = desk.open_case()
+    owner = desk.person(case, "distributor")
+    device = desk.confiscate(case, owner)
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    desk.custody(device, "transferred_to_police", "demo-police-a", officer_name="Agente Paquette", badge_number="1")
+    entry = last_entry(db)
+    assert entry.action == "record_custody_event"
+    assert entry.case_id == case["id"]
+    assert str(desk.demo.board_a) in entry.org_ids
+    log = desk.ok("GET", f"/cases/{case['id']}/access-log", "demo-lead-a")
+    assert "record_custody_event" in {e["action"] for e in log["items"]}
+    seen = desk.ok("GET", "/audit/events", "demo-auditor", params={"action": "record_custody_event"})
+    assert seen["items"]

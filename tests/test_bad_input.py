@@ -912,3 +912,35 @@ def test_sql_looking_text_in_queries_and_paths_is_just_a_miss(campaign):
     response = campaign.send("GET", "/api/v1/audit/events?action=' OR 1=1--", AUDITOR)
     assert response.status_code == 200 and response.json()["items"] == [], response.text
     campaign.nothing_stored()
+
+
+def test_times_without_an_offset_are_refused_not_crashed(desk):
+    case = desk.open_case()
+    contact = {
+        "kind": "police_contact",
+        "officer_name": "Agente P",
+        "method": "phone",
+        "occurred_at": "2026-11-20T16:00:00",
+        "note": "Nommé Julie Tremblay",
+    }
+    response = desk.call("POST", f"/cases/{case['id']}/contacts", "demo-staff-a", json=contact)
+    assert response.status_code == 422
+    assert "Julie" not in response.text
+    assert (
+        desk.call("GET", "/cases", "demo-staff-a", params={"updated_since": "2020-01-01T00:00:00"}).status_code == 422
+    )
+    assert (
+        desk.call("GET", "/cases", "demo-staff-a", params={"updated_since": "2020-01-01T00:00:00Z"}).status_code == 200
+    )
+
+
+def test_a_nul_character_is_refused(desk):
+    case = desk.open_case()
+    response = desk.call(
+        "POST",
+        f"/cases/{case['id']}/participants",
+        "demo-staff-a",
+        json={"role": "witness", "is_minor": True, "name": "Ana\x00is"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "nul_character"

@@ -98,3 +98,19 @@ def test_an_integrated_system_must_send_if_match_on_a_transition(desk, client, l
     )
     assert response.status_code == 428
     assert response.json()["code"] == "precondition_required"
+
+
+def test_the_access_log_is_never_answered_304_and_etags_name_their_case(desk):
+    case = desk.open_case()
+    log = desk.call("GET", f"/cases/{case['id']}/access-log", "demo-lead-a")
+    assert "etag" not in log.headers
+    other = desk.open_case()
+    other_etag = desk.call("GET", f"/cases/{other['id']}", "demo-staff-a").headers["etag"]
+    own_etag = desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").headers["etag"]
+    assert other_etag.split(".")[1] == own_etag.split(".")[1]  # same version...
+    wrong_case = desk.call(
+        "PATCH", f"/cases/{case['id']}", "demo-staff-a", json={"summary": "y"}, headers={"If-Match": other_etag}
+    )
+    assert wrong_case.status_code == 412  # ...but another case's ETag
+    a2 = desk.call("GET", f"/cases/{case['id']}/transitions", "demo-lead-a").headers["etag"]
+    assert a2 != desk.call("GET", f"/cases/{case['id']}/transitions", "demo-staff-a").headers["etag"]

@@ -4,17 +4,21 @@ and the service recovers by itself once the database is back."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, func, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from app.audit import chain
 from app.audit.models import AuditEntry
+from app.cases import service
 from app.cases.models import Note
 from tests.conftest import APP_ROLE, DEMO_PASSWORD, running_service, service_env
+from tests.integrity import last_entry
 from tests.protocol_helpers import Desk
 
 
@@ -161,3 +165,31 @@ def test_a_crash_mid_write_leaves_each_change_with_its_audit_entry_or_neither(
     with engine.connect() as connection:
         assert chain.verify(connection).ok
     engine.dispose()
+
+
+def test_an_unexpected_error_is_a_500_problem_and_its_message_never_logged(desk, monkeypatch, caplog):
+    case = desk.open_case()
+
+    def explode(*args, **kwargs):
+        raise ValueError("Julie Tremblay, 14 ans, photo intime")
+
+    monkeypatch.setattr(service, "add_note", explode)
+    with caplog.at_level(logging.DEBUG):
+        response = desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "x"})
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "Julie" not in caplog.text and "intime" not in caplog.text
+    assert "ValueError" in caplog.text
+
+
+def test_a_constraint_refusal_is_audited_as_a_409(desk, monkeypatch, db):
+    case = desk.open_case()
+
+    def collide(*args, **kwargs):
+        raise IntegrityError("INSERT", {}, Exception("duplicate"))
+
+    monkeypatch.setattr(service, "add_note", collide)
+    response = desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": "x"})
+    assert response.status_code == 409
+    entry = last_entry(db)
+    assert (entry.status_code, entry.outcome) == (409, "refused")

@@ -16,6 +16,7 @@ from app.db import utcnow
 from app.idempotency.models import IdempotencyRecord
 from app.main import create_app
 from tests.conftest import token_for
+from tests.integrity import last_entry
 from tests.protocol_helpers import Desk
 
 
@@ -132,3 +133,102 @@ def test_every_post_documents_the_header(client):
         if "post" in item and path != "/api/v1/auth/token":
             names = [p["name"] for p in item["post"].get("parameters", [])]
             assert "Idempotency-Key" in names, path
+
+
+def test_a_replay_is_not_a_way_around_a_lost_access(desk, db):
+    case = desk.open_case()
+    body = {"role": "depicted", "is_minor": True, "name": "Élève Secrète", "student_id": "9999999"}
+    headers = {"Idempotency-Key": "p-1"}
+    assert (
+        desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json=body, headers=headers).status_code
+        == 201
+    )
+    # The staff member moves to school B: case A no longer exists for them.
+    desk.ok(
+        "PATCH",
+        f"/users/{desk.demo.users['demo-staff-a']}",
+        "demo-admin",
+        json={"scope": {"schools": [str(desk.demo.school_b)]}},
+    )
+    replay = desk.call("POST", f"/cases/{case['id']}/participants", "demo-staff-a", json=body, headers=headers)
+    assert replay.status_code == 404
+    assert "Secrète" not in replay.text
+
+
+def test_a_replay_needs_the_same_role(desk):
+    headers = {"Idempotency-Key": "b-1"}
+    assert desk.call("POST", "/boards", "demo-admin", json={"name": "CSS Rejoué"}, headers=headers).status_code == 201
+    desk.ok(
+        "POST",
+        "/users",
+        "demo-admin",
+        201,
+        json={"username": "second-admin", "full_name": "Deux", "role": "admin", "password": "une phrase assez longue"},
+    )
+    desk.ok(
+        "PATCH",
+        f"/users/{desk.demo.users['demo-admin']}",
+        "demo-admin",
+        json={"role": "auditor", "scope": {"boards": [str(desk.demo.board_a)]}},
+    )
+    replay = desk.call("POST", "/boards", "demo-admin", json={"name": "CSS Rejoué"}, headers=headers)
+    assert replay.status_code == 403
+
+
+def test_a_secret_shown_once_is_never_kept_for_a_replay(desk, db):
+    from app.idempotency.models import IdempotencyRecord
+
+    body = {"name": "Portail", "role": "police_liaison", "scope": {"police_forces": [str(desk.demo.force_a)]}}
+    headers = {"Idempotency-Key": "sa-1"}
+    first = desk.call("POST", "/service-accounts", "demo-admin", json=body, headers=headers)
+    assert first.status_code == 201
+    db.expire_all()
+    record = db.exec(select(IdempotencyRecord)).one()
+    assert record.body is None and first.json()["client_secret"] not in str(record.model_dump())
+    retry = desk.call("POST", "/service-accounts", "demo-admin", json=body, headers=headers)
+    assert retry.status_code == 409 and retry.json()["code"] == "idempotency_secret_not_replayed"
+    assert len(desk.ok("GET", "/service-accounts", "demo-admin")["items"]) == 1
+
+
+def test_a_replays_entry_names_its_case_and_carries_the_etag(desk, db):
+    body = {
+        "school_id": str(desk.demo.school_a),
+        "reporter_type": "student",
+        "channel": "phone",
+        "place": "online_only",
+        "summary": "x",
+    }
+    headers = {"Idempotency-Key": "c-1"}
+    first = desk.call("POST", "/cases", "demo-staff-a", json=body, headers=headers)
+    reordered = {key: body[key] for key in reversed(list(body))}
+    replay = desk.call("POST", "/cases", "demo-staff-a", json=reordered, headers=headers)
+    assert replay.status_code == 201 and replay.headers["etag"] == first.headers["etag"]
+    entry = last_entry(db)
+    assert (entry.reason, entry.case_id) == ("idempotent_replay", first.json()["id"])
+
+
+def test_expired_keys_are_purged(desk, db):
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.idempotency.models import IdempotencyRecord
+    from app.idempotency.service import purge_expired
+
+    desk.call(
+        "POST",
+        "/cases",
+        "demo-staff-a",
+        json={
+            "school_id": str(desk.demo.school_a),
+            "reporter_type": "student",
+            "channel": "phone",
+            "place": "online_only",
+            "summary": "x",
+        },
+        headers={"Idempotency-Key": "old"},
+    )
+    db.exec(update(IdempotencyRecord).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    assert purge_expired(db) == 1
+    db.commit()
+    assert db.exec(select(IdempotencyRecord)).all() == []

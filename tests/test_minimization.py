@@ -271,3 +271,22 @@ def test_roles_without_case_contents_read_none(client, login, handed_off, user):
         response = client.get(f"/api/v1/cases/{handed_off['id']}{path}", headers=headers)
         assert response.status_code in (403, 404), (user, path, response.status_code)
         assert NAME not in response.text
+
+
+def test_the_dpj_reporter_does_not_read_the_reasons_staff_wrote(desk):
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter")
+    desk.grid(case, reporter, content="nudity_or_breasts", ages=[15])
+    other = desk.person(case, "distributor")
+    desk.ok(
+        "POST",
+        f"/cases/{case['id']}/participants/{other['id']}/flags",
+        "demo-staff-a",
+        201,
+        json={"kind": "refused", "reason": "A dit des choses graves en entrevue"},
+    )
+    people = desk.ok("GET", f"/cases/{case['id']}/participants", "demo-dpj-a")["items"]
+    assert "choses graves" not in str(people)
+    assert people[1]["flags"][0]["kind"] == "refused"
+    school_view = desk.ok("GET", f"/cases/{case['id']}/participants", "demo-lead-a")["items"]
+    assert school_view[1]["flags"][0]["reason"] == "A dit des choses graves en entrevue"

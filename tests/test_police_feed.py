@@ -102,3 +102,20 @@ def test_a_change_that_commits_late_is_not_skipped(desk, database_url):
     engine.dispose()
     after = poll(desk, cursor=while_open["next_cursor"])
     assert [i["case"]["id"] for i in after["items"]] == [early_case["id"], late_case["id"]]
+
+
+def test_the_feed_carries_every_police_visible_change(desk, settle_feed):
+    case = desk.open_case()
+    person = desk.person(case, "distributor")
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    settle_feed()
+    cursor = desk.ok("GET", "/police/cases", "demo-police-a")["next_cursor"]
+    desk.confiscate(case, person)
+    settle_feed()
+    assert [
+        i["change"] for i in desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]
+    ] == ["device"]
+    desk.notify_parents(case, person)
+    settle_feed()
+    latest = desk.ok("GET", "/police/cases", "demo-police-a", params={"cursor": cursor})["items"]
+    assert [i["change"] for i in latest] == ["contact"]

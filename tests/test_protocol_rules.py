@@ -624,3 +624,16 @@ def test_words_that_merely_look_like_base64_are_accepted(desk):
     case = desk.open_case()
     long_word = "Anticonstitutionnellement" * 3
     assert desk.call("POST", f"/cases/{case['id']}/notes", "demo-staff-a", json={"text": long_word}).status_code == 201
+
+
+def test_police_record_only_police_custody_steps_and_times_keep_their_order(desk):
+    case = desk.open_case()
+    owner = desk.person(case, "distributor")
+    device = desk.confiscate(case, owner)
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    stored = desk.custody(device, "stored", "demo-police-a", storage_location="Poste")
+    assert stored.status_code == 403 and stored.json()["code"] == "custody_school_only"
+    backdated = desk.custody(device, "stored", storage_location="Coffre", occurred_at="2001-01-01T00:00:00Z")
+    assert backdated.status_code == 422 and backdated.json()["code"] == "custody_time_out_of_order"
+    future = desk.custody(device, "stored", storage_location="Coffre", occurred_at="2999-01-01T00:00:00Z")
+    assert future.status_code == 422
