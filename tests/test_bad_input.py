@@ -314,15 +314,20 @@ def test_unknown_fields_nested_in_a_body_are_refused(campaign, world):
 def test_every_write_route_refuses_server_owned_fields_whoever_calls(client, login, database_url):
     """A sweep of every POST, PUT and PATCH route the app serves (new ones too),
     with random ids: never a success, always a problem document."""
-    callers = [login(user) for user in (ADMIN, STAFF, LEAD, POLICE, "demo-privacy-a")]
+    callers = [login(user) for user in (ADMIN, STAFF, LEAD, POLICE, "demo-dpj-a", "demo-privacy-a", AUDITOR)]
     before = table_counts(database_url)
     sent = 0
     for method, path, template in write_routes(client.app):
+        reached = 0
         for headers in callers:
             response = client.request(method, path, json={**SERVER_OWNED, "unknown_field": 1}, headers=headers)
             sent += 1
-            assert response.status_code in (401, 403, 404, 422), (method, template, response.status_code)
-            assert_problem(response, response.status_code, response.json().get("code", "?"))
+            if response.status_code == 403:  # a role the route never serves: refused before its body is read
+                assert_problem(response, 403, "forbidden", context=template)
+                continue
+            assert_problem(response, 422, ("validation_failed", "device_not_switched_off"), context=template)
+            reached += 1
+        assert reached, f"no caller reached the body of {method} {template}"
     assert sent > 60
     assert_unchanged(before, table_counts(database_url), audited=sent)
     verify_chain(database_url)
@@ -396,8 +401,7 @@ def test_very_long_credentials_are_refused_at_sign_in(campaign):
             None,
             data={"grant_type": "password", "username": username, "password": password},
         )
-        assert response.status_code in (401, 422), response.text
-        assert_problem(response, response.status_code, ("invalid_grant", "validation_failed", "not_authenticated"))
+        assert_problem(response, 422, "validation_failed", context=len(username))
     campaign.nothing_stored()
 
 
