@@ -89,7 +89,11 @@ class PostgresServer:
         self.prefix = f"sexto_test_{worker}_{uuid.uuid4().hex[:8]}"
         self.created: list[str] = []
         self._lock = threading.Lock()
-        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-databases")
+        # Copies and drops each have a thread: a drop (which waits for the
+        # server's other sessions, seconds on a busy one) never delays the
+        # copy the next test is waiting for.
+        self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-database-copies")
+        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-database-drops")
         self._spares: dict[str, Future[str]] = {}
 
     def _admin(self) -> psycopg.Connection:
@@ -132,7 +136,7 @@ class PostgresServer:
         the next copy is started at once."""
         spare = self._spares.pop(template, None)
         url = spare.result() if spare else self.create(self.new_name(), template)
-        self._spares[template] = self._background.submit(self.create, self.new_name(), template)
+        self._spares[template] = self._copier.submit(self.create, self.new_name(), template)
         return url
 
     def drop(self, name: str) -> None:
@@ -143,13 +147,14 @@ class PostgresServer:
                 self.created.remove(name)
 
     def drop_later(self, name: str) -> None:
-        self._background.submit(self.drop, name)
+        self._dropper.submit(self.drop, name)
 
     def close(self) -> None:
         """Wait for the background work, then drop whatever is left."""
         for spare in self._spares.values():
             spare.exception()  # finished, whether it worked or not
-        self._background.shutdown(wait=True)
+        self._copier.shutdown(wait=True)
+        self._dropper.shutdown(wait=True)
         for name in list(self.created):
             self.drop(name)
 
