@@ -11,8 +11,9 @@ commit point:
   rolled back and the entry is written in a transaction of its own, so the
   rollback does not erase it; if even that fails, the answer is 503.
 
-Routes and services only describe what they touched through
-``request.state.audit`` (resource, case, ids returned).  Nothing here runs
+Routes and services only describe what they touched through the request's
+``AuditNote`` (``app.audit.note``: resource, case, ids returned), routes as
+``request.state.audit``, services through that module's functions.  Nothing here runs
 after the response is sent: no ``BackgroundTasks``, no code after ``yield``.
 """
 
@@ -23,10 +24,7 @@ import hashlib
 import json
 import logging
 import re
-import uuid
 from collections.abc import Callable, Coroutine
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request, Response
@@ -39,51 +37,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit import chain
+from app.audit.note import CURRENT_NOTE, AuditNote
 from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected, request_language
 from app.idempotency.service import IdempotentReplay, store_response
 from app.pagination import Page
 
 logger = logging.getLogger("sexto.audit")
-
-
-@dataclass
-class AuditNote:
-    """What a route says about the request, for its audit entry."""
-
-    action: str
-    resource_type: str | None = None
-    resource_id: object | None = None
-    case_id: object | None = None
-    returned_ids: list[object] = field(default_factory=list)
-    chain: str = chain.PLATFORM_CHAIN
-    reason: str | None = None
-    # Who acted when no token says so (a sign-in names the account, if it exists).
-    actor: tuple[str, str] | None = None
-    # The organizations of the case the request touched (school, board, and the
-    # police force it was handed off to): the entry belongs to their auditors.
-    concerns: list[object] = field(default_factory=list)
-    # (subject, key) when the request claimed an Idempotency-Key: its answer is kept.
-    idempotency: tuple[str, str] | None = None
-    # The case the request reached: its version makes the answer's ETag.
-    case: Any = None
-    # False for case-level answers that change without the case changing (its access log).
-    cacheable: bool = True
-    # What else, outside the case, shapes a case-level answer (the team's
-    # members as their accounts stand): part of its ETag.
-    etag_variant: str = ""
-    # The ids the request's path names (``case_id``, ``device_id``, ...): the
-    # entry names the case they lead to even when the request never reached it.
-    path_ids: dict[str, str] = field(default_factory=dict)
-
-    def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
-        self.resource_type = resource_type
-        if resource_id is not None:
-            self.resource_id = resource_id
-        if case_id is not None:
-            self.case_id = case_id
-
-    def returned(self, ids: list[object]) -> None:
-        self.returned_ids = list(ids)
 
 
 def _outcome(status: int) -> str:
@@ -122,29 +81,6 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
     elif note.actor is not None:
         draft.actor_kind, draft.actor_id = note.actor
     return draft
-
-
-CURRENT_NOTE: ContextVar[AuditNote | None] = ContextVar("audit_note", default=None)
-
-
-def case_key(value: object) -> str:
-    """A case id as entries store it and filters compare it: the canonical
-    UUID text (lower case, dashes), whatever form the client wrote it in."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def record_case_access(case: Any, *organizations: object) -> None:
-    """Called by the one function through which every case is reached
-    (``app.cases.service.visible_case``): the request's entry names the case
-    and belongs to the case's organizations."""
-    note = CURRENT_NOTE.get()
-    if note is not None:
-        note.case_id = case_key(case.id)
-        note.case = case
-        note.concerns = [org for org in organizations if org]
 
 
 def _tie_to_case(session: Session, note: AuditNote) -> None:
