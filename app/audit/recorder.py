@@ -20,10 +20,8 @@ after the response is sent: no ``BackgroundTasks``, no code after ``yield``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -38,7 +36,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit import chain
 from app.audit.note import CURRENT_NOTE, AuditNote
-from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected, request_language
+from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected
+from app.etags import answers_with_case, conditional
 from app.idempotency.service import IdempotentReplay, store_response
 from app.pagination import Page
 
@@ -96,39 +95,6 @@ def _tie_to_case(session: Session, note: AuditNote) -> None:
     from app.cases.service import case_named  # the cases know what leads to one
 
     note.case_id = case_named(session, note.path_ids)
-
-
-def case_etag(case: Any, request: Request, variant: str = "") -> str:
-    """A case-level resource's ETag: the case and its version (every change to
-    the case or what is attached moves it), and what else shapes this answer
-    (path, query, language, the caller, whose role and attestation decide
-    what the transitions and the checklist say, and the route's ``variant``)."""
-    principal = getattr(request.state, "principal", None)
-    caller = f"{principal.subject}|{principal.role}|{principal.attestation}" if principal else ""
-    shape = f"{request.url.path}?{request.url.query}|{request_language(request)}|{caller}|{variant}"
-    return f'"{case.id}.{case.version}.{hashlib.sha256(shape.encode()).hexdigest()[:10]}"'
-
-
-def etag_version(value: str, case_id: object) -> int | None:
-    """The version an ``If-Match`` ETag names for this case, or None when it
-    names none (or another case)."""
-    match = re.fullmatch(r'\s*(?:W/)?"([0-9a-f-]{36})\.(\d{1,12})\.[0-9a-f]{10}"\s*', value)
-    if match is None or match.group(1) != str(case_id):
-        return None
-    return int(match.group(2))
-
-
-def _conditional(request: Request, note: AuditNote, response: Response, returns_case: bool) -> Response:
-    """ETag on case-level answers; 304 when the client already has this one."""
-    if note.case is None or response.status_code >= 300 or not (request.method == "GET" or returns_case):
-        return response
-    if not note.cacheable:
-        return response
-    etag = case_etag(note.case, request, note.etag_variant)
-    if request.method == "GET" and etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return response
 
 
 def _status_of(exc: Exception) -> tuple[int, str | None]:
@@ -220,7 +186,7 @@ class AuditedRoute(APIRoute):
         action = self.name
         template = self.path_format
         lists = isinstance(self.response_model, type) and issubclass(self.response_model, Page)
-        returns_case = getattr(self.response_model, "__name__", "") == "CaseOut"
+        with_case = answers_with_case(self.response_model)
 
         async def audited_handler(request: Request) -> Response:
             # At most as many requests at once as the pool has connections:
@@ -237,7 +203,7 @@ class AuditedRoute(APIRoute):
             context_token = CURRENT_NOTE.set(note)
             _note_path(note, template, request.path_params)
             try:
-                response = _conditional(request, note, await handler(request), returns_case)
+                response = conditional(request, note, await handler(request), with_case)
                 _note_response(note, response, lists)
             except IdempotentReplay as replay:
                 note.reason = "idempotent_replay"
