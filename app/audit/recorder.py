@@ -38,7 +38,7 @@ from app.audit import chain
 from app.audit.note import CURRENT_NOTE, AuditNote
 from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected
 from app.etags import answers_with_case, conditional
-from app.idempotency.service import IdempotentReplay, store_response
+from app.idempotency.answers import IdempotentReplay, keep_answer
 from app.pagination import Page
 
 logger = logging.getLogger("sexto.audit")
@@ -127,9 +127,8 @@ def _write(
         session.rollback()
     try:
         _tie_to_case(session, note)
-        if response is not None and note.idempotency is not None and status < 400:
-            case_id = getattr(note.case, "id", None)
-            store_response(session, *note.idempotency, response, note.action, request.state.cipher, case_id)
+        if response is not None:
+            keep_answer(session, note, response, request.state.cipher)
         chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()
