@@ -11,10 +11,18 @@ commit point:
   rolled back and the entry is written in a transaction of its own, so the
   rollback does not erase it; if even that fails, the answer is 503.
 
+A request goes through these steps, each a named piece below or a module of
+its own: a database slot (``_db_slot``); its note (``_open_note``); the
+handler; the ETag, or a 304 (``app.etags.conditional``); the answer kept for
+its Idempotency-Key (``app.idempotency.answers.keep_answer``) and the entry
+appended, then one commit (``_append``).  A failure maps to its answer
+(``_status_of`` for the entry, ``_error_answer`` for the client).
+
 Routes and services only describe what they touched through the request's
 ``AuditNote`` (``app.audit.note``: resource, case, ids returned), routes as
-``request.state.audit``, services through that module's functions.  Nothing here runs
-after the response is sent: no ``BackgroundTasks``, no code after ``yield``.
+``request.state.audit``, services through that module's functions.  Nothing
+here runs after the response is sent: no ``BackgroundTasks``, no code after
+``yield``.
 """
 
 from __future__ import annotations
@@ -82,19 +90,20 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
     return draft
 
 
-def _tie_to_case(session: Session, note: AuditNote) -> None:
+def _tie_to_case(session: Session, request: Request, note: AuditNote) -> None:
     """The entry of a request that did not reach its case (refused: 401, 403,
     404 for a case the caller may not see, 422 before the handler ran, ...)
     still names the case its path leads to, so that the case's access log,
     the audit events about the case and the privacy officer's access review
     show who tried.  Its organizations stay the caller's, exactly as for an
     id that leads nowhere: the entry tells no one more than the answer did
-    about the case's organizations."""
+    about the case's organizations.
+
+    The cases know what leads to one: the application hands their resolver
+    over as ``case_of_path`` in its state (``app.main``)."""
     if note.case is not None or not note.path_ids:
         return
-    from app.cases.service import case_named  # the cases know what leads to one
-
-    note.case_id = case_named(session, note.path_ids)
+    note.case_id = request.state.case_of_path(session, note.path_ids)
 
 
 def _status_of(exc: Exception) -> tuple[int, str | None]:
@@ -114,25 +123,53 @@ def _status_of(exc: Exception) -> tuple[int, str | None]:
 _HANDLED = (Problem, RequestValidationError, StarletteHTTPException, IntegrityError, OperationalError, PoolTimeout)
 
 
+def _error_answer(exc: Exception, request: Request) -> Exception:
+    """What the client is answered for a failed request: the exception itself
+    when the problem handlers know it (``_HANDLED``); anything else is logged
+    and becomes a 500 that says nothing."""
+    if isinstance(exc, _HANDLED):
+        return exc
+    log_unexpected(exc, request)
+    return InternalError()
+
+
 def _write(
     request: Request, note: AuditNote, status: int, *, own_transaction: bool, response: Response | None = None
 ) -> None:
     session: Session | None = getattr(request.state, "session", None)
     if session is None:
         with Session(request.state.engine) as fresh:
-            _tie_to_case(fresh, note)
+            _tie_to_case(fresh, request, note)
             chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
         return
     if own_transaction:
         session.rollback()
     try:
-        _tie_to_case(session, note)
+        _tie_to_case(session, request, note)
         if response is not None:
             keep_answer(session, note, response, request.state.cipher)
         chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()
         raise
+
+
+async def _append(
+    request: Request,
+    note: AuditNote,
+    status: int,
+    *,
+    own_transaction: bool,
+    failure: str,
+    response: Response | None = None,
+) -> None:
+    """Write the request's entry (``_write``, in a thread); if it cannot be
+    written, the request is refused with 503 (fail closed)."""
+    try:
+        await run_in_threadpool(_write, request, note, status, own_transaction=own_transaction, response=response)
+    except Exception:
+        logger.error(failure)
+        raise ServiceUnavailable() from None
 
 
 def write_refusal(
@@ -151,6 +188,15 @@ def write_refusal(
     )
     with Session(engine) as session:
         chain.append_and_commit(session, draft)
+
+
+def _open_note(request: Request, action: str, template: str) -> AuditNote:
+    """The request's note, reachable as ``request.state.audit``, with what its
+    path names."""
+    note = AuditNote(action=action)
+    request.state.audit = note
+    _note_path(note, template, request.path_params)
+    return note
 
 
 def _note_path(note: AuditNote, template: str, params: dict[str, Any]) -> None:
@@ -177,6 +223,37 @@ def _note_response(note: AuditNote, response: Response, lists: bool) -> None:
         note.returned_ids = [item.get("id") for item in body.get("items", []) if isinstance(item, dict)]
 
 
+def _db_slot(request: Request) -> contextlib.AbstractAsyncContextManager[Any]:
+    """At most as many requests at once as the pool has connections: a request
+    holds its connection between its turns in the thread pool, so more would
+    leave threads waiting for connections held by requests waiting for
+    threads (until the pool's timeout)."""
+    return getattr(request.state, "db_slots", None) or contextlib.nullcontext()
+
+
+async def _replayed(request: Request, note: AuditNote, replay: IdempotentReplay) -> Response:
+    """The stored answer of an earlier request with the same Idempotency-Key."""
+    note.reason = "idempotent_replay"
+    replayed = replay.response()
+    await _append(
+        request,
+        note,
+        replayed.status_code,
+        own_transaction=True,
+        failure="audit entry for a replayed request could not be written",
+    )
+    return replayed
+
+
+async def _record_refusal(request: Request, note: AuditNote, exc: Exception) -> None:
+    """The entry of a failed request, in a transaction of its own."""
+    status, reason = _status_of(exc)
+    note.reason = note.reason or getattr(request.state, "token_failure", None) or reason
+    await _append(
+        request, note, status, own_transaction=True, failure="audit entry for a refused request could not be written"
+    )
+
+
 class AuditedRoute(APIRoute):
     """The route class of every API router (see the module docstring)."""
 
@@ -188,52 +265,35 @@ class AuditedRoute(APIRoute):
         with_case = answers_with_case(self.response_model)
 
         async def audited_handler(request: Request) -> Response:
-            # At most as many requests at once as the pool has connections:
-            # a request holds its connection between its turns in the thread
-            # pool, so more would leave threads waiting for connections held
-            # by requests waiting for threads (until the pool's timeout).
-            slots = getattr(request.state, "db_slots", None) or contextlib.nullcontext()
-            async with slots:
+            async with _db_slot(request):
                 return await _audited(request)
 
         async def _audited(request: Request) -> Response:
-            note = AuditNote(action=action)
-            request.state.audit = note
+            note = _open_note(request, action, template)
             context_token = CURRENT_NOTE.set(note)
-            _note_path(note, template, request.path_params)
             try:
                 response = conditional(request, note, await handler(request), with_case)
                 _note_response(note, response, lists)
             except IdempotentReplay as replay:
-                note.reason = "idempotent_replay"
-                replayed = replay.response()
-                try:
-                    await run_in_threadpool(_write, request, note, replayed.status_code, own_transaction=True)
-                except Exception:
-                    logger.error("audit entry for a replayed request could not be written")
-                    raise ServiceUnavailable() from None
-                return replayed
+                return await _replayed(request, note, replay)
             except Exception as exc:
-                status, reason = _status_of(exc)
-                note.reason = note.reason or getattr(request.state, "token_failure", None) or reason
-                try:
-                    await run_in_threadpool(_write, request, note, status, own_transaction=True)
-                except Exception:
-                    logger.error("audit entry for a refused request could not be written")
-                    raise ServiceUnavailable() from None
-                if isinstance(exc, _HANDLED):
+                await _record_refusal(request, note, exc)
+                answer = _error_answer(exc, request)
+                if answer is exc:
                     raise
-                log_unexpected(exc, request)
-                raise InternalError() from None
+                raise answer from None
             finally:
                 CURRENT_NOTE.reset(context_token)
-            try:
-                await run_in_threadpool(
-                    _write, request, note, response.status_code, own_transaction=False, response=response
-                )
-            except Exception:
-                logger.error("audit entry could not be written: the request is refused")
-                raise ServiceUnavailable() from None
+            # The answer is kept for its Idempotency-Key, and the entry appended,
+            # in the request's transaction: one commit, before the answer leaves.
+            await _append(
+                request,
+                note,
+                response.status_code,
+                own_transaction=False,
+                response=response,
+                failure="audit entry could not be written: the request is refused",
+            )
             return response
 
         return audited_handler
