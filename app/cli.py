@@ -132,8 +132,8 @@ def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
     from app.cases.models import Case, Note, Participant
     from app.cases.service import note_context, summary_context
     from app.crypto import DataCipher
+    from app.idempotency.answers import answer_context
     from app.idempotency.models import IdempotencyRecord
-    from app.idempotency.service import _context
 
     cipher = DataCipher.from_settings(settings)
     engine = create_db_engine(settings.effective_database_url, pool_size=1)
@@ -154,7 +154,7 @@ def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
                     rewritten += 1
             for record in session.exec(select(IdempotencyRecord)).all():
                 if cipher.needs_rewrap(record.body):
-                    context = _context(record.subject, record.key)
+                    context = answer_context(record.subject, record.key)
                     record.body = cipher.encrypt(cipher.decrypt(record.body, context), context)
                     rewritten += 1
             session.commit()

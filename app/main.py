@@ -20,6 +20,7 @@ from app.audit.checkpoints import CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
+from app.cases.service import case_named
 from app.config import Settings
 from app.crypto import DataCipher
 from app.db import REQUEST_SLOTS, create_db_engine
@@ -122,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "cipher": cipher,
                 "migration_head": head_revision(),
                 "db_slots": asyncio.Semaphore(REQUEST_SLOTS),
+                # The route class ties a refused request's audit entry to the
+                # case its path leads to; what leads to a case is the cases' to say.
+                "case_of_path": case_named,
             }
         finally:
             for task in periodic:

@@ -201,6 +201,14 @@ class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class CaseAnswer:
+    """Marks a response body that is the case itself (``CaseOut``): its answer
+    carries the case's ETag after a write too, not only on a read, so that
+    the client holds the version it just made (``app.etags``)."""
+
+    __slots__ = ()
+
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

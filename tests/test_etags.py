@@ -114,3 +114,20 @@ def test_the_access_log_is_never_answered_304_and_etags_name_their_case(desk):
     assert wrong_case.status_code == 412  # ...but another case's ETag
     a2 = desk.call("GET", f"/cases/{case['id']}/transitions", "demo-lead-a").headers["etag"]
     assert a2 != desk.call("GET", f"/cases/{case['id']}/transitions", "demo-staff-a").headers["etag"]
+
+
+def test_the_answers_that_are_the_case_itself_carry_its_etag_after_a_write_too():
+    """The route class gives the ETag whatever the method to routes whose
+    answer is the case (``CaseAnswer``, a type: ``CaseOut`` and nothing else),
+    and on GET only to the other case-level answers."""
+    from fastapi.routing import APIRoute
+
+    from app.cases.schemas import CaseOut
+    from app.etags import answers_with_case
+    from app.main import create_app
+    from tests.conftest import api_routes
+
+    routes = [route for _, _, route in api_routes(create_app()) if isinstance(route, APIRoute)]
+    marked = {route.name for route in routes if answers_with_case(route.response_model)}
+    assert marked == {route.name for route in routes if route.response_model is CaseOut}
+    assert {"open_case", "read_case", "update_case"} <= marked

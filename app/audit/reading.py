@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, String, cast, func, or_, select
 
 from app.accounts.models import Role
 from app.audit.models import AuditEntry
-from app.audit.recorder import case_key
+from app.audit.note import case_key
 from app.auth.principal import Principal
 from app.cases.models import Case
 from app.cases.policy import visible_cases

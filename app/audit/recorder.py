@@ -11,22 +11,26 @@ commit point:
   rolled back and the entry is written in a transaction of its own, so the
   rollback does not erase it; if even that fails, the answer is 503.
 
-Routes and services only describe what they touched through
-``request.state.audit`` (resource, case, ids returned).  Nothing here runs
-after the response is sent: no ``BackgroundTasks``, no code after ``yield``.
+A request goes through these steps, each a named piece below or a module of
+its own: a database slot (``_db_slot``); its note (``_open_note``); the
+handler; the ETag, or a 304 (``app.etags.conditional``); the answer kept for
+its Idempotency-Key (``app.idempotency.answers.keep_answer``) and the entry
+appended, then one commit (``_append``).  A failure maps to its answer
+(``_status_of`` for the entry, ``_error_answer`` for the client).
+
+Routes and services only describe what they touched through the request's
+``AuditNote`` (``app.audit.note``: resource, case, ids returned), routes as
+``request.state.audit``, services through that module's functions.  Nothing
+here runs after the response is sent: no ``BackgroundTasks``, no code after
+``yield``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
-import re
-import uuid
 from collections.abc import Callable, Coroutine
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request, Response
@@ -39,51 +43,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit import chain
-from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected, request_language
-from app.idempotency.service import IdempotentReplay, store_response
+from app.audit.note import CURRENT_NOTE, AuditNote
+from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpected
+from app.etags import answers_with_case, conditional
+from app.idempotency.answers import IdempotentReplay, keep_answer
 from app.pagination import Page
 
 logger = logging.getLogger("sexto.audit")
-
-
-@dataclass
-class AuditNote:
-    """What a route says about the request, for its audit entry."""
-
-    action: str
-    resource_type: str | None = None
-    resource_id: object | None = None
-    case_id: object | None = None
-    returned_ids: list[object] = field(default_factory=list)
-    chain: str = chain.PLATFORM_CHAIN
-    reason: str | None = None
-    # Who acted when no token says so (a sign-in names the account, if it exists).
-    actor: tuple[str, str] | None = None
-    # The organizations of the case the request touched (school, board, and the
-    # police force it was handed off to): the entry belongs to their auditors.
-    concerns: list[object] = field(default_factory=list)
-    # (subject, key) when the request claimed an Idempotency-Key: its answer is kept.
-    idempotency: tuple[str, str] | None = None
-    # The case the request reached: its version makes the answer's ETag.
-    case: Any = None
-    # False for case-level answers that change without the case changing (its access log).
-    cacheable: bool = True
-    # What else, outside the case, shapes a case-level answer (the team's
-    # members as their accounts stand): part of its ETag.
-    etag_variant: str = ""
-    # The ids the request's path names (``case_id``, ``device_id``, ...): the
-    # entry names the case they lead to even when the request never reached it.
-    path_ids: dict[str, str] = field(default_factory=dict)
-
-    def touched(self, resource_type: str, resource_id: object | None = None, *, case_id: object | None = None) -> None:
-        self.resource_type = resource_type
-        if resource_id is not None:
-            self.resource_id = resource_id
-        if case_id is not None:
-            self.case_id = case_id
-
-    def returned(self, ids: list[object]) -> None:
-        self.returned_ids = list(ids)
 
 
 def _outcome(status: int) -> str:
@@ -124,75 +90,20 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
     return draft
 
 
-CURRENT_NOTE: ContextVar[AuditNote | None] = ContextVar("audit_note", default=None)
-
-
-def case_key(value: object) -> str:
-    """A case id as entries store it and filters compare it: the canonical
-    UUID text (lower case, dashes), whatever form the client wrote it in."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def record_case_access(case: Any, *organizations: object) -> None:
-    """Called by the one function through which every case is reached
-    (``app.cases.service.visible_case``): the request's entry names the case
-    and belongs to the case's organizations."""
-    note = CURRENT_NOTE.get()
-    if note is not None:
-        note.case_id = case_key(case.id)
-        note.case = case
-        note.concerns = [org for org in organizations if org]
-
-
-def _tie_to_case(session: Session, note: AuditNote) -> None:
+def _tie_to_case(session: Session, request: Request, note: AuditNote) -> None:
     """The entry of a request that did not reach its case (refused: 401, 403,
     404 for a case the caller may not see, 422 before the handler ran, ...)
     still names the case its path leads to, so that the case's access log,
     the audit events about the case and the privacy officer's access review
     show who tried.  Its organizations stay the caller's, exactly as for an
     id that leads nowhere: the entry tells no one more than the answer did
-    about the case's organizations."""
+    about the case's organizations.
+
+    The cases know what leads to one: the application hands their resolver
+    over as ``case_of_path`` in its state (``app.main``)."""
     if note.case is not None or not note.path_ids:
         return
-    from app.cases.service import case_named  # the cases know what leads to one
-
-    note.case_id = case_named(session, note.path_ids)
-
-
-def case_etag(case: Any, request: Request, variant: str = "") -> str:
-    """A case-level resource's ETag: the case and its version (every change to
-    the case or what is attached moves it), and what else shapes this answer
-    (path, query, language, the caller, whose role and attestation decide
-    what the transitions and the checklist say, and the route's ``variant``)."""
-    principal = getattr(request.state, "principal", None)
-    caller = f"{principal.subject}|{principal.role}|{principal.attestation}" if principal else ""
-    shape = f"{request.url.path}?{request.url.query}|{request_language(request)}|{caller}|{variant}"
-    return f'"{case.id}.{case.version}.{hashlib.sha256(shape.encode()).hexdigest()[:10]}"'
-
-
-def etag_version(value: str, case_id: object) -> int | None:
-    """The version an ``If-Match`` ETag names for this case, or None when it
-    names none (or another case)."""
-    match = re.fullmatch(r'\s*(?:W/)?"([0-9a-f-]{36})\.(\d{1,12})\.[0-9a-f]{10}"\s*', value)
-    if match is None or match.group(1) != str(case_id):
-        return None
-    return int(match.group(2))
-
-
-def _conditional(request: Request, note: AuditNote, response: Response, returns_case: bool) -> Response:
-    """ETag on case-level answers; 304 when the client already has this one."""
-    if note.case is None or response.status_code >= 300 or not (request.method == "GET" or returns_case):
-        return response
-    if not note.cacheable:
-        return response
-    etag = case_etag(note.case, request, note.etag_variant)
-    if request.method == "GET" and etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return response
+    note.case_id = request.state.case_of_path(session, note.path_ids)
 
 
 def _status_of(exc: Exception) -> tuple[int, str | None]:
@@ -212,26 +123,53 @@ def _status_of(exc: Exception) -> tuple[int, str | None]:
 _HANDLED = (Problem, RequestValidationError, StarletteHTTPException, IntegrityError, OperationalError, PoolTimeout)
 
 
+def _error_answer(exc: Exception, request: Request) -> Exception:
+    """What the client is answered for a failed request: the exception itself
+    when the problem handlers know it (``_HANDLED``); anything else is logged
+    and becomes a 500 that says nothing."""
+    if isinstance(exc, _HANDLED):
+        return exc
+    log_unexpected(exc, request)
+    return InternalError()
+
+
 def _write(
     request: Request, note: AuditNote, status: int, *, own_transaction: bool, response: Response | None = None
 ) -> None:
     session: Session | None = getattr(request.state, "session", None)
     if session is None:
         with Session(request.state.engine) as fresh:
-            _tie_to_case(fresh, note)
+            _tie_to_case(fresh, request, note)
             chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
         return
     if own_transaction:
         session.rollback()
     try:
-        _tie_to_case(session, note)
-        if response is not None and note.idempotency is not None and status < 400:
-            case_id = getattr(note.case, "id", None)
-            store_response(session, *note.idempotency, response, note.action, request.state.cipher, case_id)
+        _tie_to_case(session, request, note)
+        if response is not None:
+            keep_answer(session, note, response, request.state.cipher)
         chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()
         raise
+
+
+async def _append(
+    request: Request,
+    note: AuditNote,
+    status: int,
+    *,
+    own_transaction: bool,
+    failure: str,
+    response: Response | None = None,
+) -> None:
+    """Write the request's entry (``_write``, in a thread); if it cannot be
+    written, the request is refused with 503 (fail closed)."""
+    try:
+        await run_in_threadpool(_write, request, note, status, own_transaction=own_transaction, response=response)
+    except Exception:
+        logger.error(failure)
+        raise ServiceUnavailable() from None
 
 
 def write_refusal(
@@ -250,6 +188,15 @@ def write_refusal(
     )
     with Session(engine) as session:
         chain.append_and_commit(session, draft)
+
+
+def _open_note(request: Request, action: str, template: str) -> AuditNote:
+    """The request's note, reachable as ``request.state.audit``, with what its
+    path names."""
+    note = AuditNote(action=action)
+    request.state.audit = note
+    _note_path(note, template, request.path_params)
+    return note
 
 
 def _note_path(note: AuditNote, template: str, params: dict[str, Any]) -> None:
@@ -276,6 +223,37 @@ def _note_response(note: AuditNote, response: Response, lists: bool) -> None:
         note.returned_ids = [item.get("id") for item in body.get("items", []) if isinstance(item, dict)]
 
 
+def _db_slot(request: Request) -> contextlib.AbstractAsyncContextManager[Any]:
+    """At most as many requests at once as the pool has connections: a request
+    holds its connection between its turns in the thread pool, so more would
+    leave threads waiting for connections held by requests waiting for
+    threads (until the pool's timeout)."""
+    return getattr(request.state, "db_slots", None) or contextlib.nullcontext()
+
+
+async def _replayed(request: Request, note: AuditNote, replay: IdempotentReplay) -> Response:
+    """The stored answer of an earlier request with the same Idempotency-Key."""
+    note.reason = "idempotent_replay"
+    replayed = replay.response()
+    await _append(
+        request,
+        note,
+        replayed.status_code,
+        own_transaction=True,
+        failure="audit entry for a replayed request could not be written",
+    )
+    return replayed
+
+
+async def _record_refusal(request: Request, note: AuditNote, exc: Exception) -> None:
+    """The entry of a failed request, in a transaction of its own."""
+    status, reason = _status_of(exc)
+    note.reason = note.reason or getattr(request.state, "token_failure", None) or reason
+    await _append(
+        request, note, status, own_transaction=True, failure="audit entry for a refused request could not be written"
+    )
+
+
 class AuditedRoute(APIRoute):
     """The route class of every API router (see the module docstring)."""
 
@@ -284,55 +262,38 @@ class AuditedRoute(APIRoute):
         action = self.name
         template = self.path_format
         lists = isinstance(self.response_model, type) and issubclass(self.response_model, Page)
-        returns_case = getattr(self.response_model, "__name__", "") == "CaseOut"
+        with_case = answers_with_case(self.response_model)
 
         async def audited_handler(request: Request) -> Response:
-            # At most as many requests at once as the pool has connections:
-            # a request holds its connection between its turns in the thread
-            # pool, so more would leave threads waiting for connections held
-            # by requests waiting for threads (until the pool's timeout).
-            slots = getattr(request.state, "db_slots", None) or contextlib.nullcontext()
-            async with slots:
+            async with _db_slot(request):
                 return await _audited(request)
 
         async def _audited(request: Request) -> Response:
-            note = AuditNote(action=action)
-            request.state.audit = note
+            note = _open_note(request, action, template)
             context_token = CURRENT_NOTE.set(note)
-            _note_path(note, template, request.path_params)
             try:
-                response = _conditional(request, note, await handler(request), returns_case)
+                response = conditional(request, note, await handler(request), with_case)
                 _note_response(note, response, lists)
             except IdempotentReplay as replay:
-                note.reason = "idempotent_replay"
-                replayed = replay.response()
-                try:
-                    await run_in_threadpool(_write, request, note, replayed.status_code, own_transaction=True)
-                except Exception:
-                    logger.error("audit entry for a replayed request could not be written")
-                    raise ServiceUnavailable() from None
-                return replayed
+                return await _replayed(request, note, replay)
             except Exception as exc:
-                status, reason = _status_of(exc)
-                note.reason = note.reason or getattr(request.state, "token_failure", None) or reason
-                try:
-                    await run_in_threadpool(_write, request, note, status, own_transaction=True)
-                except Exception:
-                    logger.error("audit entry for a refused request could not be written")
-                    raise ServiceUnavailable() from None
-                if isinstance(exc, _HANDLED):
+                await _record_refusal(request, note, exc)
+                answer = _error_answer(exc, request)
+                if answer is exc:
                     raise
-                log_unexpected(exc, request)
-                raise InternalError() from None
+                raise answer from None
             finally:
                 CURRENT_NOTE.reset(context_token)
-            try:
-                await run_in_threadpool(
-                    _write, request, note, response.status_code, own_transaction=False, response=response
-                )
-            except Exception:
-                logger.error("audit entry could not be written: the request is refused")
-                raise ServiceUnavailable() from None
+            # The answer is kept for its Idempotency-Key, and the entry appended,
+            # in the request's transaction: one commit, before the answer leaves.
+            await _append(
+                request,
+                note,
+                response.status_code,
+                own_transaction=False,
+                response=response,
+                failure="audit entry could not be written: the request is refused",
+            )
             return response
 
         return audited_handler

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.accounts.models import ServiceAccount, User
 from app.accounts.scopes import load_grants, resolve_scope
-from app.audit.recorder import AuditNote
+from app.audit.note import AuditNote
 from app.auth.models import LoginThrottle
 from app.config import Settings
 from app.db import utcnow

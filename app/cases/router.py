@@ -15,7 +15,7 @@ from app.accounts.models import User
 from app.accounts.service import staff_members
 from app.audit import reading
 from app.audit.models import AuditEntry
-from app.audit.recorder import AuditedRoute, etag_version
+from app.audit.recorder import AuditedRoute
 from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
 from app.auth.principal import CurrentPrincipal, Principal
@@ -71,6 +71,7 @@ from app.cases.schemas import (
 from app.crypto import DataCipher
 from app.db import get_session
 from app.errors import NotFound, PreconditionFailed, PreconditionRequired, problem_responses, request_language
+from app.etags import etag_version
 from app.i18n import translate
 from app.idempotency.service import idempotency
 from app.pagination import Page, PageDep, paginate

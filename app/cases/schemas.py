@@ -25,6 +25,7 @@ from app.cases.models import (
 from app.schemas import (
     EVENT_DATE_RULE,
     EVENT_TIME_RULE,
+    CaseAnswer,
     EventDate,
     EventTime,
     InputModel,
@@ -92,7 +93,7 @@ class CaseSummary(OutputModel):
     updated_at: datetime
 
 
-class CaseOut(CaseSummary):
+class CaseOut(CaseSummary, CaseAnswer):
     """A case: intake, status, flags, hand-off and police outcome. Never names: people are at /participants."""
 
     reporter_type: ReporterType

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, ScopeGrant, User
-from app.audit.recorder import case_key, record_case_access
+from app.audit.note import case_key, record_case_access
 from app.auth.principal import Principal
 from app.cases import protocol
 from app.cases.models import (

@@ -1,10 +1,11 @@
 """``Idempotency-Key`` on every POST (but the token endpoint).
 
 The first request with a key inserts a placeholder row in its own
-transaction's work; the route class fills it with the answer and commits it
-with the request's changes and audit entry.  A retry with the same key and
-the same request finds the row and gets the stored answer; the same key with
-another request is a 422.  Two requests with one key at the same moment: the
+transaction's work; the route class fills it with the answer
+(``app.idempotency.answers.keep_answer``) and commits it with the request's
+changes and audit entry.  A retry with the same key and the same request
+finds the row and gets the stored answer; the same key with another request
+is a 422.  Two requests with one key at the same moment: the
 second waits on the row's primary key until the first commits, then replays.
 Only successful answers are kept (a refused request changed nothing, and its
 retry is decided afresh).  Keys expire after ``SEXTO_IDEMPOTENCY_TTL_SECONDS``
@@ -25,45 +26,21 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.principal import CurrentPrincipal, Principal
+from app.cases import service as cases
 from app.db import get_session, utcnow
 from app.errors import Conflict, Forbidden, UnprocessableContent
+from app.idempotency.answers import IdempotentReplay, answer_context, find_record
 from app.idempotency.models import IdempotencyRecord
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
-
-
-# Answers that hold a secret shown only once are not kept (see module docstring).
-NOT_KEPT = frozenset({"create_service_account", "rotate_secret"})
-
-
-class IdempotentReplay(Exception):
-    """Raised by the dependency: answer with the stored response."""
-
-    def __init__(self, record: IdempotencyRecord, body: str) -> None:
-        super().__init__("idempotent replay")
-        self.record = record
-        self.body = body
-
-    def response(self) -> Response:
-        headers = {"Idempotent-Replayed": "true"}
-        if self.record.location:
-            headers["Location"] = self.record.location
-        if self.record.etag:
-            headers["ETag"] = self.record.etag
-        return Response(
-            content=self.body,
-            status_code=self.record.status_code or 200,
-            media_type=self.record.content_type,
-            headers=headers,
-        )
 
 
 def _request_hash(request: Request, body: bytes) -> str:
@@ -74,12 +51,6 @@ def _request_hash(request: Request, body: bytes) -> str:
     for part in (request.method.encode(), request.url.path.encode(), body):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
-
-
-def _find(session: Session, subject: str, key: str) -> IdempotencyRecord | None:
-    return session.exec(
-        select(IdempotencyRecord).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key)
-    ).first()
 
 
 async def idempotency(
@@ -101,7 +72,7 @@ async def idempotency(
         if not record.replayable:
             raise Conflict("idempotency_secret_not_replayed", code="idempotency_secret_not_replayed")
         cipher = request.state.cipher
-        raise IdempotentReplay(record, cipher.decrypt(record.body, _context(record.subject, record.key)) or "")
+        raise IdempotentReplay(record, cipher.decrypt(record.body, answer_context(record.subject, record.key)) or "")
     request.state.audit.idempotency = (principal.subject, key)
 
 
@@ -109,8 +80,6 @@ def _check_still_allowed(session: Session, principal: Principal, request: Reques
     """Answer a replay only to a caller who could still make the request: the
     same role, and the case it was about still visible (which also ties the
     replay's audit entry to that case)."""
-    from app.cases import service as cases
-
     if record.role != principal.role.value:
         raise Forbidden()
     params = request.path_params
@@ -128,7 +97,7 @@ def _claim(session: Session, principal: Principal, key: str, request_hash: str, 
     """The stored record for this key, or None after placing this request's claim."""
     subject = principal.subject
     now = utcnow()
-    existing = _find(session, subject, key)
+    existing = find_record(session, subject, key)
     if existing is not None and existing.expires_at > now:
         return existing
     if existing is not None:  # expired: the key is free again
@@ -149,32 +118,8 @@ def _claim(session: Session, principal: Principal, key: str, request_hash: str, 
         session.flush()  # waits here while another request holds the same key
     except IntegrityError:
         session.rollback()
-        return _find(session, subject, key)
+        return find_record(session, subject, key)
     return None
-
-
-def _context(subject: str, key: str) -> str:
-    return f"idempotency:{subject}:{key}"
-
-
-def store_response(
-    session: Session, subject: str, key: str, response: Response, action: str, cipher, case_id: uuid.UUID | None = None
-) -> None:
-    """Keep the answer with the claim, in the request's transaction."""
-    record = _find(session, subject, key)
-    if record is None:
-        return
-    record.case_id = case_id
-    record.status_code = response.status_code
-    record.location = response.headers.get("location")
-    if action in NOT_KEPT:
-        record.replayable = False
-    else:
-        record.content_type = response.headers.get("content-type")
-        record.etag = response.headers.get("etag")
-        # Answers can hold personal information (a participant's name): encrypted.
-        record.body = cipher.encrypt(bytes(response.body).decode(), _context(subject, key))
-    session.flush()
 
 
 def purge_expired(session: Session) -> int:
