@@ -10,7 +10,7 @@ import sys
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import create_db_engine
+from app.db import create_db_engine, table_of
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -99,7 +99,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"checkpoint {checkpoint.chain} #{checkpoint.seq} {checkpoint.entry_hash}")
             return 0
         # export: JSON Lines on standard output, oldest first, in batches
-        table = AuditEntry.__table__
+        table = table_of(AuditEntry)
         with engine.connect() as connection:
             statement = select(table).where(table.c.id > args.after).order_by(table.c.id)
             rows = connection.execute(statement, execution_options={"stream_results": True, "yield_per": 5000})
@@ -127,7 +127,7 @@ def _purge_idempotency(settings: Settings, _args: argparse.Namespace) -> int:
 def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
     """Rewrite every encrypted value under the current data key (after adding
     a key, before retiring the old one), and encrypt values written before."""
-    from sqlmodel import select
+    from sqlmodel import SQLModel, select
 
     from app.cases.models import Case, Note, Participant
     from app.cases.service import note_context, summary_context
@@ -140,7 +140,7 @@ def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
     rewritten = 0
     try:
         with Session(engine) as session:
-            encrypted = [
+            encrypted: list[tuple[SQLModel, str, str]] = [
                 (person, field, f"participant:{person.id}:{field}")
                 for person in session.exec(select(Participant)).all()
                 for field in ("name", "student_id")

@@ -10,14 +10,17 @@ waiting for the write lock.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Protocol
 
 from fastapi import Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, select
 
@@ -52,7 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -62,7 +65,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, _dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -89,7 +92,7 @@ def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_connection, _record) -> None:
+        def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             # Let SQLAlchemy's "begin" event emit BEGIN itself (see below).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -100,7 +103,7 @@ def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection) -> None:
+        def _sqlite_begin(connection: Connection) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
@@ -131,13 +134,25 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-def next_number(session: Session, counter: type, **key: object) -> int:
+def table_of(model: type[object]) -> Table:
+    """The Core table of a table model, for statements that bypass the ORM."""
+    # SQLModel's metaclass sets ``__table__`` on every table model but does not
+    # declare it, so type checkers cannot see it.
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+class _Counter(Protocol):
+    last_number: int
+
+
+def next_number(session: Session, counter: type[_Counter], **key: object) -> int:
     """The next number of a per-key sequence (case references per school and
     year, register references per board and year): the counter row is made
     if missing, then locked until the request commits, so numbers never
     repeat or skip."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(counter.__table__).values(**key, last_number=0).on_conflict_do_nothing())
+    session.execute(insert(table_of(counter)).values(**key, last_number=0).on_conflict_do_nothing())
     where = [getattr(counter, name) == value for name, value in key.items()]
     row = session.exec(select(counter).where(*where).with_for_update()).one()
     row.last_number += 1

@@ -157,7 +157,10 @@ def grid_field_errors(errors: list[SchemaError]) -> list[dict[str, Any]]:
 
 
 def _schema_message(error: SchemaError) -> MessageRef:
-    keyword, value, instance = str(error.validator), error.validator_value, error.instance
+    keyword, instance = str(error.validator), error.instance
+    # A validator sets the keyword's value on every error it yields (the stubs'
+    # ``Unset`` is for errors made by hand): the schema's own JSON.
+    value: Any = error.validator_value
     key = SCHEMA_MESSAGES.get(keyword, "field_invalid")
     schema = error.schema if isinstance(error.schema, dict) else {}
     if keyword == "required" and isinstance(instance, dict):

@@ -95,8 +95,9 @@ def _max_length(annotation: Any) -> int | None:
     for option in options:
         if get_origin(option) is Annotated:
             for constraint in get_args(option)[1:]:
-                if getattr(constraint, "max_length", None) is not None:
-                    return constraint.max_length
+                max_length: int | None = getattr(constraint, "max_length", None)
+                if max_length is not None:
+                    return max_length
     return None
 
 
@@ -189,11 +190,18 @@ def named_examples(tag: str, *models: type[BaseModel]) -> dict[str, dict[str, An
     """OpenAPI named examples of a body that is one of several kinds: each
     member's first example, named after its ``tag`` (``kind``, ``action``...)
     and summarized by the first line of its docstring."""
-    examples = {}
+    examples: dict[str, dict[str, Any]] = {}
     for model in models:
-        value = model.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+        extra = model.model_config["json_schema_extra"]
+        # Each member states its examples as data (not as a function), the
+        # first one carrying its tag.
+        assert isinstance(extra, dict) and isinstance(extra["examples"], list)
+        value = extra["examples"][0]
+        assert isinstance(value, dict)
+        name = value[tag]
+        assert isinstance(name, str)
         summary = (model.__doc__ or "").strip().splitlines()[0]
-        examples[value[tag]] = {"summary": summary, "value": value}
+        examples[name] = {"summary": summary, "value": value}
     return examples
 
 

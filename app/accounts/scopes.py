@@ -9,13 +9,16 @@ including schools added later.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.accounts.models import Role, ScopeGrant
-from app.errors import MessageRef, UnprocessableContent
+from app.errors import UnprocessableContent
+from app.i18n import MessageRef
 from app.orgs.models import PoliceForce, School, SchoolBoard
 
 
@@ -95,7 +98,7 @@ def validate_scope(session: Session, role: Role, scope: ScopeIn) -> None:
     for kind, model in (("boards", SchoolBoard), ("schools", School), ("police_forces", PoliceForce)):
         wanted = set(given[kind])
         if wanted:
-            found = set(session.exec(select(model.id).where(model.id.in_(wanted))).all())
+            found = set(session.exec(select(model.id).where(col(model.id).in_(wanted))).all())
             if found != wanted:
                 raise UnprocessableContent("unknown_reference", code="unknown_reference", field=f"scope.{kind}")
 
@@ -139,7 +142,7 @@ def resolve_scope(session: Session, grants: list[ScopeGrant]) -> Scope:
     board_ids = frozenset(g.board_id for g in grants if g.board_id)
     school_ids = {g.school_id for g in grants if g.school_id}
     if board_ids:
-        school_ids.update(session.exec(select(School.id).where(School.board_id.in_(board_ids))).all())
+        school_ids.update(session.exec(select(School.id).where(col(School.board_id).in_(board_ids))).all())
     return Scope(
         board_ids=board_ids,
         school_ids=frozenset(school_ids),
@@ -147,14 +150,17 @@ def resolve_scope(session: Session, grants: list[ScopeGrant]) -> Scope:
     )
 
 
+_Organization = TypeVar("_Organization", SchoolBoard, School, PoliceForce)
+
+
 def describe_grants(session: Session, grants: list[ScopeGrant]) -> ScopeOut:
     """The scope as granted (not expanded), with organization names."""
 
-    def refs(model, ids) -> list[OrganizationRef]:
-        ids = {i for i in ids if i}
-        if not ids:
+    def refs(model: type[_Organization], ids: Iterable[uuid.UUID | None]) -> list[OrganizationRef]:
+        wanted = {i for i in ids if i}
+        if not wanted:
             return []
-        rows = session.exec(select(model).where(model.id.in_(ids)).order_by(model.name)).all()
+        rows = session.exec(select(model).where(col(model.id).in_(wanted)).order_by(col(model.name))).all()
         return [OrganizationRef(id=row.id, name=row.name) for row in rows]
 
     return ScopeOut(

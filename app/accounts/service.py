@@ -6,7 +6,8 @@ import secrets
 import uuid
 
 from sqlalchemy import exists, false, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.accounts.schemas import (
@@ -35,7 +36,7 @@ def user_out(session: Session, user: User) -> UserOut:
     attestations = session.exec(
         select(TrainingAttestation)
         .where(TrainingAttestation.user_id == user.id)
-        .order_by(TrainingAttestation.obtained_on)
+        .order_by(col(TrainingAttestation.obtained_on))
     ).all()
     return UserOut(
         id=user.id,
@@ -73,7 +74,9 @@ def attestation_levels(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid
     if not user_ids:
         return best
     rows = session.exec(
-        select(TrainingAttestation.user_id, TrainingAttestation.level).where(TrainingAttestation.user_id.in_(user_ids))
+        select(TrainingAttestation.user_id, TrainingAttestation.level).where(
+            col(TrainingAttestation.user_id).in_(user_ids)
+        )
     )
     for user_id, level in rows:
         if best.get(user_id) is not AttestationLevel.architect:
@@ -95,7 +98,7 @@ def staff_members(session: Session, users: list[User]) -> list[StaffMemberOut]:
     ]
 
 
-def staff_of_schools(principal: Principal, school_id: uuid.UUID | None):
+def staff_of_schools(principal: Principal, school_id: uuid.UUID | None) -> SelectOfScalar[User]:
     """The active school staff and leads of the caller's schools (or of one
     of them): a grant on the school or on its whole board makes one staff of
     it, as for joining a case team.  A school outside the caller's scope
@@ -105,11 +108,11 @@ def staff_of_schools(principal: Principal, school_id: uuid.UUID | None):
     schools = [school_id] if school_id is not None else sorted(principal.scope.school_ids)
     granted = exists(
         select(ScopeGrant.id)
-        .join(School, or_(ScopeGrant.school_id == School.id, ScopeGrant.board_id == School.board_id))
-        .where(ScopeGrant.user_id == User.id, School.id.in_(schools))
+        .join(School, or_(col(ScopeGrant.school_id) == School.id, col(ScopeGrant.board_id) == School.board_id))
+        .where(ScopeGrant.user_id == User.id, col(School.id).in_(schools))
     )
     return select(User).where(
-        User.role.in_([role.value for role in SCHOOL_ROLES]), User.is_active, granted if schools else false()
+        col(User.role).in_([role.value for role in SCHOOL_ROLES]), User.is_active, granted if schools else false()
     )
 
 

@@ -23,17 +23,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import psycopg
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from app.audit.models import AuditChainHead, AuditEntry
-from app.db import utcnow
+from app.db import table_of, utcnow
 
 PREFIX = "sexto-audit-v1"
 SEPARATOR = "\x1f"
@@ -63,8 +64,8 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 DRAFT_FIELDS = CANONICAL_FIELDS[4:]
 PLATFORM_CHAIN = "platform"
 
-_entries = AuditEntry.__table__
-_heads = AuditChainHead.__table__
+_entries = table_of(AuditEntry)
+_heads = table_of(AuditChainHead)
 _CONTROL = dict.fromkeys([*range(0x20), 0x7F])
 
 
@@ -194,16 +195,19 @@ def append_and_commit(session: Session, draft: EntryDraft, chain: str = PLATFORM
     if known not in _known_heads:
         _lock_head(session, chain)  # creates the head row the first time, then locks it
         _known_heads.add(known)
-    raw = connection.connection.driver_connection
-    params = {"chain": chain, "recorded_at": format_time(utcnow()), "salt": secrets.token_hex(16)}
+    raw = _psycopg(connection)
+    params: dict[str, object] = {"chain": chain, "recorded_at": format_time(utcnow()), "salt": secrets.token_hex(16)}
     params.update(zip(DRAFT_FIELDS, draft.values(), strict=True))
     with raw.cursor() as cursor:
         with raw.pipeline():
             cursor.execute(_PG_APPEND, params, prepare=True)
             raw.commit()
-        digest = cursor.fetchone()[0]
+        returned = cursor.fetchone()
+        # The statement's guard fails it rather than let it return no row.
+        assert returned is not None
+        entry_hash: str = returned[0]
     session.commit()  # bookkeeping only: the database transaction is committed
-    return digest
+    return entry_hash
 
 
 def _next(head: tuple[int, str], chain: str, draft: EntryDraft) -> tuple[int, list[object], str, str]:
@@ -254,14 +258,26 @@ def _canonical_sql() -> str:
     return f"'{PREFIX}' || " + " || ".join(f"chr(31) || {part}" for part in parts)
 
 
-def _rows_postgresql(connection: Connection, chain_name: str) -> Iterator[tuple[int, int, str, str, bytes]]:
+def _psycopg(connection: Connection) -> psycopg.Connection:
+    """The driver's own connection, for what SQLAlchemy does not offer
+    (pipelines, COPY)."""
+    raw = connection.connection.driver_connection
+    # The only PostgreSQL driver the service installs and configures is psycopg 3.
+    assert isinstance(raw, psycopg.Connection)
+    return raw
+
+
+_Row = tuple[int, int, str, str, bytes]
+
+
+def _rows_postgresql(connection: Connection, chain_name: str) -> Generator[_Row, None, None]:
     """(id, seq, prev_hash, entry_hash, canonical bytes), streamed with COPY:
     the fastest way out of PostgreSQL, and pipelined with the hashing."""
     query = (
         f"COPY (SELECT id, seq, prev_hash, entry_hash, {_canonical_sql()} FROM audit_entry "
         f"WHERE chain = {_quote(chain_name)} ORDER BY seq) TO STDOUT"
     )
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = _psycopg(connection).cursor()
     pending = b""
     with cursor.copy(query) as copy:
         for block in copy:
@@ -278,7 +294,7 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _rows_generic(connection: Connection, chain_name: str, batch: int) -> Iterator[tuple[int, int, str, str, bytes]]:
+def _rows_generic(connection: Connection, chain_name: str, batch: int) -> Generator[_Row, None, None]:
     statement = select(*_VERIFY_COLUMNS).where(_entries.c.chain == chain_name).order_by(_entries.c.seq)
     result = connection.execute(statement, execution_options={"stream_results": True, "yield_per": batch})
     for row in result:
@@ -328,12 +344,14 @@ def verify_chain(connection: Connection, chain: str, batch: int = 20000) -> Chai
 
 
 def chains(connection: Connection) -> Sequence[str]:
-    names = set(connection.execute(select(_heads.c.chain)).scalars())
+    names: set[str] = set(connection.execute(select(_heads.c.chain)).scalars())
     names.update(connection.execute(select(_entries.c.chain).distinct()).scalars())
     return sorted(names)
 
 
-def verify(connection: Connection, checkpoint_verifier=None) -> VerifyReport:
+def verify(
+    connection: Connection, checkpoint_verifier: Callable[[Connection, VerifyReport], None] | None = None
+) -> VerifyReport:
     report = VerifyReport(chains=[verify_chain(connection, name) for name in chains(connection)])
     if checkpoint_verifier is not None:
         checkpoint_verifier(connection, report)

@@ -18,12 +18,12 @@ from sqlmodel import Session
 from app.audit.chain import VerifyReport, format_time
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.config import Settings
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.security import configured_private_key, key_id, load_public_keys, public_key_pem
 
-_checkpoints = AuditCheckpoint.__table__
-_heads = AuditChainHead.__table__
-_entries = AuditEntry.__table__
+_checkpoints = table_of(AuditCheckpoint)
+_heads = table_of(AuditChainHead)
+_entries = table_of(AuditEntry)
 
 
 def signed_message(chain: str, seq: int, entry_hash: str, issued_at: str) -> bytes:

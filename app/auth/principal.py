@@ -5,14 +5,17 @@ takes effect at once.  The role and scope inside the token are only hints."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2
-from sqlalchemy import bindparam, case, func
-from sqlmodel import Session, select
+from sqlalchemy import Select, SQLColumnExpression, bindparam, case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.accounts.scopes import Scope
@@ -58,7 +61,7 @@ class _BearerToken(OAuth2):
             auto_error=False,
         )
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         authorization = request.headers.get("authorization")
         if not authorization:
             return None
@@ -71,33 +74,36 @@ class _BearerToken(OAuth2):
 bearer_token = _BearerToken()
 
 
-_LEVEL_RANK = case((TrainingAttestation.level == AttestationLevel.architect.value, 2), else_=1)
+_LEVEL_RANK = case((col(TrainingAttestation.level) == AttestationLevel.architect.value, 2), else_=1)
 _RANKED_LEVELS = {2: AttestationLevel.architect, 1: AttestationLevel.explorer}
 
 
-def _principal_query(account: type[User] | type[ServiceAccount], holder_column):
+def _principal_query(
+    account: type[User] | type[ServiceAccount], holder_column: SQLColumnExpression[uuid.UUID | None]
+) -> Select[Any]:
     """The account, its scope grants and (people) its best attestation, in one query."""
-    columns = [
-        account.role,
-        account.is_active,
-        account.token_generation,
-        ScopeGrant.board_id,
-        ScopeGrant.school_id,
-        ScopeGrant.police_force_id,
+    columns: list[SQLColumnExpression[Any]] = [
+        col(account.role),
+        col(account.is_active),
+        col(account.token_generation),
+        col(ScopeGrant.board_id),
+        col(ScopeGrant.school_id),
+        col(ScopeGrant.police_force_id),
     ]
     if account is User:
         columns.append(select(func.max(_LEVEL_RANK)).where(TrainingAttestation.user_id == User.id).scalar_subquery())
+    # SQLAlchemy's own select: SQLModel's takes at most four columns.
     return (
-        select(*columns)
+        sa_select(*columns)
         .select_from(account)
-        .outerjoin(ScopeGrant, holder_column == account.id)
-        .where(account.id == bindparam("account_id"))
+        .outerjoin(ScopeGrant, holder_column == col(account.id))
+        .where(col(account.id) == bindparam("account_id"))
     )
 
 
 _QUERIES = {
-    "user": _principal_query(User, ScopeGrant.user_id),
-    "service_account": _principal_query(ServiceAccount, ScopeGrant.service_account_id),
+    "user": _principal_query(User, col(ScopeGrant.user_id)),
+    "service_account": _principal_query(ServiceAccount, col(ScopeGrant.service_account_id)),
 }
 
 
@@ -118,14 +124,15 @@ def load_principal(session: Session, claims_subject: str, generation: int, token
     boards = frozenset(row.board_id for row in rows if row.board_id)
     schools = {row.school_id for row in rows if row.school_id}
     if boards:
-        schools.update(session.execute(select(School.id).where(School.board_id.in_(boards))).scalars())
+        schools.update(session.execute(select(School.id).where(col(School.board_id).in_(boards))).scalars())
     scope = Scope(
         board_ids=boards,
         school_ids=frozenset(schools),
         police_force_ids=frozenset(row.police_force_id for row in rows if row.police_force_id),
     )
+    principal_kind: PrincipalKind = "user" if kind == "user" else "service_account"
     attestation = _RANKED_LEVELS.get(rows[0][6]) if kind == "user" else None
-    return Principal(kind, account_id, Role(rows[0].role), scope, attestation, token_id)  # type: ignore[arg-type]
+    return Principal(principal_kind, account_id, Role(rows[0].role), scope, attestation, token_id)
 
 
 def get_principal(
@@ -149,7 +156,7 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role):
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency that lets only the given roles through (403 otherwise).
 
     For routes whose existence is no secret (administration, audit).  Case

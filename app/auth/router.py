@@ -83,8 +83,12 @@ def issue_token(
     responses=problem_responses(401, 503),
 )
 def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
+    # The principal was just resolved from its account, and accounts are
+    # never deleted (only disabled): the account is there.
     if principal.kind == "user":
-        user = user_out(session, session.get(User, principal.id))
+        found_user = session.get(User, principal.id)
+        assert found_user is not None
+        user = user_out(session, found_user)
         return Me(
             kind="user",
             id=user.id,
@@ -95,7 +99,9 @@ def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
             attestations=user.attestations,
             may_handle_cases=principal.is_architect,
         )
-    account = service_account_out(session, session.get(ServiceAccount, principal.id))
+    found_account = session.get(ServiceAccount, principal.id)
+    assert found_account is not None
+    account = service_account_out(session, found_account)
     return Me(
         kind="service_account",
         id=account.id,

@@ -8,6 +8,7 @@ from app.audit.recorder import AuditedRoute
 from app.auth.principal import CurrentPrincipal
 from app.errors import NotFound, problem_responses
 from app.grid.schemas import GridTemplateOut
+from app.grid.templates import GridTemplates
 
 router = APIRouter(prefix="/api/v1/grid-templates", tags=["cases"], route_class=AuditedRoute)
 
@@ -20,7 +21,8 @@ router = APIRouter(prefix="/api/v1/grid-templates", tags=["cases"], route_class=
     responses=problem_responses(401, 503),
 )
 def current_template(_: CurrentPrincipal, request: Request) -> GridTemplateOut:
-    return request.state.grid_templates.current.declared
+    templates: GridTemplates = request.state.grid_templates
+    return templates.current.declared
 
 
 @router.get(
@@ -31,7 +33,8 @@ def current_template(_: CurrentPrincipal, request: Request) -> GridTemplateOut:
     responses=problem_responses(401, 404, 422, 503),
 )
 def template_version(version: int, _: CurrentPrincipal, request: Request) -> GridTemplateOut:
-    template = request.state.grid_templates.get(version)
+    templates: GridTemplates = request.state.grid_templates
+    template = templates.get(version)
     if template is None:
         raise NotFound()
     return template.declared

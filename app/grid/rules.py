@@ -35,7 +35,7 @@ class Condition:
             case "in":
                 return value in self.operand
             case "equals":
-                return value == self.operand
+                return bool(value == self.operand)
             case "contains_any":
                 return isinstance(value, list) and any(item in self.operand for item in value)
             case "any_below":

@@ -7,7 +7,7 @@ submissions are validated against the version they name."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -24,7 +24,11 @@ BUILT_IN = Path(__file__).resolve().parent / "templates"
 
 # The formats of a time: in a grid, every date or date-time answered is when
 # something happened (disclosed, started), so none may be in the future.
-_TIME_FORMATS = {"date-time": datetime.fromisoformat, "date": date.fromisoformat}
+# Keyed by ``str | None``: an answer's schema may state no format.
+_TIME_FORMATS: dict[str | None, Callable[[str], date]] = {
+    "date-time": datetime.fromisoformat,
+    "date": date.fromisoformat,
+}
 
 
 def _times(schema: Any, value: Any, path: str) -> Iterator[tuple[str, date]]:

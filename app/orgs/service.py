@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.db import utcnow
 from app.errors import Conflict, NotFound, UnprocessableContent
@@ -83,8 +83,9 @@ def check_school_references(session: Session, *, board_id: uuid.UUID | None, pol
         require_exists(session, PoliceForce, police_force_id, "police_force_id")
 
 
-def agreement_in_force_clause(today: date) -> Any:
-    return (DcppAgreement.starts_on <= today) & or_(DcppAgreement.ends_on.is_(None), DcppAgreement.ends_on >= today)
+def agreement_in_force_clause(today: date) -> ColumnElement[bool]:
+    ends_on = col(DcppAgreement.ends_on)
+    return (col(DcppAgreement.starts_on) <= today) & or_(ends_on.is_(None), ends_on >= today)
 
 
 def is_agreement_in_force(agreement: DcppAgreement, today: date) -> bool:
@@ -96,7 +97,7 @@ def forces_with_agreement_in_force(session: Session, force_ids: list[uuid.UUID],
         return set()
     rows = session.exec(
         select(DcppAgreement.police_force_id)
-        .where(DcppAgreement.police_force_id.in_(force_ids))
+        .where(col(DcppAgreement.police_force_id).in_(force_ids))
         .where(agreement_in_force_clause(today))
     ).all()
     return set(rows)

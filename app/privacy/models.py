@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -19,7 +20,7 @@ from app.accounts.models import _one_of
 from app.db import UTCDateTime, new_id, utcnow
 
 
-def _utc(**kwargs):
+def _utc(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
 
 

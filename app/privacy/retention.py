@@ -24,8 +24,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, update
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, or_, update
+from sqlmodel import Session, SQLModel, col, select
 
 from app.audit import chain
 from app.cases.models import (
@@ -88,21 +88,21 @@ def rules(session: Session, default_years: int) -> tuple[dict[uuid.UUID, Rule], 
 def counts(session: Session, case_id: uuid.UUID) -> dict[str, int]:
     """How many records of personal information the case holds, by kind."""
 
-    def count(model, *where) -> int:
+    def count(model: type[SQLModel], *where: ColumnElement[bool] | bool) -> int:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
     people = select(Participant.id).where(Participant.case_id == case_id)
     devices = select(Device.id).where(Device.case_id == case_id)
     return {
         "participants": count(Participant, Participant.case_id == case_id),
-        "participant_flags": count(ParticipantFlag, ParticipantFlag.participant_id.in_(people)),
+        "participant_flags": count(ParticipantFlag, col(ParticipantFlag.participant_id).in_(people)),
         "grid_submissions": count(GridSubmission, GridSubmission.case_id == case_id),
         "contacts": count(Contact, Contact.case_id == case_id),
         "devices": count(Device, Device.case_id == case_id),
-        "custody_events": count(CustodyEvent, CustodyEvent.device_id.in_(devices)),
+        "custody_events": count(CustodyEvent, col(CustodyEvent.device_id).in_(devices)),
         "notes": count(Note, Note.case_id == case_id),
         "status_change_reasons": count(
-            CaseStatusChange, CaseStatusChange.case_id == case_id, CaseStatusChange.reason.is_not(None)
+            CaseStatusChange, CaseStatusChange.case_id == case_id, col(CaseStatusChange.reason).is_not(None)
         ),
     }
 
@@ -111,7 +111,7 @@ def _active_holds(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID
     held: dict[uuid.UUID, list[LegalHold]] = {}
     if case_ids:
         for hold in session.exec(
-            select(LegalHold).where(LegalHold.case_id.in_(case_ids), LegalHold.lifted_at.is_(None))
+            select(LegalHold).where(col(LegalHold.case_id).in_(case_ids), col(LegalHold.lifted_at).is_(None))
         ).all():
             held.setdefault(hold.case_id, []).append(hold)
     return held
@@ -141,9 +141,11 @@ def plan(
     by_board, default = rules(session, default_years)
     statement = (
         select(Case, School.board_id)
-        .join(School, School.id == Case.school_id)
-        .where(Case.status == CaseStatus.closed.value, Case.closed_at.is_not(None), Case.destroyed_at.is_(None))
-        .order_by(Case.closed_at, Case.id)
+        .join(School, col(School.id) == Case.school_id)
+        .where(
+            Case.status == CaseStatus.closed.value, col(Case.closed_at).is_not(None), col(Case.destroyed_at).is_(None)
+        )
+        .order_by(col(Case.closed_at), col(Case.id))
     )
     if board_id is not None:
         statement = statement.where(School.board_id == board_id)
@@ -151,15 +153,17 @@ def plan(
         if page.after is not None:
             moment, after_id = page.after
             statement = statement.where(
-                or_(Case.closed_at > moment, and_(Case.closed_at == moment, Case.id > after_id))
+                or_(col(Case.closed_at) > moment, and_(col(Case.closed_at) == moment, col(Case.id) > after_id))
             )
         statement = statement.limit(page.limit + 1)
     rows = session.exec(statement).all()
     holds = _active_holds(session, [case.id for case, _ in rows])
     decisions = []
     for case, board in rows:
+        closed_at = case.closed_at
+        assert closed_at is not None  # the statement selects closed cases only
         rule = by_board.get(board, default)
-        due = add_years(case.closed_at, rule.years)
+        due = add_years(closed_at, rule.years)
         held = holds.get(case.id, [])
         why = _kept_because(case, held, due, now)
         decisions.append(
@@ -167,7 +171,7 @@ def plan(
                 case_id=str(case.id),
                 reference=case.reference,
                 board_id=str(board),
-                closed_at=case.closed_at.isoformat(),
+                closed_at=closed_at.isoformat(),
                 destroy_after=due.isoformat(),
                 rule=rule.label,
                 action="keep" if why else "destroy",
@@ -189,17 +193,17 @@ def destroy_case(session: Session, case: Case, rule: Rule, now: datetime) -> dic
     people = select(Participant.id).where(Participant.case_id == case.id)
     devices = select(Device.id).where(Device.case_id == case.id)
     for statement in (
-        delete(CustodyEvent).where(CustodyEvent.device_id.in_(devices)),
-        delete(Device).where(Device.case_id == case.id),
-        delete(GridSubmission).where(GridSubmission.case_id == case.id),
-        delete(Contact).where(Contact.case_id == case.id),
-        delete(ParticipantFlag).where(ParticipantFlag.participant_id.in_(people)),
-        delete(Participant).where(Participant.case_id == case.id),
-        delete(Note).where(Note.case_id == case.id),
-        update(CaseStatusChange).where(CaseStatusChange.case_id == case.id).values(reason=None),
-        update(LegalHold).where(LegalHold.case_id == case.id).values(reason=None, lift_reason=None),
+        delete(CustodyEvent).where(col(CustodyEvent.device_id).in_(devices)),
+        delete(Device).where(col(Device.case_id) == case.id),
+        delete(GridSubmission).where(col(GridSubmission.case_id) == case.id),
+        delete(Contact).where(col(Contact.case_id) == case.id),
+        delete(ParticipantFlag).where(col(ParticipantFlag.participant_id).in_(people)),
+        delete(Participant).where(col(Participant.case_id) == case.id),
+        delete(Note).where(col(Note.case_id) == case.id),
+        update(CaseStatusChange).where(col(CaseStatusChange.case_id) == case.id).values(reason=None),
+        update(LegalHold).where(col(LegalHold.case_id) == case.id).values(reason=None, lift_reason=None),
         # Kept answers to retried requests quote the case (names, notes, reasons).
-        delete(IdempotencyRecord).where(IdempotencyRecord.case_id == case.id),
+        delete(IdempotencyRecord).where(col(IdempotencyRecord.case_id) == case.id),
     ):
         session.exec(statement.execution_options(synchronize_session=False))
     case.summary = ""
@@ -235,7 +239,7 @@ class RunReport:
         }
 
 
-def run(engine, default_years: int, *, dry_run: bool, now: datetime | None = None) -> RunReport:
+def run(engine: Engine, default_years: int, *, dry_run: bool, now: datetime | None = None) -> RunReport:
     """The destruction run (``sexto retention run``).  Safe to schedule and to
     run twice at once: see the module docstring."""
     now = now or utcnow()
@@ -254,6 +258,7 @@ def run(engine, default_years: int, *, dry_run: bool, now: datetime | None = Non
             by_board, default = rules(session, default_years)
             case = session.exec(select(Case).where(Case.id == uuid.UUID(decision.case_id)).with_for_update()).one()
             school = session.get(School, case.school_id)
+            assert school is not None  # a case's school is a foreign key
             rule = by_board.get(school.board_id, default)
             held = _active_holds(session, [case.id]).get(case.id)
             if case.destroyed_at is not None or case.closed_at is None or case.status != CaseStatus.closed.value:

@@ -10,7 +10,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.accounts.models import Role
 from app.audit.recorder import AuditedRoute
@@ -244,7 +244,7 @@ def export_incidents(principal: PrivacyOfficer, session: SessionDep, request: Re
     rows = session.exec(
         select(PrivacyIncident)
         .where(PrivacyIncident.board_id == service.board_of(principal))
-        .order_by(PrivacyIncident.year, PrivacyIncident.number)
+        .order_by(col(PrivacyIncident.year), col(PrivacyIncident.number))
         .limit(MAX_EXPORT)
     ).all()
     request.state.audit.returned([row.id for row in rows])

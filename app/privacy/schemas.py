@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -129,7 +129,7 @@ class LegalHoldOverview(OutputModel):
 
 class _IncidentFields(InputModel):
     @model_validator(mode="after")
-    def _dates_in_order(self):
+    def _dates_in_order(self) -> Self:
         start, end, found = (getattr(self, name, None) for name in ("occurred_from", "occurred_until", "discovered_on"))
         if start and end and end < start:
             raise PydanticCustomError("incident_dates_order", "occurred_until is before occurred_from")

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from app.accounts.models import Role
 from app.audit import chain, reading
@@ -25,7 +26,7 @@ from app.cases import service as cases
 from app.cases.models import Case, Contact, ContactKind
 from app.cases.policy import Capability
 from app.config import Settings
-from app.db import next_number, utcnow
+from app.db import next_number, table_of, utcnow
 from app.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from app.orgs.models import School
 from app.pagination import PageParams, encode_cursor
@@ -88,7 +89,7 @@ def _hold_applies(session: Session, case: Case) -> bool:
     if case.was_handed_off:
         return True
     return session.exec(
-        select(exists().where(Contact.case_id == case.id, Contact.kind == ContactKind.dpj_report.value))
+        select(exists().where(col(Contact.case_id) == case.id, col(Contact.kind) == ContactKind.dpj_report.value))
     ).one()
 
 
@@ -130,15 +131,16 @@ def lift_hold(session: Session, principal: Principal, case_id: uuid.UUID, hold_i
     return hold
 
 
-def holds_of_board(principal: Principal, active: bool | None):
+def holds_of_board(principal: Principal, active: bool | None) -> Select[LegalHold, str, uuid.UUID]:
     statement = (
         select(LegalHold, Case.reference, Case.school_id)
-        .join(Case, Case.id == LegalHold.case_id)
-        .join(School, School.id == Case.school_id)
+        .join(Case, col(Case.id) == LegalHold.case_id)
+        .join(School, col(School.id) == Case.school_id)
         .where(School.board_id == board_of(principal))
     )
     if active is not None:
-        statement = statement.where(LegalHold.lifted_at.is_(None) if active else LegalHold.lifted_at.is_not(None))
+        lifted_at = col(LegalHold.lifted_at)
+        statement = statement.where(lifted_at.is_(None) if active else lifted_at.is_not(None))
     return statement
 
 
@@ -152,8 +154,8 @@ def _board_cases(session: Session, board_id: uuid.UUID, case_ids: list[uuid.UUID
         return {}
     rows = session.exec(
         select(Case.id, Case.reference)
-        .join(School, School.id == Case.school_id)
-        .where(Case.id.in_(case_ids), School.board_id == board_id)
+        .join(School, col(School.id) == Case.school_id)
+        .where(col(Case.id).in_(case_ids), School.board_id == board_id)
     ).all()
     found = dict(rows)
     if set(case_ids) - set(found):
@@ -164,8 +166,8 @@ def _board_cases(session: Session, board_id: uuid.UUID, case_ids: list[uuid.UUID
 def _check_entries(session: Session, principal: Principal, ids: list[int]) -> None:
     if not ids:
         return
-    table = AuditEntry.__table__
-    found = session.execute(
+    table = table_of(AuditEntry)
+    found: int = session.execute(
         sa_select(func.count()).select_from(table).where(table.c.id.in_(ids), reading.readable(principal))
     ).scalar_one()
     if found != len(set(ids)):
@@ -273,7 +275,7 @@ def case_references(session: Session, incidents: list[PrivacyIncident]) -> dict[
         return {}
     return {
         str(case_id): reference
-        for case_id, reference in session.exec(select(Case.id, Case.reference).where(Case.id.in_(ids))).all()
+        for case_id, reference in session.exec(select(Case.id, Case.reference).where(col(Case.id).in_(ids))).all()
     }
 
 
@@ -316,7 +318,7 @@ def access_review(
     since = (since or until - timedelta(days=7)).astimezone(UTC)
     if since >= until or until - since > timedelta(days=MAX_REVIEW_DAYS):
         raise UnprocessableContent("review_period_invalid", code="review_period_invalid", days=MAX_REVIEW_DAYS)
-    table = AuditEntry.__table__
+    table = table_of(AuditEntry)
     c = table.c
     rows = session.execute(
         sa_select(c.id, c.recorded_at, c.actor_kind, c.actor_id, c.actor_role, c.outcome, c.case_id)
