@@ -14,7 +14,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import Request
 from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, Table, create_engine, event
@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, select
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -78,6 +78,11 @@ POOL_SIZE = 10
 # of requests refused before routing): the pool's connections (``POOL_SIZE``
 # plus as many overflow), less two for periodic tasks and /readyz.
 REQUEST_SLOTS = 2 * POOL_SIZE - 2
+
+
+def utc_field(**kwargs: Any) -> Any:
+    """A model field stored as ``UTCDateTime`` (``Field``'s other arguments as given)."""
+    return Field(sa_type=UTCDateTime, **kwargs)
 
 
 def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.accounts.models import _one_of
-from app.db import UTCDateTime, new_id, utcnow
+from app.db import new_id, utc_field, utcnow
 
 
 class CaseStatus(StrEnum):
@@ -75,10 +75,6 @@ class Flag(StrEnum):
 POLICE_FLAGS = (Flag.csam_suspected, Flag.malicious_intent, Flag.refusal_to_participate)
 
 
-def _utc(**kwargs):
-    return Field(sa_type=UTCDateTime, **kwargs)
-
-
 class Case(SQLModel, table=True):
     __tablename__ = "sexto_case"
     __table_args__ = (
@@ -107,10 +103,10 @@ class Case(SQLModel, table=True):
     urgent_wellbeing_concern: bool = False
     reporter_grid_skipped: bool = False
     reporter_grid_skip_reason: str | None = Field(default=None, sa_column=Column(Text))
-    handed_off_at: datetime | None = _utc(default=None)
+    handed_off_at: datetime | None = utc_field(default=None)
     handed_off_force_id: uuid.UUID | None = Field(default=None, foreign_key="police_force.id", index=True)
     police_officer_contacted: str | None = Field(default=None, max_length=200)
-    police_acknowledged_at: datetime | None = _utc(default=None)
+    police_acknowledged_at: datetime | None = utc_field(default=None)
     police_file_number: str | None = Field(default=None, max_length=64)
     # The police part (police only): the DCPP prosecutor's decision and the
     # awareness meeting.  The school sees this outcome, never the police file
@@ -118,14 +114,14 @@ class Case(SQLModel, table=True):
     dcpp_decision: str | None = Field(default=None, max_length=16)
     dcpp_decided_on: date | None = None
     awareness_meeting_on: date | None = None
-    police_closed_at: datetime | None = _utc(default=None)
+    police_closed_at: datetime | None = utc_field(default=None)
     opened_by: uuid.UUID = Field(foreign_key="app_user.id")
     version: int = 1
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
-    updated_at: datetime = _utc(default_factory=utcnow, nullable=False, index=True)
-    closed_at: datetime | None = _utc(default=None)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
+    updated_at: datetime = utc_field(default_factory=utcnow, nullable=False, index=True)
+    closed_at: datetime | None = utc_field(default=None)
     # Retention: when the case's personal information was destroyed, and by which rule.
-    destroyed_at: datetime | None = _utc(default=None)
+    destroyed_at: datetime | None = utc_field(default=None)
     destruction_rule: str | None = Field(default=None, max_length=64)
 
     def active_flags(self) -> list[Flag]:
@@ -156,7 +152,7 @@ class CaseStatusChange(SQLModel, table=True):
     to_status: str = Field(max_length=16)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     by_user_id: uuid.UUID = Field(foreign_key="app_user.id")
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class CaseTeamMember(SQLModel, table=True):
@@ -167,7 +163,7 @@ class CaseTeamMember(SQLModel, table=True):
     case_id: uuid.UUID = Field(foreign_key="sexto_case.id", index=True)
     user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
     added_by: uuid.UUID = Field(foreign_key="app_user.id")
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class ParticipantRole(StrEnum):
@@ -200,7 +196,7 @@ class Participant(SQLModel, table=True):
     name: str = Field(sa_column=Column(Text, nullable=False))
     supersedes_id: uuid.UUID | None = Field(default=None, foreign_key="participant.id")
     created_by: uuid.UUID = Field(foreign_key="app_user.id")
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class ParticipantFlagKind(StrEnum):
@@ -221,7 +217,7 @@ class ParticipantFlag(SQLModel, table=True):
     kind: str = Field(max_length=20)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     created_by: uuid.UUID = Field(foreign_key="app_user.id")
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class GridSubmission(SQLModel, table=True):
@@ -238,7 +234,7 @@ class GridSubmission(SQLModel, table=True):
     flags_raised: list = Field(sa_column=Column(JSON, nullable=False))
     supersedes_id: uuid.UUID | None = Field(default=None, foreign_key="grid_submission.id")
     submitted_by: uuid.UUID = Field(foreign_key="app_user.id")
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class DeviceKind(StrEnum):
@@ -271,7 +267,7 @@ class Device(SQLModel, table=True):
     seal_number: str | None = Field(default=None, max_length=64)
     storage_location: str | None = Field(default=None, max_length=200)
     confiscated_by: uuid.UUID = Field(foreign_key="app_user.id")
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class CustodyEventKind(StrEnum):
@@ -295,14 +291,14 @@ class CustodyEvent(SQLModel, table=True):
     device_id: uuid.UUID = Field(foreign_key="device.id", index=True)
     sequence: int
     kind: str = Field(max_length=24)
-    occurred_at: datetime = _utc(nullable=False)
+    occurred_at: datetime = utc_field(nullable=False)
     seal_number: str | None = Field(default=None, max_length=64)
     storage_location: str | None = Field(default=None, max_length=200)
     officer_name: str | None = Field(default=None, max_length=200)
     badge_number: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=500)
     recorded_by: uuid.UUID  # a user or a service account (a police portal, a board system)
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class ContactKind(StrEnum):
@@ -325,10 +321,10 @@ class Contact(SQLModel, table=True):
     case_id: uuid.UUID = Field(foreign_key="sexto_case.id", index=True)
     kind: str = Field(max_length=32)
     participant_id: uuid.UUID | None = Field(default=None, foreign_key="participant.id")
-    occurred_at: datetime = _utc(nullable=False)
+    occurred_at: datetime = utc_field(nullable=False)
     details: dict = Field(sa_column=Column(JSON, nullable=False))
     recorded_by: uuid.UUID  # a user or a service account (a police portal, a board system)
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class Note(SQLModel, table=True):
@@ -338,4 +334,4 @@ class Note(SQLModel, table=True):
     case_id: uuid.UUID = Field(foreign_key="sexto_case.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     author_id: uuid.UUID = Field(foreign_key="app_user.id")
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)

@@ -11,17 +11,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.accounts.models import _one_of
-from app.db import UTCDateTime, new_id, utcnow
-
-
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kwargs)
+from app.db import new_id, utc_field, utcnow
 
 
 class RetentionRule(SQLModel, table=True):
@@ -38,7 +33,7 @@ class RetentionRule(SQLModel, table=True):
     schedule_reference: str | None = Field(default=None, max_length=64)
     version: int = 1
     updated_by: uuid.UUID  # a user or a service account
-    updated_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    updated_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class LegalHold(SQLModel, table=True):
@@ -51,11 +46,11 @@ class LegalHold(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     placed_by: uuid.UUID  # a user or a service account
     placed_by_role: str = Field(max_length=32)
-    placed_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    placed_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     lifted_by: uuid.UUID | None = None
     lifted_by_role: str | None = Field(default=None, max_length=32)
     lift_reason: str | None = Field(default=None, sa_column=Column(Text))
-    lifted_at: datetime | None = _utc(default=None)
+    lifted_at: datetime | None = utc_field(default=None)
 
 
 class RiskLevel(StrEnum):
@@ -97,9 +92,9 @@ class PrivacyIncident(SQLModel, table=True):
     audit_entry_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 1
     created_by: uuid.UUID  # a user or a service account
-    created_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
     updated_by: uuid.UUID  # a user or a service account
-    updated_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    updated_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class PrivacyIncidentVersion(SQLModel, table=True):
@@ -114,7 +109,7 @@ class PrivacyIncidentVersion(SQLModel, table=True):
     content: dict = Field(sa_column=Column(JSON, nullable=False))
     changed_fields: list = Field(sa_column=Column(JSON, nullable=False))
     changed_by: uuid.UUID  # a user or a service account
-    changed_at: datetime = _utc(default_factory=utcnow, nullable=False)
+    changed_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 
 class IncidentCounter(SQLModel, table=True):
