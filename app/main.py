@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -53,7 +54,7 @@ record reports, auditors verify the access log.
 """
 
 
-async def _every(seconds: int, work) -> None:
+async def _every(seconds: int, work: Callable[[], None]) -> None:
     """Run ``work`` (blocking, in a thread) every ``seconds``; a failure is
     logged and the next round tries again."""
     while True:
@@ -64,7 +65,7 @@ async def _every(seconds: int, work) -> None:
             logger.error("periodic %s failed", getattr(work, "__name__", "task"))
 
 
-def _maintenance(engine, signer: CheckpointSigner):
+def _maintenance(engine: Engine, signer: CheckpointSigner) -> tuple[Callable[[], None], Callable[[], None]]:
     def sign_checkpoints() -> None:
         with Session(engine) as session:
             signer.issue(session)

@@ -36,6 +36,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
@@ -173,7 +174,7 @@ async def _append(
 
 
 def write_refusal(
-    engine, *, status: int, reason: str, client_address: str | None, user_agent: str | None, request_id: str
+    engine: Engine, *, status: int, reason: str, client_address: str | None, user_agent: str | None, request_id: str
 ) -> None:
     """The entry of a request refused before any route (body too large, not
     JSON): its own transaction, anonymous (no token was read)."""
@@ -219,7 +220,7 @@ def _note_response(note: AuditNote, response: Response, lists: bool) -> None:
         note.resource_type = collection.rpartition("/")[2]
         note.resource_id = created_id
     if lists and not note.returned_ids:
-        body = json.loads(response.body)
+        body = json.loads(bytes(response.body))
         note.returned_ids = [item.get("id") for item in body.get("items", []) if isinstance(item, dict)]
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import ServiceAccount, User
 from app.accounts.scopes import load_grants, resolve_scope
@@ -92,7 +93,7 @@ def _grant(
     kind: str,
     secret_field: str,
     throttle_key: str,
-    account_query,
+    account_query: SelectOfScalar[User] | SelectOfScalar[ServiceAccount],
     secret: str,
     refusal: type[Problem],
     audit: AuditNote,

@@ -29,7 +29,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.principal import CurrentPrincipal, Principal
@@ -102,7 +102,9 @@ def _claim(session: Session, principal: Principal, key: str, request_hash: str, 
         return existing
     if existing is not None:  # expired: the key is free again
         session.exec(
-            delete(IdempotencyRecord).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key)
+            delete(IdempotencyRecord).where(
+                col(IdempotencyRecord.subject) == subject, col(IdempotencyRecord.key) == key
+            )
         )
     session.add(
         IdempotencyRecord(
@@ -123,5 +125,5 @@ def _claim(session: Session, principal: Principal, key: str, request_hash: str, 
 
 
 def purge_expired(session: Session) -> int:
-    result = session.exec(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < utcnow()))
+    result = session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.expires_at) < utcnow()))
     return result.rowcount or 0
