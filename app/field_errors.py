@@ -18,7 +18,7 @@ from typing import Any
 from jsonschema import ValidationError as SchemaError
 
 from app.i18n import MESSAGES, Language, MessageRef, translate
-from app.schemas import PROTOCOL_CONFIRMATIONS, PROTOCOL_REQUIREMENTS
+from app.schemas import PROTOCOL_CONFIRMATIONS
 
 # Pydantic error type -> message key.  Types the service raises itself (see
 # app.schemas) use pydantic's names; a type named like a message (a check
@@ -127,7 +127,10 @@ def protocol_rule(field: str, kind: str) -> str | None:
     if rule := PROTOCOL_CONFIRMATIONS.get(field.rsplit(".", 1)[-1]):
         return rule
     if kind == "missing":
-        return PROTOCOL_REQUIREMENTS.get(".".join(field.split(".")[-2:]))
+        # Imported here: the protocol's imports reach the errors, which use this module.
+        from app.cases.protocol import REQUIRED_MEMBERS
+
+        return REQUIRED_MEMBERS.get(".".join(field.split(".")[-2:]))
     return None
 
 

@@ -167,14 +167,6 @@ PROTOCOL_CONFIRMATIONS: dict[str, str] = {
     "referred_to_communications": "media_inquiry_not_referred",
 }
 
-# What the protocol requires of one kind of body, by its place in the body
-# (``<action>.<member>``): the hand-off names the officer contacted, a
-# reopening its reason.  A body without it is a 422 whose code names the rule.
-PROTOCOL_REQUIREMENTS: dict[str, str] = {
-    "hand_off.police_officer": "officer_required",
-    "reopen.reason": "reason_required",
-}
-
 
 def confirmation(name: str, description: str) -> Any:
     """The field of a protocol confirmation: declared with its rule."""
