@@ -1,6 +1,7 @@
 """The protocol as one table: each transition's guards are named functions,
-the checklist reads the same guards, every rule has its words, and the
-members a body requires are the row's."""
+the checklist reads the same guards, every rule has its words, the
+members a body requires are the row's, and who records which custody step
+is a table of the policy."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import get_args
 
 import pytest
 
-from app.cases import protocol
+from app.accounts.models import Role
+from app.cases import policy, protocol
 from app.cases.models import (
     Case,
     CaseStatus,
@@ -163,3 +165,24 @@ def test_the_members_a_row_requires_are_required_by_its_body():
             assert declared.is_required(), (transition.action, member)
             assert declared.json_schema_extra == {"x-protocol-rule": rule}
             assert protocol.REQUIRED_MEMBERS[f"{transition.action}.{member}"] == rule
+
+
+class _Caller:
+    def __init__(self, role: Role, architect: bool = True) -> None:
+        self.role, self.is_architect = role, architect
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_who_records_which_custody_step(role):
+    """Only police return a device or keep it as evidence; police never record the school's steps."""
+    for kind in CustodyEventKind:
+        code = policy.custody_denial(_Caller(role), kind)
+        if role is Role.police_liaison:
+            expected = "custody_school_only" if kind in protocol.SCHOOL_CUSTODY else None
+        elif kind in (CustodyEventKind.returned_to_owner, CustodyEventKind.retained_as_evidence):
+            expected = "custody_police_only"
+        else:
+            expected = None if role in (Role.school_staff, Role.school_lead) else "forbidden"
+        assert code == expected, (role, kind)
+    if role in policy.SCHOOL_ROLES:
+        assert policy.custody_denial(_Caller(role, architect=False), CustodyEventKind.stored) == "architect_required"

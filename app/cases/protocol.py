@@ -47,7 +47,7 @@ from app.orgs.models import School
 S = CaseStatus
 
 
-# Custody: what may follow each step, and who may record it.
+# Custody: what may follow each step (who records which step: ``policy.CUSTODY_RECORDED``).
 CUSTODY_NEXT: dict[CustodyEventKind, frozenset[CustodyEventKind]] = {
     CustodyEventKind.confiscated: frozenset({CustodyEventKind.stored, CustodyEventKind.transferred_to_police}),
     CustodyEventKind.stored: frozenset({CustodyEventKind.stored, CustodyEventKind.transferred_to_police}),
@@ -58,9 +58,6 @@ CUSTODY_NEXT: dict[CustodyEventKind, frozenset[CustodyEventKind]] = {
     CustodyEventKind.retained_as_evidence: frozenset(),
 }
 SCHOOL_CUSTODY = frozenset({CustodyEventKind.confiscated, CustodyEventKind.stored})
-POLICE_ONLY_CUSTODY = frozenset({CustodyEventKind.returned_to_owner, CustodyEventKind.retained_as_evidence})
-# What police may record: taking the device over, then its return or retention.
-POLICE_CUSTODY = POLICE_ONLY_CUSTODY | {CustodyEventKind.transferred_to_police}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from app.cases.models import (
     ParticipantFlagKind,
     ParticipantRole,
 )
-from app.cases.policy import Capability, contact_denial, denial, shown, visible_cases
+from app.cases.policy import Capability, contact_denial, custody_denial, denial, shown, visible_cases
 from app.cases.schemas import (
     CaseCreate,
     CaseOut,
@@ -595,16 +595,8 @@ def record_custody(
 ) -> CustodyEvent:
     device, case = visible_device(session, principal, device_id, lock=True)
     kind = CustodyEventKind(body.kind)
-    if kind in protocol.POLICE_ONLY_CUSTODY:
-        if principal.role is not Role.police_liaison:
-            raise Forbidden("custody_police_only", code="custody_police_only")
-        require(principal, Capability.custody_police)
-    elif principal.role is Role.police_liaison:
-        if kind not in protocol.POLICE_CUSTODY:
-            raise Forbidden("custody_school_only", code="custody_school_only")
-        require(principal, Capability.custody_police)
-    else:
-        require(principal, Capability.custody_school)
+    if code := custody_denial(principal, kind):
+        raise Forbidden(code, code=code)
     events = session.exec(
         select(CustodyEvent).where(CustodyEvent.device_id == device.id).order_by(CustodyEvent.sequence)
     ).all()
