@@ -9,12 +9,16 @@ caller's role may not take is a 403.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, exists, false, select
 
 from app.accounts.models import Role
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseTeamMember, ContactKind, CustodyEventKind
+
+if TYPE_CHECKING:
+    from app.grid.templates import GridTemplate
 
 
 class Capability(StrEnum):
@@ -167,16 +171,10 @@ HIDDEN_FIELDS: dict[Role, dict[str, frozenset[str]]] = {
     },
 }
 
-# The grid answers police read after hand-off: the facts of the incident, and
-# of the well-being section only what is a police matter.  None: the whole section.
-POLICE_GRID: dict[str, frozenset[str] | None] = {
-    "trigger": None,
-    "nature": None,
-    "intentions": None,
-    "extent": None,
-    "wellbeing": frozenset({"threats_or_extortion", "sexual_assault_alleged", "child_under_12_involved"}),
-}
-GRID_SEEN: dict[Role, dict[str, frozenset[str] | None]] = {Role.police_liaison: POLICE_GRID}
+# The roles that read of a grid only what its template says police read
+# (``x-police`` on each section, checked when the templates load): the facts
+# of the incident, and of the well-being section only what is a police matter.
+GRID_AS_POLICE = frozenset({Role.police_liaison})
 
 # The contacts each outside role reads (None: all).  Media inquiries are the
 # school's; the DPJ reads the parents', the police's and its own.
@@ -201,17 +199,12 @@ def shown(data: dict, principal: Principal, resource: str) -> dict:
     return {key: value for key, value in data.items() if key not in hidden} if hidden else data
 
 
-def seen_answers(principal: Principal, answers: dict) -> dict:
-    """The grid answers the caller may read."""
-    sections = GRID_SEEN.get(principal.role)
-    if sections is None:
+def seen_answers(principal: Principal, answers: dict, template: GridTemplate | None) -> dict:
+    """The grid answers the caller may read, by the template the submission
+    follows (none: police read nothing of it)."""
+    if principal.role not in GRID_AS_POLICE:
         return answers
-    seen = {}
-    for section, fields in sections.items():
-        if isinstance(answers.get(section), dict):
-            value = answers[section]
-            seen[section] = dict(value) if fields is None else {k: v for k, v in value.items() if k in fields}
-    return seen
+    return template.police_answers(answers) if template is not None else {}
 
 
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
