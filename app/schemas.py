@@ -168,13 +168,13 @@ PROTOCOL_CONFIRMATIONS: dict[str, str] = {
     "referred_to_communications": "media_inquiry_not_referred",
 }
 
-# What the protocol requires of one kind of body, by its place in the body
-# (``<action>.<member>``): the hand-off names the officer contacted, a
-# reopening its reason.  A body without it is a 422 whose code names the rule.
-PROTOCOL_REQUIREMENTS: dict[str, str] = {
-    "hand_off.police_officer": "officer_required",
-    "reopen.reason": "reason_required",
-}
+
+# Body members the protocol requires (``<action>.<member>`` → the rule a body
+# without one breaks).  The protocol table says which (``Transition.requires``);
+# each body model registers its own as it declares them
+# (``app.cases.schemas.required_member``), so that a 422 names the rule
+# without the error layer reaching into the protocol.
+PROTOCOL_REQUIREMENTS: dict[str, str] = {}
 
 
 def confirmation(name: str, description: str) -> Any:

@@ -1,6 +1,6 @@
 """The authorization matrix (issue 5): every route × every role × the
 situations that change the answer, with the HTTP status that SPEC §3 and the
-policy tables (``app/cases/policy.py``: CAPABILITIES, VISIBILITY) give.  The
+policy tables (``app/cases/policy.py``: CAPABILITIES, visible_cases) give.  The
 expectations come from reading those, not from the service: where the
 service answers otherwise, the cell keeps the spec's answer and is listed in
 ``DISCREPANCIES`` (a strict xfail) until the code is fixed.
@@ -205,7 +205,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/staff"):      {"-": "401 403 403 200  403  403  403  403  403  403  403 403"},
 
     # --- one case ------------------------------------------------------------------------------------
-    # Who sees it (policy.VISIBILITY): lea every case of school A; sta/st2 the cases they are on the
+    # Who sees it (policy.visible_cases): lea every case of school A; sta/st2 the cases they are on the
     # team of; poa/pob cases handed off to their force; dpj school A cases needing a DPJ report (H, C);
     # aud every case of the boards it audits, for the access log only.  Anyone else: 404.
     #                                                    ano adm aud lea sta st2 stb poa pob dpj pva pvb

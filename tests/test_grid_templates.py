@@ -8,17 +8,28 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
+from app.accounts.models import Role
+from app.cases.policy import seen_answers
 from app.grid.rules import OPERATORS
 from app.grid.templates import BUILT_IN, GridTemplates
 from app.main import create_app
 
 # A published version never changes (submissions are validated against it):
-# a new grid is a new file, v2.json.
-V1_SHA256 = "82d8dfc5a821f44eeb734242f905404337260456f3d1b7736787e5ecc1dd2862"
+# a new grid is a new file, v2.json.  Version 1 gained one annotation, what
+# police read of each section (``x-police``, #12), which JSON Schema ignores:
+# without it, version 1 is the document first published (V1_PUBLISHED_SHA256,
+# of its canonical JSON).
+V1_SHA256 = "b23e3095a6228b129a839e92dc8e5a76db35a15ca3528650662b329b0abaef25"
+V1_PUBLISHED_SHA256 = "fd948fd349cd130f6c8d95f0dc1eb85515251247da0e014d0c6c5831fcefb897"
 
 
 def test_version_1_is_unchanged():
     assert hashlib.sha256((BUILT_IN / "v1.json").read_bytes()).hexdigest() == V1_SHA256
+    document = json.loads((BUILT_IN / "v1.json").read_text(encoding="utf-8"))
+    for section in document["schema"]["properties"].values():
+        del section["x-police"]
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert hashlib.sha256(canonical.encode()).hexdigest() == V1_PUBLISHED_SHA256
 
 
 def _walk(schema: dict, path: str = ""):
@@ -149,3 +160,87 @@ def test_a_template_using_what_the_declaration_does_not_name_is_refused_at_start
     (tmp_path / "v2.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match=r"v2\.json"):
         GridTemplates([BUILT_IN, tmp_path])
+
+
+# --- what police read of a grid: declared by each section, default-deny ----------------------
+
+
+def _v2(tmp_path, change) -> GridTemplates:
+    document = json.loads((BUILT_IN / "v1.json").read_text())
+    document["version"] = 2
+    change(document["schema"])
+    (tmp_path / "v2.json").write_text(json.dumps(document))
+    return GridTemplates([BUILT_IN, tmp_path])
+
+
+def _new_section(declared=None) -> dict:
+    section = {
+        "type": "object",
+        "x-labels": {"fr": "Soutien", "en": "Support"},
+        "properties": {"counsellor_met": {"type": "boolean", "x-labels": {"fr": "Vu", "en": "Met"}}},
+    }
+    if declared is not None:
+        section["x-police"] = declared
+    return section
+
+
+def test_version_1_says_what_police_read():
+    police = GridTemplates([BUILT_IN]).get(1).police_reads
+    assert police == {
+        "trigger": None,
+        "nature": None,
+        "intentions": None,
+        "extent": None,
+        "wellbeing": {"threats_or_extortion", "sexual_assault_alleged", "child_under_12_involved"},
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda schema: schema["properties"].update(support=_new_section()), id="new-section-undeclared"),
+        pytest.param(lambda schema: schema["properties"]["wellbeing"].pop("x-police"), id="section-undeclared"),
+        pytest.param(
+            lambda schema: schema["properties"].update(support=_new_section(["no_such_question"])),
+            id="unknown-question",
+        ),
+        pytest.param(
+            lambda schema: schema["properties"]["trigger"]["properties"]["place"].update({"x-police": True}),
+            id="said-of-a-question",
+        ),
+        pytest.param(
+            lambda schema: schema["properties"]["trigger"].update({"x-police": "yes"}), id="not-a-declaration"
+        ),
+    ],
+)
+def test_a_template_that_does_not_say_what_police_read_is_refused_at_start(tmp_path, change):
+    with pytest.raises(ValueError, match=r"v2\.json"):
+        _v2(tmp_path, change)
+
+
+def test_a_new_section_is_shown_to_police_only_when_declared(tmp_path):
+    answers = {
+        "trigger": {"place": "school"},
+        "wellbeing": {"self_harm_risk": "yes"},
+        "support": {"counsellor_met": True},
+    }
+    hidden = _v2(tmp_path, lambda schema: schema["properties"].update(support=_new_section(False))).get(2)
+    assert hidden.police_answers(answers) == {"trigger": {"place": "school"}, "wellbeing": {}}
+    shown = _v2(tmp_path, lambda schema: schema["properties"].update(support=_new_section(True))).get(2)
+    assert shown.police_answers(answers)["support"] == {"counsellor_met": True}
+    listed = _v2(tmp_path, lambda schema: schema["properties"].update(support=_new_section([]))).get(2)
+    assert listed.police_answers(answers)["support"] == {}
+
+
+def test_police_read_a_submission_by_the_version_it_follows():
+    """No template for the version (a folder removed): police read nothing of it; others read it all."""
+
+    class Caller:
+        def __init__(self, role: Role) -> None:
+            self.role = role
+
+    answers = {"wellbeing": {"self_harm_risk": "yes", "threats_or_extortion": "no"}}
+    v1 = GridTemplates([BUILT_IN]).get(1)
+    assert seen_answers(Caller(Role.police_liaison), answers, v1) == {"wellbeing": {"threats_or_extortion": "no"}}
+    assert seen_answers(Caller(Role.police_liaison), answers, None) == {}
+    assert seen_answers(Caller(Role.school_staff), answers, None) == answers

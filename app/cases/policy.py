@@ -9,12 +9,16 @@ caller's role may not take is a 403.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, exists, false, select
 
 from app.accounts.models import Role
 from app.auth.principal import Principal
-from app.cases.models import Case, CaseTeamMember, ContactKind
+from app.cases.models import Case, CaseTeamMember, ContactKind, CustodyEventKind
+
+if TYPE_CHECKING:
+    from app.grid.templates import GridTemplate
 
 
 class Capability(StrEnum):
@@ -117,21 +121,22 @@ CONTACTS_RECORDED: dict[Role, frozenset[ContactKind]] = {
 }
 NO_ATTESTATION_CONTACTS = frozenset({ContactKind.dpj_report})
 
-# Who sees which case (read as a table):
-#   school_staff    a case of a school in scope, when on its team
-#   school_lead     every case of the schools in scope
-#   police_liaison  cases handed off to its police force
-#   dpj_reporter    cases of the schools in scope that need a DPJ report (csam_suspected)
-#   auditor         cases of the organizations it audits, for their access log only
-#   others          none
-VISIBILITY = {
-    Role.school_staff: "team member, school in scope",
-    Role.school_lead: "school in scope",
-    Role.police_liaison: "handed off to its force",
-    Role.dpj_reporter: "school in scope, DPJ report needed",
-    Role.auditor: "school or board audited (access log only)",
-    Role.privacy_officer: "none",
-    Role.admin: "none",
+# Which custody steps each role records, and the capability it records them
+# with (which carries the attestation rule): school users confiscate, store
+# and transfer a device to police; only police record that it was returned
+# or kept as evidence, and they record the transfer too (taking the device
+# over).  A role absent records as school users do, with their capability,
+# which it lacks.  The order the steps follow each other: ``protocol.CUSTODY_NEXT``.
+SCHOOL_CUSTODY_STEPS = frozenset(
+    {CustodyEventKind.confiscated, CustodyEventKind.stored, CustodyEventKind.transferred_to_police}
+)
+POLICE_CUSTODY_STEPS = frozenset(
+    {CustodyEventKind.transferred_to_police, CustodyEventKind.returned_to_owner, CustodyEventKind.retained_as_evidence}
+)
+CUSTODY_RECORDED: dict[Role, tuple[Capability, frozenset[CustodyEventKind]]] = {
+    Role.school_staff: (C.custody_school, SCHOOL_CUSTODY_STEPS),
+    Role.school_lead: (C.custody_school, SCHOOL_CUSTODY_STEPS),
+    Role.police_liaison: (C.custody_police, POLICE_CUSTODY_STEPS),
 }
 
 
@@ -166,16 +171,10 @@ HIDDEN_FIELDS: dict[Role, dict[str, frozenset[str]]] = {
     },
 }
 
-# The grid answers police read after hand-off: the facts of the incident, and
-# of the well-being section only what is a police matter.  None: the whole section.
-POLICE_GRID: dict[str, frozenset[str] | None] = {
-    "trigger": None,
-    "nature": None,
-    "intentions": None,
-    "extent": None,
-    "wellbeing": frozenset({"threats_or_extortion", "sexual_assault_alleged", "child_under_12_involved"}),
-}
-GRID_SEEN: dict[Role, dict[str, frozenset[str] | None]] = {Role.police_liaison: POLICE_GRID}
+# The roles that read of a grid only what its template says police read
+# (``x-police`` on each section, checked when the templates load): the facts
+# of the incident, and of the well-being section only what is a police matter.
+GRID_AS_POLICE = frozenset({Role.police_liaison})
 
 # The contacts each outside role reads (None: all).  Media inquiries are the
 # school's; the DPJ reads the parents', the police's and its own.
@@ -200,20 +199,24 @@ def shown(data: dict, principal: Principal, resource: str) -> dict:
     return {key: value for key, value in data.items() if key not in hidden} if hidden else data
 
 
-def seen_answers(principal: Principal, answers: dict) -> dict:
-    """The grid answers the caller may read."""
-    sections = GRID_SEEN.get(principal.role)
-    if sections is None:
+def seen_answers(principal: Principal, answers: dict, template: GridTemplate | None) -> dict:
+    """The grid answers the caller may read, by the template the submission
+    follows (none: police read nothing of it)."""
+    if principal.role not in GRID_AS_POLICE:
         return answers
-    seen = {}
-    for section, fields in sections.items():
-        if isinstance(answers.get(section), dict):
-            value = answers[section]
-            seen[section] = dict(value) if fields is None else {k: v for k, v in value.items() if k in fields}
-    return seen
+    return template.police_answers(answers) if template is not None else {}
 
 
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
+    """Who sees which case, as one SQL clause:
+
+    school_staff    a case of a school in scope, when on its team
+    school_lead     every case of the schools in scope
+    police_liaison  cases handed off to its police force
+    dpj_reporter    cases of the schools in scope that need a DPJ report (csam_suspected)
+    auditor         cases of the organizations it audits, for their access log only
+    others          none
+    """
     scope = principal.scope
     in_schools = Case.school_id.in_(scope.school_ids) if scope.school_ids else false()
     match principal.role:
@@ -255,6 +258,16 @@ def contact_denial(principal: Principal, kind: ContactKind) -> str | None:
     if kind in NO_ATTESTATION_CONTACTS:
         return None
     return denial(principal, Capability.record_contact)
+
+
+def custody_denial(principal: Principal, kind: CustodyEventKind) -> str | None:
+    """Why the caller may not record this custody step (None: it may): a step
+    only the other side records (``custody_police_only``,
+    ``custody_school_only``), or the role's capability."""
+    capability, steps = CUSTODY_RECORDED.get(principal.role, CUSTODY_RECORDED[Role.school_staff])
+    if kind not in steps:
+        return "custody_school_only" if kind in SCHOOL_CUSTODY_STEPS else "custody_police_only"
+    return denial(principal, capability)
 
 
 def can(principal: Principal, capability: Capability) -> bool:

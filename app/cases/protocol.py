@@ -1,15 +1,22 @@
 """The Sexto protocol as a status machine and a checklist (SPEC §2 and §4).
 
-``TRANSITIONS`` says from which statuses each action goes where; the guards
-below say what the protocol still needs.  ``transition_blockers`` is the one
-evaluation of a transition: ``GET /transitions`` lists what it finds, and a
-refused ``POST`` carries the same rules, in the same order.
+``TRANSITIONS`` is the protocol as one table: each action's row says from
+which statuses it is taken, where it goes, who may take it, its guards (each
+names the rule it breaks, or nothing), the body members it requires and what
+taking it does.  ``transition_blockers`` is the one evaluation of a
+transition: ``GET /transitions`` lists what it finds, and a refused ``POST``
+carries the same rules, in the same order.  The checklist reads the same
+guards, so that a step and the rule behind it cannot drift apart.  The rules
+on what a case still takes (intake edits, findings, devices and contacts)
+are here too; who may do what is in ``policy``.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -33,32 +40,14 @@ from app.cases.models import (
     ReporterType,
 )
 from app.cases.policy import Capability
+from app.db import utcnow
 from app.i18n import Language, translate
+from app.orgs.models import School
 
 S = CaseStatus
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[CaseStatus]
-    target: CaseStatus
-    capability: Capability
-
-
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in (
-        Transition("start_evaluation", frozenset({S.reported}), S.evaluating, Capability.transition),
-        Transition("start_gathering", frozenset({S.evaluating}), S.gathering, Capability.transition),
-        Transition("hand_off", frozenset(OPEN_STATUSES), S.handed_off, Capability.transition),
-        Transition("resolve", frozenset({S.gathering}), S.resolved, Capability.transition),
-        Transition("close", frozenset({S.handed_off, S.resolved}), S.closed, Capability.close_or_reopen),
-        Transition("reopen", frozenset({S.closed, S.resolved}), S.gathering, Capability.close_or_reopen),
-    )
-}
-
-# Custody: what may follow each step, and who may record it.
+# Custody: what may follow each step (who records which step: ``policy.CUSTODY_RECORDED``).
 CUSTODY_NEXT: dict[CustodyEventKind, frozenset[CustodyEventKind]] = {
     CustodyEventKind.confiscated: frozenset({CustodyEventKind.stored, CustodyEventKind.transferred_to_police}),
     CustodyEventKind.stored: frozenset({CustodyEventKind.stored, CustodyEventKind.transferred_to_police}),
@@ -69,9 +58,6 @@ CUSTODY_NEXT: dict[CustodyEventKind, frozenset[CustodyEventKind]] = {
     CustodyEventKind.retained_as_evidence: frozenset(),
 }
 SCHOOL_CUSTODY = frozenset({CustodyEventKind.confiscated, CustodyEventKind.stored})
-POLICE_ONLY_CUSTODY = frozenset({CustodyEventKind.returned_to_owner, CustodyEventKind.retained_as_evidence})
-# What police may record: taking the device over, then its return or retention.
-POLICE_CUSTODY = POLICE_ONLY_CUSTODY | {CustodyEventKind.transferred_to_police}
 
 
 @dataclass(frozen=True)
@@ -170,35 +156,186 @@ def _labels(items) -> str:
     return ", ".join(item.label for item in items)
 
 
-def guard_failures(file: CaseFile, action: str, *, skip_reporter_grid: bool = False) -> list[Rule]:
-    """What the protocol says against taking ``action`` now (status aside)."""
-    case = file.case
-    rules: list[Rule] = []
-    if action == "start_gathering":
-        skip_allowed = file.reporter_grid_skip_allowed()
-        if skip_reporter_grid and not skip_allowed:
-            rules.append(Rule("reporter_grid_skip_not_allowed"))
-        if not (file.reporter_grid_done() or case.reporter_grid_skipped or (skip_reporter_grid and skip_allowed)):
-            rules.append(Rule("reporter_grid_required"))
-    elif action == "resolve":
-        if flags := file.police_flags():
-            rules.append(Rule("police_flags_block_resolution", {"flags": ", ".join(flags)}))
-    elif action == "close":
-        if (flags := file.police_flags()) and not case.was_handed_off:
-            rules.append(Rule("hand_off_required", {"flags": ", ".join(flags)}))
-        if missing := file.minors_without_parent_contact():
-            rules.append(Rule("parents_not_notified", {"participants": _labels(missing)}))
-        if case.csam_suspected and not file.dpj_report_recorded():
-            rules.append(Rule("dpj_report_missing"))
-        if devices := file.devices_in_school_custody():
-            rules.append(Rule("device_in_school_custody", {"devices": _labels(devices)}))
-    elif action == "reopen" and case.was_handed_off:
-        rules.append(Rule("reopen_after_hand_off"))
-    return rules
-
-
 def _statuses(statuses) -> str:
     return ", ".join(status.value for status in CaseStatus if status in statuses)
+
+
+# --- guards --------------------------------------------------------------------------
+#
+# A guard looks at the case file, and at what the request asks beyond the
+# action (``Asked``), and names the rule the transition would break, or
+# returns None.  The checklist calls the same guards with nothing asked.
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a transition's body asks beyond its action: the options a guard weighs."""
+
+    skip_reporter_grid: bool = False
+
+
+NOTHING_ASKED = Asked()
+
+
+def reporter_grid_skip_allowed(file: CaseFile, asked: Asked) -> Rule | None:
+    """The reporter's grid is skipped only for a parent reporting a situation outside school."""
+    if asked.skip_reporter_grid and not file.reporter_grid_skip_allowed():
+        return Rule("reporter_grid_skip_not_allowed")
+    return None
+
+
+def reporter_grid_given(file: CaseFile, asked: Asked) -> Rule | None:
+    """The grid with the reporter, or its skip, recorded or asked for (and allowed)."""
+    skipping = asked.skip_reporter_grid and file.reporter_grid_skip_allowed()
+    if not (file.reporter_grid_done() or file.case.reporter_grid_skipped or skipping):
+        return Rule("reporter_grid_required")
+    return None
+
+
+def no_police_flag(file: CaseFile, _asked: Asked) -> Rule | None:
+    """A case handled at school has no police flag."""
+    if flags := file.police_flags():
+        return Rule("police_flags_block_resolution", {"flags": ", ".join(flags)})
+    return None
+
+
+def handed_off_if_police_flag(file: CaseFile, _asked: Asked) -> Rule | None:
+    """A police flag calls for the hand-off."""
+    if (flags := file.police_flags()) and not file.case.was_handed_off:
+        return Rule("hand_off_required", {"flags": ", ".join(flags)})
+    return None
+
+
+def parents_told(file: CaseFile, _asked: Asked) -> Rule | None:
+    """Each minor's parents told, or exempted with a justification."""
+    if missing := file.minors_without_parent_contact():
+        return Rule("parents_not_notified", {"participants": _labels(missing)})
+    return None
+
+
+def dpj_reported(file: CaseFile, _asked: Asked) -> Rule | None:
+    """Suspected child sexual abuse material is reported to the DPJ."""
+    if file.case.csam_suspected and not file.dpj_report_recorded():
+        return Rule("dpj_report_missing")
+    return None
+
+
+def devices_out_of_school_custody(file: CaseFile, _asked: Asked) -> Rule | None:
+    """No device is left in school custody."""
+    if devices := file.devices_in_school_custody():
+        return Rule("device_in_school_custody", {"devices": _labels(devices)})
+    return None
+
+
+def never_handed_off(file: CaseFile, _asked: Asked) -> Rule | None:
+    """A case police have had is never reopened by the school."""
+    if file.case.was_handed_off:
+        return Rule("reopen_after_hand_off")
+    return None
+
+
+Guard = Callable[[CaseFile, Asked], Rule | None]
+
+# --- effects ---------------------------------------------------------------------------
+#
+# What taking a transition does to the case, beyond its status: each effect
+# gets the session, the case (locked) and the request's body.
+
+
+def hand_off_to_the_schools_force(session: Session, case: Case, body) -> None:
+    """The case goes to the force serving the school, with the officer contacted."""
+    school = session.get(School, case.school_id)
+    assert school is not None
+    case.handed_off_at = utcnow()
+    case.handed_off_force_id = school.police_force_id
+    case.police_officer_contacted = body.police_officer
+
+
+def record_reporter_grid_skip(_session: Session, case: Case, body) -> None:
+    """A skip of the reporter's grid asked for (and allowed) is recorded with its reason."""
+    if body.skip_reporter_grid:
+        case.reporter_grid_skipped = True
+        case.reporter_grid_skip_reason = body.reason
+
+
+def mark_closed(_session: Session, case: Case, _body) -> None:
+    case.closed_at = utcnow()
+
+
+def clear_closed(_session: Session, case: Case, _body) -> None:
+    case.closed_at = None
+
+
+Effect = Callable[[Session, Case, Any], None]
+
+
+# --- the table -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One action of the status machine.  ``guards`` run in order, and a
+    refusal names their rules in that order; ``requires`` maps a body member
+    to the rule its absence breaks (a 422); ``effects`` run when the action
+    is taken, before the status changes; ``police_feed`` is the change the
+    police feed notes, if any."""
+
+    action: str
+    sources: frozenset[CaseStatus]
+    target: CaseStatus
+    capability: Capability
+    guards: tuple[Guard, ...] = ()
+    requires: dict[str, str] = field(default_factory=dict)
+    effects: tuple[Effect, ...] = ()
+    police_feed: str | None = None
+
+    def guard_failures(self, file: CaseFile, asked: Asked = NOTHING_ASKED) -> list[Rule]:
+        """What the protocol says against taking the action now (status aside)."""
+        return [rule for guard in self.guards if (rule := guard(file, asked)) is not None]
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("start_evaluation", frozenset({S.reported}), S.evaluating, Capability.transition),
+        Transition(
+            "start_gathering",
+            frozenset({S.evaluating}),
+            S.gathering,
+            Capability.transition,
+            guards=(reporter_grid_skip_allowed, reporter_grid_given),
+            effects=(record_reporter_grid_skip,),
+        ),
+        Transition(
+            "hand_off",
+            frozenset(OPEN_STATUSES),
+            S.handed_off,
+            Capability.transition,
+            requires={"police_officer": "officer_required"},
+            effects=(hand_off_to_the_schools_force,),
+            police_feed="handed_off",
+        ),
+        Transition("resolve", frozenset({S.gathering}), S.resolved, Capability.transition, guards=(no_police_flag,)),
+        Transition(
+            "close",
+            frozenset({S.handed_off, S.resolved}),
+            S.closed,
+            Capability.close_or_reopen,
+            guards=(handed_off_if_police_flag, parents_told, dpj_reported, devices_out_of_school_custody),
+            effects=(mark_closed,),
+            police_feed="closed",
+        ),
+        Transition(
+            "reopen",
+            frozenset({S.closed, S.resolved}),
+            S.gathering,
+            Capability.close_or_reopen,
+            guards=(never_handed_off,),
+            requires={"reason": "reason_required"},
+            effects=(clear_closed,),
+        ),
+    )
+}
 
 
 def status_rule(transition: Transition, status: CaseStatus) -> Rule | None:
@@ -219,7 +356,7 @@ def status_rule(transition: Transition, status: CaseStatus) -> Rule | None:
 
 
 def transition_blockers(
-    file: CaseFile, transition: Transition, role_rule: str | None, *, skip_reporter_grid: bool = False
+    file: CaseFile, transition: Transition, role_rule: str | None, asked: Asked = NOTHING_ASKED
 ) -> list[Rule]:
     """Everything that blocks ``transition`` now, in the order a refusal names
     them: the case's information destroyed, the caller's role (``role_rule``:
@@ -233,7 +370,48 @@ def transition_blockers(
         rules.append(Rule(role_rule))
     if rule := status_rule(transition, CaseStatus(file.case.status)):
         rules.append(rule)
-    return rules + guard_failures(file, transition.action, skip_reporter_grid=skip_reporter_grid)
+    return rules + transition.guard_failures(file, asked)
+
+
+# --- what a case still takes -------------------------------------------------------------
+
+# Which intake fields each status still lets school staff change.
+EDITABLE_FIELDS: dict[CaseStatus, frozenset[str]] = {
+    CaseStatus.reported: frozenset({"reporter_type", "channel", "place", "summary"}),
+    CaseStatus.evaluating: frozenset({"reporter_type", "channel", "place", "summary"}),
+    CaseStatus.gathering: frozenset({"summary"}),
+}
+
+
+def intake_change_refusal(case: Case, fields: set[str]) -> Rule | None:
+    """Why the intake fields named may not change now: after the hand-off the
+    school stops investigating, and each status locks some fields."""
+    if case.was_handed_off:
+        return Rule("investigation_handed_off")
+    if locked := sorted(fields - EDITABLE_FIELDS.get(CaseStatus(case.status), frozenset())):
+        return Rule("field_locked", {"status": case.status, "fields": ", ".join(locked)})
+    return None
+
+
+def findings_refusal(case: Case) -> Rule | None:
+    """Why the case takes no new findings (people, flags on them, grids):
+    after the hand-off the school stops investigating; a case not open takes none."""
+    if case.was_handed_off:
+        return Rule("investigation_handed_off")
+    if CaseStatus(case.status) not in OPEN_STATUSES:
+        return Rule("case_not_open", {"status": case.status})
+    return None
+
+
+def closed_refusal(case: Case) -> Rule | None:
+    """Why the case takes no new device or contact: it is closed (a resolved
+    or handed-off case still takes them)."""
+    if case.status == CaseStatus.closed:
+        return Rule("case_not_open", {"status": case.status})
+    return None
+
+
+# --- the checklist ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -244,12 +422,26 @@ class StepState:
     subject: str | None = None
 
 
-def checklist(file: CaseFile) -> list[StepState]:  # noqa: C901 (to become the protocol table's guards, #12)
-    """The protocol as a checklist for this case (SPEC §2, GRID's flag actions)."""
-    case, steps = file.case, []
-    reporter_done = file.reporter_grid_done() or case.reporter_grid_skipped
-    steps.append(StepState("step_reporter_grid", reporter_done))
-    handed_off = case.was_handed_off
+# The checklist steps that say a guard's rule, with that guard: a step is done
+# exactly when its guard passes (for the steps of one person or one device,
+# when every such step is done).
+STEP_GUARDS: dict[str, Guard] = {
+    "step_reporter_grid": reporter_grid_given,
+    "step_hand_off": handed_off_if_police_flag,
+    "step_dpj_report": dpj_reported,
+    "step_parents": parents_told,
+    "step_device_to_police": devices_out_of_school_custody,
+}
+
+
+def _passes(guard: Guard, file: CaseFile) -> bool:
+    return guard(file, NOTHING_ASKED) is None
+
+
+def _people_steps(file: CaseFile) -> list[StepState]:
+    """Each person's interview, or the police for a malicious or refusing person."""
+    steps = []
+    handed_off = file.case.was_handed_off
     for participant in file.participants:
         if participant.role == ParticipantRole.reporter:
             continue
@@ -261,21 +453,41 @@ def checklist(file: CaseFile) -> list[StepState]:  # noqa: C901 (to become the p
             steps.append(StepState("step_contact_police", handed_off, subject=label))
         elif not handed_off:
             steps.append(StepState("step_participant_grid", file.interviewed(participant), subject=label))
+    return steps
+
+
+def _flag_steps(file: CaseFile) -> list[StepState]:
+    """What the case's flags call for."""
+    case, steps = file.case, []
+    hand_off = StepState("step_hand_off", _passes(handed_off_if_police_flag, file))
     if case.csam_suspected:
         steps.append(StepState("step_switch_off_confiscate", bool(file.devices)))
-        steps.append(StepState("step_hand_off", handed_off))
-        steps.append(StepState("step_dpj_report", file.dpj_report_recorded()))
+        steps.append(hand_off)
+        steps.append(StepState("step_dpj_report", _passes(dpj_reported, file)))
         steps.append(StepState("step_takedown", any(c.kind == ContactKind.takedown_referral for c in file.contacts)))
     elif file.police_flags():
-        steps.append(StepState("step_hand_off", handed_off))
+        steps.append(hand_off)
     if case.adult_involved:
-        steps.append(StepState("step_adult_involved", handed_off))
+        steps.append(StepState("step_adult_involved", case.was_handed_off))
     if case.urgent_wellbeing_concern:
         steps.append(StepState("step_wellbeing", False))
+    return steps
+
+
+def checklist(file: CaseFile) -> list[StepState]:
+    """The protocol as a checklist for this case (SPEC §2, GRID's flag actions).
+    The steps per person and per device read the facts their guards read
+    (``minors_without_parent_contact``, ``devices_in_school_custody``)."""
+    steps = [StepState("step_reporter_grid", _passes(reporter_grid_given, file))]
+    steps += _people_steps(file)
+    steps += _flag_steps(file)
     uncovered = {p.label for p in file.minors_without_parent_contact()}
-    for participant in file.participants:
-        if participant.is_minor:
-            steps.append(StepState("step_parents", participant.label not in uncovered, subject=participant.label))
-    for device in file.devices_in_school_custody():
-        steps.append(StepState("step_device_to_police", False, subject=device.label))
+    steps += [
+        StepState("step_parents", participant.label not in uncovered, subject=participant.label)
+        for participant in file.participants
+        if participant.is_minor
+    ]
+    steps += [
+        StepState("step_device_to_police", False, subject=device.label) for device in file.devices_in_school_custody()
+    ]
     return steps

@@ -72,6 +72,7 @@ from app.crypto import DataCipher
 from app.db import get_session
 from app.errors import NotFound, PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.etags import etag_version
+from app.grid.templates import GridTemplates
 from app.i18n import translate
 from app.idempotency.service import idempotency
 from app.pagination import Page, PageDep, paginate
@@ -459,7 +460,7 @@ def export_participant(
     return ParticipantExport(
         case_reference=case.reference,
         records=_participants_out(session, records, principal, request.state.cipher),
-        grids=_grids_out(session, list(grids), principal),
+        grids=_grids_out(session, list(grids), principal, request.state.grid_templates),
         contacts=[ContactOut.model_validate(c) for c in contacts],
         devices=_devices_out(session, list(devices)),
     )
@@ -468,7 +469,9 @@ def export_participant(
 # --- grids -------------------------------------------------------------------------
 
 
-def _grids_out(session: Session, rows: list[GridSubmission], principal: Principal) -> list[GridSubmissionOut]:
+def _grids_out(
+    session: Session, rows: list[GridSubmission], principal: Principal, templates: GridTemplates
+) -> list[GridSubmissionOut]:
     if not rows:
         return []
     replaced = set(
@@ -480,7 +483,11 @@ def _grids_out(session: Session, rows: list[GridSubmission], principal: Principa
     )
     return [
         GridSubmissionOut.model_validate(
-            {**g.model_dump(), "answers": seen_answers(principal, g.answers), "superseded": g.id in replaced}
+            {
+                **g.model_dump(),
+                "answers": seen_answers(principal, g.answers, templates.get(g.template_version)),
+                "superseded": g.id in replaced,
+            }
         )
         for g in rows
     ]
@@ -494,13 +501,15 @@ def _grids_out(session: Session, rows: list[GridSubmission], principal: Principa
     responses=READ,
 )
 def list_grids(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, request: Request
 ) -> Page[GridSubmissionOut]:
     case = _read(session, principal, case_id, Capability.read_grids)
     rows, cursor = paginate(
         session, select(GridSubmission).where(GridSubmission.case_id == case.id), GridSubmission, page
     )
-    return Page[GridSubmissionOut](items=_grids_out(session, rows, principal), next_cursor=cursor)
+    return Page[GridSubmissionOut](
+        items=_grids_out(session, rows, principal, request.state.grid_templates), next_cursor=cursor
+    )
 
 
 @router.post(
@@ -523,7 +532,7 @@ def submit_grid(
         session, principal, case_id, body, request.state.grid_templates, request.state.settings.local_timezone
     )
     _location(response, f"/api/v1/cases/{case_id}/grids/{submission.id}")
-    return _grids_out(session, [submission], principal)[0]
+    return _grids_out(session, [submission], principal, request.state.grid_templates)[0]
 
 
 # --- devices and custody ------------------------------------------------------------------

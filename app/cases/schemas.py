@@ -22,9 +22,11 @@ from app.cases.models import (
     ParticipantRole,
     ReporterType,
 )
+from app.cases.protocol import TRANSITIONS
 from app.schemas import (
     EVENT_DATE_RULE,
     EVENT_TIME_RULE,
+    PROTOCOL_REQUIREMENTS,
     CaseAnswer,
     EventDate,
     EventTime,
@@ -135,6 +137,14 @@ def _examples(*bodies: dict, **schema: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(bodies), **schema})
 
 
+def required_member(action: str, member: str, description: str) -> Any:
+    """A member the protocol table requires of the action's body
+    (``Transition.requires``): declared with its rule."""
+    rule = TRANSITIONS[action].requires[member]
+    PROTOCOL_REQUIREMENTS[f"{action}.{member}"] = rule
+    return Field(description=f"{description} Missing: a 422 `{rule}`.", json_schema_extra={"x-protocol-rule": rule})
+
+
 class StartEvaluationTransition(InputModel):
     """`reported` → `evaluating`: the team starts evaluating the situation."""
 
@@ -197,10 +207,7 @@ class HandOffTransition(InputModel):
     model_config = _examples({"action": "hand_off", "police_officer": "Agente Paquette, policière-école"})
 
     action: Literal["hand_off"]
-    police_officer: Name = Field(
-        description="The police officer contacted. Missing: a 422 `officer_required`.",
-        json_schema_extra={"x-protocol-rule": "officer_required"},
-    )
+    police_officer: Name = required_member("hand_off", "police_officer", "The police officer contacted.")
 
 
 class ResolveTransition(InputModel):
@@ -225,10 +232,7 @@ class ReopenTransition(InputModel):
     model_config = _examples({"action": "reopen", "reason": "Nouvel élément rapporté par un témoin"})
 
     action: Literal["reopen"]
-    reason: ShortText = Field(
-        description="Why the case is reopened. Missing: a 422 `reason_required`.",
-        json_schema_extra={"x-protocol-rule": "reason_required"},
-    )
+    reason: ShortText = required_member("reopen", "reason", "Why the case is reopened.")
 
 
 # One body per action, told apart by ``action``: a member of another action is

@@ -15,7 +15,6 @@ from app.audit.note import case_key, record_case_access
 from app.auth.principal import Principal
 from app.cases import protocol
 from app.cases.models import (
-    OPEN_STATUSES,
     Case,
     CaseCounter,
     CaseStatus,
@@ -34,7 +33,7 @@ from app.cases.models import (
     ParticipantFlagKind,
     ParticipantRole,
 )
-from app.cases.policy import Capability, contact_denial, denial, shown, visible_cases
+from app.cases.policy import Capability, contact_denial, custody_denial, denial, shown, visible_cases
 from app.cases.schemas import (
     CaseCreate,
     CaseOut,
@@ -42,12 +41,9 @@ from app.cases.schemas import (
     CustodyEventCreate,
     DeviceCreate,
     GridSubmissionCreate,
-    HandOffTransition,
     NoteCreate,
     ParticipantCreate,
     ParticipantFlagCreate,
-    ReopenTransition,
-    StartGatheringTransition,
     TransitionRequest,
 )
 from app.crypto import DataCipher
@@ -62,17 +58,16 @@ from app.police.service import record_change
 from app.privacy.models import LegalHold
 from app.schemas import CLOCK_SKEW
 
-# Which intake fields each status still lets school staff change.
-EDITABLE_FIELDS: dict[CaseStatus, frozenset[str]] = {
-    CaseStatus.reported: frozenset({"reporter_type", "channel", "place", "summary"}),
-    CaseStatus.evaluating: frozenset({"reporter_type", "channel", "place", "summary"}),
-    CaseStatus.gathering: frozenset({"summary"}),
-}
-
 
 def require(principal: Principal, capability: Capability) -> None:
     if code := denial(principal, capability):
         raise Forbidden(code, code=code)
+
+
+def refuse(rule: protocol.Rule | None) -> None:
+    """A rule of the protocol the request breaks is a 409 naming it."""
+    if rule is not None:
+        raise Conflict(rule.code, code=rule.code, **rule.params)
 
 
 def visible_case(
@@ -273,11 +268,7 @@ def update_case(
     check_version(case, expected)
     require(principal, Capability.edit_intake)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    if case.was_handed_off:
-        raise Conflict("investigation_handed_off", code="investigation_handed_off")
-    allowed = EDITABLE_FIELDS.get(CaseStatus(case.status), frozenset())
-    if locked := sorted(set(changes) - allowed):
-        raise Conflict("field_locked", code="field_locked", status=case.status, fields=", ".join(locked))
+    refuse(protocol.intake_change_refusal(case, set(changes)))
     if "summary" in changes:
         changes["summary"] = cipher.encrypt(changes["summary"], summary_context(case))
     for name, value in changes.items():
@@ -307,12 +298,14 @@ class TransitionRefused(Problem):
 
 
 def transition_blockers(
-    file: protocol.CaseFile, principal: Principal, transition: protocol.Transition, *, skip_reporter_grid: bool = False
+    file: protocol.CaseFile,
+    principal: Principal,
+    transition: protocol.Transition,
+    asked: protocol.Asked = protocol.NOTHING_ASKED,
 ) -> list[protocol.Rule]:
     """What blocks ``transition`` for this caller now (empty: allowed): the
     one evaluation behind ``GET /transitions`` and a refused ``POST``."""
-    role_rule = denial(principal, transition.capability)
-    return protocol.transition_blockers(file, transition, role_rule, skip_reporter_grid=skip_reporter_grid)
+    return protocol.transition_blockers(file, transition, denial(principal, transition.capability), asked)
 
 
 def transition_options(
@@ -331,36 +324,26 @@ def apply_transition(
     case = visible_case(session, principal, case_id, lock=True, destroyed_refused=False)
     check_version(case, expected)
     transition = protocol.TRANSITIONS[body.action]
-    skip = isinstance(body, StartGatheringTransition) and body.skip_reporter_grid
+    asked = protocol.Asked(skip_reporter_grid=getattr(body, "skip_reporter_grid", False))
     file = protocol.CaseFile.load(session, case)
-    if blockers := transition_blockers(file, principal, transition, skip_reporter_grid=skip):
+    if blockers := transition_blockers(file, principal, transition, asked):
         raise TransitionRefused(blockers)
-    reason = body.reason if isinstance(body, StartGatheringTransition | ReopenTransition) else None
-    if isinstance(body, HandOffTransition):
-        case.handed_off_at = utcnow()
-        case.handed_off_force_id = school_of(session, case).police_force_id
-        case.police_officer_contacted = body.police_officer
-    if skip:
-        case.reporter_grid_skipped = True
-        case.reporter_grid_skip_reason = reason
-    if body.action == "close":
-        case.closed_at = utcnow()
-    if body.action == "reopen":
-        case.closed_at = None
+    for effect in transition.effects:
+        effect(session, case, body)
     session.add(
         CaseStatusChange(
             case_id=case.id,
             action=body.action,
             from_status=case.status,
             to_status=transition.target.value,
-            reason=reason,
+            reason=getattr(body, "reason", None),
             by_user_id=principal.id,
         )
     )
     case.status = transition.target.value
     touch(case)
-    if body.action in ("hand_off", "close"):
-        record_change(session, case, "handed_off" if body.action == "hand_off" else "closed")
+    if transition.police_feed is not None:
+        record_change(session, case, transition.police_feed)
     session.flush()
     return case
 
@@ -431,14 +414,6 @@ def add_team_member(session: Session, principal: Principal, case_id: uuid.UUID, 
 # --- participants ------------------------------------------------------------------
 
 
-def _open_for_findings(case: Case) -> None:
-    """After hand-off the school stops investigating; closed cases take no findings."""
-    if case.was_handed_off:
-        raise Conflict("investigation_handed_off", code="investigation_handed_off")
-    if CaseStatus(case.status) not in OPEN_STATUSES:
-        raise Conflict("case_not_open", code="case_not_open", status=case.status)
-
-
 def current_participant(file: protocol.CaseFile, participant_id: uuid.UUID) -> Participant:
     for participant in file.participants:
         if participant.id == participant_id:
@@ -451,7 +426,7 @@ def add_participant(
 ) -> Participant:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.add_participant)
-    _open_for_findings(case)
+    refuse(protocol.findings_refusal(case))
     file = protocol.CaseFile.load(session, case)
     if body.supersedes is not None:
         corrected = {p.id: p for p in file.participants}.get(body.supersedes)
@@ -492,7 +467,7 @@ def flag_participant(
 ) -> ParticipantFlag:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.flag_participant)
-    _open_for_findings(case)
+    refuse(protocol.findings_refusal(case))
     file = protocol.CaseFile.load(session, case)
     participant = current_participant(file, participant_id)
     if file.flagged(participant, body.kind):
@@ -523,7 +498,7 @@ def submit_grid(
 ) -> GridSubmission:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.submit_grid)
-    _open_for_findings(case)
+    refuse(protocol.findings_refusal(case))
     file = protocol.CaseFile.load(session, case)
     participant = current_participant(file, body.participant_id)
     if file.flagged(participant, ParticipantFlagKind.malicious_intent):
@@ -569,8 +544,7 @@ def submit_grid(
 def confiscate_device(session: Session, principal: Principal, case_id: uuid.UUID, body: DeviceCreate) -> Device:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.confiscate_device)
-    if case.status == CaseStatus.closed:
-        raise Conflict("case_not_open", code="case_not_open", status=case.status)
+    refuse(protocol.closed_refusal(case))
     owner = current_participant(protocol.CaseFile.load(session, case), body.owner_participant_id)
     count = session.exec(select(func.count()).select_from(Device).where(Device.case_id == case.id)).one()
     device = Device(
@@ -621,16 +595,8 @@ def record_custody(
 ) -> CustodyEvent:
     device, case = visible_device(session, principal, device_id, lock=True)
     kind = CustodyEventKind(body.kind)
-    if kind in protocol.POLICE_ONLY_CUSTODY:
-        if principal.role is not Role.police_liaison:
-            raise Forbidden("custody_police_only", code="custody_police_only")
-        require(principal, Capability.custody_police)
-    elif principal.role is Role.police_liaison:
-        if kind not in protocol.POLICE_CUSTODY:
-            raise Forbidden("custody_school_only", code="custody_school_only")
-        require(principal, Capability.custody_police)
-    else:
-        require(principal, Capability.custody_school)
+    if code := custody_denial(principal, kind):
+        raise Forbidden(code, code=code)
     events = session.exec(
         select(CustodyEvent).where(CustodyEvent.device_id == device.id).order_by(CustodyEvent.sequence)
     ).all()
@@ -677,8 +643,7 @@ def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, b
     kind = ContactKind(body.kind)
     if code := contact_denial(principal, kind):
         raise Forbidden(code, code=code)
-    if case.status == CaseStatus.closed:
-        raise Conflict("case_not_open", code="case_not_open", status=case.status)
+    refuse(protocol.closed_refusal(case))
     refuse_future({"occurred_at": body.occurred_at})
     participant_id = getattr(body, "participant_id", None)
     if participant_id is not None:

@@ -40,7 +40,8 @@ class GridField(_Declared):
     whose `properties` are its questions, in order), a question, a list's item
     or one of a question's allowed forms (`anyOf`, e.g. a date or `"unknown"`).
     Only these keywords are used; `x-labels` names the node, `x-enum-labels`
-    each allowed answer, `x-help` says how to ask."""
+    each allowed answer, `x-help` says how to ask, `x-police` (every section
+    has it) what police read of the section."""
 
     type: Literal["object", "array", "string", "integer", "number", "boolean", "null"] | Absent = None
     properties: dict[str, GridField] | Absent = Field(
@@ -70,6 +71,12 @@ class GridField(_Declared):
         default=None, alias="x-enum-labels", description="A label for each code of `enum`."
     )
     help: GridLabels | Absent = Field(default=None, alias="x-help", description="How to ask, or what the answers mean.")
+    police: bool | list[str] | Absent = Field(
+        default=None,
+        alias="x-police",
+        description="On each section, and only there: what police read of the section's answers after the "
+        "hand-off: `true` all of it, `false` none, or the questions listed.",
+    )
 
 
 class GridAnswersSchema(GridField):

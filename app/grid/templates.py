@@ -2,7 +2,12 @@
 plus any in ``SEXTO_GRID_TEMPLATES_DIR``), each a JSON Schema with French and
 English labels and the flag rules of that version.  A board holding the
 official grid adds a file as a new version; old versions stay readable and
-submissions are validated against the version they name."""
+submissions are validated against the version they name.
+
+Each section of a template says what police read of it after the hand-off
+(``x-police``: all of it, none, or the questions listed).  A section that
+does not say is refused when the templates load: a new section is neither
+hidden from police nor shown to them by default, someone decides."""
 
 from __future__ import annotations
 
@@ -52,6 +57,18 @@ def _times(schema: Any, value: Any, path: str) -> Iterator[tuple[str, date]]:
             yield from _times(schema.get("items"), item, f"{path}[{index}]")
 
 
+def _nodes(schema: Any, path: str) -> Iterator[tuple[str, dict]]:
+    """Every node of a template's schema, by dotted path (a section is ``.name``)."""
+    if not isinstance(schema, dict):
+        return
+    yield path, schema
+    for name, child in schema.get("properties", {}).items():
+        yield from _nodes(child, f"{path}.{name}")
+    yield from _nodes(schema.get("items"), f"{path}[]")
+    for index, option in enumerate(schema.get("anyOf", ())):
+        yield from _nodes(option, f"{path}|{index}")
+
+
 @dataclass(frozen=True)
 class GridTemplate:
     version: int
@@ -69,6 +86,38 @@ class GridTemplate:
     @cached_property
     def rules(self) -> list[FlagRule]:
         return parse_rules(self.document.get("flag_rules", []))
+
+    @cached_property
+    def police_reads(self) -> dict[str, frozenset[str] | None]:
+        """What police read, by section: None the whole section, else the
+        questions listed; a section police do not read is absent."""
+        reads: dict[str, frozenset[str] | None] = {}
+        for name, section in self.document["schema"].get("properties", {}).items():
+            declared = section.get("x-police") if isinstance(section, dict) else None
+            if declared is None:
+                raise ValueError(f"section {name!r} does not say what police read of it (x-police)")
+            if declared is True:
+                reads[name] = None
+            elif isinstance(declared, list) and all(isinstance(question, str) for question in declared):
+                if unknown := sorted(set(declared) - set(section.get("properties", {}))):
+                    raise ValueError(f"section {name!r}: x-police names no question {', '.join(unknown)}")
+                reads[name] = frozenset(declared)
+            elif declared is not False:
+                raise ValueError(f"section {name!r}: x-police is true, false or a list of its questions")
+        sections = {f".{name}" for name in self.document["schema"].get("properties", {})}
+        for path, node in _nodes(self.document["schema"], ""):
+            if "x-police" in node and path not in sections:
+                raise ValueError(f"x-police is said of a section, not of {path or 'the answers'}")
+        return reads
+
+    def police_answers(self, answers: dict) -> dict:
+        """The answers police read: the sections and questions ``x-police`` declares."""
+        seen = {}
+        for section, questions in self.police_reads.items():
+            if isinstance(answers.get(section), dict):
+                value = answers[section]
+                seen[section] = dict(value) if questions is None else {k: v for k, v in value.items() if k in questions}
+        return seen
 
     def errors(self, answers: Any) -> list[dict[str, Any]]:
         """The answers' errors, their details in the caller's language once answered."""
@@ -92,9 +141,11 @@ class GridTemplates:
                     raise ValueError(f"grid template version {version} is defined twice")
                 template = GridTemplate(version, document)
                 try:
-                    # Refuse a template the document does not declare, or whose rules do not parse.
+                    # Refuse a template the document does not declare, whose rules do not
+                    # parse, or a section of which does not say what police read.
                     template.declared  # noqa: B018
                     template.rules  # noqa: B018
+                    template.police_reads  # noqa: B018
                 except ValueError as exc:
                     raise ValueError(f"grid template {path.name}: {exc}") from exc
                 self._by_version[version] = template
