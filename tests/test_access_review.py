@@ -23,11 +23,6 @@ def settings(app_database_url, var_dir):
     )
 
 
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
-
-
 def review(desk: Desk, user: str = "demo-privacy-a") -> list[dict]:
     return desk.ok("GET", "/privacy/access-review", user)["findings"]
 

@@ -51,11 +51,6 @@ def settings(app_database_url, var_dir):
 
 
 @pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
-
-
-@pytest.fixture
 def handed_off(desk) -> dict[str, str]:
     """A case at school A handed off to police A, with a person, a device and
     the school lead's legal hold: police B, board B's staff and staff of

@@ -18,7 +18,7 @@ import pytest
 from app.schemas import PROTOCOL_CONFIRMATIONS
 from tests.conftest import write_routes
 from tests.integrity import assert_problem, assert_unchanged, table_counts, verify_chain
-from tests.protocol_helpers import Desk, answers, reachable_world
+from tests.protocol_helpers import answers, reachable_world
 
 STAFF, LEAD, POLICE, ADMIN, AUDITOR = "demo-staff-a", "demo-lead-a", "demo-police-a", "demo-admin", "demo-auditor"
 JSON = {"Content-Type": "application/json"}
@@ -51,11 +51,6 @@ class Campaign:
     def nothing_stored(self) -> None:
         assert_unchanged(self.before, table_counts(self.database_url), audited=self.sent)
         verify_chain(self.database_url)
-
-
-@pytest.fixture
-def desk(client, login, demo):
-    return Desk(client, login, demo)
 
 
 @pytest.fixture

@@ -21,11 +21,6 @@ SCHOOL_A_STAFF = {
 }
 
 
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
-
-
 def _staff(desk: Desk, user: str = "demo-lead-a", **params) -> list[dict]:
     """Every page of the staff list."""
     items, cursor = [], None

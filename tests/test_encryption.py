@@ -16,12 +16,6 @@ from sqlalchemy import create_engine, text
 
 from app.config import Settings
 from app.crypto import DataCipher
-from tests.protocol_helpers import Desk
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
 
 
 def raw_rows(database_url: str, sql: str) -> list[str]:

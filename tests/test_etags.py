@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.protocol_helpers import Desk
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
-
-
 CASE_LEVEL = ["", "/participants", "/grids", "/devices", "/contacts", "/notes", "/transitions", "/next-steps", "/team"]
 
 

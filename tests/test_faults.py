@@ -19,12 +19,6 @@ from app.cases import service
 from app.cases.models import Note
 from tests.conftest import APP_ROLE, DEMO_PASSWORD, running_service, service_env
 from tests.integrity import last_entry
-from tests.protocol_helpers import Desk
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
 
 
 def kill_app_connections(database_url: str) -> int:

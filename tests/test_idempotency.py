@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, update
 from sqlmodel import select
@@ -18,11 +17,6 @@ from app.main import create_app
 from tests.conftest import token_for
 from tests.integrity import last_entry
 from tests.protocol_helpers import Desk
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
 
 
 def case_body(desk: Desk, summary: str = "Une photo circulerait.") -> dict:

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.protocol_helpers import Desk
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
 
 
 def service_account(desk: Desk, role: str, scope: dict) -> tuple[str, str]:

@@ -11,7 +11,6 @@ import sys
 import uuid
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import SQLModel
 
@@ -23,11 +22,6 @@ from app.idempotency.models import IdempotencyRecord
 from tests.protocol_helpers import Desk
 
 MARK = "Rétentionmarque"  # in a name and a note: must be nowhere after destruction
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
 
 
 def closed_case(desk: Desk, *, dpj_report: bool = False) -> dict:

@@ -21,11 +21,6 @@ def served() -> dict:
     return create_app().openapi()
 
 
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
-
-
 def strict(document: dict) -> dict:
     """The served components with every object schema closed: a member the
     service sends but does not declare fails validation."""

@@ -18,11 +18,6 @@ from tests.protocol_helpers import Desk
 LEAD, STAFF = "demo-lead-a", "demo-staff-a"
 
 
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
-
-
 def contact_body(kind: str, minor: dict, *, at: str = "2026-11-21T09:00:00Z") -> dict:
     bodies = {
         "parent_notification": {"participant_id": minor["id"], "guardian_relationship": "mother", "method": "phone"},

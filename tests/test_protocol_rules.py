@@ -33,11 +33,6 @@ SWEEP_CALLERS = (
 )
 
 
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
-
-
 def gathering_case(desk: Desk, **case_fields) -> tuple[dict, dict]:
     case = desk.open_case(**case_fields)
     reporter = desk.person(case, "reporter")

@@ -3,15 +3,6 @@ with the demo users, on both engines."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.protocol_helpers import Desk
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
-
 
 def test_a_swimsuit_photo_is_resolved_at_school_without_police(desk):
     """1. A student reports that a photo of a classmate in a swimsuit is being passed around."""

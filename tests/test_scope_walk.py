@@ -7,15 +7,9 @@ import pytest
 from fastapi.routing import APIRoute
 
 from tests.conftest import api_routes
-from tests.protocol_helpers import Desk
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 OUTSIDERS = ["demo-staff-b", "demo-staff-a2", "demo-police-a", "demo-police-b", "demo-dpj-a", "demo-admin"]
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
 
 
 def _case_routes(app):

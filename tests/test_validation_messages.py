@@ -6,17 +6,10 @@ the problem's code names the rule."""
 
 from __future__ import annotations
 
-import pytest
-
 from app.main import create_app
 from tests.protocol_helpers import Desk, answers
 
 ENGLISH = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def desk(client, login, demo) -> Desk:
-    return Desk(client, login, demo)
 
 
 def by_field(body: dict) -> dict[str, dict]:
