@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, exists, false, select
+from sqlmodel import col
 
 from app.accounts.models import Role
 from app.auth.principal import Principal
@@ -218,23 +219,23 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
     others          none
     """
     scope = principal.scope
-    in_schools = Case.school_id.in_(scope.school_ids) if scope.school_ids else false()
+    in_schools = col(Case.school_id).in_(scope.school_ids) if scope.school_ids else false()
     match principal.role:
         case Role.school_lead:
             return in_schools
         case Role.school_staff:
             on_team = exists(
-                select(CaseTeamMember.id).where(
-                    CaseTeamMember.case_id == Case.id, CaseTeamMember.user_id == principal.id
+                select(col(CaseTeamMember.id)).where(
+                    col(CaseTeamMember.case_id) == Case.id, col(CaseTeamMember.user_id) == principal.id
                 )
             )
             return in_schools & on_team
         case Role.police_liaison:
             if not scope.police_force_ids:
                 return false()
-            return Case.handed_off_force_id.in_(scope.police_force_ids)
+            return col(Case.handed_off_force_id).in_(scope.police_force_ids)
         case Role.dpj_reporter:
-            return in_schools & Case.csam_suspected
+            return in_schools & col(Case.csam_suspected)
         case Role.auditor:
             return in_schools
         case _:
