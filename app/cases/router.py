@@ -16,7 +16,7 @@ from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
 from app.auth.principal import CurrentPrincipal, Principal
 from app.cases import protocol, service, views
-from app.cases.dependencies import CaseFor, DeviceFor
+from app.cases.dependencies import CaseFor, CasePageFor, DevicePageFor
 from app.cases.models import (
     Case,
     CaseStatus,
@@ -66,7 +66,7 @@ from app.db import get_session
 from app.errors import PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.i18n import translate
 from app.idempotency.service import idempotency
-from app.pagination import MAX_INT_CURSOR_LENGTH, Page, PageDep, paginate
+from app.pagination import MAX_INT_CURSOR_LENGTH, Page, PageDep, PageParams, paginate
 from app.schemas import Instant
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
@@ -275,8 +275,11 @@ def record_police_outcome(
     responses=READ,
 )
 def list_team(
-    session: SessionDep, request: Request, page: PageDep, case: Annotated[Case, Depends(CaseFor(Capability.read_team))]
+    session: SessionDep,
+    request: Request,
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_team))],
 ) -> Page[TeamMemberOut]:
+    case, page = found
     rows, cursor = paginate(
         session, select(CaseTeamMember).where(CaseTeamMember.case_id == case.id), CaseTeamMember, page
     )
@@ -313,9 +316,9 @@ def list_participants(
     principal: CurrentPrincipal,
     session: SessionDep,
     request: Request,
-    page: PageDep,
-    case: Annotated[Case, Depends(CaseFor(Capability.read_participants))],
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_participants))],
 ) -> Page[ParticipantOut]:
+    case, page = found
     rows, cursor = paginate(session, select(Participant).where(Participant.case_id == case.id), Participant, page)
     return Page[ParticipantOut](
         items=views.participants_out(session, rows, principal, request.state.cipher), next_cursor=cursor
@@ -365,10 +368,13 @@ def flag_participant(
     ]
 
 
-def _participant_id(participant_id: uuid.UUID) -> uuid.UUID:
-    """The person the path names, taken after its case: the OpenAPI document
-    lists a path's ids in the order the route's dependencies declare them."""
-    return participant_id
+class _PersonFor(CaseFor):
+    """The case and the person the path names."""
+
+    def __call__(
+        self, case_id: uuid.UUID, participant_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+    ) -> tuple[Case, uuid.UUID]:
+        return self.reach(session, principal, case_id), participant_id
 
 
 @router.get(
@@ -382,9 +388,9 @@ def export_participant(
     principal: CurrentPrincipal,
     session: SessionDep,
     request: Request,
-    case: Annotated[Case, Depends(CaseFor(Capability.export_participant))],
-    participant_id: Annotated[uuid.UUID, Depends(_participant_id)],
+    found: Annotated[tuple[Case, uuid.UUID], Depends(_PersonFor(Capability.export_participant))],
 ) -> ParticipantExport:
+    case, participant_id = found
     export = views.participant_export(session, case, participant_id, principal, request.state.cipher)
     request.state.audit.resource_type, request.state.audit.resource_id = "participants", participant_id
     return export
@@ -403,9 +409,9 @@ def export_participant(
 def list_grids(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: PageDep,
-    case: Annotated[Case, Depends(CaseFor(Capability.read_grids))],
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_grids))],
 ) -> Page[GridSubmissionOut]:
+    case, page = found
     rows, cursor = paginate(
         session, select(GridSubmission).where(GridSubmission.case_id == case.id), GridSubmission, page
     )
@@ -445,8 +451,9 @@ def submit_grid(
     responses=READ,
 )
 def list_devices(
-    session: SessionDep, page: PageDep, case: Annotated[Case, Depends(CaseFor(Capability.read_devices))]
+    session: SessionDep, found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_devices))]
 ) -> Page[DeviceOut]:
+    case, page = found
     rows, cursor = paginate(session, select(Device).where(Device.case_id == case.id), Device, page)
     return Page[DeviceOut](items=views.devices_out(session, rows), next_cursor=cursor)
 
@@ -478,10 +485,9 @@ def confiscate_device(
 )
 def list_custody_events(
     session: SessionDep,
-    page: PageDep,
-    found: Annotated[tuple[Device, Case], Depends(DeviceFor(Capability.read_devices))],
+    found: Annotated[tuple[Device, PageParams], Depends(DevicePageFor(Capability.read_devices))],
 ) -> Page[CustodyEventOut]:
-    device, _ = found
+    device, page = found
     rows, cursor = paginate(
         session, select(CustodyEvent).where(CustodyEvent.device_id == device.id), CustodyEvent, page
     )
@@ -516,9 +522,9 @@ def record_custody_event(
 def list_contacts(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: PageDep,
-    case: Annotated[Case, Depends(CaseFor(Capability.read_contacts))],
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_contacts))],
 ) -> Page[ContactOut]:
+    case, page = found
     rows, cursor = paginate(session, views.contacts_seen(case, principal), Contact, page)
     return Page[ContactOut](items=rows, next_cursor=cursor)
 
@@ -544,8 +550,11 @@ def record_contact(
 
 @router.get("/cases/{case_id}/notes", summary="The case chronology", response_model=Page[NoteOut], responses=READ)
 def list_notes(
-    session: SessionDep, request: Request, page: PageDep, case: Annotated[Case, Depends(CaseFor(Capability.read_notes))]
+    session: SessionDep,
+    request: Request,
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_notes))],
 ) -> Page[NoteOut]:
+    case, page = found
     rows, cursor = paginate(session, select(Note).where(Note.case_id == case.id), Note, page)
     return Page[NoteOut](items=[views.note_out(note, request.state.cipher) for note in rows], next_cursor=cursor)
 
@@ -573,6 +582,25 @@ def add_note(
 # --- access log -------------------------------------------------------------------------
 
 
+class _AccessLogFor(CaseFor):
+    """The case and the page of its access log asked for."""
+
+    def __call__(
+        self,
+        case_id: uuid.UUID,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        limit: Annotated[int, Query(ge=1, le=100)] = 50,
+        cursor: Annotated[
+            str | None,
+            Query(
+                max_length=MAX_INT_CURSOR_LENGTH, pattern=r"^\d+$", description="`next_cursor` of the previous page."
+            ),
+        ] = None,
+    ) -> tuple[Case, int, str | None]:
+        return self.reach(session, principal, case_id), limit, cursor
+
+
 @router.get(
     "/cases/{case_id}/access-log",
     summary="Who saw or changed this case (auditors and the school lead)",
@@ -588,13 +616,9 @@ def case_access_log(
     principal: CurrentPrincipal,
     session: SessionDep,
     request: Request,
-    case: Annotated[Case, Depends(CaseFor(Capability.read_access_log))],
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_INT_CURSOR_LENGTH, pattern=r"^\d+$", description="`next_cursor` of the previous page."),
-    ] = None,
+    found: Annotated[tuple[Case, int, str | None], Depends(_AccessLogFor(Capability.read_access_log))],
 ) -> Page[AuditEvent]:
+    case, limit, cursor = found
     request.state.audit.cacheable = False  # every read of the case adds to it without changing the case
     # Validated by its parameter's pattern (which, unlike int_cursor, lets any
     # Unicode decimal digit through, and int() reads those): kept as it was.
