@@ -83,3 +83,31 @@ def paginate(
     rows = rows[: params.limit]
     last = rows[-1] if isinstance(rows[-1], model) else rows[-1][0]
     return rows, encode_cursor(getattr(last, created), last.id)
+
+
+# The audit log's lists page by their integer id instead (entries and
+# checkpoints are numbered as they are appended): the cursor is the last id
+# of the page, as text.
+MAX_INT_CURSOR_LENGTH = 18  # within a signed 64-bit id
+
+
+def int_cursor(cursor: str | None) -> int:
+    """The id an integer cursor names (0: from the start); a 422
+    ``invalid_cursor`` for anything but ASCII digits within a 64-bit id."""
+    if cursor is None:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > MAX_INT_CURSOR_LENGTH:  # "²" is a digit to isdigit
+        raise UnprocessableContent("invalid_cursor", code="invalid_cursor")
+    return int(cursor)
+
+
+def id_page(
+    session: Session, statement: Any, column: Any, after: int, limit: int, *, scalars: bool = False
+) -> tuple[list[Any], str | None]:
+    """Run ``statement`` one page at a time by the integer ``column``: at most
+    ``limit`` rows after the id ``after``, and the cursor of the next page
+    (None on the last).  ``scalars``: the statement selects one model."""
+    result = session.execute(statement.where(column > after).order_by(column).limit(limit + 1))
+    rows = list((result.scalars() if scalars else result).all())
+    next_cursor = str(getattr(rows[limit - 1], column.key)) if len(rows) > limit else None
+    return rows[:limit], next_cursor

@@ -223,3 +223,31 @@ def test_custody_steps_are_in_the_cases_access_log_and_its_auditors_view(desk, d
     assert "record_custody_event" in {e["action"] for e in log["items"]}
     seen = desk.ok("GET", "/audit/events", "demo-auditor", params={"action": "record_custody_event"})
     assert seen["items"]
+
+
+# Reads whose other parameters are invalid, each as (path, caller): police B
+# may not see the case (404 otherwise), staff A sees it but may not read its
+# access log (403 otherwise).
+INVALID_PARAMETERS = {
+    "participants, limit 0": ("/cases/{case}/participants?limit=0", "demo-police-b"),
+    "grids, limit 0": ("/cases/{case}/grids?limit=0", "demo-police-b"),
+    "custody events, limit 0": ("/devices/{device}/custody-events?limit=0", "demo-police-b"),
+    "export, a person who is no id": ("/cases/{case}/participants/P1/export", "demo-police-b"),
+    "access log, limit 0": ("/cases/{case}/access-log?limit=0", "demo-staff-a"),
+    "access log, cursor not digits": ("/cases/{case}/access-log?cursor=x", "demo-staff-a"),
+}
+
+
+@pytest.mark.parametrize("request_kind", INVALID_PARAMETERS)
+def test_a_read_checks_its_parameters_before_it_reaches_the_case(desk, db, handed_off, request_kind):
+    """The 422 comes first, to the caller who may not see the case or use it
+    as to the one who may, and the entry is the caller's (the case not reached)."""
+    template, caller = INVALID_PARAMETERS[request_kind]
+    for user in (caller, "demo-lead-a"):
+        response = _send(desk, user, "GET", template.format(**handed_off), None)
+        assert response.status_code == 422, (request_kind, user, response.text)
+        assert response.json()["code"] == "validation_failed"
+        entry = _entry(db, response)
+        assert entry.case_id == handed_off["case"] and entry.outcome == "refused", (request_kind, user)
+        # A reached case's entry would belong to its organizations, the force it was handed to among them.
+        assert str(desk.demo.force_a) not in (entry.org_ids or ""), (request_kind, user, entry.org_ids)

@@ -12,6 +12,7 @@ so they cannot say which entries concern a case.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
+from sqlmodel import Session
 
 from app.accounts.models import Role
 from app.audit.models import AuditEntry
@@ -20,6 +21,7 @@ from app.auth.principal import Principal
 from app.cases.models import Case
 from app.cases.policy import visible_cases
 from app.orgs.models import School
+from app.pagination import id_page
 
 _entries = AuditEntry.__table__
 
@@ -58,3 +60,11 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     return or_(
         columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids), about_its_cases
     )
+
+
+def case_access_log(session: Session, principal: Principal, case_id: object, after: int, limit: int):
+    """A page of a case's access log (after the entry id ``after``) and the
+    next page's cursor: the entries about the case that the reader sees, the
+    same as its audit events with ``case_id``."""
+    statement = select(_entries).where(about_case(case_id), readable(principal))
+    return id_page(session, statement, _entries.c.id, after, limit)

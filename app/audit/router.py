@@ -17,9 +17,9 @@ from app.audit.recorder import AuditedRoute
 from app.audit.schemas import AuditEvent, ChainStatus, Checkpoint, CheckpointList, VerifyResult
 from app.auth.principal import Principal, require_roles
 from app.db import get_session
-from app.errors import UnprocessableContent, problem_responses
+from app.errors import problem_responses
 from app.idempotency.service import idempotency
-from app.pagination import MAX_PAGE_SIZE, Page
+from app.pagination import MAX_PAGE_SIZE, Page, id_page, int_cursor
 from app.schemas import Instant
 
 router = APIRouter(
@@ -45,14 +45,6 @@ def event_out(row) -> AuditEvent:
     data["org_ids"] = _ids(data["org_ids"])
     data["returned_ids"] = _ids(data["returned_ids"])
     return AuditEvent(**data)
-
-
-def _int_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:  # "²" is a digit to str.isdigit
-        raise UnprocessableContent("invalid_cursor", code="invalid_cursor")
-    return int(cursor)
 
 
 # What a filter may hold: PostgreSQL refuses a NUL in text, so none is ever
@@ -115,10 +107,9 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[str | None, Query(max_length=20, description="`next_cursor` of the previous page.")] = None,
 ) -> Page[AuditEvent]:
-    statement = filters.apply(select(_entries), principal).where(_entries.c.id > _int_cursor(cursor))
-    rows = session.execute(statement.order_by(_entries.c.id).limit(limit + 1)).all()
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return Page[AuditEvent](items=[event_out(row) for row in rows[:limit]], next_cursor=next_cursor)
+    statement = filters.apply(select(_entries), principal)
+    rows, next_cursor = id_page(session, statement, _entries.c.id, int_cursor(cursor), limit)
+    return Page[AuditEvent](items=[event_out(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -138,11 +129,11 @@ def export_events(
     limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = MAX_EXPORT,
     cursor: Annotated[str | None, Query(max_length=20, description="`X-Next-Cursor` of the previous export.")] = None,
 ) -> Response:
-    statement = filters.apply(select(_entries), principal).where(_entries.c.id > _int_cursor(cursor))
-    rows = session.execute(statement.order_by(_entries.c.id).limit(limit + 1)).all()
-    lines = [event_out(row).model_dump_json() for row in rows[:limit]]
-    request.state.audit.returned([row.id for row in rows[:limit]])
-    headers = {"X-Next-Cursor": str(rows[limit - 1].id)} if len(rows) > limit else {}
+    statement = filters.apply(select(_entries), principal)
+    rows, next_cursor = id_page(session, statement, _entries.c.id, int_cursor(cursor), limit)
+    lines = [event_out(row).model_dump_json() for row in rows]
+    request.state.audit.returned([row.id for row in rows])
+    headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
     return Response("\n".join(lines) + ("\n" if lines else ""), media_type="application/jsonl", headers=headers)
 
 
@@ -175,15 +166,12 @@ def list_checkpoints(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> CheckpointList:
-    rows = session.scalars(
-        select(AuditCheckpoint)
-        .where(AuditCheckpoint.id > _int_cursor(cursor))
-        .order_by(AuditCheckpoint.id)
-        .limit(limit + 1)
-    ).all()
+    rows, next_cursor = id_page(
+        session, select(AuditCheckpoint), AuditCheckpoint.id, int_cursor(cursor), limit, scalars=True
+    )
     return CheckpointList(
-        items=[Checkpoint.model_validate(row, from_attributes=True) for row in rows[:limit]],
-        next_cursor=str(rows[limit - 1].id) if len(rows) > limit else None,
+        items=[Checkpoint.model_validate(row, from_attributes=True) for row in rows],
+        next_cursor=next_cursor,
         public_keys=request.state.checkpoints.public_key_pems(),
     )
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.cases.custody import Custody
 from app.cases.models import (
     OPEN_STATUSES,
     POLICE_FLAGS,
@@ -27,7 +28,6 @@ from app.cases.models import (
     CaseStatus,
     Contact,
     ContactKind,
-    CustodyEvent,
     CustodyEventKind,
     Device,
     Flag,
@@ -98,15 +98,7 @@ class CaseFile:
         superseded = {g.supersedes_id for g in grids if g.supersedes_id}
         contacts = session.exec(select(Contact).where(Contact.case_id == case.id)).all()
         devices = session.exec(select(Device).where(Device.case_id == case.id).order_by(Device.created_at)).all()
-        last: dict[uuid.UUID, CustodyEventKind] = {}
-        if devices:
-            events = session.exec(
-                select(CustodyEvent)
-                .where(CustodyEvent.device_id.in_([d.id for d in devices]))
-                .order_by(CustodyEvent.sequence)
-            ).all()
-            for event in events:
-                last[event.device_id] = CustodyEventKind(event.kind)
+        custody = Custody.load(session, [d.id for d in devices])
         return cls(
             case=case,
             participants=current,
@@ -114,7 +106,7 @@ class CaseFile:
             participant_flags=flags,
             grids=[g for g in grids if g.id not in superseded],
             contacts=list(contacts),
-            devices=[(d, last.get(d.id, CustodyEventKind.confiscated)) for d in devices],
+            devices=[(d, custody.state(d.id)) for d in devices],
         )
 
     # --- facts -------------------------------------------------------------------

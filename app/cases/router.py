@@ -8,32 +8,27 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from app.accounts.models import User
-from app.accounts.service import staff_members
 from app.audit import reading
-from app.audit.models import AuditEntry
 from app.audit.recorder import AuditedRoute
 from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
 from app.auth.principal import CurrentPrincipal, Principal
-from app.cases import protocol, service
+from app.cases import protocol, service, views
+from app.cases.dependencies import CaseFor, CasePageFor, DevicePageFor
 from app.cases.models import (
     Case,
     CaseStatus,
     CaseTeamMember,
     Contact,
     CustodyEvent,
-    CustodyEventKind,
     Device,
     GridSubmission,
     Note,
     Participant,
-    ParticipantFlag,
 )
-from app.cases.policy import CONTACT_KINDS_SEEN, Capability, hidden_fields, seen_answers, shown
+from app.cases.policy import Capability
 from app.cases.schemas import (
     ACKNOWLEDGEMENT_EXAMPLES,
     CONTACT_EXAMPLES,
@@ -58,7 +53,6 @@ from app.cases.schemas import (
     ParticipantCreate,
     ParticipantExport,
     ParticipantFlagCreate,
-    ParticipantFlagOut,
     ParticipantOut,
     PoliceOutcomeUpdate,
     Step,
@@ -68,14 +62,12 @@ from app.cases.schemas import (
     TransitionRequest,
     Transitions,
 )
-from app.crypto import DataCipher
 from app.db import get_session
-from app.errors import NotFound, PreconditionFailed, PreconditionRequired, problem_responses, request_language
+from app.errors import PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.etags import etag_version
-from app.grid.templates import GridTemplates
 from app.i18n import translate
 from app.idempotency.service import idempotency
-from app.pagination import Page, PageDep, paginate
+from app.pagination import MAX_INT_CURSOR_LENGTH, Page, PageDep, PageParams, paginate
 from app.schemas import Instant
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
@@ -85,18 +77,8 @@ READ = problem_responses(401, 403, 404, 422, 503)
 WRITE = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
 
 
-_shown = shown  # what the caller's role may read of a resource (``policy.HIDDEN_FIELDS``)
 _case_out = service.case_out
-
-
-def _summary(case: Case) -> CaseSummary:
-    return CaseSummary.model_validate({**case.model_dump(), "flags": case.active_flags()})
-
-
-def _read(session: Session, principal: Principal, case_id: uuid.UUID, capability: Capability) -> Case:
-    case = service.visible_case(session, principal, case_id)
-    service.require(principal, capability)
-    return case
+ReadableCase = Annotated[Case, Depends(CaseFor(Capability.read_case))]
 
 
 def _if_match(request: Request, principal: Principal, *, required: bool) -> int | None:
@@ -154,14 +136,14 @@ def list_cases(
 ) -> Page[CaseSummary]:
     statement = service.list_cases(principal, status=status, school_id=school_id, updated_since=updated_since)
     rows, cursor = paginate(session, statement, Case, page)
-    return Page[CaseSummary](items=[_summary(case) for case in rows], next_cursor=cursor)
+    return Page[CaseSummary](items=[views.summary(case) for case in rows], next_cursor=cursor)
 
 
 @router.get(
     "/cases/{case_id}", summary="Read a case", response_model_exclude_unset=True, response_model=CaseOut, responses=READ
 )
-def read_case(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> CaseOut:
-    return _case_out(_read(session, principal, case_id, Capability.read_case), principal, request.state.cipher)
+def read_case(principal: CurrentPrincipal, request: Request, case: ReadableCase) -> CaseOut:
+    return _case_out(case, principal, request.state.cipher)
 
 
 @router.patch(
@@ -203,9 +185,8 @@ def _options(session: Session, principal: Principal, case: Case, request: Reques
     responses=READ,
 )
 def list_transitions(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request
+    principal: CurrentPrincipal, session: SessionDep, request: Request, case: ReadableCase
 ) -> Transitions:
-    case = _read(session, principal, case_id, Capability.read_case)
     return Transitions(status=CaseStatus(case.status), transitions=_options(session, principal, case, request))
 
 
@@ -233,8 +214,7 @@ def take_transition(
     response_model=NextSteps,
     responses=READ,
 )
-def next_steps(case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> NextSteps:
-    case = _read(session, principal, case_id, Capability.read_case)
+def next_steps(principal: CurrentPrincipal, session: SessionDep, request: Request, case: ReadableCase) -> NextSteps:
     language = request_language(request)
     steps = [
         Step(
@@ -289,26 +269,6 @@ def record_police_outcome(
 # --- team -------------------------------------------------------------------------
 
 
-def _team_out(session: Session, rows: list[CaseTeamMember], request: Request) -> list[TeamMemberOut]:
-    """The members with their names, roles and attestations as their accounts
-    stand now; those accounts change without the case changing, so they are
-    part of the answer's ETag."""
-    users = {u.id: u for u in session.exec(select(User).where(User.id.in_([m.user_id for m in rows])))} if rows else {}
-    people = {p.id: p for p in staff_members(session, list(users.values()))}
-    request.state.audit.etag_variant = ",".join(
-        f"{u.id}:{u.updated_at.isoformat()}" for u in sorted(users.values(), key=lambda u: u.id)
-    )
-    return [
-        TeamMemberOut(
-            **people[m.user_id].model_dump(exclude={"id"}),
-            user_id=m.user_id,
-            added_by=m.added_by,
-            created_at=m.created_at,
-        )
-        for m in rows
-    ]
-
-
 @router.get(
     "/cases/{case_id}/team",
     summary="The case team (names, roles, attestations)",
@@ -316,14 +276,16 @@ def _team_out(session: Session, rows: list[CaseTeamMember], request: Request) ->
     responses=READ,
 )
 def list_team(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+    session: SessionDep,
+    request: Request,
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_team))],
 ) -> Page[TeamMemberOut]:
-    case = _read(session, principal, case_id, Capability.read_team)
+    case, page = found
     rows, cursor = paginate(
         session, select(CaseTeamMember).where(CaseTeamMember.case_id == case.id), CaseTeamMember, page
     )
     request.state.audit.returned([m.user_id for m in rows])
-    return Page[TeamMemberOut](items=_team_out(session, rows, request), next_cursor=cursor)
+    return Page[TeamMemberOut](items=views.team_out(session, rows, request), next_cursor=cursor)
 
 
 @router.post(
@@ -338,44 +300,10 @@ def add_team_member(
 ) -> TeamMemberOut:
     member = service.add_team_member(session, principal, case_id, body.user_id)
     request.state.audit.resource_type, request.state.audit.resource_id = "team", member.user_id
-    return _team_out(session, [member], request)[0]
+    return views.team_out(session, [member], request)[0]
 
 
 # --- participants ---------------------------------------------------------------------
-
-
-def _participants_out(
-    session: Session, rows: list[Participant], principal: Principal, cipher: DataCipher
-) -> list[ParticipantOut]:
-    if not rows:
-        return []
-    case_people = session.exec(select(Participant).where(Participant.case_id == rows[0].case_id)).all()
-    replaced = {p.supersedes_id for p in case_people if p.supersedes_id}
-    label_of = {p.id: p.label for p in case_people}
-    flags = session.exec(select(ParticipantFlag).where(ParticipantFlag.participant_id.in_(list(label_of)))).all()
-    by_label: dict[str, list[ParticipantFlagOut]] = {}
-    for flag in flags:
-        out = ParticipantFlagOut.model_validate(_shown(flag.model_dump(), principal, "participant_flag"))
-        by_label.setdefault(label_of[flag.participant_id], []).append(out)
-    hidden = hidden_fields(principal, "participant")
-    return [
-        ParticipantOut.model_validate(
-            _shown(
-                {
-                    **p.model_dump(),
-                    "name": cipher.decrypt(p.name, f"participant:{p.id}:name"),
-                    "student_id": None
-                    if "student_id" in hidden
-                    else cipher.decrypt(p.student_id, f"participant:{p.id}:student_id"),
-                    "superseded": p.id in replaced,
-                    "flags": by_label.get(p.label, []),
-                },
-                principal,
-                "participant",
-            )
-        )
-        for p in rows
-    ]
 
 
 @router.get(
@@ -386,12 +314,15 @@ def _participants_out(
     responses=READ,
 )
 def list_participants(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_participants))],
 ) -> Page[ParticipantOut]:
-    case = _read(session, principal, case_id, Capability.read_participants)
+    case, page = found
     rows, cursor = paginate(session, select(Participant).where(Participant.case_id == case.id), Participant, page)
     return Page[ParticipantOut](
-        items=_participants_out(session, rows, principal, request.state.cipher), next_cursor=cursor
+        items=views.participants_out(session, rows, principal, request.state.cipher), next_cursor=cursor
     )
 
 
@@ -413,7 +344,7 @@ def add_participant(
 ) -> ParticipantOut:
     participant = service.add_participant(session, principal, case_id, body, request.state.cipher)
     _location(response, f"/api/v1/cases/{case_id}/participants/{participant.id}")
-    return _participants_out(session, [participant], principal, request.state.cipher)[0]
+    return views.participants_out(session, [participant], principal, request.state.cipher)[0]
 
 
 @router.post(
@@ -433,7 +364,18 @@ def flag_participant(
     request: Request,
 ) -> ParticipantOut:
     service.flag_participant(session, principal, case_id, participant_id, body)
-    return _participants_out(session, [session.get(Participant, participant_id)], principal, request.state.cipher)[0]
+    return views.participants_out(session, [session.get(Participant, participant_id)], principal, request.state.cipher)[
+        0
+    ]
+
+
+class _PersonFor(CaseFor):
+    """The case and the person the path names."""
+
+    def __call__(
+        self, case_id: uuid.UUID, participant_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+    ) -> tuple[Case, uuid.UUID]:
+        return self.reach(session, principal, case_id), participant_id
 
 
 @router.get(
@@ -444,53 +386,20 @@ def flag_participant(
     responses=READ,
 )
 def export_participant(
-    case_id: uuid.UUID, participant_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    found: Annotated[tuple[Case, uuid.UUID], Depends(_PersonFor(Capability.export_participant))],
 ) -> ParticipantExport:
-    case = _read(session, principal, case_id, Capability.export_participant)
-    people = session.exec(select(Participant).where(Participant.case_id == case.id)).all()
-    target = next((p for p in people if p.id == participant_id), None)
-    if target is None:
-        raise NotFound()
-    records = [p for p in people if p.label == target.label]  # the person and their corrections
-    ids = [p.id for p in records]
-    grids = session.exec(select(GridSubmission).where(GridSubmission.participant_id.in_(ids))).all()
-    contacts = session.exec(select(Contact).where(Contact.participant_id.in_(ids))).all()
-    devices = session.exec(select(Device).where(Device.owner_participant_id.in_(ids))).all()
-    request.state.audit.resource_type, request.state.audit.resource_id = "participants", participant_id
-    return ParticipantExport(
-        case_reference=case.reference,
-        records=_participants_out(session, records, principal, request.state.cipher),
-        grids=_grids_out(session, list(grids), principal, request.state.grid_templates),
-        contacts=[ContactOut.model_validate(c) for c in contacts],
-        devices=_devices_out(session, list(devices)),
+    case, participant_id = found
+    export = views.participant_export(
+        session, case, participant_id, principal, request.state.cipher, request.state.grid_templates
     )
+    request.state.audit.resource_type, request.state.audit.resource_id = "participants", participant_id
+    return export
 
 
 # --- grids -------------------------------------------------------------------------
-
-
-def _grids_out(
-    session: Session, rows: list[GridSubmission], principal: Principal, templates: GridTemplates
-) -> list[GridSubmissionOut]:
-    if not rows:
-        return []
-    replaced = set(
-        session.exec(
-            select(GridSubmission.supersedes_id).where(
-                GridSubmission.case_id == rows[0].case_id, GridSubmission.supersedes_id.is_not(None)
-            )
-        ).all()
-    )
-    return [
-        GridSubmissionOut.model_validate(
-            {
-                **g.model_dump(),
-                "answers": seen_answers(principal, g.answers, templates.get(g.template_version)),
-                "superseded": g.id in replaced,
-            }
-        )
-        for g in rows
-    ]
 
 
 @router.get(
@@ -501,14 +410,17 @@ def _grids_out(
     responses=READ,
 )
 def list_grids(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, request: Request
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_grids))],
 ) -> Page[GridSubmissionOut]:
-    case = _read(session, principal, case_id, Capability.read_grids)
+    case, page = found
     rows, cursor = paginate(
         session, select(GridSubmission).where(GridSubmission.case_id == case.id), GridSubmission, page
     )
     return Page[GridSubmissionOut](
-        items=_grids_out(session, rows, principal, request.state.grid_templates), next_cursor=cursor
+        items=views.grids_out(session, rows, principal, request.state.grid_templates), next_cursor=cursor
     )
 
 
@@ -532,36 +444,10 @@ def submit_grid(
         session, principal, case_id, body, request.state.grid_templates, request.state.settings.local_timezone
     )
     _location(response, f"/api/v1/cases/{case_id}/grids/{submission.id}")
-    return _grids_out(session, [submission], principal, request.state.grid_templates)[0]
+    return views.grids_out(session, [submission], principal, request.state.grid_templates)[0]
 
 
 # --- devices and custody ------------------------------------------------------------------
-
-
-def _devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
-    if not devices:
-        return []
-    events = session.exec(
-        select(CustodyEvent).where(CustodyEvent.device_id.in_([d.id for d in devices])).order_by(CustodyEvent.sequence)
-    ).all()
-    by_device: dict[uuid.UUID, list[CustodyEvent]] = {}
-    for event in events:
-        by_device.setdefault(event.device_id, []).append(event)
-    out = []
-    for device in devices:
-        history = by_device.get(device.id, [])
-        last = CustodyEventKind(history[-1].kind) if history else CustodyEventKind.confiscated
-        out.append(
-            DeviceOut.model_validate(
-                {
-                    **device.model_dump(),
-                    "custody": last,
-                    "in_school_custody": last in protocol.SCHOOL_CUSTODY,
-                    "events": [CustodyEventOut.model_validate(e) for e in history],
-                }
-            )
-        )
-    return out
 
 
 @router.get(
@@ -571,11 +457,11 @@ def _devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
     responses=READ,
 )
 def list_devices(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    session: SessionDep, found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_devices))]
 ) -> Page[DeviceOut]:
-    case = _read(session, principal, case_id, Capability.read_devices)
+    case, page = found
     rows, cursor = paginate(session, select(Device).where(Device.case_id == case.id), Device, page)
-    return Page[DeviceOut](items=_devices_out(session, rows), next_cursor=cursor)
+    return Page[DeviceOut](items=views.devices_out(session, rows), next_cursor=cursor)
 
 
 @router.post(
@@ -594,7 +480,7 @@ def confiscate_device(
 ) -> DeviceOut:
     device = service.confiscate_device(session, principal, case_id, body)
     _location(response, f"/api/v1/devices/{device.id}")
-    return _devices_out(session, [device])[0]
+    return views.devices_out(session, [device])[0]
 
 
 @router.get(
@@ -604,10 +490,10 @@ def confiscate_device(
     responses=READ,
 )
 def list_custody_events(
-    device_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    session: SessionDep,
+    found: Annotated[tuple[Device, PageParams], Depends(DevicePageFor(Capability.read_devices))],
 ) -> Page[CustodyEventOut]:
-    device, _ = service.visible_device(session, principal, device_id)
-    service.require(principal, Capability.read_devices)
+    device, page = found
     rows, cursor = paginate(
         session, select(CustodyEvent).where(CustodyEvent.device_id == device.id), CustodyEvent, page
     )
@@ -640,14 +526,12 @@ def record_custody_event(
     responses=READ,
 )
 def list_contacts(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_contacts))],
 ) -> Page[ContactOut]:
-    case = _read(session, principal, case_id, Capability.read_contacts)
-    statement = select(Contact).where(Contact.case_id == case.id)
-    kinds = CONTACT_KINDS_SEEN.get(principal.role)
-    if kinds is not None:
-        statement = statement.where(Contact.kind.in_(sorted(kinds)))
-    rows, cursor = paginate(session, statement, Contact, page)
+    case, page = found
+    rows, cursor = paginate(session, views.contacts_seen(case, principal), Contact, page)
     return Page[ContactOut](items=rows, next_cursor=cursor)
 
 
@@ -670,17 +554,15 @@ def record_contact(
     return contact
 
 
-def _note_out(note: Note, cipher: DataCipher) -> NoteOut:
-    return NoteOut.model_validate({**note.model_dump(), "text": cipher.decrypt(note.text, service.note_context(note))})
-
-
 @router.get("/cases/{case_id}/notes", summary="The case chronology", response_model=Page[NoteOut], responses=READ)
 def list_notes(
-    case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request, page: PageDep
+    session: SessionDep,
+    request: Request,
+    found: Annotated[tuple[Case, PageParams], Depends(CasePageFor(Capability.read_notes))],
 ) -> Page[NoteOut]:
-    case = _read(session, principal, case_id, Capability.read_notes)
+    case, page = found
     rows, cursor = paginate(session, select(Note).where(Note.case_id == case.id), Note, page)
-    return Page[NoteOut](items=[_note_out(note, request.state.cipher) for note in rows], next_cursor=cursor)
+    return Page[NoteOut](items=[views.note_out(note, request.state.cipher) for note in rows], next_cursor=cursor)
 
 
 @router.post(
@@ -700,10 +582,29 @@ def add_note(
 ) -> NoteOut:
     note = service.add_note(session, principal, case_id, body, request.state.cipher)
     _location(response, f"/api/v1/cases/{case_id}/notes/{note.id}")
-    return _note_out(note, request.state.cipher)
+    return views.note_out(note, request.state.cipher)
 
 
 # --- access log -------------------------------------------------------------------------
+
+
+class _AccessLogFor(CaseFor):
+    """The case and the page of its access log asked for."""
+
+    def __call__(
+        self,
+        case_id: uuid.UUID,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        limit: Annotated[int, Query(ge=1, le=100)] = 50,
+        cursor: Annotated[
+            str | None,
+            Query(
+                max_length=MAX_INT_CURSOR_LENGTH, pattern=r"^\d+$", description="`next_cursor` of the previous page."
+            ),
+        ] = None,
+    ) -> tuple[Case, int, str | None]:
+        return self.reach(session, principal, case_id), limit, cursor
 
 
 @router.get(
@@ -718,22 +619,14 @@ def add_note(
     tags=["audit"],
 )
 def case_access_log(
-    case_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=18, pattern=r"^\d+$", description="`next_cursor` of the previous page.")
-    ] = None,
+    found: Annotated[tuple[Case, int, str | None], Depends(_AccessLogFor(Capability.read_access_log))],
 ) -> Page[AuditEvent]:
-    case = _read(session, principal, case_id, Capability.read_access_log)
+    case, limit, cursor = found
     request.state.audit.cacheable = False  # every read of the case adds to it without changing the case
-    table = AuditEntry.__table__
-    # The same entries as the audit events about the case, for the same reader.
-    statement = sa_select(table).where(
-        reading.about_case(case.id), reading.readable(principal), table.c.id > int(cursor or 0)
-    )
-    rows = session.execute(statement.order_by(table.c.id).limit(limit + 1)).all()
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return Page[AuditEvent](items=[event_out(row) for row in rows[:limit]], next_cursor=next_cursor)
+    # Validated by its parameter's pattern (which, unlike int_cursor, lets any
+    # Unicode decimal digit through, and int() reads those): kept as it was.
+    rows, next_cursor = reading.case_access_log(session, principal, case.id, int(cursor or 0), limit)
+    return Page[AuditEvent](items=[event_out(row) for row in rows], next_cursor=next_cursor)

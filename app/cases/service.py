@@ -14,6 +14,7 @@ from app.accounts.models import Role, ScopeGrant, User
 from app.audit.note import case_key, record_case_access
 from app.auth.principal import Principal
 from app.cases import protocol
+from app.cases.custody import Custody
 from app.cases.models import (
     Case,
     CaseCounter,
@@ -597,10 +598,8 @@ def record_custody(
     kind = CustodyEventKind(body.kind)
     if code := custody_denial(principal, kind):
         raise Forbidden(code, code=code)
-    events = session.exec(
-        select(CustodyEvent).where(CustodyEvent.device_id == device.id).order_by(CustodyEvent.sequence)
-    ).all()
-    last = CustodyEventKind(events[-1].kind)
+    custody = Custody.load(session, [device.id])
+    events, last = custody.history(device.id), custody.state(device.id)
     allowed = protocol.CUSTODY_NEXT[last]
     if not allowed:
         raise Conflict("custody_final", code="custody_final", last=last.value)

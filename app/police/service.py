@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.accounts.models import Role
 from app.auth.principal import Principal
 from app.cases.models import Case
+from app.cases.policy import visible_cases
 from app.errors import Forbidden, UnprocessableContent
 from app.police.models import PoliceFeedChange
 
@@ -48,7 +49,9 @@ def decode_cursor(cursor: str | None) -> tuple[int, int]:
 def changes_since(session: Session, principal: Principal, cursor: str | None, limit: int):
     """(case, kind, changed_at) of the force's changes after the cursor, oldest
     first, and the cursor to poll with next.  An empty poll is one index range
-    scan."""
+    scan.  The cases are read as every case is (``policy.visible_cases``);
+    the route shows each through ``app.cases.service.case_out``, which leaves
+    out what the role may not read."""
     if principal.role is not Role.police_liaison or len(principal.scope.police_force_ids) != 1:
         raise Forbidden()
     (force_id,) = principal.scope.police_force_ids
@@ -74,9 +77,11 @@ def changes_since(session: Session, principal: Principal, cursor: str | None, li
     for row in rows:
         latest.pop(row.case_id, None)
         latest[row.case_id] = row
+    # The clause every read of cases goes through, rather than one of the
+    # feed's own: the feed can show no case that the case routes would hide.
     cases = {
         case.id: case
-        for case in session.scalars(select(Case).where(Case.id.in_(list(latest)), Case.handed_off_force_id == force_id))
+        for case in session.scalars(select(Case).where(Case.id.in_(list(latest)), visible_cases(principal)))
     }
     items = [(cases[row.case_id], row.kind, row.created_at) for row in latest.values() if row.case_id in cases]
     return items, next_cursor
