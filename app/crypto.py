@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import overload
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -48,6 +49,10 @@ class DataCipher:
             raise RuntimeError("no data encryption key configured")
         return cls(*_development_keys(settings.var_dir / "data-keys.json"))
 
+    @overload
+    def encrypt(self, plaintext: str, context: str) -> str: ...
+    @overload
+    def encrypt(self, plaintext: None, context: str) -> None: ...
     def encrypt(self, plaintext: str | None, context: str) -> str | None:
         if plaintext is None:
             return None

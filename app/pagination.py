@@ -108,6 +108,6 @@ def id_page(
     ``limit`` rows after the id ``after``, and the cursor of the next page
     (None on the last).  ``scalars``: the statement selects one model."""
     result = session.execute(statement.where(column > after).order_by(column).limit(limit + 1))
-    rows = list((result.scalars() if scalars else result).all())
+    rows: list[Any] = list(result.scalars().all()) if scalars else list(result.all())
     next_cursor = str(getattr(rows[limit - 1], column.key)) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -11,8 +11,10 @@ so they cannot say which entries concern a case.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.models import Role
 from app.audit.models import AuditEntry
@@ -20,30 +22,37 @@ from app.audit.note import case_key
 from app.auth.principal import Principal
 from app.cases.models import Case
 from app.cases.policy import visible_cases
+from app.db import table_of
 from app.orgs.models import School
 from app.pagination import id_page
 
-_entries = AuditEntry.__table__
+_entries = table_of(AuditEntry)
 
 
 def about_case(case_id: object) -> ColumnElement[bool]:
     """The entries about one case (the column's index serves it)."""
-    return _entries.c.case_id == case_key(case_id)
+    clause: ColumnElement[bool] = _entries.c.case_id == case_key(case_id)
+    return clause
 
 
 def about_cases(*where: ColumnElement[bool]) -> ColumnElement[bool]:
     """The entries about any case ``where`` selects (on the case and its
     school).  Case ids are compared as 32 hex digits (PostgreSQL renders a
     uuid with dashes, SQLite stores it without); the subquery runs once."""
-    ids = select(func.replace(cast(Case.id, String), "-", "")).join(School, School.id == Case.school_id).where(*where)
-    return func.replace(_entries.c.case_id, "-", "").in_(ids.scalar_subquery())
+    ids = (
+        select(func.replace(cast(Case.id, String), "-", ""))
+        .join(School, col(School.id) == Case.school_id)
+        .where(*where)
+    )
+    clause: ColumnElement[bool] = func.replace(_entries.c.case_id, "-", "").in_(ids.scalar_subquery())
+    return clause
 
 
 def _cases_read(principal: Principal) -> ColumnElement[bool]:
     """The cases whose entries a reader reads: the privacy officer's board's
     (it sees no case itself); anyone else's, the cases it may see."""
     if principal.role is Role.privacy_officer:
-        return School.board_id.in_(principal.scope.board_ids)
+        return col(School.board_id).in_(principal.scope.board_ids)
     return visible_cases(principal)
 
 
@@ -62,7 +71,9 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     )
 
 
-def case_access_log(session: Session, principal: Principal, case_id: object, after: int, limit: int):
+def case_access_log(
+    session: Session, principal: Principal, case_id: object, after: int, limit: int
+) -> tuple[list[Any], str | None]:
     """A page of a case's access log (after the entry id ``after``) and the
     next page's cursor: the entries about the case that the reader sees, the
     same as its audit events with ``case_id``."""

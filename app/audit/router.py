@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlmodel import Session
 
 from app.accounts.models import Role
@@ -16,7 +16,7 @@ from app.audit.models import AuditCheckpoint, AuditEntry
 from app.audit.recorder import AuditedRoute
 from app.audit.schemas import AuditEvent, ChainStatus, Checkpoint, CheckpointList, VerifyResult
 from app.auth.principal import Principal, require_roles
-from app.db import get_session
+from app.db import get_session, table_of
 from app.errors import problem_responses
 from app.idempotency.service import idempotency
 from app.pagination import MAX_PAGE_SIZE, Page, id_page, int_cursor
@@ -33,14 +33,14 @@ ReaderPrincipal = Annotated[Principal, Depends(require_roles(Role.auditor, Role.
 ERRORS = problem_responses(401, 403, 422, 503)
 MAX_EXPORT = 10000
 
-_entries = AuditEntry.__table__
+_entries = table_of(AuditEntry)
 
 
 def _ids(text: str | None) -> list[str]:
     return text.split(",") if text else []
 
 
-def event_out(row) -> AuditEvent:
+def event_out(row: Row[Any]) -> AuditEvent:
     data = dict(row._mapping)
     data["org_ids"] = _ids(data["org_ids"])
     data["returned_ids"] = _ids(data["returned_ids"])

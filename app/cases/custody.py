@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.cases.models import CustodyEvent, CustodyEventKind
 
@@ -26,7 +26,9 @@ class Custody:
         events: dict[uuid.UUID, list[CustodyEvent]] = {}
         if device_ids:
             rows = session.exec(
-                select(CustodyEvent).where(CustodyEvent.device_id.in_(device_ids)).order_by(CustodyEvent.sequence)
+                select(CustodyEvent)
+                .where(col(CustodyEvent.device_id).in_(device_ids))
+                .order_by(col(CustodyEvent.sequence))
             ).all()
             for event in rows:
                 events.setdefault(event.device_id, []).append(event)

@@ -11,7 +11,7 @@ not use them: their service locks the case first.
 FastAPI calls a dependency even when a parameter of another one was invalid,
 but not when one of its own was.  A route's other parameters (its page, ...)
 therefore come through the case's dependency (``CasePageFor``, or a
-subclass of ``CaseFor`` of the route's own), so that a 422 for them comes
+subclass of ``CaseReach`` of the route's own), so that a 422 for them comes
 before a 404 or 403, and a request refused for them does not reach the case.
 """
 
@@ -33,8 +33,9 @@ from app.pagination import PageDep, PageParams
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-class CaseFor:
-    """The case of the path's ``case_id``, for a caller who may use ``capability`` on it."""
+class CaseReach:
+    """What the case dependencies share: the case, for a caller who may use
+    ``capability`` on it (each dependency adds its own parameters)."""
 
     def __init__(self, capability: Capability) -> None:
         self.capability = capability
@@ -44,11 +45,15 @@ class CaseFor:
         service.require(principal, self.capability)
         return case
 
+
+class CaseFor(CaseReach):
+    """The case of the path's ``case_id``, for a caller who may use ``capability`` on it."""
+
     def __call__(self, case_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> Case:
         return self.reach(session, principal, case_id)
 
 
-class CasePageFor(CaseFor):
+class CasePageFor(CaseReach):
     """The case and the page of the list asked for."""
 
     def __call__(

@@ -14,11 +14,11 @@ are here too; who may do what is in ``policy``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.cases.custody import Custody
 from app.cases.models import (
@@ -65,7 +65,7 @@ class Rule:
     """A reason the protocol refuses or still needs something."""
 
     code: str
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def detail(self, language: Language) -> str:
         return translate(self.code, language, **self.params)
@@ -91,13 +91,15 @@ class CaseFile:
         label_of = {p.id: p.label for p in people}
         flags: dict[str, set[str]] = {}
         if people:
-            rows = session.exec(select(ParticipantFlag).where(ParticipantFlag.participant_id.in_(list(label_of)))).all()
+            rows = session.exec(
+                select(ParticipantFlag).where(col(ParticipantFlag.participant_id).in_(list(label_of)))
+            ).all()
             for row in rows:
                 flags.setdefault(label_of[row.participant_id], set()).add(row.kind)
         grids = session.exec(select(GridSubmission).where(GridSubmission.case_id == case.id)).all()
         superseded = {g.supersedes_id for g in grids if g.supersedes_id}
         contacts = session.exec(select(Contact).where(Contact.case_id == case.id)).all()
-        devices = session.exec(select(Device).where(Device.case_id == case.id).order_by(Device.created_at)).all()
+        devices = session.exec(select(Device).where(Device.case_id == case.id).order_by(col(Device.created_at))).all()
         custody = Custody.load(session, [d.id for d in devices])
         return cls(
             case=case,
@@ -130,7 +132,8 @@ class CaseFile:
         covered = {
             self.label_of.get(c.participant_id)
             for c in self.contacts
-            if c.kind in (ContactKind.parent_notification, ContactKind.parent_notification_exemption)
+            if c.participant_id is not None
+            and c.kind in (ContactKind.parent_notification, ContactKind.parent_notification_exemption)
         }
         return [p for p in self.participants if p.is_minor and p.label not in covered]
 
@@ -144,11 +147,11 @@ class CaseFile:
         return [flag for flag in POLICE_FLAGS if getattr(self.case, flag.value)]
 
 
-def _labels(items) -> str:
+def _labels(items: Sequence[Participant] | Sequence[Device]) -> str:
     return ", ".join(item.label for item in items)
 
 
-def _statuses(statuses) -> str:
+def _statuses(statuses: Collection[CaseStatus]) -> str:
     return ", ".join(status.value for status in CaseStatus if status in statuses)
 
 
@@ -231,10 +234,11 @@ Guard = Callable[[CaseFile, Asked], Rule | None]
 # --- effects ---------------------------------------------------------------------------
 #
 # What taking a transition does to the case, beyond its status: each effect
-# gets the session, the case (locked) and the request's body.
+# gets the session, the case (locked) and the request's body (the action's
+# model in ``app.cases.schemas``, which is built on this table: typed ``Any``).
 
 
-def hand_off_to_the_schools_force(session: Session, case: Case, body) -> None:
+def hand_off_to_the_schools_force(session: Session, case: Case, body: Any) -> None:
     """The case goes to the force serving the school, with the officer contacted."""
     school = session.get(School, case.school_id)
     assert school is not None
@@ -243,18 +247,18 @@ def hand_off_to_the_schools_force(session: Session, case: Case, body) -> None:
     case.police_officer_contacted = body.police_officer
 
 
-def record_reporter_grid_skip(_session: Session, case: Case, body) -> None:
+def record_reporter_grid_skip(_session: Session, case: Case, body: Any) -> None:
     """A skip of the reporter's grid asked for (and allowed) is recorded with its reason."""
     if body.skip_reporter_grid:
         case.reporter_grid_skipped = True
         case.reporter_grid_skip_reason = body.reason
 
 
-def mark_closed(_session: Session, case: Case, _body) -> None:
+def mark_closed(_session: Session, case: Case, _body: Any) -> None:
     case.closed_at = utcnow()
 
 
-def clear_closed(_session: Session, case: Case, _body) -> None:
+def clear_closed(_session: Session, case: Case, _body: Any) -> None:
     case.closed_at = None
 
 
@@ -410,7 +414,7 @@ def closed_refusal(case: Case) -> Rule | None:
 class StepState:
     code: str
     done: bool
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     subject: str | None = None
 
 

@@ -16,7 +16,7 @@ from app.audit.router import event_out
 from app.audit.schemas import AuditEvent
 from app.auth.principal import CurrentPrincipal, Principal
 from app.cases import protocol, service, views
-from app.cases.dependencies import CaseFor, CasePageFor, DevicePageFor
+from app.cases.dependencies import CaseFor, CasePageFor, CaseReach, DevicePageFor
 from app.cases.models import (
     Case,
     CaseStatus,
@@ -363,13 +363,13 @@ def flag_participant(
     session: SessionDep,
     request: Request,
 ) -> ParticipantOut:
-    service.flag_participant(session, principal, case_id, participant_id, body)
-    return views.participants_out(session, [session.get(Participant, participant_id)], principal, request.state.cipher)[
-        0
-    ]
+    flag = service.flag_participant(session, principal, case_id, participant_id, body)
+    participant = session.get(Participant, flag.participant_id)
+    assert participant is not None  # the person just flagged
+    return views.participants_out(session, [participant], principal, request.state.cipher)[0]
 
 
-class _PersonFor(CaseFor):
+class _PersonFor(CaseReach):
     """The case and the person the path names."""
 
     def __call__(
@@ -588,7 +588,7 @@ def add_note(
 # --- access log -------------------------------------------------------------------------
 
 
-class _AccessLogFor(CaseFor):
+class _AccessLogFor(CaseReach):
     """The case and the page of its access log asked for."""
 
     def __call__(

@@ -5,10 +5,13 @@ Sexto method allows now).  Nothing here commits: the audited route does."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from app.accounts.models import Role, ScopeGrant, User
 from app.audit.note import case_key, record_case_access
@@ -39,16 +42,18 @@ from app.cases.schemas import (
     CaseCreate,
     CaseOut,
     CaseUpdate,
+    ContactCreate,
     CustodyEventCreate,
     DeviceCreate,
     GridSubmissionCreate,
     NoteCreate,
     ParticipantCreate,
     ParticipantFlagCreate,
+    PoliceOutcomeUpdate,
     TransitionRequest,
 )
 from app.crypto import DataCipher
-from app.db import next_number, utcnow
+from app.db import next_number, table_of, utcnow
 from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Problem, UnprocessableContent
 from app.grid.rules import flags_raised
 from app.grid.templates import GridTemplates
@@ -91,12 +96,17 @@ def visible_case(
 
 
 def _reach(
-    session: Session, principal: Principal, statement, lock: bool, *, destroyed_refused: bool = True
-) -> tuple[tuple, Case]:
+    session: Session,
+    principal: Principal,
+    statement: Select[*tuple[Any, ...]],
+    lock: bool,
+    *,
+    destroyed_refused: bool = True,
+) -> tuple[tuple[Any, ...], Case]:
     """One query, whether what the path names exists or not, so that a case
     the caller may not see answers like one that does not exist, in the same
     time: the rows ``statement`` selects end with the case and its board."""
-    statement = statement.join(School, School.id == Case.school_id).where(visible_cases(principal))
+    statement = statement.join(School, col(School.id) == Case.school_id).where(visible_cases(principal))
     if lock:
         statement = statement.with_for_update(of=Case)
     row = session.exec(statement).first()
@@ -135,7 +145,8 @@ def case_named(session: Session, path_ids: dict[str, str]) -> str | None:
                 key = uuid.UUID(path_ids[name])
             except ValueError:
                 return None
-            found = session.exec(select(model.case_id).where(model.id == key)).first()
+            table = table_of(model)
+            found = session.execute(select(table.c.case_id).where(table.c.id == key)).scalar()
             return case_key(found) if found is not None else None
     return None
 
@@ -146,7 +157,7 @@ def touch(case: Case) -> None:
     case.updated_at = utcnow()
 
 
-def refuse_future(times: dict[str, date | None], timezone: str | None = None) -> None:
+def refuse_future(times: Mapping[str, date | None], timezone: str | None = None) -> None:
     """Every recorded event has happened.  A time later than the server's
     clock plus ``CLOCK_SKEW``, or a date later than the local date then (in
     the schools' timezone), is refused: one 422 ``time_in_future`` naming
@@ -239,7 +250,7 @@ def open_case(session: Session, principal: Principal, body: CaseCreate, timezone
 
 def list_cases(
     principal: Principal, *, status: CaseStatus | None, school_id: uuid.UUID | None, updated_since: datetime | None
-):
+) -> SelectOfScalar[Case]:
     require(principal, Capability.read_case)
     statement = select(Case).where(visible_cases(principal))
     if status:
@@ -362,7 +373,9 @@ def acknowledge(session: Session, principal: Principal, case_id: uuid.UUID, file
     return case
 
 
-def record_police_outcome(session: Session, principal: Principal, case_id: uuid.UUID, body, timezone: str) -> Case:
+def record_police_outcome(
+    session: Session, principal: Principal, case_id: uuid.UUID, body: PoliceOutcomeUpdate, timezone: str
+) -> Case:
     case = visible_case(session, principal, case_id, lock=True)
     require(principal, Capability.record_police_outcome)
     if case.police_closed_at is not None:
@@ -394,11 +407,16 @@ def add_team_member(session: Session, principal: Principal, case_id: uuid.UUID, 
         and session.exec(
             select(func.count())
             .select_from(ScopeGrant)
-            .join(School, (ScopeGrant.school_id == School.id) | (ScopeGrant.board_id == School.board_id))
+            .join(School, (col(ScopeGrant.school_id) == School.id) | (col(ScopeGrant.board_id) == School.board_id))
             .where(ScopeGrant.user_id == user_id, School.id == case.school_id)
         ).one()
     )
-    if not in_school or user.role not in (Role.school_staff.value, Role.school_lead.value) or not user.is_active:
+    if (
+        user is None
+        or not in_school
+        or user.role not in (Role.school_staff.value, Role.school_lead.value)
+        or not user.is_active
+    ):
         raise UnprocessableContent("team_member_invalid", code="team_member_invalid")
     existing = session.exec(
         select(CaseTeamMember).where(CaseTeamMember.case_id == case.id, CaseTeamMember.user_id == user_id)
@@ -585,7 +603,7 @@ def visible_device(
     """The device and its case if the caller may see the case; 404 otherwise
     (a device of a hidden case reads as one that does not exist)."""
     statement = (
-        select(Device, Case, School.board_id).join(Case, Case.id == Device.case_id).where(Device.id == device_id)
+        select(Device, Case, School.board_id).join(Case, col(Case.id) == Device.case_id).where(Device.id == device_id)
     )
     (device,), case = _reach(session, principal, statement, lock)
     return device, case
@@ -637,7 +655,7 @@ def record_custody(
 # --- contacts and notes -------------------------------------------------------------
 
 
-def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, body) -> Contact:
+def record_contact(session: Session, principal: Principal, case_id: uuid.UUID, body: ContactCreate) -> Contact:
     case = visible_case(session, principal, case_id, lock=True)
     kind = ContactKind(body.kind)
     if code := contact_denial(principal, kind):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Request
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import User
 from app.accounts.service import staff_members
@@ -55,7 +56,9 @@ def team_out(session: Session, rows: list[CaseTeamMember], request: Request) -> 
     """The members with their names, roles and attestations as their accounts
     stand now; those accounts change without the case changing, so they are
     part of the answer's ETag."""
-    users = {u.id: u for u in session.exec(select(User).where(User.id.in_([m.user_id for m in rows])))} if rows else {}
+    users = (
+        {u.id: u for u in session.exec(select(User).where(col(User.id).in_([m.user_id for m in rows])))} if rows else {}
+    )
     people = {p.id: p for p in staff_members(session, list(users.values()))}
     request.state.audit.etag_variant = ",".join(
         f"{u.id}:{u.updated_at.isoformat()}" for u in sorted(users.values(), key=lambda u: u.id)
@@ -79,7 +82,7 @@ def participants_out(
     case_people = session.exec(select(Participant).where(Participant.case_id == rows[0].case_id)).all()
     replaced = {p.supersedes_id for p in case_people if p.supersedes_id}
     label_of = {p.id: p.label for p in case_people}
-    flags = session.exec(select(ParticipantFlag).where(ParticipantFlag.participant_id.in_(list(label_of)))).all()
+    flags = session.exec(select(ParticipantFlag).where(col(ParticipantFlag.participant_id).in_(list(label_of)))).all()
     by_label: dict[str, list[ParticipantFlagOut]] = {}
     for flag in flags:
         out = ParticipantFlagOut.model_validate(shown(flag.model_dump(), principal, "participant_flag"))
@@ -115,7 +118,7 @@ def grids_out(
     replaced = set(
         session.exec(
             select(GridSubmission.supersedes_id).where(
-                GridSubmission.case_id == rows[0].case_id, GridSubmission.supersedes_id.is_not(None)
+                GridSubmission.case_id == rows[0].case_id, col(GridSubmission.supersedes_id).is_not(None)
             )
         ).all()
     )
@@ -151,12 +154,12 @@ def devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
     return out
 
 
-def contacts_seen(case: Case, principal: Principal):
+def contacts_seen(case: Case, principal: Principal) -> SelectOfScalar[Contact]:
     """The case's contacts the caller's role reads (a select of ``Contact``)."""
     statement = select(Contact).where(Contact.case_id == case.id)
     kinds = CONTACT_KINDS_SEEN.get(principal.role)
     if kinds is not None:
-        statement = statement.where(Contact.kind.in_(sorted(kinds)))
+        statement = statement.where(col(Contact.kind).in_(sorted(kinds)))
     return statement
 
 
@@ -180,9 +183,9 @@ def participant_export(
         raise NotFound()
     records = [p for p in people if p.label == target.label]  # the person and their corrections
     ids = [p.id for p in records]
-    grids = session.exec(select(GridSubmission).where(GridSubmission.participant_id.in_(ids))).all()
-    contacts = session.exec(select(Contact).where(Contact.participant_id.in_(ids))).all()
-    devices = session.exec(select(Device).where(Device.owner_participant_id.in_(ids))).all()
+    grids = session.exec(select(GridSubmission).where(col(GridSubmission.participant_id).in_(ids))).all()
+    contacts = session.exec(select(Contact).where(col(Contact.participant_id).in_(ids))).all()
+    devices = session.exec(select(Device).where(col(Device.owner_participant_id).in_(ids))).all()
     return ParticipantExport(
         case_reference=case.reference,
         records=participants_out(session, records, principal, cipher),

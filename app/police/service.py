@@ -5,18 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, insert, literal_column, or_, select, text
-from sqlmodel import Session
+from sqlalchemy import Row, and_, insert, literal_column, or_, select, text
+from sqlmodel import Session, col
 
 from app.accounts.models import Role
 from app.auth.principal import Principal
 from app.cases.models import Case
 from app.cases.policy import visible_cases
+from app.db import table_of
 from app.errors import Forbidden, UnprocessableContent
 from app.police.models import PoliceFeedChange
 
-_changes = PoliceFeedChange.__table__
+_changes = table_of(PoliceFeedChange)
 # Transactions below this id have all finished: their rows can be handed out.
 _FINISHED_BELOW = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
@@ -46,7 +49,9 @@ def decode_cursor(cursor: str | None) -> tuple[int, int]:
         raise UnprocessableContent("invalid_cursor", code="invalid_cursor") from None
 
 
-def changes_since(session: Session, principal: Principal, cursor: str | None, limit: int):
+def changes_since(
+    session: Session, principal: Principal, cursor: str | None, limit: int
+) -> tuple[list[tuple[Case, str, datetime]], str]:
     """(case, kind, changed_at) of the force's changes after the cursor, oldest
     first, and the cursor to poll with next.  An empty poll is one index range
     scan.  The cases are read as every case is (``policy.visible_cases``);
@@ -73,7 +78,7 @@ def changes_since(session: Session, principal: Principal, cursor: str | None, li
     last = rows[-1]
     next_cursor = encode_cursor(last.txid or 0, last.id)
     # One item per case, at the place of its latest change in this page.
-    latest: dict[uuid.UUID, object] = {}
+    latest: dict[uuid.UUID, Row[Any]] = {}
     for row in rows:
         latest.pop(row.case_id, None)
         latest[row.case_id] = row
@@ -81,7 +86,7 @@ def changes_since(session: Session, principal: Principal, cursor: str | None, li
     # feed's own: the feed can show no case that the case routes would hide.
     cases = {
         case.id: case
-        for case in session.scalars(select(Case).where(Case.id.in_(list(latest)), visible_cases(principal)))
+        for case in session.scalars(select(Case).where(col(Case.id).in_(list(latest)), visible_cases(principal)))
     }
     items = [(cases[row.case_id], row.kind, row.created_at) for row in latest.values() if row.case_id in cases]
     return items, next_cursor
