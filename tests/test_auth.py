@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -123,9 +124,36 @@ def test_failed_sign_ins_are_throttled_per_account_existing_or_not(client, db, s
     assert client.post(TOKEN, data=password_form("demo-staff-a")).status_code == 429
     # Another account is not affected.
     assert client.post(TOKEN, data=password_form("demo-staff-a2")).status_code == 200
+    # Every attempt is counted before it is checked; the count stops one past the limit.
     rows = {row.account_key: row.failures for row in db.exec(select(LoginThrottle)).all()}
-    assert rows["user:demo-staff-a"] == settings.login_max_failures
-    assert rows["user:ghost-user"] == settings.login_max_failures
+    assert rows["user:demo-staff-a"] == settings.login_max_failures + 1
+    assert rows["user:ghost-user"] == settings.login_max_failures + 1
+
+
+def test_a_burst_of_guesses_checks_at_most_the_limit(client, settings, monkeypatch):
+    """100 wrong passwords for one account sent at once, and the right one
+    among them: at most the limit of secrets are checked, in all."""
+    checked = []
+    original = PasswordHasher.verify
+
+    def slow_verify(self, password, hashed):
+        checked.append(password)
+        # Widen the window between the check and the count, as a real hash does.
+        time.sleep(0.02)
+        return original(self, password, hashed)
+
+    monkeypatch.setattr(PasswordHasher, "verify", slow_verify)
+    forms = [password_form("demo-staff-a", f"guess-{i}") for i in range(100)]
+    forms.insert(60, password_form("demo-staff-a"))
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        statuses = list(pool.map(lambda form: client.post(TOKEN, data=form).status_code, forms))
+    assert len(checked) <= settings.login_max_failures
+    assert statuses.count(429) >= len(forms) - settings.login_max_failures
+    # A token only if the right password was among those checked.
+    assert statuses[60] == (200 if DEMO_PASSWORD in checked else 429)
+    assert client.post(TOKEN, data=password_form("demo-staff-a")).status_code == (
+        200 if DEMO_PASSWORD in checked else 429
+    )
 
 
 def test_a_successful_sign_in_clears_the_failures(client, db):

@@ -7,7 +7,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, literal, null
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -16,7 +18,7 @@ from app.accounts.scopes import load_grants, resolve_scope
 from app.audit.note import AuditNote
 from app.auth.models import LoginThrottle
 from app.config import Settings
-from app.db import utcnow
+from app.db import UTCDateTime, table_of, utcnow
 from app.errors import InvalidClient, InvalidGrant, Problem, TooManyRequests
 from app.security import PasswordHasher, TokenService
 
@@ -98,17 +100,18 @@ def _grant(
     refusal: type[Problem],
     audit: AuditNote,
 ) -> IssuedToken:
-    """Both grants: throttle, check the secret (a dummy hash when there is no
-    usable account, so timing says nothing), then issue the token."""
+    """Both grants: reserve the attempt (or refuse it), check the secret (a
+    dummy hash when there is no usable account, so timing says nothing), then
+    issue the token."""
     throttle_key = throttle_key[:200]
-    _refuse_if_locked(session, throttle_key)
+    _reserve_attempt(session, throttle_key, settings)
     account = session.exec(account_query).first()
     if account is not None:
         audit.actor = (kind, str(account.id))
     usable = account is not None and account.is_active
     valid, new_hash = hasher.verify(secret, getattr(account, secret_field) if usable else None)
     if not valid or account is None:
-        _record_failure(session, throttle_key, settings)
+        # The reservation stays: it is the failure's count.
         raise refusal()
     if new_hash:
         setattr(account, secret_field, new_hash)
@@ -127,44 +130,60 @@ def _grant(
     return IssuedToken(token, lifetime, subject)
 
 
-def _refuse_if_locked(session: Session, key: str) -> None:
-    row = session.get(LoginThrottle, key)
-    now = utcnow()
-    if row is not None and row.locked_until is not None and row.locked_until > now:
-        retry_after = math.ceil((row.locked_until - now).total_seconds())
-        session.rollback()
-        raise TooManyRequests("login_throttled", headers={"Retry-After": str(retry_after)}, retry_after=retry_after)
+def _reserve_attempt(session: Session, key: str, settings: Settings) -> None:
+    """Count the attempt as a failure before its secret is checked, or refuse
+    it (429) when the name is locked.
 
-
-def _record_failure(session: Session, key: str, settings: Settings) -> None:
-    """Count one failure in its own committed transaction.
-
-    The row is read ``FOR UPDATE`` so that concurrent failures on several
-    server processes each count; a first failure that races another insert
-    retries as an update.
+    One statement (an upsert that increments and returns the count) in its own
+    transaction, committed before any hashing: concurrent attempts, in this
+    process or another, each see the ones before, so no more than
+    ``login_max_failures`` secrets are ever checked per window.  A successful
+    sign-in releases the count (``_clear_failures``).  The count stops one past
+    the limit, so a flood on a locked name does not grow it.
     """
-    session.rollback()
-    for _attempt in range(3):
-        now = utcnow()
-        row = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-        if row is None:
-            session.add(LoginThrottle(account_key=key, failures=1, window_started_at=now))
-        else:
-            _count(row, now, settings)
-        try:
-            session.commit()
-            return
-        except IntegrityError:
-            session.rollback()
-
-
-def _count(row: LoginThrottle, now: datetime, settings: Settings) -> None:
-    window = timedelta(seconds=settings.login_failure_window_seconds)
-    if row.window_started_at + window < now:
-        row.failures, row.window_started_at, row.locked_until = 0, now, None
-    row.failures += 1
-    if row.failures >= settings.login_max_failures:
-        row.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+    now = utcnow()
+    limit = settings.login_max_failures
+    lock_until = now + timedelta(seconds=settings.login_lockout_seconds)
+    stale_window = now - timedelta(seconds=settings.login_failure_window_seconds)
+    table = table_of(LoginThrottle)
+    failures, started, locked = table.c.failures, table.c.window_started_at, table.c.locked_until
+    moment = literal(now, UTCDateTime)
+    # A lock that has passed, or a window gone by without a lock, starts over.
+    starts_over = case(
+        (locked.is_not(None), locked <= moment),
+        else_=started < literal(stale_window, UTCDateTime),
+    )
+    counted = case((starts_over, 1), (failures > limit, failures), else_=failures + 1)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .values(
+            account_key=key,
+            failures=1,
+            window_started_at=now,
+            locked_until=lock_until if limit <= 1 else None,
+        )
+        .on_conflict_do_update(
+            index_elements=[table.c.account_key],
+            set_={
+                "failures": counted,
+                "window_started_at": case((starts_over, moment), else_=started),
+                "locked_until": case(
+                    (counted < limit, null()),
+                    (starts_over | locked.is_(None), literal(lock_until, UTCDateTime)),
+                    else_=locked,
+                ),
+            },
+        )
+        .returning(table.c.failures, table.c.locked_until)
+    )
+    row = session.execute(statement).one()
+    session.commit()
+    count: int = row[0]
+    locked_until: datetime = row[1]
+    if count > limit:
+        retry_after = max(1, math.ceil((locked_until - now).total_seconds()))
+        raise TooManyRequests("login_throttled", headers={"Retry-After": str(retry_after)}, retry_after=retry_after)
 
 
 def _clear_failures(session: Session, key: str) -> None:
