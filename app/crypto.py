@@ -22,7 +22,9 @@ import secrets
 from pathlib import Path
 from typing import overload
 
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.config import Settings
 
@@ -38,6 +40,11 @@ class DataCipher:
                 raise ValueError(f"data key {key_id!r} must be 32 bytes and its id have no ':'")
         self._aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current = current
+        # A key of its own for digests, derived from the current data key:
+        # never the encryption key itself.
+        self._digest_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"sexto keyed digest").derive(
+            keys[current]
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DataCipher:
@@ -66,6 +73,14 @@ class DataCipher:
         _, key_id, payload = stored.split(":", 2)
         raw = base64.urlsafe_b64decode(payload)
         return self._aead[key_id].decrypt(raw[:12], raw[12:], context.encode()).decode()
+
+    def keyed_digest(self, value: str, purpose: str) -> str:
+        """HMAC-SHA256 of ``value`` (hex), for what must be found again but
+        never read back (the sign-in throttle's account names).  It changes
+        when the current data key does."""
+        mac = hmac.HMAC(self._digest_key, hashes.SHA256())
+        mac.update(f"{purpose}\x00{value}".encode())
+        return mac.finalize().hex()
 
     def needs_rewrap(self, stored: str | None) -> bool:
         return stored is not None and not stored.startswith(f"{PREFIX}:{self.current}:")

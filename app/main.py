@@ -20,6 +20,7 @@ from app.accounts.service import ensure_first_admin
 from app.audit.checkpoints import CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.auth.service import purge_expired_throttles
 from app.cases.router import router as cases_router
 from app.cases.service import case_named
 from app.config import Settings
@@ -65,18 +66,21 @@ async def _every(seconds: int, work: Callable[[], None]) -> None:
             logger.error("periodic %s failed", getattr(work, "__name__", "task"))
 
 
-def _maintenance(engine: Engine, signer: CheckpointSigner) -> tuple[Callable[[], None], Callable[[], None]]:
+def _maintenance(
+    engine: Engine, signer: CheckpointSigner, settings: Settings
+) -> tuple[Callable[[], None], Callable[[], None]]:
     def sign_checkpoints() -> None:
         with Session(engine) as session:
             signer.issue(session)
             session.commit()
 
-    def purge_idempotency_keys() -> None:
+    def purge_expired_rows() -> None:
         with Session(engine) as session:
             purge_expired(session)
+            purge_expired_throttles(session, settings)
             session.commit()
 
-    return sign_checkpoints, purge_idempotency_keys
+    return sign_checkpoints, purge_expired_rows
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -107,12 +111,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Everything loaded so far lives as long as the process: keep it out of
         # the garbage collector's generations (fewer, shorter collections).
         gc.freeze()
-        sign_checkpoints, purge_idempotency_keys = _maintenance(engine, checkpoints)
+        sign_checkpoints, purge_expired_rows = _maintenance(engine, checkpoints, settings)
         periodic = []
         if settings.audit_checkpoint_interval_seconds:
             periodic.append(asyncio.create_task(_every(settings.audit_checkpoint_interval_seconds, sign_checkpoints)))
         if settings.maintenance_interval_seconds:
-            periodic.append(asyncio.create_task(_every(settings.maintenance_interval_seconds, purge_idempotency_keys)))
+            periodic.append(asyncio.create_task(_every(settings.maintenance_interval_seconds, purge_expired_rows)))
         try:
             yield {
                 "settings": settings,

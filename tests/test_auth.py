@@ -17,8 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import select
 
 from app.accounts.models import User
+from app.audit.checkpoints import CheckpointSigner
 from app.auth.models import LoginThrottle
+from app.auth.service import THROTTLE_PURPOSE
+from app.crypto import DataCipher
+from app.db import create_db_engine
 from app.demo import DEMO_USERS
+from app.main import _maintenance
 from app.security import PasswordHasher, key_id, load_or_create_private_key
 from tests.conftest import DEMO_PASSWORD, make_settings, token_for
 
@@ -28,6 +33,10 @@ ME = "/api/v1/auth/me"
 
 def password_form(username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
     return {"grant_type": "password", "username": username, "password": password}
+
+
+def throttle_key(settings, name: str) -> str:
+    return DataCipher.from_settings(settings).keyed_digest(name, THROTTLE_PURPOSE)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -126,8 +135,8 @@ def test_failed_sign_ins_are_throttled_per_account_existing_or_not(client, db, s
     assert client.post(TOKEN, data=password_form("demo-staff-a2")).status_code == 200
     # Every attempt is counted before it is checked; the count stops one past the limit.
     rows = {row.account_key: row.failures for row in db.exec(select(LoginThrottle)).all()}
-    assert rows["user:demo-staff-a"] == settings.login_max_failures + 1
-    assert rows["user:ghost-user"] == settings.login_max_failures + 1
+    assert rows[throttle_key(settings, "user:demo-staff-a")] == settings.login_max_failures + 1
+    assert rows[throttle_key(settings, "user:ghost-user")] == settings.login_max_failures + 1
 
 
 def test_a_burst_of_guesses_checks_at_most_the_limit(client, settings, monkeypatch):
@@ -156,10 +165,49 @@ def test_a_burst_of_guesses_checks_at_most_the_limit(client, settings, monkeypat
     )
 
 
-def test_a_successful_sign_in_clears_the_failures(client, db):
+def test_a_successful_sign_in_clears_the_failures(client, db, settings):
     client.post(TOKEN, data=password_form("demo-staff-a", "bad-password"))
     assert client.post(TOKEN, data=password_form("Demo-Staff-A")).status_code == 200
-    assert db.get(LoginThrottle, "user:demo-staff-a") is None
+    assert db.get(LoginThrottle, throttle_key(settings, "user:demo-staff-a")) is None
+
+
+def test_the_throttle_keeps_no_name_as_typed(client, db, settings):
+    """What was typed as a user name is sometimes a password: the throttle
+    keeps a keyed hash of it, nothing that reads back."""
+    typed = "Hunter2-Password-In-The-Wrong-Field"
+    client.post(TOKEN, data=password_form(typed, "bad-password"))
+    client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": typed, "client_secret": "x"})
+    keys = [row.account_key for row in db.exec(select(LoginThrottle)).all()]
+    assert len(keys) == 2
+    for key in keys:
+        assert typed.lower() not in key.lower()
+        assert len(key) == 64 and int(key, 16) >= 0
+    assert set(keys) == {throttle_key(settings, f"user:{typed.lower()}"), throttle_key(settings, f"client:{typed}")}
+
+
+def test_the_maintenance_purges_expired_throttle_rows(db, settings):
+    now = datetime.now(UTC)
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    rows = {
+        "old-window": LoginThrottle(account_key="a" * 64, failures=2, window_started_at=now - 2 * window),
+        "old-lock": LoginThrottle(
+            account_key="b" * 64, failures=6, window_started_at=now - 2 * window, locked_until=now - window
+        ),
+        "live-lock": LoginThrottle(
+            account_key="c" * 64, failures=6, window_started_at=now - 2 * window, locked_until=now + window
+        ),
+        "live-window": LoginThrottle(account_key="d" * 64, failures=1, window_started_at=now),
+    }
+    db.add_all(rows.values())
+    db.commit()
+    engine = create_db_engine(settings.effective_database_url, pool_size=1)
+    try:
+        _sign_checkpoints, purge_expired_rows = _maintenance(engine, CheckpointSigner.from_settings(settings), settings)
+        purge_expired_rows()
+    finally:
+        engine.dispose()
+    db.rollback()
+    assert {row.account_key for row in db.exec(select(LoginThrottle)).all()} == {"c" * 64, "d" * 64}
 
 
 def test_failures_are_counted_across_server_processes(settings, db):

@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, inspect, select
 
 import app.models  # noqa: F401
 from app.accounts.models import User
+from app.auth.models import LoginThrottle
 from app.cases.models import Case, Participant
 from app.db import create_db_engine, metadata, utcnow
 from app.migrations import downgrade, head_revision, upgrade
@@ -132,5 +133,25 @@ def test_the_place_vocabulary_migration_rewrites_stored_cases(databases):
         assert places() == {case_id: place for place, case_id in old.items()}
         upgrade(url)
         assert _diff(url) == []
+    finally:
+        engine.dispose()
+
+
+def test_the_throttle_migration_drops_the_names_kept_in_clear(databases):
+    """0012: rows keyed by the name as typed are dropped (they are only
+    counters of recent failures)."""
+    url = databases.clone("demo")
+    downgrade(url, "0011")
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(LoginThrottle.__table__).values(
+                    account_key="user:a-password-typed-as-a-name", failures=1, window_started_at=utcnow()
+                )
+            )
+        upgrade(url)
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(LoginThrottle.__table__)).scalar_one() == 0
     finally:
         engine.dispose()

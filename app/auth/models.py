@@ -12,7 +12,8 @@ from app.db import UTCDateTime
 
 class LoginThrottle(SQLModel, table=True):
     """Failures per account name, whether or not such an account exists, so
-    that throttling says nothing about existence."""
+    that throttling says nothing about existence.  The key is a keyed hash of
+    the name (``app.auth.service``), never the name as typed."""
 
     __tablename__ = "login_throttle"
 

@@ -1,5 +1,10 @@
 """Sign-in: the OAuth2 password grant for people and the client-credentials
-grant for service accounts, with failures throttled per account name."""
+grant for service accounts, with failures throttled per account name.
+
+The throttle's rows are keyed by a keyed hash of the name tried
+(``DataCipher.keyed_digest``), never the name itself: what someone typed as a
+user name is sometimes a password.  Rows whose window and lock have passed
+are purged by the periodic maintenance (``purge_expired_throttles``)."""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, literal, null
+from sqlalchemy import case, delete, literal, null, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import ServiceAccount, User
@@ -18,6 +23,7 @@ from app.accounts.scopes import load_grants, resolve_scope
 from app.audit.note import AuditNote
 from app.auth.models import LoginThrottle
 from app.config import Settings
+from app.crypto import DataCipher
 from app.db import UTCDateTime, table_of, utcnow
 from app.errors import InvalidClient, InvalidGrant, Problem, TooManyRequests
 from app.security import PasswordHasher, TokenService
@@ -30,6 +36,9 @@ class IssuedToken:
     subject: str
 
 
+THROTTLE_PURPOSE = "login_throttle"
+
+
 def normalize_username(username: str) -> str:
     return username.strip().lower()
 
@@ -40,6 +49,7 @@ def password_grant(
     settings: Settings,
     hasher: PasswordHasher,
     tokens: TokenService,
+    cipher: DataCipher,
     username: str,
     password: str,
     audit: AuditNote,
@@ -52,7 +62,7 @@ def password_grant(
         tokens=tokens,
         kind="user",
         secret_field="password_hash",
-        throttle_key=f"user:{name}",
+        throttle_key=cipher.keyed_digest(f"user:{name}", THROTTLE_PURPOSE),
         account_query=select(User).where(User.username == name),
         secret=password,
         refusal=InvalidGrant,
@@ -66,6 +76,7 @@ def client_credentials_grant(
     settings: Settings,
     hasher: PasswordHasher,
     tokens: TokenService,
+    cipher: DataCipher,
     client_id: str,
     client_secret: str,
     audit: AuditNote,
@@ -78,7 +89,7 @@ def client_credentials_grant(
         tokens=tokens,
         kind="service_account",
         secret_field="secret_hash",
-        throttle_key=f"client:{client_id}",
+        throttle_key=cipher.keyed_digest(f"client:{client_id}", THROTTLE_PURPOSE),
         account_query=select(ServiceAccount).where(ServiceAccount.client_id == client_id),
         secret=client_secret,
         refusal=InvalidClient,
@@ -103,7 +114,6 @@ def _grant(
     """Both grants: reserve the attempt (or refuse it), check the secret (a
     dummy hash when there is no usable account, so timing says nothing), then
     issue the token."""
-    throttle_key = throttle_key[:200]
     _reserve_attempt(session, throttle_key, settings)
     account = session.exec(account_query).first()
     if account is not None:
@@ -190,3 +200,17 @@ def _clear_failures(session: Session, key: str) -> None:
     row = session.get(LoginThrottle, key)
     if row is not None:
         session.delete(row)
+
+
+def purge_expired_throttles(session: Session, settings: Settings) -> int:
+    """Delete the rows whose window and lock have both passed: they would
+    start over anyway."""
+    now = utcnow()
+    window_start = now - timedelta(seconds=settings.login_failure_window_seconds)
+    result = session.exec(
+        delete(LoginThrottle).where(
+            col(LoginThrottle.window_started_at) < window_start,
+            or_(col(LoginThrottle.locked_until).is_(None), col(LoginThrottle.locked_until) <= now),
+        )
+    )
+    return result.rowcount or 0
