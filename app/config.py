@@ -156,6 +156,13 @@ class Settings(BaseSettings):
         "by school staff and leads outside them is a finding.",
     )
 
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve Swagger UI at `/docs` and ReDoc at `/redoc` (from the service itself, no CDN). "
+        "Unset: on in development, off in production. The OpenAPI document at `/openapi.json` is served "
+        "either way.",
+    )
+
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Request bodies over this get 413, declared or streamed."
     )
@@ -233,6 +240,10 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.environment is Environment.production
 
+    @property
+    def api_docs_enabled(self) -> bool:
+        return not self.is_production if self.api_docs is None else self.api_docs
+
 
 # --- docs/configuration.md, generated from the descriptions above (`make docs`) ---
 
@@ -258,7 +269,7 @@ server on which the tests make their throwaway databases, and
 ([operations.md](operations.md#the-tests)).
 """
 
-_KINDS = {int: "integer", str: "text", Path: "path", SecretStr: "secret text"}
+_KINDS = {int: "integer", str: "text", Path: "path", SecretStr: "secret text", bool: "`true` or `false`"}
 
 
 def _kind(annotation: Any) -> str:

@@ -112,7 +112,6 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/readyz"):                             {"-": "200 200 200 200 200 200 200 200 200 200 200 200"},
     ("GET", "/openapi.json"):                       {"-": "200 200 200 200 200 200 200 200 200 200 200 200"},
     ("GET", "/docs"):                               {"-": "200 200 200 200 200 200 200 200 200 200 200 200"},
-    ("GET", "/docs/oauth2-redirect"):               {"-": "200 200 200 200 200 200 200 200 200 200 200 200"},
     ("GET", "/redoc"):                              {"-": "200 200 200 200 200 200 200 200 200 200 200 200"},
 
     # --- sign-in: each column signs in with its own password; ano with an unknown account -----------
