@@ -8,13 +8,14 @@ demo password or weakened password hashing.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from enum import StrEnum
 from pathlib import Path
 from types import UnionType
 from typing import Any, get_args, get_origin
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -156,6 +157,14 @@ class Settings(BaseSettings):
         "by school staff and leads outside them is a finding.",
     )
 
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (`10.0.0.5`, `10.0.0.0/24`) of the reverse proxies in front of the "
+        "service: only a request whose peer is one of them has its client address (the one the audit log "
+        "records) and scheme taken from `X-Forwarded-For` and `X-Forwarded-Proto`. Empty: "
+        "none is trusted, the peer is the client. Serve with uvicorn's `--no-proxy-headers` "
+        "([operations.md](operations.md#behind-a-reverse-proxy)).",
+    )
     api_docs: bool | None = Field(
         default=None,
         description="Serve Swagger UI at `/docs` and ReDoc at `/redoc` (from the service itself, no CDN). "
@@ -205,6 +214,16 @@ class Settings(BaseSettings):
         default=SecretStr(DEFAULT_DEMO_PASSWORD),
         description="The demo users' password (demo only: production refuses to load demo data).",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        # uvicorn's middleware takes anything it cannot read (a name, a network
+        # with host bits set) as a literal that never matches: a typo would
+        # silently trust nobody.
+        for item in value:
+            ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+        return value
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts.router import router as accounts_router
 from app.accounts.router import staff_router
@@ -153,6 +154,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.api_docs_enabled:
         install_docs(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    if settings.trusted_proxies:
+        # Outside the guard, whose refusals are audited with the client address
+        # too.  Only the proxies named are believed, however the app is served.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(orgs_router)
