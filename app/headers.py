@@ -26,7 +26,8 @@ ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 )
-NOT_STORED = (
+ALWAYS_NOT_STORED = (
+    *ALWAYS,
     (b"cache-control", b"no-store"),
     (b"pragma", b"no-cache"),
 )
@@ -43,14 +44,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (name, value)
-                    for name, value in message.get("headers", ())
-                    if name.lower() not in (b"x-content-type-options", b"referrer-policy")
-                ]
-                headers.extend(ALWAYS)
-                if not any(name.lower() == b"cache-control" for name, _ in headers):
-                    headers.extend(NOT_STORED)
+                # Starlette and the request guard write header names in lower case.
+                headers = list(message.get("headers", ()))
+                stored = any(name == b"cache-control" for name, _ in headers)
+                headers += ALWAYS if stored else ALWAYS_NOT_STORED
                 message["headers"] = headers
             await send(message)
 
