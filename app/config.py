@@ -8,13 +8,14 @@ demo password or weakened password hashing.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from enum import StrEnum
 from pathlib import Path
 from types import UnionType
 from typing import Any, get_args, get_origin
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -158,6 +159,21 @@ class Settings(BaseSettings):
         "by school staff and leads outside them is a finding.",
     )
 
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (`10.0.0.5`, `10.0.0.0/24`) of the reverse proxies in front of the "
+        "service: only a request whose peer is one of them has its client address (the one the audit log "
+        "records) and scheme taken from `X-Forwarded-For` and `X-Forwarded-Proto`. Empty: "
+        "none is trusted, the peer is the client. Serve with uvicorn's `--no-proxy-headers` "
+        "([operations.md](operations.md#behind-a-reverse-proxy)).",
+    )
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve Swagger UI at `/docs` and ReDoc at `/redoc` (from the service itself, no CDN). "
+        "Unset: on in development, off in production. The OpenAPI document at `/openapi.json` is served "
+        "either way.",
+    )
+
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Request bodies over this get 413, declared or streamed."
     )
@@ -201,6 +217,16 @@ class Settings(BaseSettings):
         description="The demo users' password (demo only: production refuses to load demo data).",
     )
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        # uvicorn's middleware takes anything it cannot read (a name, a network
+        # with host bits set) as a literal that never matches: a typo would
+        # silently trust nobody.
+        for item in value:
+            ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+        return value
+
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.environment is not Environment.production:
@@ -235,6 +261,10 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.environment is Environment.production
 
+    @property
+    def api_docs_enabled(self) -> bool:
+        return not self.is_production if self.api_docs is None else self.api_docs
+
 
 # --- docs/configuration.md, generated from the descriptions above (`make docs`) ---
 
@@ -260,7 +290,7 @@ server on which the tests make their throwaway databases, and
 ([operations.md](operations.md#the-tests)).
 """
 
-_KINDS = {int: "integer", str: "text", Path: "path", SecretStr: "secret text"}
+_KINDS = {int: "integer", str: "text", Path: "path", SecretStr: "secret text", bool: "`true` or `false`"}
 
 
 def _kind(annotation: Any) -> str:

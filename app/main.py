@@ -13,10 +13,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts.router import router as accounts_router
 from app.accounts.router import staff_router
 from app.accounts.service import ensure_first_admin
+from app.apidocs import install_docs
 from app.audit.checkpoints import CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
@@ -29,6 +31,7 @@ from app.db import REQUEST_SLOTS, create_db_engine
 from app.errors import install_problem_handlers
 from app.grid.router import router as grid_router
 from app.grid.templates import BUILT_IN, GridTemplates
+from app.headers import install as install_headers
 from app.health.router import router as health_router
 from app.idempotency.service import purge_expired
 from app.middleware import RequestGuard
@@ -145,10 +148,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Operation ids are the route names (open_case, take_transition, ...):
         # what a generated client's methods are called.
         generate_unique_id_function=lambda route: route.name,
+        # Served by app.apidocs (no CDN, a strict CSP), when the settings say so.
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app)
     install_openapi(app)
+    install_headers(app)
+    if settings.api_docs_enabled:
+        install_docs(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    if settings.trusted_proxies:
+        # Outside the guard, whose refusals are audited with the client address
+        # too.  Only the proxies named are believed, however the app is served.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(orgs_router)

@@ -490,7 +490,9 @@ def running_service(env: dict[str, str], workers: int = 1, *, with_process: bool
     listener = socket.create_server(("127.0.0.1", 0), backlog=128)
     with listener:
         port = listener.getsockname()[1]
-        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--fd", str(listener.fileno())]
+        # Served as the Dockerfile serves it: uvicorn itself believes no proxy header.
+        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--no-proxy-headers"]
+        command += ["--fd", str(listener.fileno())]
         if workers > 1:
             command += ["--workers", str(workers)]
         server = subprocess.Popen(
