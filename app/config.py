@@ -2,8 +2,10 @@
 
 Development is the default so that ``make run`` works on a fresh machine: the
 SQLite database and the signing key are created under ``var/``.  Production
-refuses to start without an explicit database URL and signing key, and with the
-demo password or weakened password hashing.
+refuses to start without an explicit database URL and signing key, and with
+weakened password hashing.  In every environment, the first admin's password
+follows the rules of ``app.passwords`` (which refuse the demo
+password: it contains the service's name).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from typing import Any, get_args, get_origin
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app import passwords
+from app.i18n import translate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
@@ -36,14 +41,15 @@ class Settings(BaseSettings):
     ``make docs`` generates from them (a test fails when the page drifts).
     """
 
-    model_config = SettingsConfigDict(env_prefix="SEXTO_", extra="ignore")
+    # A refused setting's error would otherwise quote every setting given,
+    # secrets included.
+    model_config = SettingsConfigDict(env_prefix="SEXTO_", extra="ignore", hide_input_in_errors=True)
 
     environment: Environment = Field(
         default=Environment.development,
         description="`production` refuses to start without SEXTO_DATABASE_URL, the token and audit signing "
-        "keys and the data keys, with argon2 parameters below the recommended ones, or with the demo password "
-        "as the first admin's password, and refuses to load demo data. `development` creates what is missing "
-        "under SEXTO_VAR_DIR.",
+        "keys and the data keys, or with argon2 parameters below the recommended ones, and refuses to load "
+        "demo data. `development` creates what is missing under SEXTO_VAR_DIR.",
     )
     var_dir: Path = Field(
         default=DEFAULT_VAR_DIR,
@@ -210,7 +216,9 @@ class Settings(BaseSettings):
         description="With SEXTO_FIRST_ADMIN_PASSWORD: creates this admin at start-up when no admin exists.",
     )
     first_admin_password: SecretStr | None = Field(
-        default=None, description="The first admin's password (never the demo password in production)."
+        default=None,
+        description="The first admin's password: refused at start-up when an admin could not be given it "
+        "(too short or too long, common or breached, or containing the username or the service's name).",
     )
     demo_password: SecretStr = Field(
         default=SecretStr(DEFAULT_DEMO_PASSWORD),
@@ -228,6 +236,19 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _first_admin_password_is_acceptable(self) -> Settings:
+        if self.first_admin_username is None or self.first_admin_password is None:
+            return self
+        kind = passwords.weakness(
+            self.first_admin_password.get_secret_value(), username=self.first_admin_username, full_name=""
+        )
+        if kind is not None:
+            message = {"string_too_short": "field_too_short", "string_too_long": "field_too_long"}.get(kind, kind)
+            reason = translate(message, "en", min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)
+            raise ValueError(f"SEXTO_FIRST_ADMIN_PASSWORD is refused: {reason}")
+        return self
+
+    @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.environment is not Environment.production:
             return self
@@ -242,11 +263,6 @@ class Settings(BaseSettings):
             problems.append("SEXTO_DATA_KEYS is required in production")
         if (self.argon2_time_cost, self.argon2_memory_cost) < (3, 65536):
             problems.append("argon2 parameters below the recommended ones in production")
-        if (
-            self.first_admin_password is not None
-            and self.first_admin_password.get_secret_value() == DEFAULT_DEMO_PASSWORD
-        ):
-            problems.append("the demo password cannot be an admin password in production")
         if problems:
             raise ValueError("; ".join(problems))
         return self

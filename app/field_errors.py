@@ -142,6 +142,13 @@ def request_field_error(error: dict[str, Any], language: Language) -> dict[str, 
     return {"field": field, "code": kind, "detail": translate(message.key, language, **message.params)}
 
 
+def service_field_error(field: str, kind: str, **ctx: Any) -> dict[str, Any]:
+    """A field error found by a service rather than by the request's model,
+    shaped and worded as if the model had found it (its detail still to
+    translate)."""
+    return {"field": field, "code": kind, "detail": _message(kind, ctx)}
+
+
 def grid_field_errors(errors: list[SchemaError]) -> list[dict[str, Any]]:
     """A grid's answer errors, their details still to translate (``MessageRef``):
     a missing or unknown answer is named, once per object."""

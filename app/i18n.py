@@ -156,6 +156,17 @@ MESSAGES: dict[str, dict[Language, str]] = {
     },
     "field_invalid": {"fr": "Valeur invalide.", "en": "Invalid value."},
     "field_url_scheme": {"fr": "L'adresse doit utiliser {expected}.", "en": "The address must use {expected}."},
+    "password_common": {
+        "fr": "Ce mot de passe figure parmi les mots de passe courants ou divulgués : choisissez-en un autre, "
+        "par exemple une phrase de passe de quelques mots.",
+        "en": "This password is among common or breached passwords: choose another, for example a passphrase "
+        "of a few words.",
+    },
+    "password_personal": {
+        "fr": "Le mot de passe ne doit contenir ni le nom d'utilisateur, ni le nom de la personne, ni le nom "
+        "du service.",
+        "en": "The password must not contain the username, the person's name or the service's name.",
+    },
     # Protocol confirmations (a 422 without one names the rule)
     "device_not_switched_off": {
         "fr": "L'appareil doit d'abord être éteint : demandez à l'élève de l'éteindre, puis "

@@ -257,6 +257,70 @@ def test_a_short_password_or_bad_username_is_refused(client, admin, demo):
     assert client.post("/api/v1/users", json=new_user(demo, username="a b"), headers=admin).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("password1234", "password_common"),
+        ("QwErTy123456", "password_common"),  # a list entry in another case
+        ("password.1234", "password_common"),  # and with punctuation between its words
+        ("m.tremblay est ici 2026", "password_personal"),  # the username
+        ("MTremblay-forever-2026", "password_personal"),  # the username without its dot
+        ("tremblay tremblay tremblay", "password_personal"),  # a part of the name
+        ("Marie aime les longues phrases", "password_personal"),
+        ("mon mot de passe sexto !", "password_personal"),  # the service's name
+    ],
+)
+def test_a_common_or_personal_password_is_refused_without_echoing_it(client, admin, demo, password, code):
+    for language, fragment in (("fr", "mot de passe"), ("en", "password")):
+        response = client.post(
+            "/api/v1/users",
+            json=new_user(demo, password=password),
+            headers={**admin, "Accept-Language": language},
+        )
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["code"] == "validation_failed"
+        [error] = problem["errors"]
+        assert (error["field"], error["code"]) == ("body.password", code)
+        assert fragment in error["detail"].lower()
+        assert password.lower() not in response.text.lower()
+    assert all(u["username"] != "m.tremblay" for u in client.get("/api/v1/users", headers=admin).json()["items"])
+
+
+def test_a_name_with_accents_is_recognized_in_a_password(client, admin, demo):
+    body = new_user(demo, full_name="Hélène Bélanger", password="helene aime le soleil du matin")
+    response = client.post("/api/v1/users", json=body, headers=admin)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "password_personal"
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "une phrase de passe assez longue",
+        "Les érables rougissent en octobre",
+        "tout en minuscules sans chiffres ni symboles " * 5,
+    ],
+)
+def test_long_passphrases_need_no_digits_capitals_or_symbols(client, admin, demo, password):
+    response = client.post("/api/v1/users", json=new_user(demo, password=password), headers=admin)
+    assert response.status_code == 201, response.text
+
+
+def test_a_changed_password_is_checked_against_the_users_own_names(client, admin, demo, login):
+    staff = login("demo-staff-a")
+    user = f"/api/v1/users/{demo.users['demo-staff-a']}"
+    for password, code in (("password1234", "password_common"), ("demo-staff-a, deuxième essai", "password_personal")):
+        response = client.patch(user, json={"password": password}, headers=admin)
+        assert response.status_code == 422, response.text
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("body.password", code)]
+    # Nothing changed: the user's token still works.
+    assert client.get("/api/v1/auth/me", headers=staff).status_code == 200
+    response = client.patch(user, json={"password": "une toute nouvelle phrase de passe"}, headers=admin)
+    assert response.status_code == 200, response.text
+
+
 def test_a_username_is_unique_whatever_its_case(client, admin, demo):
     response = client.post("/api/v1/users", json=new_user(demo, username="Demo-Staff-A"), headers=admin)
     assert response.status_code == 409

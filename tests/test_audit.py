@@ -356,6 +356,36 @@ def test_an_auditor_sees_only_the_organizations_it_audits(client, login, db, dem
     assert [item for item in items if item["org_ids"]] == []
 
 
+def test_a_sign_in_belongs_to_the_accounts_organizations(client, login, db, demo):
+    token_for(client, "demo-staff-b")
+    client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": "demo-staff-b", "password": "wrong-pass"}
+    )
+    client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "personne.inconnue", "password": "x"})
+    success, failure, unknown = entries(db)[-3:]
+    assert success.org_ids == failure.org_ids == str(demo.school_b)
+    assert unknown.org_ids is None  # no account: the platform's
+    auditor_a = client.post(
+        "/api/v1/users",
+        json={
+            "username": "auditrice-a",
+            "full_name": "Auditrice A",
+            "role": "auditor",
+            "password": "une phrase assez longue",
+            "scope": {"boards": [str(demo.board_a)]},
+        },
+        headers=login("demo-admin"),
+    )
+    assert auditor_a.status_code == 201
+    token = token_for(client, "auditrice-a", "une phrase assez longue")
+    query = {"actor_id": str(demo.users["demo-staff-b"]), "limit": 100}
+    seen_by_a = client.get("/api/v1/audit/events", params=query, headers={"Authorization": f"Bearer {token}"})
+    assert seen_by_a.json()["items"] == []
+    seen_by_both = client.get("/api/v1/audit/events", params=query, headers=login("demo-auditor")).json()["items"]
+    assert {item["action"] for item in seen_by_both} == {"issue_token"}
+    assert {item["outcome"] for item in seen_by_both} == {"allowed", "refused"}
+
+
 def test_export_is_json_lines(client, login, busy_log):
     response = client.get("/api/v1/audit/export", params={"limit": 3}, headers=login("demo-auditor"))
     assert response.status_code == 200

@@ -64,6 +64,29 @@ def test_production_refuses_weak_hashing_and_the_demo_password_for_admin(tmp_pat
         )
 
 
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("password1234", "common or breached"),
+        ("root, the first of us", "username"),
+        ("sexto administration", "service's name"),
+        ("too short", "At least 12"),
+    ],
+)
+def test_a_weak_first_admin_password_is_refused_in_every_environment(tmp_path, password, reason):
+    for environment in ("development", "production"):
+        with pytest.raises(ValidationError) as error:
+            Settings(
+                environment=environment,
+                database_url="postgresql+psycopg://app@db/sexto",
+                token_signing_key_file=tmp_path / "key.pem",
+                first_admin_username="Root",
+                first_admin_password=password,
+            )
+        assert "SEXTO_FIRST_ADMIN_PASSWORD" in str(error.value) and reason in str(error.value)
+        assert password not in str(error.value)
+
+
 def test_the_first_admin_is_created_at_start_up_when_none_exists(databases, var_dir):
     from fastapi.testclient import TestClient
     from sqlalchemy import create_engine

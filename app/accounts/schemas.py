@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from app.accounts.models import AttestationLevel, Role
 from app.accounts.scopes import ScopeIn, ScopeOut
+from app.passwords import MAX_LENGTH, MIN_LENGTH
 from app.schemas import InputModel, Name, OutputModel
 
 Username = Annotated[
@@ -16,7 +17,17 @@ Username = Annotated[
     BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$"),
 ]
-Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip_whitespace=False)]
+# The length is checked here too, so the contract shows it; the rest of the
+# rules need the user's names and are checked by the service.
+Password = Annotated[
+    str,
+    StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH, strip_whitespace=False),
+    Field(
+        description=f"{MIN_LENGTH} to {MAX_LENGTH} characters, no composition rules: a passphrase of a few words "
+        "is best. Refused when it is a common or breached password (`password_common`) or contains the "
+        "username, a part of the person's name or the service's name (`password_personal`)."
+    ),
+]
 
 
 class AttestationIn(InputModel):

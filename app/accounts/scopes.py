@@ -77,6 +77,10 @@ class Scope:
     school_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     police_force_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
 
+    def organization_ids(self) -> frozenset[uuid.UUID]:
+        """Every organization of the scope: whose audit entries these are."""
+        return self.board_ids | self.school_ids | self.police_force_ids
+
     def as_claim(self) -> dict[str, list[str]]:
         """The scope as a token claim: a hint for clients, never trusted."""
         return {

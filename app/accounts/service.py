@@ -9,6 +9,7 @@ from sqlalchemy import exists, false, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app import passwords
 from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.accounts.schemas import (
     AttestationIn,
@@ -25,6 +26,7 @@ from app.accounts.scopes import ScopeIn, describe_grants, load_grants, replace_s
 from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, NotFound, UnprocessableContent
+from app.field_errors import service_field_error
 from app.orgs.models import School
 from app.orgs.service import written_unless_duplicate
 from app.security import PasswordHasher
@@ -116,8 +118,20 @@ def staff_of_schools(principal: Principal, school_id: uuid.UUID | None) -> Selec
     )
 
 
+def refuse_weak_password(password: str, *, username: str, full_name: str) -> None:
+    """A 422 naming ``body.password`` when ``app.passwords`` refuses
+    it; the password itself is never part of the answer."""
+    kind = passwords.weakness(password, username=username, full_name=full_name)
+    if kind is not None:
+        limits = {"min_length": passwords.MIN_LENGTH, "max_length": passwords.MAX_LENGTH}
+        raise UnprocessableContent(
+            "validation_failed", extra={"errors": [service_field_error("body.password", kind, **limits)]}
+        )
+
+
 def create_user(session: Session, hasher: PasswordHasher, body: UserCreate) -> User:
     validate_scope(session, body.role, body.scope)
+    refuse_weak_password(body.password, username=body.username, full_name=body.full_name)
     user = User(
         username=body.username,
         full_name=body.full_name,
@@ -131,6 +145,8 @@ def create_user(session: Session, hasher: PasswordHasher, body: UserCreate) -> U
 
 
 def update_user(session: Session, hasher: PasswordHasher, user: User, body: UserUpdate) -> User:
+    if body.password is not None:
+        refuse_weak_password(body.password, username=user.username, full_name=body.full_name or user.full_name)
     role = body.role or Role(user.role)
     if body.role is not None or body.scope is not None:
         scope = body.scope if body.scope is not None else _current_scope(session, user_id=user.id)

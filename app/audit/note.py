@@ -29,8 +29,9 @@ class AuditNote:
     reason: str | None = None
     # Who acted when no token says so (a sign-in names the account, if it exists).
     actor: tuple[str, str] | None = None
-    # The organizations of the case the request touched (school, board, and the
-    # police force it was handed off to): the entry belongs to their auditors.
+    # The organizations the entry belongs to, read by their auditors, when not
+    # the caller's: those of the case the request touched (school, board, and
+    # the police force it was handed off to), or a sign-in's account's.
     concerns: list[object] = field(default_factory=list)
     # (subject, key) when the request claimed an Idempotency-Key: its answer is kept.
     idempotency: tuple[str, str] | None = None

@@ -64,7 +64,7 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     if principal.role is not Role.auditor:
         return about_its_cases
     scope = principal.scope
-    org_ids = {*scope.board_ids, *scope.school_ids, *scope.police_force_ids}
+    org_ids = scope.organization_ids()
     columns = _entries.c
     return or_(
         columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids), about_its_cases

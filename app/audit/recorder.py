@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from fastapi import Request, Response
@@ -78,16 +78,17 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
         returned_ids=",".join(str(i) for i in note.returned_ids) or None,
         reason=chain.clean(note.reason, 64),
     )
+    # The entry belongs to the organizations the note names, else to the
+    # caller's; a request with neither (no account) belongs to the platform.
+    organizations: Iterable[object] = note.concerns
     if principal is not None:
-        scope = principal.scope
-        organizations = note.concerns or [*scope.board_ids, *scope.school_ids, *scope.police_force_ids]
-        org_ids = sorted({str(i) for i in organizations if i})
+        organizations = note.concerns or principal.scope.organization_ids()
         draft.actor_kind = principal.kind
         draft.actor_id = str(principal.id)
         draft.actor_role = principal.role.value
-        draft.org_ids = ",".join(org_ids) or None
     elif note.actor is not None:
         draft.actor_kind, draft.actor_id = note.actor
+    draft.org_ids = ",".join(sorted({str(i) for i in organizations if i})) or None
     return draft
 
 

@@ -118,6 +118,9 @@ def _grant(
     account = session.exec(account_query).first()
     if account is not None:
         audit.actor = (kind, str(account.id))
+        # Its sign-ins, failed ones too, belong to its organizations' auditors.
+        owner = {"service_account_id": account.id} if kind == "service_account" else {"user_id": account.id}
+        audit.concerns = [*resolve_scope(session, load_grants(session, **owner)).organization_ids()]
     usable = account is not None and account.is_active
     valid, new_hash = hasher.verify(secret, getattr(account, secret_field) if usable else None)
     if not valid or account is None:
