@@ -54,7 +54,7 @@ _DASHED = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
 _UUID_SPELLING = re.compile(rf"{_DASHED}|{_HEX}{{32}}|\{{{_DASHED}\}}|urn:uuid:{_DASHED}")
 # What a path holds when one of its ids may be spelled otherwise than
 # canonically; a path without any goes through untouched (the usual case).
-_MAYBE_NOT_CANONICAL = re.compile(r"[A-F{]|urn:|[0-9a-f]{32}")
+_MAYBE_NOT_CANONICAL = re.compile(r"[A-F{]|urn:|/[0-9a-f]{32}(?![^/])")
 
 
 def _canonical_segment(segment: str) -> str:

@@ -123,14 +123,14 @@ class EntryDraft:
     def values(self) -> list[object]:
         """The fields as they are stored and hashed: every text through
         ``clean``, bounded by its column."""
-        return [_stored(getattr(self, name), _LIMITS[name]) for name in DRAFT_FIELDS]
+        values = []
+        for name, limit in _LIMITS:
+            value = getattr(self, name)
+            values.append(clean(value, limit) if isinstance(value, str) else value)
+        return values
 
 
-_LIMITS: dict[str, int | None] = {name: getattr(_entries.c[name].type, "length", None) for name in DRAFT_FIELDS}
-
-
-def _stored(value: object, limit: int | None) -> object:
-    return clean(value, limit) if isinstance(value, str) else value
+_LIMITS = [(name, getattr(_entries.c[name].type, "length", None)) for name in DRAFT_FIELDS]
 
 
 def _lock_head(session: Session, chain: str) -> tuple[int, str]:
