@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from app.schemas import EARLIEST_INSTANT, LATEST_INSTANT
 from tests.integrity import table_counts, verify_chain
 from tests.protocol_helpers import Desk, reachable_world
 
@@ -341,3 +342,17 @@ def test_an_audit_entry_id_beyond_64_bits_is_refused(client, login):
     }
     response = client.post("/api/v1/privacy/incidents", json=body, headers=login("demo-privacy-a"))
     assert response.status_code == 422, response.text
+
+
+def test_an_instant_out_of_range_is_named_with_the_range(client, login):
+    """The message states the bounds the validator holds (``app.schemas``)."""
+    response = client.get(
+        "/api/v1/audit/events",
+        params={"since": "1969-12-31T23:59:59Z"},
+        headers={**login("demo-auditor"), "Accept-Language": "en"},
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["code"] == "instant_range"
+    for bound in (EARLIEST_INSTANT, LATEST_INSTANT):
+        assert bound.isoformat().replace("+00:00", "Z") in error["detail"]
