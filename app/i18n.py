@@ -129,6 +129,11 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Date et heure attendues en texte RFC 3339, avec le fuseau (ex. 2026-11-20T10:15:00-05:00).",
         "en": "Date and time expected as RFC 3339 text, with the offset (e.g. 2026-11-20T10:15:00-05:00).",
     },
+    # The range of ``app.schemas.Instant`` (EARLIEST_INSTANT, LATEST_INSTANT).
+    "instant_range": {
+        "fr": "L'instant doit être entre 1970-01-01T00:00:00Z et 9999-01-01T00:00:00Z, son fuseau appliqué.",
+        "en": "The instant must be between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z, its offset applied.",
+    },
     "field_timezone": {
         "fr": "L'heure doit indiquer son fuseau (ex. -05:00 ou Z).",
         "en": "The time must state its offset (e.g. -05:00 or Z).",

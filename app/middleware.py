@@ -1,5 +1,5 @@
-"""The first thing every request meets: a request id, the body-size limit, the
-content-type rule (JSON only; never media, never multipart), and the JSON
+"""The first thing every request meets: ids in the path in their canonical
+spelling, a request id, the body-size limit, the content-type rule (JSON only; never media, never multipart), and the JSON
 rule (I-JSON, RFC 7493: what every parser reads the same way).
 
 A plain ASGI middleware: the body is read here, bounded by the limit, and
@@ -11,7 +11,12 @@ too long to read, a name twice in one object, or an unpaired surrogate escape
 is refused here too (422 ``invalid_json``): the route's parser would otherwise
 fail with an undocumented 400, or read it differently from other parsers.
 Plain syntax errors go on to the route, whose 422 ``invalid_json`` names the
-position."""
+position.
+
+An id in the path may be written in any spelling the routes read as the same
+UUID (capitals, no dashes, braces, ``urn:uuid:``).  The guard rewrites each
+to the canonical one (lower case, dashes) before routing, so that the route,
+its audit entry, the case's access log, ETags and links all see one id."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
 
@@ -39,6 +45,43 @@ logger = logging.getLogger("sexto")
 
 FORM_PATHS = frozenset({"/api/v1/auth/token"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+
+
+# The spellings of a UUID that the routes' parameters accept (pydantic's):
+# any case, dashed or not, dashed in braces, dashed after ``urn:uuid:``.
+_HEX = "[0-9a-fA-F]"
+_DASHED = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+_UUID_SPELLING = re.compile(rf"{_DASHED}|{_HEX}{{32}}|\{{{_DASHED}\}}|urn:uuid:{_DASHED}")
+# What a path holds when one of its ids may be spelled otherwise than
+# canonically; a path without any goes through untouched (the usual case).
+_MAYBE_NOT_CANONICAL = re.compile(r"[A-F{]|urn:|/[0-9a-f]{32}(?![^/])")
+
+
+def _canonical_segment(segment: str) -> str:
+    if _UUID_SPELLING.fullmatch(segment):
+        return str(uuid.UUID(segment))
+    return segment
+
+
+def canonical_ids(scope: Scope) -> Scope:
+    """The request with every id of its path (``path`` and ``raw_path``) in
+    the canonical spelling; the request itself when they all are."""
+    path: str = scope["path"]
+    if _MAYBE_NOT_CANONICAL.search(path) is None:
+        return scope
+    canonical = "/".join(_canonical_segment(segment) for segment in path.split("/"))
+    if canonical == path:
+        return scope
+    changed: dict[str, Any] = {"path": canonical}
+    raw: bytes | None = scope.get("raw_path")
+    if raw is not None:
+        segments = []
+        for segment in raw.decode("latin-1").split("/"):
+            decoded = unquote(segment)
+            spelled = _canonical_segment(decoded)
+            segments.append(segment if spelled == decoded else spelled)
+        changed["raw_path"] = "/".join(segments).encode("latin-1")
+    return {**scope, **changed}
 
 
 def _is_json(content_type: str) -> bool:
@@ -123,6 +166,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope = canonical_ids(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         request_id = headers.get("x-request-id", "")
         if not _REQUEST_ID.match(request_id):

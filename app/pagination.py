@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session
 
 from app.errors import UnprocessableContent
+from app.schemas import instant_in_range
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
@@ -44,8 +45,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, raw_id = json.loads(base64.urlsafe_b64decode(padded))
         moment = datetime.fromisoformat(created)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
+        if moment.tzinfo is None or not instant_in_range(moment):
+            raise ValueError("naive, or beyond the range of instants")
         return moment, uuid.UUID(raw_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
         raise UnprocessableContent("invalid_cursor", code="invalid_cursor") from None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import types
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -232,8 +233,36 @@ def _rfc3339_only(value: Any) -> Any:
     raise PydanticCustomError("datetime_type", _MESSAGES["datetime_type"])
 
 
+# The instants a query or a cursor may name, once their offset is applied.
+# Nothing the service records is older than the first; the year left below
+# the calendar's end leaves room for arithmetic on a period (a default week
+# before ``until``, a 31-day cap), which would overflow at 9999-12-31.
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def instant_in_range(moment: datetime) -> bool:
+    """Whether an aware instant lies between ``EARLIEST_INSTANT`` and
+    ``LATEST_INSTANT`` (``9999-12-31T23:59:59-23:59`` is beyond the calendar
+    once in UTC: no comparison, only this answer)."""
+    try:
+        return EARLIEST_INSTANT <= moment.astimezone(UTC) <= LATEST_INSTANT
+    except OverflowError:
+        return False
+
+
+def _in_range(value: datetime) -> datetime:
+    if not instant_in_range(value):
+        raise PydanticCustomError(
+            "instant_range",
+            "Input should be between {earliest} and {latest}",
+            {"earliest": EARLIEST_INSTANT.isoformat(), "latest": LATEST_INSTANT.isoformat()},
+        )
+    return value
+
+
 # An instant in a query string (``since``, ``until``, ``updated_since``).
-Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(_in_range)]
 
 
 # When a recorded event happened.  Not in the future: the service refuses a

@@ -396,6 +396,52 @@ def test_export_is_json_lines(client, login, busy_log):
     assert response.headers["x-next-cursor"]
 
 
+# Characters that would break an entry over several lines, or show it
+# otherwise than it reads (#13 item 7): NEL, LINE and PARAGRAPH SEPARATOR,
+# right-to-left override, zero width space, byte order mark, soft hyphen, a C1
+# control, a tag character.
+UNSEEN = "\x85\u2028\u2029\u202e\u200b\ufeff\xad\x9b\U000e0041"
+
+
+def test_no_control_or_format_character_is_stored_and_an_export_is_one_line_per_entry(client, login, db):
+    auditor = login("demo-auditor")
+    before = client.get("/api/v1/audit/events", params={"limit": 1}, headers=auditor).json()["items"][0]["id"]
+    # In the user agent (read as Latin-1: its C1 controls and soft hyphen), in
+    # path ids (read as UTF-8), on routed requests and on one refused before routing.
+    agent = {"User-Agent": "Agent\x85x\x9by\xadz".encode("latin-1")}
+    probe = "P" + UNSEEN
+    requests = [
+        client.get(f"/api/v1/cases/{probe}/participants", headers={**login("demo-lead-a"), **agent}),
+        client.get(f"/api/v1/devices/{probe}/custody-events", headers={**login("demo-lead-a"), **agent}),
+        client.get(f"/api/v1/cases/{probe}", headers=agent),
+        client.post("/api/v1/boards", content=b"x", headers={**agent, "Content-Type": "image/jpeg"}),
+    ]
+    assert [r.status_code for r in requests] == [422, 422, 401, 415]
+    entries = db.exec(select(AuditEntry).where(AuditEntry.id > before)).all()
+    assert len(entries) >= len(requests)
+    for entry in entries:
+        for name in chain.DRAFT_FIELDS:
+            value = getattr(entry, name)
+            assert not (isinstance(value, str) and set(value) & set(UNSEEN)), (name, value)
+    agents = {
+        entry.user_agent for entry in entries if entry.request_id in {r.headers["x-request-id"] for r in requests}
+    }
+    assert len(agents) == 1 and agents.pop().replace("\xc2", "") == "Agentxyz"  # the client sends UTF-8
+    assert {entry.resource_id for entry in entries} >= {"P"}
+    export = client.get("/api/v1/audit/export", params={"cursor": str(before)}, headers=auditor)
+    assert export.status_code == 200
+    lines = export.text.splitlines()
+    assert len(lines) == len(entries) and [json.loads(line)["id"] for line in lines] == [e.id for e in entries]
+    assert client.get("/api/v1/audit/verify", headers=auditor).json()["ok"]
+
+
+@pytest.mark.parametrize("character", UNSEEN)
+def test_clean_removes_control_and_format_characters_and_separators(character):
+    assert chain.clean(f"a{character}b\x00\x1fc", 64) == "abc"
+    assert chain.clean(character, 64) is None
+    assert chain.clean("école\u00a0Saint-Jean", 64) == "école\u00a0Saint-Jean"  # a no-break space is seen
+
+
 # --- several server processes at once ---------------------------------------------
 
 

@@ -251,3 +251,46 @@ def test_a_read_checks_its_parameters_before_it_reaches_the_case(desk, db, hande
         assert entry.case_id == handed_off["case"] and entry.outcome == "refused", (request_kind, user)
         # A reached case's entry would belong to its organizations, the force it was handed to among them.
         assert str(desk.demo.force_a) not in (entry.org_ids or ""), (request_kind, user, entry.org_ids)
+
+
+# Spellings of an id that the routes read as the same UUID (#13 item 3).
+SPELLINGS = {
+    "capitals": str.upper,
+    "no dashes": lambda id_: id_.replace("-", ""),
+    "braces": lambda id_: "{" + id_ + "}",
+    "braces, percent-encoded": lambda id_: "%7B" + id_ + "%7D",
+    "urn:uuid": lambda id_: "urn:uuid:" + id_,
+}
+
+
+@pytest.mark.parametrize("reader", ["demo-police-b", "demo-lead-a"])
+@pytest.mark.parametrize("spelling", SPELLINGS)
+@pytest.mark.parametrize("template", ["/cases/{case}/participants", "/devices/{device}/custody-events"])
+def test_an_id_in_another_spelling_is_the_canonical_id(desk, db, handed_off, spelling, reader, template):
+    """Routed, answered and audited as the canonical id: the entry names it,
+    and the case's access log and the audit events about the case list it."""
+    spell = SPELLINGS[spelling]
+    canonical = _send(desk, reader, "GET", template.format(**handed_off), None)
+    other = _send(desk, reader, "GET", template.format(**{k: spell(v) for k, v in handed_off.items()}), None)
+    assert other.status_code == canonical.status_code == (404 if reader == "demo-police-b" else 200), other.text
+    assert other.json() == canonical.json()
+    assert other.headers.get("etag") == canonical.headers.get("etag")
+    entry, expected = _entry(db, other), _entry(db, canonical)
+    assert (entry.case_id, entry.resource_type, entry.resource_id) == (
+        handed_off["case"],
+        expected.resource_type,
+        expected.resource_id,
+    )
+    assert entry.id in _walk(desk, "demo-lead-a", f"/cases/{handed_off['case']}/access-log")
+    assert entry.id in _walk(desk, "demo-auditor", "/audit/events", case_id=handed_off["case"])
+
+
+def test_the_access_review_counts_refusals_in_every_spelling(desk, demo, handed_off):
+    """Five refusals, one per spelling and the canonical one, make one finding of five."""
+    for spell in (str, *(SPELLINGS[name] for name in ("capitals", "no dashes", "braces", "urn:uuid"))):
+        response = _send(desk, "demo-police-b", "GET", f"/cases/{spell(handed_off['case'])}/participants", None)
+        assert response.status_code == 404
+    findings = desk.ok("GET", "/privacy/access-review", "demo-privacy-a")["findings"]
+    police_b = str(demo.users["demo-police-b"])
+    denied = [f for f in findings if f["kind"] == "many_denied" and f["actor_id"] == police_b]
+    assert len(denied) == 1 and denied[0]["count"] == 5, findings

@@ -19,6 +19,8 @@ below); ``make fuzz`` runs the longer campaign with fresh randomness.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from app.schemas import EARLIEST_INSTANT, LATEST_INSTANT
 from tests.integrity import table_counts, verify_chain
 from tests.protocol_helpers import Desk, reachable_world
 
@@ -113,19 +116,68 @@ def world(client, login, demo, db):
     return path_values, body_values
 
 
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+# Values at and beyond the bounds of query parameters (#13 item 9): numbers
+# beyond 64 bits, instants beyond the calendar once their offset is applied,
+# cursors (a feed's "txid:id", a list's [instant, id]) holding such values.
+BOUNDARY_VALUES = {
+    "25 nines": "9" * 25,
+    "19 digits": "9" * 19,
+    "20 digits": "9" * 20,
+    "2**63": str(2**63),
+    "-1": "-1",
+    "latest instant at -23:59": "9999-12-31T23:59:59-23:59",
+    "earliest instant at +14:00": "0001-01-01T00:00:00+14:00",
+    "very long": "9" * 5000,
+    "feed cursor, 25 nines": _b64("9" * 25 + ":1"),
+    "feed cursor, 19 digits": _b64("9" * 19 + ":" + "9" * 19),
+    "feed cursor, 20 digits": _b64("1:" + "9" * 20),
+    "list cursor, latest instant": _b64(
+        json.dumps(["9999-12-31T23:59:59-23:59", "00000000-0000-4000-8000-000000000000"])
+    ),
+    "list cursor, earliest instant": _b64(
+        json.dumps(["0001-01-01T00:00:00+14:00", "00000000-0000-4000-8000-000000000000"])
+    ),
+    "empty": "",
+}
+
+
+def _with_boundaries(operation, strategy):
+    """Valid requests with one or two query parameters at a boundary, half
+    of the time."""
+    names = [parameter.name for parameter in operation.query]
+    if not names:
+        return strategy
+    values = st.dictionaries(st.sampled_from(names), st.sampled_from(list(BOUNDARY_VALUES.values())), min_size=1)
+
+    def at_boundary(pair):
+        case, chosen = pair
+        case.query = {**(case.query or {}), **chosen}
+        return case
+
+    return st.one_of(strategy, st.tuples(strategy, values).map(at_boundary))
+
+
 def _strategy(operation, path_values):
     """Valid and invalid requests, to the real resources (twice as often as
-    the rest) and to random ids."""
+    the rest) and to random ids; valid ones with query parameters at their
+    bounds too."""
     names = [p.name for p in operation.path_parameters]
     fixed = {name: st.sampled_from(path_values[name]) for name in names if name in path_values}
     strategies = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        # A negative request stays negative: a boundary value might replace what made it so.
+        shaped = (lambda strategy: _with_boundaries(operation, strategy)) if mode is GenerationMode.POSITIVE else None
         if fixed:
             real = st.fixed_dictionaries(fixed).flatmap(
                 lambda values, mode=mode: operation.as_strategy(generation_mode=mode, path_parameters=values)
             )
-            strategies += [real, real]
-        strategies.append(operation.as_strategy(generation_mode=mode))
+            strategies += [shaped(real) if shaped else real] * 2
+        anywhere = operation.as_strategy(generation_mode=mode)
+        strategies.append(shaped(anywhere) if shaped else anywhere)
     return st.one_of(strategies)
 
 
@@ -199,6 +251,55 @@ def test_the_service_answers_as_documented(operation, client, login, world, data
     assert audited == sent, f"{sent} requests, {audited} audit entries"
 
 
+def _query_schema(parameter) -> dict:
+    """A query parameter's schema, its null branch aside and references resolved."""
+    schema = parameter.definition.get("schema") or {}
+    options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+    option = options[0] if options else {}
+    if "$ref" in option:
+        option = schema.get("x-bundled", {}).get(option["$ref"].rsplit("/", 1)[-1], option)
+    return option
+
+
+def _must_refuse(parameter, label: str) -> bool:
+    """Whether a boundary value is invalid for the parameter, whatever else
+    the request says: every one but the empty value for a cursor, an id, an
+    instant, a number, a boolean or a choice; one over its length for text."""
+    if label == "empty":
+        return False
+    schema = _query_schema(parameter)
+    if parameter.name == "cursor" or "format" in schema or "enum" in schema or schema.get("type") != "string":
+        return True
+    return label == "very long" and schema.get("maxLength", len(BOUNDARY_VALUES[label])) < len(BOUNDARY_VALUES[label])
+
+
+NO_SUCH_ID = "00000000-0000-4000-8000-000000000000"
+QUERIED = [operation for operation in OPERATIONS if list(operation.query)]
+
+
+@pytest.mark.parametrize("operation", QUERIED, ids=_label)
+def test_every_query_parameter_is_bounded(operation, client, login, world):
+    """Each query parameter of each operation, at each boundary value, sent to
+    real resources by the operation's audience: never a 5xx, and a 422 for
+    every value outside the parameter's bounds (when the request without it
+    is answered)."""
+    path_values, _ = world
+    ids = {p.name: path_values.get(p.name, [NO_SUCH_ID])[0] for p in operation.path_parameters}
+    path = operation.path.format(**ids)
+    # A caller who is answered, when one of the audience is: the request goes all the way.
+    for role in dict.fromkeys(reversed(_callers(operation))):
+        headers = login(CALLERS[role]) if CALLERS[role] else {}
+        answered = client.get(path, headers=headers).status_code == 200
+        if answered:
+            break
+    for parameter in operation.query:
+        for label, value in BOUNDARY_VALUES.items():
+            response = client.get(path, params={parameter.name: value}, headers=headers)
+            assert response.status_code < 500, (parameter.name, label, response.text)
+            if answered and _must_refuse(parameter, label):
+                assert response.status_code == 422, (parameter.name, label, response.status_code)
+
+
 # --- what fuzzing found (fixed) ---------------------------------------------------------------
 
 
@@ -241,3 +342,17 @@ def test_an_audit_entry_id_beyond_64_bits_is_refused(client, login):
     }
     response = client.post("/api/v1/privacy/incidents", json=body, headers=login("demo-privacy-a"))
     assert response.status_code == 422, response.text
+
+
+def test_an_instant_out_of_range_is_named_with_the_range(client, login):
+    """The message states the bounds the validator holds (``app.schemas``)."""
+    response = client.get(
+        "/api/v1/audit/events",
+        params={"since": "1969-12-31T23:59:59Z"},
+        headers={**login("demo-auditor"), "Accept-Language": "en"},
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["code"] == "instant_range"
+    for bound in (EARLIEST_INSTANT, LATEST_INSTANT):
+        assert bound.isoformat().replace("+00:00", "Z") in error["detail"]

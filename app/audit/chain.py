@@ -6,8 +6,10 @@ Canonical form (version 1), for anyone re-implementing the verification:
   stored in its column (an absent value is the empty string; integers in
   decimal; ``recorded_at`` is ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), preceded by
   the literal ``sexto-audit-v1`` and joined by the unit separator U+001F.
-  Stored values never contain control characters (they are removed on the way
-  in), so the separator is unambiguous;
+  Stored values never contain control or format characters, nor line or
+  paragraph separators (Unicode categories Cc, Cf, Zl, Zp: ``clean`` removes
+  them on the way in), so the separator is unambiguous and an entry is one
+  line wherever it is written;
 * ``entry_hash = hex(SHA-256(UTF-8(prev_hash + U+001F + canonical)))``;
 * ``prev_hash`` of the first entry of a chain is 64 zeros; ``seq`` starts at 1
   and has no gaps.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,15 +69,23 @@ PLATFORM_CHAIN = "platform"
 
 _entries = table_of(AuditEntry)
 _heads = table_of(AuditChainHead)
-_CONTROL = dict.fromkeys([*range(0x20), 0x7F])
+# Control and format characters, line and paragraph separators: what could
+# break an entry over several lines (NEL, U+2028) or show it otherwise than
+# it reads (a right-to-left override) in an export, a terminal or a viewer.
+_UNSEEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-def clean(value: object, limit: int) -> str | None:
-    """Text as it will be stored and hashed: no control characters, bounded."""
+def clean(value: object, limit: int | None) -> str | None:
+    """Text as it will be stored and hashed: none of the characters of
+    ``_UNSEEN``, at most ``limit`` characters (None: no bound)."""
     if value is None:
         return None
-    text = str(value).translate(_CONTROL)[:limit]
-    return text or None
+    text = str(value)
+    # Every character of those categories is unprintable: most text is
+    # printable and needs no look at each character.
+    if not text.isprintable():
+        text = "".join(char for char in text if unicodedata.category(char) not in _UNSEEN)
+    return text[:limit] or None
 
 
 def format_time(moment: datetime) -> str:
@@ -110,7 +121,16 @@ class EntryDraft:
     reason: str | None = None
 
     def values(self) -> list[object]:
-        return [getattr(self, name) for name in DRAFT_FIELDS]
+        """The fields as they are stored and hashed: every text through
+        ``clean``, bounded by its column."""
+        values = []
+        for name, limit in _LIMITS:
+            value = getattr(self, name)
+            values.append(clean(value, limit) if isinstance(value, str) else value)
+        return values
+
+
+_LIMITS = [(name, getattr(_entries.c[name].type, "length", None)) for name in DRAFT_FIELDS]
 
 
 def _lock_head(session: Session, chain: str) -> tuple[int, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -39,14 +40,25 @@ def encode_cursor(txid: int, change_id: int) -> str:
     return base64.urlsafe_b64encode(f"{txid}:{change_id}".encode()).decode().rstrip("=")
 
 
+# Both halves of a feed cursor are 64-bit column values (a transaction id, a
+# row id): ASCII digits, within a signed 64-bit integer.
+_FEED_CURSOR = re.compile(r"([0-9]{1,19}):([0-9]{1,19})")
+_MAX_BIGINT = 2**63 - 1
+
+
 def decode_cursor(cursor: str | None) -> tuple[int, int]:
+    """(txid, change id) of a feed cursor; a 422 ``invalid_cursor`` for
+    anything but two decimal numbers within 64 bits."""
     if not cursor:
         return 0, 0
     try:
-        txid, change_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
-        return int(txid), int(change_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (ValueError, binascii.Error):
         raise UnprocessableContent("invalid_cursor", code="invalid_cursor") from None
+    parts = _FEED_CURSOR.fullmatch(text)
+    if parts is None or max(int(parts[1]), int(parts[2])) > _MAX_BIGINT:
+        raise UnprocessableContent("invalid_cursor", code="invalid_cursor")
+    return int(parts[1]), int(parts[2])
 
 
 def changes_since(
