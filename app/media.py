@@ -13,8 +13,8 @@ be text, whatever else it might be:
   feed and carriage return.  Lines are joined first, so MIME, PEM and
   ``xxd -p`` wrapping is one run;
 - a base64 run of 24 characters or more that decodes to a known image, video
-  or audio signature is refused even when it is too short for the rule above
-  or decodes to text (SVG).
+  or audio signature is refused even when it is too short for the rule above,
+  and so is a long run whose only text decoding is one (SVG).
 
 A run is long when it reaches its alphabet's length and uses enough distinct
 characters (``_PASSES``; the reasoning is in docs/protocol.md#no-media-ever):
@@ -40,6 +40,7 @@ _B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _B32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _A85 = frozenset(chr(c) for c in range(ord("!"), ord("u") + 1)) | {"z"}
 _B85 = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~")
 
@@ -198,7 +199,8 @@ def _decodings(run: str) -> Iterator[bytes]:
 
 
 def _is_binary(run: str) -> bool:
-    return not any(is_text(raw) for raw in _decodings(run))
+    """No decoding of the run is text, or the text is an image (SVG)."""
+    return not any(is_text(raw) and not _is_media(raw) for raw in _decodings(run))
 
 
 def _long_runs(text: str) -> Iterator[str]:
@@ -208,20 +210,20 @@ def _long_runs(text: str) -> Iterator[str]:
             distinct = set(run)
             if len(distinct) < scan.min_distinct:
                 continue
-            if scan.min_symbols and sum(not c.isalnum() for c in distinct) < scan.min_symbols:
+            if scan.min_symbols and len(distinct - _ALNUM) < scan.min_symbols:
                 continue
             yield run
 
 
 def _has_signature(text: str) -> bool:
+    # At the run's first character only: shifted, a file is long enough to
+    # be judged by what it decodes to.
     for match in _SIGNATURE_RUN.finditer(text):
-        head = match.group()[:68]
-        for start in range(4):
-            try:
-                if _is_media(_b64(head, start)):
-                    return True
-            except (binascii.Error, ValueError):
-                continue
+        try:
+            if _is_media(_b64(match.group()[:68], 0)):
+                return True
+        except (binascii.Error, ValueError):
+            continue
     return False
 
 

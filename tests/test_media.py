@@ -102,6 +102,8 @@ def test_short_base64_with_a_known_signature_is_still_refused():
     assert len(gif) < 80 and media.carries_media(gif)
     svg = base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>').decode()
     assert media.carries_media(svg)  # text once decoded, but an image
+    long_svg = base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0h9v9z"/></svg>' * 2).decode()
+    assert media.carries_media("Qx" + long_svg)  # shifted
 
 
 def test_every_data_uri_is_refused_and_prose_about_data_is_not():
