@@ -67,11 +67,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "Content type refused: this service only accepts JSON. No image, video or file is ever accepted.",
     },
     "media_refused": {
-        "fr": "Contenu refusé : la requête contient une image, une vidéo ou un son "
-        "(URI « data: » ou base64). Personne ne regarde jamais le contenu : "
+        "fr": "Contenu refusé : la requête contient une image, une vidéo, un son ou d'autres données binaires "
+        "(URI « data: », ou base64, base32, base85 ou hexadécimal qui n'est pas du texte). "
+        "Personne ne regarde jamais le contenu : "
         "décrivez-le avec des mots dans la grille.",
-        "en": "Content refused: the request carries an image, a video or a sound "
-        "(a 'data:' URI or base64). Nobody ever looks at the content: "
+        "en": "Content refused: the request carries an image, a video, a sound or other binary data "
+        "(a 'data:' URI, or base64, base32, base85 or hex that is not text). Nobody ever looks at the content: "
         "describe it in words in the grid.",
     },
     "nul_character": {

@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 from app.schemas import PROTOCOL_CONFIRMATIONS
+from tests import media_corpus
 from tests.conftest import write_routes
 from tests.integrity import assert_problem, assert_unchanged, table_counts, verify_chain
 from tests.protocol_helpers import answers, reachable_world
@@ -848,6 +849,76 @@ def test_text_that_merely_looks_encoded_is_accepted(desk, world):
     for text in LOOKS_ENCODED:
         created = desk.ok("POST", f"/cases/{world['case_id']}/notes", STAFF, 201, json={"text": text})
         assert created["text"] == text
+
+
+# --- free text must be text: a corpus of real files, every encoding --------------------------
+
+
+def _smuggled(world, route: int, text: str) -> tuple[str, dict]:
+    """The text in a note, in a contact's note, or in a grid's answers (the
+    template has no free-text answer; an extra one is refused for its media
+    before it is refused as unknown)."""
+    if route == 0:
+        return _path("/cases/{case_id}/notes", world), {"text": text}
+    if route == 1:
+        contact = {
+            "kind": "police_contact",
+            "officer_name": "Agente Paquette",
+            "method": "phone",
+            "occurred_at": "2026-11-20T11:00:00Z",
+            "note": text,
+        }
+        return _path("/cases/{case_id}/contacts", world), contact
+    grid = WRITE_ROUTES["submit_grid"][3](world)
+    grid["answers"]["nature"]["description"] = text
+    return _path("/cases/{case_id}/grids", world), grid
+
+
+def test_every_encoding_of_every_corpus_file_is_refused(campaign, world):
+    """Each file of the corpus, in every alphabet, wrapping and shift, by
+    turns in a note, a contact's note and a grid answer: 422, nothing stored."""
+    sent = 0
+    for name, raw in media_corpus.FILES.items():
+        for encoding, text in media_corpus.encodings(raw).items():
+            path, body = _smuggled(world, sent % 3, text)
+            response = campaign.send("POST", path, STAFF, json=body)
+            assert_problem(response, 422, "media_refused", context=(name, encoding, path))
+            sent += 1
+    assert sent > 16 * 25
+    campaign.nothing_stored()
+
+
+NO_MEDIA_TYPE = {
+    "jpeg_base64": "data:;base64," + base64.b64encode(media_corpus.FILES["jpeg"]).decode(),
+    "jpeg_percent": "data:," + "".join(f"%{byte:02X}" for byte in media_corpus.FILES["jpeg"][:40]),
+    "empty": "data:,",
+    "text": "data:text/plain,bonjour",
+    "upper_case": "DATA:;BASE64,AAAA",
+    "percent_encoded": "https://example.org/?u=data%3A%3Bbase64%2C%2F9j%2F4AAQ",
+}
+
+
+def test_data_uris_without_a_media_type_are_refused(campaign, world):
+    for name, uri in NO_MEDIA_TYPE.items():
+        path, body = _smuggled(world, 0, f"Lien reçu : {uri}")
+        assert_problem(campaign.send("POST", path, STAFF, json=body), 422, "media_refused", context=name)
+    campaign.nothing_stored()
+
+
+def test_the_legitimate_corpus_is_accepted_verbatim(desk, world):
+    case_id = world["case_id"]
+    for text in media_corpus.LEGITIMATE:
+        note = desk.ok("POST", f"/cases/{case_id}/notes", STAFF, 201, json={"text": text})
+        assert note["text"] == text.strip()
+        contact = {
+            "kind": "police_contact",
+            "officer_name": "Agente Paquette",
+            "method": "phone",
+            "occurred_at": "2026-11-20T11:00:00Z",
+            "note": text,
+        }
+        stored = desk.ok("POST", f"/cases/{case_id}/contacts", STAFF, 201, json=contact)
+        assert stored["details"]["note"] == text.strip()
 
 
 # --- SQL- and HTML-looking text: valid, verbatim, never run -----------------------------------
