@@ -23,6 +23,7 @@ from app.audit.checkpoints import CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.auth.service import purge_expired_throttles
+from app.cases.policy import unshown_flags
 from app.cases.router import router as cases_router
 from app.cases.service import case_named
 from app.config import Settings
@@ -98,6 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens = TokenService.from_settings(settings)
         checkpoints = CheckpointSigner.from_settings(settings)
         grid_templates = GridTemplates([BUILT_IN, *settings.grid_templates_dirs])
+        if leaks := unshown_flags(grid_templates.all()):
+            raise RuntimeError(
+                f"a grid template raises {', '.join(leaks)} from answers police do not read: "
+                "declare them in app.cases.policy.CASE_FLAGS_HIDDEN or let police read those answers"
+            )
         cipher = DataCipher.from_settings(settings)
         if settings.first_admin_username and settings.first_admin_password:
             with Session(engine) as session:

@@ -6,13 +6,15 @@ import hashlib
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from app.accounts.models import Role
-from app.cases.policy import seen_answers
+from app.cases.policy import seen_answers, unshown_flags
 from app.grid.rules import OPERATORS
 from app.grid.templates import BUILT_IN, GridTemplates
 from app.main import create_app
+from tests.conftest import make_settings
 
 # A published version never changes (submissions are validated against it):
 # a new grid is a new file, v2.json.  Version 1 gained one annotation, what
@@ -244,3 +246,25 @@ def test_police_read_a_submission_by_the_version_it_follows():
     assert seen_answers(Caller(Role.police_liaison), answers, v1) == {"wellbeing": {"threats_or_extortion": "no"}}
     assert seen_answers(Caller(Role.police_liaison), answers, None) == {}
     assert seen_answers(Caller(Role.school_staff), answers, None) == answers
+
+
+def test_a_template_raising_a_flag_from_answers_police_do_not_read_stops_the_start(tmp_path):
+    """A flag shown to police follows from what they read: a version whose rule
+    raises another case flag from a hidden answer is refused at start, unless
+    the policy keeps that flag from police (``CASE_FLAGS_HIDDEN``)."""
+    document = json.loads((BUILT_IN / "v1.json").read_text())
+    document["version"] = 2
+    document["flag_rules"].append(
+        {
+            "flag": "malicious_intent",
+            "any": [{"field": "wellbeing.family_safety_concern", "equals": "yes"}],
+            "x-labels": {"fr": "Inquiétude pour la famille.", "en": "Family safety concern."},
+        }
+    )
+    (tmp_path / "v2.json").write_text(json.dumps(document))
+    templates = GridTemplates([BUILT_IN, tmp_path])
+    assert unshown_flags(templates.all()) == ["malicious_intent"]
+    assert unshown_flags([templates.get(1)]) == []  # v1: only the well-being flag, which police are not shown
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'x.db'}", tmp_path, grid_templates_dirs=[tmp_path]))
+    with pytest.raises(RuntimeError, match="malicious_intent"), TestClient(app):
+        pass

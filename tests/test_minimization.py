@@ -293,3 +293,72 @@ def test_the_dpj_reporter_does_not_read_the_reasons_staff_wrote(desk):
     assert people[1]["flags"][0]["kind"] == "refused"
     school_view = desk.ok("GET", f"/cases/{case['id']}/participants", "demo-lead-a")["items"]
     assert school_view[1]["flags"][0]["reason"] == "A dit des choses graves en entrevue"
+
+
+# --- flags follow from what the role reads (#13 item 10) ---------------------------------------
+
+
+def _handed_off_with_wellbeing(desk: Desk, **wellbeing: str) -> tuple[dict, dict]:
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter")
+    desk.go(case, "start_evaluation")
+    submitted = desk.grid(case, reporter, content="nudity_or_breasts", ages=[14], wellbeing=wellbeing)
+    assert submitted.status_code == 201, submitted.text
+    assert "urgent_wellbeing_concern" in submitted.json()["flags_raised"]
+    desk.go(case, "hand_off", police_officer="Agente Paquette")
+    return case, submitted.json()
+
+
+def test_police_are_not_shown_a_flag_raised_by_an_answer_they_do_not_read(desk, settle_feed):
+    """A "yes" to self-harm raises the well-being flag; police read neither
+    that answer nor any other "yes": the flag would tell them the answer."""
+    case, _ = _handed_off_with_wellbeing(desk, self_harm_risk="yes")
+    police = "demo-police-a"
+    grid = desk.ok("GET", f"/cases/{case['id']}/grids", police)["items"][0]
+    assert set(grid["answers"]["wellbeing"].values()) == {"no"}
+    assert "urgent_wellbeing_concern" not in grid["flags_raised"]
+    assert "csam_suspected" in grid["flags_raised"]  # what their answers raise, they are shown
+    assert "urgent_wellbeing_concern" not in desk.ok("GET", f"/cases/{case['id']}", police)["flags"]
+    listed = {c["id"]: c for c in desk.ok("GET", "/cases", police)["items"]}
+    assert "urgent_wellbeing_concern" not in listed[case["id"]]["flags"]
+    assert "urgent_wellbeing_concern" not in desk.ok("GET", f"/cases/{case['id']}/next-steps", police)["flags"]
+    settle_feed()
+    fed = [i["case"] for i in desk.ok("GET", "/police/cases", police)["items"] if i["case"]["id"] == case["id"]]
+    assert fed and "urgent_wellbeing_concern" not in fed[0]["flags"]
+    # The school reads every answer: it is shown the flag.
+    assert "urgent_wellbeing_concern" in desk.ok("GET", f"/cases/{case['id']}", "demo-lead-a")["flags"]
+    lead_grid = desk.ok("GET", f"/cases/{case['id']}/grids", "demo-lead-a")["items"][0]
+    assert "urgent_wellbeing_concern" in lead_grid["flags_raised"]
+
+
+def test_police_are_shown_a_grids_flag_their_answers_raise(desk):
+    """Threats or extortion are a police matter: police read that "yes", and
+    the grid's flag that follows from it.  The case's sticky flag, which any
+    grid's hidden answers may have raised, is still not shown to them."""
+    case, _ = _handed_off_with_wellbeing(desk, threats_or_extortion="yes")
+    grid = desk.ok("GET", f"/cases/{case['id']}/grids", "demo-police-a")["items"][0]
+    assert grid["answers"]["wellbeing"]["threats_or_extortion"] == "yes"
+    assert "urgent_wellbeing_concern" in grid["flags_raised"]
+    assert "urgent_wellbeing_concern" not in desk.ok("GET", f"/cases/{case['id']}", "demo-police-a")["flags"]
+
+
+def test_the_dpj_reporter_reads_a_police_contact_without_the_officers_name(desk):
+    case = desk.open_case()
+    reporter = desk.person(case, "reporter")
+    assert desk.grid(case, reporter, content="nudity_or_breasts", ages=[14]).status_code == 201
+    body = {
+        "kind": "police_contact",
+        "officer_name": "Agente Paquette, policière-école",
+        "method": "phone",
+        "occurred_at": "2026-11-20T11:00:00Z",
+    }
+    desk.ok("POST", f"/cases/{case['id']}/contacts", "demo-staff-a", 201, json=body)
+    dpj = [
+        c
+        for c in desk.ok("GET", f"/cases/{case['id']}/contacts", "demo-dpj-a")["items"]
+        if c["kind"] == "police_contact"
+    ]
+    assert len(dpj) == 1 and "officer_name" not in dpj[0]["details"] and dpj[0]["details"]["method"] == "phone"
+    assert "Paquette" not in str(dpj)
+    lead = desk.ok("GET", f"/cases/{case['id']}/contacts", "demo-lead-a")["items"]
+    assert [c["details"]["officer_name"] for c in lead if c["kind"] == "police_contact"] == [body["officer_name"]]

@@ -8,6 +8,7 @@ caller's role may not take is a 403.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from sqlmodel import col
 
 from app.accounts.models import Role
 from app.auth.principal import Principal
-from app.cases.models import Case, CaseTeamMember, ContactKind, CustodyEventKind
+from app.cases.models import Case, CaseTeamMember, ContactKind, CustodyEventKind, Flag
 
 if TYPE_CHECKING:
     from app.grid.templates import GridTemplate
@@ -169,6 +170,9 @@ HIDDEN_FIELDS: dict[Role, dict[str, frozenset[str]]] = {
         "case": POLICE_OUTCOME_FIELDS,
         "participant": frozenset({"student_id"}),
         "participant_flag": frozenset({"reason"}),
+        # The police's people are the police's to name (as in the case's
+        # police part): a police contact reads without its officer.
+        "contact_details": frozenset({"officer_name"}),
     },
 }
 
@@ -176,6 +180,17 @@ HIDDEN_FIELDS: dict[Role, dict[str, frozenset[str]]] = {
 # (``x-police`` on each section, checked when the templates load): the facts
 # of the incident, and of the well-being section only what is a police matter.
 GRID_AS_POLICE = frozenset({Role.police_liaison})
+
+# A flag shown to a role follows from what the role reads.  Police read a
+# grid's flags only as far as its police-visible answers raise them
+# (``seen_flags``); a case's sticky flag raised from answers police do not
+# read is left out of the case's flags for them.  Every template's rules are
+# checked against this table when the service starts (``unshown_flags``):
+# a rule that would raise another flag from answers police do not read
+# stops the start, so a new version cannot show police more than they read.
+CASE_FLAGS_HIDDEN: dict[Role, frozenset[Flag]] = {
+    Role.police_liaison: frozenset({Flag.urgent_wellbeing_concern}),
+}
 
 # The contacts each outside role reads (None: all).  Media inquiries are the
 # school's; the DPJ reads the parents', the police's and its own.
@@ -198,6 +213,28 @@ def shown(data: dict, principal: Principal, resource: str) -> dict:
     stay unset, and the routes leave unset fields out."""
     hidden = hidden_fields(principal, resource)
     return {key: value for key, value in data.items() if key not in hidden} if hidden else data
+
+
+def flags_shown(principal: Principal, flags: list[Flag]) -> list[Flag]:
+    """The case's flags the caller's role is shown (``CASE_FLAGS_HIDDEN``)."""
+    hidden = CASE_FLAGS_HIDDEN.get(principal.role)
+    return [flag for flag in flags if flag not in hidden] if hidden else flags
+
+
+def seen_flags(principal: Principal, flags: list[str], answers: dict, template: GridTemplate | None) -> list[str]:
+    """A grid submission's flags the caller is shown: for police, those its
+    police-visible answers raise on their own."""
+    if principal.role not in GRID_AS_POLICE:
+        return flags
+    return template.police_flags(flags, answers) if template is not None else []
+
+
+def unshown_flags(templates: Iterable[GridTemplate]) -> list[str]:
+    """The flags some template may raise, on a case, from answers police do
+    not read, and that ``CASE_FLAGS_HIDDEN`` does not keep from police: each
+    one would tell police an answer they may not read (empty: none)."""
+    hidden = CASE_FLAGS_HIDDEN.get(Role.police_liaison, frozenset())
+    return sorted({flag for template in templates for flag in template.flags_beyond_police} - hidden)
 
 
 def seen_answers(principal: Principal, answers: dict, template: GridTemplate | None) -> dict:

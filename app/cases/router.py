@@ -28,7 +28,7 @@ from app.cases.models import (
     Note,
     Participant,
 )
-from app.cases.policy import Capability
+from app.cases.policy import Capability, flags_shown
 from app.cases.schemas import (
     ACKNOWLEDGEMENT_EXAMPLES,
     CONTACT_EXAMPLES,
@@ -136,7 +136,7 @@ def list_cases(
 ) -> Page[CaseSummary]:
     statement = service.list_cases(principal, status=status, school_id=school_id, updated_since=updated_since)
     rows, cursor = paginate(session, statement, Case, page)
-    return Page[CaseSummary](items=[views.summary(case) for case in rows], next_cursor=cursor)
+    return Page[CaseSummary](items=[views.summary(case, principal) for case in rows], next_cursor=cursor)
 
 
 @router.get(
@@ -227,7 +227,7 @@ def next_steps(principal: CurrentPrincipal, session: SessionDep, request: Reques
     ]
     return NextSteps(
         status=CaseStatus(case.status),
-        flags=case.active_flags(),
+        flags=flags_shown(principal, case.active_flags()),
         steps=steps,
         transitions=_options(session, principal, case, request),
     )
@@ -532,7 +532,7 @@ def list_contacts(
 ) -> Page[ContactOut]:
     case, page = found
     rows, cursor = paginate(session, views.contacts_seen(case, principal), Contact, page)
-    return Page[ContactOut](items=rows, next_cursor=cursor)
+    return Page[ContactOut](items=views.contacts_out(rows, principal), next_cursor=cursor)
 
 
 @router.post(

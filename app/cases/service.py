@@ -37,7 +37,15 @@ from app.cases.models import (
     ParticipantFlagKind,
     ParticipantRole,
 )
-from app.cases.policy import Capability, contact_denial, custody_denial, denial, shown, visible_cases
+from app.cases.policy import (
+    Capability,
+    contact_denial,
+    custody_denial,
+    denial,
+    flags_shown,
+    shown,
+    visible_cases,
+)
 from app.cases.schemas import (
     CaseCreate,
     CaseOut,
@@ -201,19 +209,20 @@ def note_context(note: Note) -> str:
     return f"note:{note.id}:text"
 
 
-def case_view(case: Case, cipher: DataCipher) -> dict:
-    """The case's fields as read: the summary decrypted, the flags listed."""
+def case_view(case: Case, principal: Principal, cipher: DataCipher) -> dict:
+    """The case's fields as read: the summary decrypted, the flags the
+    caller's role is shown listed."""
     return {
         **case.model_dump(),
         "summary": cipher.decrypt(case.summary, summary_context(case)),
-        "flags": case.active_flags(),
+        "flags": flags_shown(principal, case.active_flags()),
     }
 
 
 def case_out(case: Case, principal: Principal, cipher: DataCipher) -> CaseOut:
     """The case as the caller's role may read it: every answer that carries a
     case (the case routes, the police feed) is built here."""
-    return CaseOut.model_validate(shown(case_view(case, cipher), principal, "case"))
+    return CaseOut.model_validate(shown(case_view(case, principal, cipher), principal, "case"))
 
 
 def open_case(session: Session, principal: Principal, body: CaseCreate, timezone: str, cipher: DataCipher) -> Case:

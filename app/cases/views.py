@@ -30,7 +30,7 @@ from app.cases.models import (
     Participant,
     ParticipantFlag,
 )
-from app.cases.policy import CONTACT_KINDS_SEEN, hidden_fields, seen_answers, shown
+from app.cases.policy import CONTACT_KINDS_SEEN, flags_shown, hidden_fields, seen_answers, seen_flags, shown
 from app.cases.schemas import (
     CaseSummary,
     ContactOut,
@@ -48,8 +48,8 @@ from app.errors import NotFound
 from app.grid.templates import GridTemplates
 
 
-def summary(case: Case) -> CaseSummary:
-    return CaseSummary.model_validate({**case.model_dump(), "flags": case.active_flags()})
+def summary(case: Case, principal: Principal) -> CaseSummary:
+    return CaseSummary.model_validate({**case.model_dump(), "flags": flags_shown(principal, case.active_flags())})
 
 
 def team_out(session: Session, rows: list[CaseTeamMember], request: Request) -> list[TeamMemberOut]:
@@ -127,6 +127,7 @@ def grids_out(
             {
                 **g.model_dump(),
                 "answers": seen_answers(principal, g.answers, templates.get(g.template_version)),
+                "flags_raised": seen_flags(principal, g.flags_raised, g.answers, templates.get(g.template_version)),
                 "superseded": g.id in replaced,
             }
         )
@@ -152,6 +153,18 @@ def devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
             )
         )
     return out
+
+
+def contacts_out(rows: list[Contact], principal: Principal) -> list[ContactOut]:
+    """The contacts as the caller's role reads them (``HIDDEN_FIELDS``'
+    ``contact_details``: what is left out of their details)."""
+    hidden = hidden_fields(principal, "contact_details")
+    return [
+        ContactOut.model_validate(
+            {**c.model_dump(), "details": {k: v for k, v in c.details.items() if k not in hidden}} if hidden else c
+        )
+        for c in rows
+    ]
 
 
 def contacts_seen(case: Case, principal: Principal) -> SelectOfScalar[Contact]:

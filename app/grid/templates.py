@@ -22,7 +22,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from app.field_errors import grid_field_errors
-from app.grid.rules import FlagRule, parse_rules
+from app.grid.rules import FlagRule, flags_raised, parse_rules
 from app.grid.schemas import GridTemplateOut
 
 BUILT_IN = Path(__file__).resolve().parent / "templates"
@@ -110,6 +110,32 @@ class GridTemplate:
                 raise ValueError(f"x-police is said of a section, not of {path or 'the answers'}")
         return reads
 
+    def police_reads_field(self, field: str) -> bool:
+        """Whether police read the answer at ``field`` (``section.question``)."""
+        section, _, question = field.partition(".")
+        if section not in self.police_reads:
+            return False
+        questions = self.police_reads[section]
+        return questions is None or question in questions
+
+    @cached_property
+    def flags_beyond_police(self) -> frozenset[str]:
+        """The flags a rule of this version may raise from an answer police do
+        not read: on a case, police cannot tell whether such a flag follows
+        from what they read."""
+        return frozenset(
+            rule.flag
+            for rule in self.rules
+            if any(not self.police_reads_field(condition.field) for condition in rule.conditions)
+        )
+
+    def police_flags(self, flags: list[str], answers: dict) -> list[str]:
+        """Of a submission's flags, those its police-visible answers raise on
+        their own (an absent answer never satisfies a condition): the flags
+        police may be shown, since they follow from what police read."""
+        derivable = set(flags_raised(self.rules, self.police_answers(answers)))
+        return [flag for flag in flags if flag in derivable]
+
     def police_answers(self, answers: dict) -> dict:
         """The answers police read: the sections and questions ``x-police`` declares."""
         seen = {}
@@ -161,3 +187,6 @@ class GridTemplates:
 
     def versions(self) -> list[int]:
         return sorted(self._by_version)
+
+    def all(self) -> list[GridTemplate]:
+        return [self._by_version[version] for version in sorted(self._by_version)]
