@@ -332,10 +332,9 @@ def test_events_time_range(client, login):
     assert client.get("/api/v1/audit/events", params={"since": "2000-01-01T00:00:00Z"}, headers=auditor).json()["items"]
 
 
-def test_an_auditor_sees_only_the_organizations_it_audits(client, login, db, demo):
-    client.get("/api/v1/users", headers=login("demo-staff-b"))
-    user_b = db.get(type(db.exec(select(AuditEntry)).first()), 1)  # noqa: F841 (keeps the session fresh)
-    auditor_a = client.post(
+def _auditor_of_board_a(client, login, demo) -> str:
+    """A token of a new auditor of board A only (the demo auditor audits both)."""
+    created = client.post(
         "/api/v1/users",
         json={
             "username": "auditrice-a",
@@ -346,8 +345,14 @@ def test_an_auditor_sees_only_the_organizations_it_audits(client, login, db, dem
         },
         headers=login("demo-admin"),
     )
-    assert auditor_a.status_code == 201
-    token = token_for(client, "auditrice-a", "une phrase assez longue")
+    assert created.status_code == 201
+    return token_for(client, "auditrice-a", "une phrase assez longue")
+
+
+def test_an_auditor_sees_only_the_organizations_it_audits(client, login, db, demo):
+    client.get("/api/v1/users", headers=login("demo-staff-b"))
+    user_b = db.get(type(db.exec(select(AuditEntry)).first()), 1)  # noqa: F841 (keeps the session fresh)
+    token = _auditor_of_board_a(client, login, demo)
     items = client.get(
         "/api/v1/audit/events",
         params={"actor_id": str(demo.users["demo-staff-b"]), "limit": 100},
@@ -365,19 +370,7 @@ def test_a_sign_in_belongs_to_the_accounts_organizations(client, login, db, demo
     success, failure, unknown = entries(db)[-3:]
     assert success.org_ids == failure.org_ids == str(demo.school_b)
     assert unknown.org_ids is None  # no account: the platform's
-    auditor_a = client.post(
-        "/api/v1/users",
-        json={
-            "username": "auditrice-a",
-            "full_name": "Auditrice A",
-            "role": "auditor",
-            "password": "une phrase assez longue",
-            "scope": {"boards": [str(demo.board_a)]},
-        },
-        headers=login("demo-admin"),
-    )
-    assert auditor_a.status_code == 201
-    token = token_for(client, "auditrice-a", "une phrase assez longue")
+    token = _auditor_of_board_a(client, login, demo)
     query = {"actor_id": str(demo.users["demo-staff-b"]), "limit": 100}
     seen_by_a = client.get("/api/v1/audit/events", params=query, headers={"Authorization": f"Bearer {token}"})
     assert seen_by_a.json()["items"] == []
