@@ -11,6 +11,7 @@ import sys
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import SQLModel
 
@@ -19,6 +20,8 @@ from app.audit.models import AuditEntry
 from app.cases.models import Case, CaseStatusChange, Contact, GridSubmission, Note, Participant
 from app.db import utcnow
 from app.idempotency.models import IdempotencyRecord
+from app.orgs.service import local_today
+from tests.integrity import assert_problem
 from tests.protocol_helpers import Desk
 
 MARK = "Rétentionmarque"  # in a name and a note: must be nowhere after destruction
@@ -401,3 +404,34 @@ def test_a_handed_off_case_waits_for_the_police_part_to_close(desk, db, settings
     db.rollback()
     row = db.get(Case, uuid.UUID(case["id"]))
     assert row.police_file_number is None and row.police_officer_contacted is None and row.handed_off_at is not None
+
+
+# Dates moved to after today, each set keeping the register's order
+# (start, end, discovery): the incident, its discovery, each notification.
+LATER_DATES = {
+    "the incident and its discovery": ("occurred_from", "occurred_until", "discovered_on"),
+    "its discovery": ("discovered_on",),
+    "the Commission notified": ("commission_notified_on",),
+    "the people notified": ("people_notified_on",),
+}
+
+
+@pytest.mark.parametrize("moved", LATER_DATES)
+def test_the_registers_dates_are_never_in_the_future(desk, moved):
+    """Each date of the register is something that happened: a later date
+    than today's (in the schools' timezone) is a 422 naming each such field,
+    on a new entry and on a change; today's is taken."""
+    fields = LATER_DATES[moved]
+    later = (local_today("America/Toronto") + timedelta(days=2)).isoformat()
+    refused = desk.call(
+        "POST", "/privacy/incidents", "demo-privacy-a", json={**INCIDENT, **dict.fromkeys(fields, later)}
+    )
+    body = assert_problem(refused, 422, "time_in_future", context=moved)
+    assert [e["field"] for e in body["errors"]] == [f"body.{field}" for field in fields]
+    created = desk.ok("POST", "/privacy/incidents", "demo-privacy-a", 201, json=INCIDENT)
+    path = f"/privacy/incidents/{created['id']}"
+    changed = desk.call("PATCH", path, "demo-privacy-a", json=dict.fromkeys(fields, later))
+    assert_problem(changed, 422, "time_in_future", context=moved)
+    today = local_today("America/Toronto").isoformat()
+    kept = desk.ok("PATCH", path, "demo-privacy-a", json=dict.fromkeys(fields, today))
+    assert [kept[field] for field in fields] == [today] * len(fields)

@@ -212,9 +212,9 @@ def _incidents_out(session: Session, incidents: list[PrivacyIncident]) -> list[I
     responses=WRITE,
 )
 def create_incident(
-    body: IncidentCreate, principal: PrivacyOfficer, session: SessionDep, response: Response
+    body: IncidentCreate, principal: PrivacyOfficer, session: SessionDep, request: Request, response: Response
 ) -> IncidentOut:
-    incident = service.create_incident(session, principal, body)
+    incident = service.create_incident(session, principal, body, request.state.settings.local_timezone)
     response.headers["Location"] = f"/api/v1/privacy/incidents/{incident.id}"
     return _incidents_out(session, [incident])[0]
 
@@ -269,9 +269,10 @@ def read_incident(incident_id: uuid.UUID, principal: PrivacyOfficer, session: Se
     responses={**WRITE, **problem_responses(404)},
 )
 def update_incident(
-    incident_id: uuid.UUID, body: IncidentUpdate, principal: PrivacyOfficer, session: SessionDep
+    incident_id: uuid.UUID, body: IncidentUpdate, principal: PrivacyOfficer, session: SessionDep, request: Request
 ) -> IncidentOut:
-    return _incidents_out(session, [service.update_incident(session, principal, incident_id, body)])[0]
+    incident = service.update_incident(session, principal, incident_id, body, request.state.settings.local_timezone)
+    return _incidents_out(session, [incident])[0]
 
 
 @router.get(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic_core import PydanticCustomError
 
 from app.privacy.models import RiskLevel
-from app.schemas import InputModel, OutputModel
+from app.schemas import EVENT_DATE_RULE, InputModel, OutputModel
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -161,18 +161,22 @@ class IncidentCreate(_IncidentFields):
 
     information_involved: LongText = Field(description="A description of the personal information involved.")
     circumstances: LongText
-    occurred_from: date = Field(description="The date, or the start of the period, of the incident.")
-    occurred_until: date | None = Field(default=None, description="The end of the period, if it lasted.")
-    discovered_on: date = Field(description="When the organization learned of it.")
+    occurred_from: date = Field(description=f"The date, or the start of the period, of the incident. {EVENT_DATE_RULE}")
+    occurred_until: date | None = Field(
+        default=None, description=f"The end of the period, if it lasted. {EVENT_DATE_RULE}"
+    )
+    discovered_on: date = Field(description=f"When the organization learned of it. {EVENT_DATE_RULE}")
     people_concerned: int | None = Field(default=None, ge=0, le=10_000_000, description="Unknown: null.")
     risk_level: RiskLevel = RiskLevel.not_assessed
     risk_assessment: LongText | None = Field(
         default=None, description="Sensitivity of the information, anticipated consequences, their likelihood."
     )
     commission_notified_on: date | None = Field(
-        default=None, description="When the Commission d'accès à l'information was notified."
+        default=None, description=f"When the Commission d'accès à l'information was notified. {EVENT_DATE_RULE}"
     )
-    people_notified_on: date | None = Field(default=None, description="When the people concerned were notified.")
+    people_notified_on: date | None = Field(
+        default=None, description=f"When the people concerned were notified. {EVENT_DATE_RULE}"
+    )
     measures_taken: LongText | None = None
     case_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=100, description="Cases concerned (the board's)."

@@ -182,8 +182,13 @@ def _content(incident: PrivacyIncident) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
 
 
-def create_incident(session: Session, principal: Principal, body: IncidentCreate) -> PrivacyIncident:
+# The register's dates: each is something that has happened.
+INCIDENT_DATES = ("occurred_from", "occurred_until", "discovered_on", "commission_notified_on", "people_notified_on")
+
+
+def create_incident(session: Session, principal: Principal, body: IncidentCreate, timezone: str) -> PrivacyIncident:
     board_id = board_of(principal)
+    cases.refuse_future({name: getattr(body, name) for name in INCIDENT_DATES}, timezone)
     _board_cases(session, board_id, body.case_ids)
     _check_entries(session, principal, body.audit_entry_ids)
     year = body.discovered_on.year
@@ -230,10 +235,11 @@ def board_incident(
 
 
 def update_incident(
-    session: Session, principal: Principal, incident_id: uuid.UUID, body: IncidentUpdate
+    session: Session, principal: Principal, incident_id: uuid.UUID, body: IncidentUpdate, timezone: str
 ) -> PrivacyIncident:
     incident = board_incident(session, principal, incident_id, lock=True)
     changes = body.model_dump(exclude_unset=True)
+    cases.refuse_future({name: changes.get(name) for name in INCIDENT_DATES}, timezone)
     for required in ("information_involved", "circumstances", "occurred_from", "discovered_on", "risk_level"):
         if required in changes and changes[required] is None:
             raise UnprocessableContent("incident_field_required", code="incident_field_required", field=required)
