@@ -321,7 +321,11 @@ def test_police_are_not_shown_a_flag_raised_by_an_answer_they_do_not_read(desk, 
     assert "urgent_wellbeing_concern" not in desk.ok("GET", f"/cases/{case['id']}", police)["flags"]
     listed = {c["id"]: c for c in desk.ok("GET", "/cases", police)["items"]}
     assert "urgent_wellbeing_concern" not in listed[case["id"]]["flags"]
-    assert "urgent_wellbeing_concern" not in desk.ok("GET", f"/cases/{case['id']}/next-steps", police)["flags"]
+    steps = desk.ok("GET", f"/cases/{case['id']}/next-steps", police)
+    assert "urgent_wellbeing_concern" not in steps["flags"]
+    assert "step_wellbeing" not in [step["code"] for step in steps["steps"]]  # the step would say the flag
+    lead_steps = desk.ok("GET", f"/cases/{case['id']}/next-steps", "demo-lead-a")["steps"]
+    assert "step_wellbeing" in [step["code"] for step in lead_steps]
     settle_feed()
     fed = [i["case"] for i in desk.ok("GET", "/police/cases", police)["items"] if i["case"]["id"] == case["id"]]
     assert fed and "urgent_wellbeing_concern" not in fed[0]["flags"]

@@ -416,6 +416,9 @@ class StepState:
     done: bool
     params: dict[str, Any] = field(default_factory=dict)
     subject: str | None = None
+    # The case flag the step follows from alone: it says the flag, so a role
+    # not shown the flag is not shown the step (``policy.CASE_FLAGS_HIDDEN``).
+    flag: Flag | None = None
 
 
 # The checklist steps that say a guard's rule, with that guard: a step is done
@@ -464,9 +467,9 @@ def _flag_steps(file: CaseFile) -> list[StepState]:
     elif file.police_flags():
         steps.append(hand_off)
     if case.adult_involved:
-        steps.append(StepState("step_adult_involved", case.was_handed_off))
+        steps.append(StepState("step_adult_involved", case.was_handed_off, flag=Flag.adult_involved))
     if case.urgent_wellbeing_concern:
-        steps.append(StepState("step_wellbeing", False))
+        steps.append(StepState("step_wellbeing", False, flag=Flag.urgent_wellbeing_concern))
     return steps
 
 

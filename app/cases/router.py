@@ -216,6 +216,7 @@ def take_transition(
 )
 def next_steps(principal: CurrentPrincipal, session: SessionDep, request: Request, case: ReadableCase) -> NextSteps:
     language = request_language(request)
+    flags = flags_shown(principal, case.active_flags())
     steps = [
         Step(
             code=s.code,
@@ -224,10 +225,11 @@ def next_steps(principal: CurrentPrincipal, session: SessionDep, request: Reques
             detail=translate(s.code, language, subject=s.subject or "", **s.params),
         )
         for s in protocol.checklist(protocol.CaseFile.load(session, case))
+        if s.flag is None or s.flag in flags
     ]
     return NextSteps(
         status=CaseStatus(case.status),
-        flags=flags_shown(principal, case.active_flags()),
+        flags=flags,
         steps=steps,
         transitions=_options(session, principal, case, request),
     )
