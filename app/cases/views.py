@@ -158,11 +158,8 @@ def devices_out(session: Session, devices: list[Device]) -> list[DeviceOut]:
 def contacts_out(rows: list[Contact], principal: Principal) -> list[ContactOut]:
     """The contacts as the caller's role reads them (``HIDDEN_FIELDS``'
     ``contact_details``: what is left out of their details)."""
-    hidden = hidden_fields(principal, "contact_details")
     return [
-        ContactOut.model_validate(
-            {**c.model_dump(), "details": {k: v for k, v in c.details.items() if k not in hidden}} if hidden else c
-        )
+        ContactOut.model_validate({**c.model_dump(), "details": shown(c.details, principal, "contact_details")})
         for c in rows
     ]
 
