@@ -10,6 +10,7 @@ password: it contains the service's name).
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 from enum import StrEnum
@@ -60,6 +61,10 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL, e.g. `postgresql+psycopg://sexto@db.internal/sexto`. Unset: the SQLite "
         "file `sexto.db` under SEXTO_VAR_DIR (development only).",
+    )
+    database_url_file: Path | None = Field(
+        default=None,
+        description="A file holding the database URL (it may hold a password), instead of SEXTO_DATABASE_URL.",
     )
 
     # Token signing: an Ed25519 private key in PEM.  Older public keys stay
@@ -130,6 +135,11 @@ class Settings(BaseSettings):
         default=None,
         description="The id of the key in SEXTO_DATA_KEYS that encrypts (the others only decrypt). "
         "Unset: the greatest key id.",
+    )
+    data_keys_file: Path | None = Field(
+        default=None,
+        description="A file holding the data keys (the JSON of SEXTO_DATA_KEYS), instead of SEXTO_DATA_KEYS "
+        "(`sexto keys generate` writes one).",
     )
 
     local_timezone: str = Field(
@@ -220,9 +230,16 @@ class Settings(BaseSettings):
         description="The first admin's password: refused at start-up when an admin could not be given it "
         "(too short or too long, common or breached, or containing the username or the service's name).",
     )
+    first_admin_password_file: Path | None = Field(
+        default=None,
+        description="A file holding the first admin's password, instead of SEXTO_FIRST_ADMIN_PASSWORD.",
+    )
     demo_password: SecretStr = Field(
         default=SecretStr(DEFAULT_DEMO_PASSWORD),
         description="The demo users' password (demo only: production refuses to load demo data).",
+    )
+    demo_password_file: Path | None = Field(
+        default=None, description="A file holding the demo users' password, instead of SEXTO_DEMO_PASSWORD."
     )
 
     @field_validator("trusted_proxies")
@@ -234,6 +251,10 @@ class Settings(BaseSettings):
         for item in value:
             ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
         return value
+
+    # Validators run in this order: the first admin's password, what
+    # production lacks, the files read (a password read is checked then), the
+    # data keys.
 
     @model_validator(mode="after")
     def _first_admin_password_is_acceptable(self) -> Settings:
@@ -253,19 +274,76 @@ class Settings(BaseSettings):
         if self.environment is not Environment.production:
             return self
         problems = []
-        if not self.database_url:
-            problems.append("SEXTO_DATABASE_URL is required in production")
+        if not self.database_url and self.database_url_file is None:
+            problems.append("SEXTO_DATABASE_URL or SEXTO_DATABASE_URL_FILE is required in production")
         if self.token_signing_key is None and self.token_signing_key_file is None:
             problems.append("SEXTO_TOKEN_SIGNING_KEY or SEXTO_TOKEN_SIGNING_KEY_FILE is required in production")
         if self.audit_signing_key is None and self.audit_signing_key_file is None:
             problems.append("SEXTO_AUDIT_SIGNING_KEY or SEXTO_AUDIT_SIGNING_KEY_FILE is required in production")
-        if self.data_keys is None:
-            problems.append("SEXTO_DATA_KEYS is required in production")
+        if self.data_keys is None and self.data_keys_file is None:
+            problems.append("SEXTO_DATA_KEYS or SEXTO_DATA_KEYS_FILE is required in production")
         if (self.argon2_time_cost, self.argon2_memory_cost) < (3, 65536):
             problems.append("argon2 parameters below the recommended ones in production")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _secrets_from_files(self) -> Settings:
+        """Each secret's ``_FILE`` twin, read once here (so that a missing or
+        unreadable file stops the start, naming the setting): the value
+        becomes the file's text, less its trailing line break."""
+        for name in SECRET_FILE_SETTINGS:
+            path: Path | None = getattr(self, f"{name}_file")
+            if path is None:
+                continue
+            variable = f"SEXTO_{name.upper()}"
+            if name in self.model_fields_set and getattr(self, name) is not None:
+                raise ValueError(f"{variable} and {variable}_FILE are both set: give one of them")
+            try:
+                text = path.read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+                raise ValueError(f"{variable}_FILE: cannot read {path}: {reason}") from None
+            if not text:
+                raise ValueError(f"{variable}_FILE: {path} is empty")
+            field = type(self).model_fields[name]
+            setattr(
+                self, name, SecretStr(text) if SecretStr in (*get_args(field.annotation), field.annotation) else text
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _data_keys_are_keys(self) -> Settings:
+        if self.data_keys is not None:
+            keys = self.configured_data_keys()
+            if self.data_key_current is not None and self.data_key_current not in keys:
+                raise ValueError(f"SEXTO_DATA_KEY_CURRENT {self.data_key_current!r} is not a key id of SEXTO_DATA_KEYS")
+        return self
+
+    def configured_data_keys(self) -> dict[str, bytes]:
+        """SEXTO_DATA_KEYS read: key id -> 32 bytes (empty when unset).  An
+        error names the key id, never the key."""
+        if self.data_keys is None:
+            return {}
+        try:
+            document = json.loads(self.data_keys.get_secret_value())
+        except ValueError:
+            raise ValueError('SEXTO_DATA_KEYS is not JSON: {"key id": "base64 of 32 bytes"}') from None
+        if not isinstance(document, dict) or not document:
+            raise ValueError('SEXTO_DATA_KEYS is not a JSON object of keys: {"key id": "base64 of 32 bytes"}')
+        keys = {}
+        for key_id, value in document.items():
+            try:
+                key = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+            except ValueError:
+                key = b""
+            if not key_id or ":" in key_id or len(key) != 32:
+                raise ValueError(
+                    f"SEXTO_DATA_KEYS: key {key_id!r} must be the base64 of 32 bytes, its id not empty and without ':'"
+                )
+            keys[key_id] = key
+        return keys
 
     @property
     def effective_database_url(self) -> str:
@@ -305,6 +383,18 @@ server on which the tests make their throwaway databases, and
 `SEXTO_FUZZ_EXAMPLES` the examples per operation of the fuzzing tests
 ([operations.md](operations.md#the-tests)).
 """
+
+# The secrets, each with a ``<name>_file`` twin (``SEXTO_<NAME>_FILE``) that
+# holds it in a file instead (a container's secrets, a file only the service
+# reads): a test fails when a secret setting has no twin.
+SECRET_FILE_SETTINGS = (
+    "database_url",
+    "token_signing_key",
+    "audit_signing_key",
+    "data_keys",
+    "first_admin_password",
+    "demo_password",
+)
 
 _KINDS = {int: "integer", str: "text", Path: "path", SecretStr: "secret text", bool: "`true` or `false`"}
 

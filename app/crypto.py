@@ -46,11 +46,13 @@ class DataCipher:
             keys[current]
         )
 
+    @property
+    def key_ids(self) -> list[str]:
+        return sorted(self._aead)
+
     @classmethod
     def from_settings(cls, settings: Settings) -> DataCipher:
-        if settings.data_keys:
-            configured = json.loads(settings.data_keys.get_secret_value())
-            keys = {kid: base64.b64decode(value) for kid, value in configured.items()}
+        if keys := settings.configured_data_keys():
             return cls(keys, settings.data_key_current or max(keys))
         if settings.is_production:  # the settings validator already refuses this
             raise RuntimeError("no data encryption key configured")

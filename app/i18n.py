@@ -95,6 +95,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Le service est temporairement indisponible. Réessayez plus tard.",
         "en": "The service is temporarily unavailable. Try again later.",
     },
+    "data_keys_unusable": {
+        "fr": "Le service n'est pas prêt : les données chiffrées ne se lisent pas avec les clés de données "
+        "configurées (identifiant de clé : {key_ids}).",
+        "en": "The service is not ready: the encrypted data cannot be read with the configured data keys "
+        "(key id: {key_ids}).",
+    },
     "conflict": {
         "fr": "La requête entre en conflit avec l'état actuel de la ressource.",
         "en": "The request conflicts with the current state of the resource.",

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -28,6 +28,7 @@ from app.cases.router import router as cases_router
 from app.cases.service import case_named
 from app.config import Settings
 from app.crypto import DataCipher
+from app.datakeys import KeyCheck
 from app.db import REQUEST_SLOTS, create_db_engine
 from app.errors import install_problem_handlers
 from app.grid.router import router as grid_router
@@ -87,6 +88,18 @@ def _maintenance(
     return sign_checkpoints, purge_expired_rows
 
 
+def _check_data_keys(engine: Engine, cipher: DataCipher) -> KeyCheck:
+    """Whether the data keys read the stored data, found at start-up and
+    kept for /readyz (which says which key id is wrong or missing)."""
+    key_check = KeyCheck(cipher)
+    try:
+        for problem in key_check.run(engine):
+            logger.error("not ready: %s", problem)  # key ids only, never a key
+    except SQLAlchemyError:
+        pass  # no schema yet: /readyz checks once there is one
+    return key_check
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -105,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "declare them in app.cases.policy.CASE_FLAGS_HIDDEN or let police read those answers"
             )
         cipher = DataCipher.from_settings(settings)
+        key_check = _check_data_keys(engine, cipher)
         if settings.first_admin_username and settings.first_admin_password:
             with Session(engine) as session:
                 try:
@@ -135,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "checkpoints": checkpoints,
                 "grid_templates": grid_templates,
                 "cipher": cipher,
+                "key_check": key_check,
                 "migration_head": head_revision(),
                 "db_slots": asyncio.Semaphore(REQUEST_SLOTS),
                 # The route class ties a refused request's audit entry to the

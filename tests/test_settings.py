@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import secrets
 import stat
+from typing import get_args
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from sqlmodel import select
 
 from app.accounts.models import Role, User
-from app.config import DEFAULT_DEMO_PASSWORD, Settings
+from app.config import DEFAULT_DEMO_PASSWORD, SECRET_FILE_SETTINGS, Settings
 from app.security import TokenService
 from tests.conftest import make_settings
 
@@ -110,3 +114,49 @@ def test_the_first_admin_is_created_at_start_up_when_none_exists(databases, var_
         admins = session.exec(select(User).where(User.role == Role.admin.value)).all()
     engine.dispose()
     assert [a.username for a in admins] == ["root"]
+
+
+# --- secrets in files (SEXTO_<NAME>_FILE) -------------------------------------------
+
+
+def test_every_secret_setting_has_a_file_twin():
+    secrets_ = {
+        name
+        for name, info in Settings.model_fields.items()
+        if SecretStr in (info.annotation, *get_args(info.annotation)) or name == "database_url"
+    }
+    assert secrets_ == set(SECRET_FILE_SETTINGS)
+    for name in SECRET_FILE_SETTINGS:
+        assert f"{name}_file" in Settings.model_fields, name
+
+
+def test_secrets_are_read_from_their_files(monkeypatch, tmp_path):
+    keys = {"k1": base64.b64encode(secrets.token_bytes(32)).decode()}
+    files = {
+        "DATA_KEYS": json.dumps(keys),
+        "FIRST_ADMIN_PASSWORD": "une phrase de passe vraiment longue\n",
+        "DEMO_PASSWORD": "autre-démo-2026\n",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'from-file.db'}\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        monkeypatch.setenv(f"SEXTO_{name}_FILE", str(tmp_path / name))
+    monkeypatch.delenv("SEXTO_DATABASE_URL", raising=False)
+    settings = Settings(var_dir=tmp_path, first_admin_username="root")
+    assert settings.configured_data_keys() == {"k1": base64.b64decode(keys["k1"])}
+    assert settings.first_admin_password.get_secret_value() == "une phrase de passe vraiment longue"
+    assert settings.demo_password.get_secret_value() == "autre-démo-2026"
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'from-file.db'}"
+
+
+def test_a_missing_or_doubled_secret_file_stops_the_start_naming_the_setting(tmp_path):
+    with pytest.raises(ValidationError) as error:
+        Settings(var_dir=tmp_path, data_keys_file=tmp_path / "absent.json")
+    assert "SEXTO_DATA_KEYS_FILE: cannot read" in str(error.value)
+    (tmp_path / "keys.json").write_text('{"k1": "c2VjcmV0"}')
+    with pytest.raises(ValidationError) as error:
+        Settings(var_dir=tmp_path, data_keys_file=tmp_path / "keys.json")
+    assert "key 'k1' must be the base64 of 32 bytes" in str(error.value)
+    assert "c2VjcmV0" not in str(error.value)
+    with pytest.raises(ValidationError, match="are both set"):
+        Settings(var_dir=tmp_path, data_keys="{}", data_keys_file=tmp_path / "keys.json")

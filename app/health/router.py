@@ -3,6 +3,8 @@ touches case data nor needs a token."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -10,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import problem_response, problem_responses, request_language
-from app.i18n import translate
+from app.i18n import Language, translate
 
 router = APIRouter(tags=["health"])
 
@@ -22,7 +24,8 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    """The database answers and its schema is at the latest migration."""
+    """The database answers, its schema is at the latest migration, and the
+    data keys read the data stored under them."""
 
     status: str
     migration: str
@@ -35,7 +38,7 @@ def healthz() -> Health:
 
 @router.get(
     "/readyz",
-    summary="The database answers and its schema is at the latest migration",
+    summary="The database answers, its schema is current and the data keys read the stored data",
     response_model=Readiness,
     responses=problem_responses(503),
 )
@@ -46,13 +49,28 @@ def readyz(request: Request) -> Readiness | JSONResponse:
             current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError:
         current = None
+    language = request_language(request)
     if current != expected:
-        language = request_language(request)
-        return problem_response(
-            status=503,
-            code="service_unavailable",
-            detail=translate("service_unavailable", language),
-            language=language,
-            headers={"Retry-After": "5"},
-        )
+        return _not_ready(translate("service_unavailable", language), language)
+    try:
+        problems = request.state.key_check.run(request.state.engine)
+    except SQLAlchemyError:
+        return _not_ready(translate("service_unavailable", language), language)
+    if problems:
+        # The key ids (never the keys) are the operator's to read: they name
+        # which key in SEXTO_DATA_KEYS is wrong or missing.
+        key_ids = [problem.key_id for problem in problems]
+        detail = translate("data_keys_unusable", language, key_ids=", ".join(key_ids))
+        return _not_ready(detail, language, extra={"data_key_ids": key_ids})
     return Readiness(status="ready", migration=current)
+
+
+def _not_ready(detail: str, language: Language, extra: dict[str, Any] | None = None) -> JSONResponse:
+    return problem_response(
+        status=503,
+        code="service_unavailable",
+        detail=detail,
+        language=language,
+        headers={"Retry-After": "5"},
+        extra=extra,
+    )
