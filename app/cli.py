@@ -1,24 +1,101 @@
-"""Command line: ``sexto migrate | demo | openapi | docs-config | audit verify|checkpoint|export |
-retention run [--dry-run] | purge-idempotency | reencrypt-data``."""
+"""The ``sexto`` command line (docs/operations.md#the-command-line).
+
+``sexto --version``; ``migrate``, ``demo``, ``openapi``, ``docs-config``,
+``keys generate``, ``audit verify|checkpoint|export``, ``retention run``,
+``purge-idempotency``, ``reencrypt-data``; ``sexto <command> --help`` gives
+each one's description and examples.
+
+argparse gives the structure (subcommands, their help and examples), Rich
+the progress bars.  What a script reads goes to standard output: text by
+default, one JSON document with ``--json`` (JSON Lines for ``audit export``).
+Progress goes to standard error, and only when it is a terminal.  A known
+failure (settings refused, a key file missing, a database that cannot be
+reached, a bad URL) is one line on standard error and exit status 1, never a
+traceback; a reader that stops early (``sexto audit export | head``) ends the
+command quietly with status 141, as a Unix tool killed by SIGPIPE.
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
+import secrets
 import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
 
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from app.config import Settings
 from app.db import create_db_engine, table_of
 
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool the pipe closed on
+
+# A handler takes the settings (None for a command that needs none) and the arguments.
+Handler = Callable[[Any, argparse.Namespace], int]
+
+
+class CommandError(Exception):
+    """A known failure, told in one line."""
+
+
+# --- output -----------------------------------------------------------------------
+
+
+def _json_out(document: object) -> None:
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+@contextmanager
+def _progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error when it is a terminal; otherwise
+    nothing at all.  Yields ``advance(n)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _n: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_db_engine(settings.effective_database_url, pool_size=1)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+# --- commands -----------------------------------------------------------------------
+
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from app.migrations import upgrade
+    from app.migrations import head_revision, upgrade
 
     if settings.database_url is None:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
+    print(f"database schema at migration {head_revision()}")
     return 0
 
 
@@ -28,34 +105,29 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from app.security import PasswordHasher
 
     if settings.is_production:
-        print("refusing to load demo data in production", file=sys.stderr)
-        return 2
-    engine = create_db_engine(settings.effective_database_url, pool_size=1)
-    try:
-        with Session(engine) as session:
-            if not is_empty(session):
-                if args.if_empty:
-                    print("database not empty: demo data not loaded")
-                    return 0
-                print("database not empty: refusing to load demo data", file=sys.stderr)
-                return 2
-            load_demo(
-                session,
-                PasswordHasher(settings),
-                settings.demo_password.get_secret_value(),
-                local_today(settings.local_timezone),
-            )
-            print("demo data loaded")
-    finally:
-        engine.dispose()
+        print("sexto: refusing to load demo data in production", file=sys.stderr)
+        return EXIT_USAGE
+    with _engine(settings) as engine, Session(engine) as session:
+        if not is_empty(session):
+            if args.if_empty:
+                print("database not empty: demo data not loaded")
+                return 0
+            print("sexto: database not empty: refusing to load demo data", file=sys.stderr)
+            return EXIT_USAGE
+        load_demo(
+            session,
+            PasswordHasher(settings),
+            settings.demo_password.get_secret_value(),
+            local_today(settings.local_timezone),
+        )
+        print("demo data loaded")
     return 0
 
 
 def _openapi(settings: Settings, _args: argparse.Namespace) -> int:
     from app.main import create_app
 
-    json.dump(create_app(settings).openapi(), sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    _json_out(create_app(settings).openapi())
     return 0
 
 
@@ -66,154 +138,505 @@ def _docs_config(_settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(settings: Settings, args: argparse.Namespace) -> int:
-    from sqlalchemy import select
+def _write_new(path: Path, content: bytes, mode: int) -> None:
+    """Create ``path`` with ``mode``; never overwrite."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.chmod(path, mode)  # whatever the umask
 
-    from app.audit import chain
-    from app.audit.checkpoints import CheckpointSigner
-    from app.audit.models import AuditEntry
-    from app.audit.router import event_out
 
-    engine = create_db_engine(settings.effective_database_url, pool_size=1)
-    signer = CheckpointSigner.from_settings(settings)
-    try:
-        if args.audit_command == "verify":
-            with engine.connect() as connection:
-                report = chain.verify(connection, signer.verify)
-            for status in report.chains:
-                state = (
-                    "ok"
-                    if status.ok
-                    else f"BROKEN at entry {status.first_bad_seq} (id {status.first_bad_id}): {status.problem}"
-                )
-                print(f"chain {status.chain}: {status.entries} entries, {state}")
-            for problem in report.checkpoint_problems:
-                print(f"checkpoint problem: {problem}")
-            print(f"{report.checkpoints_checked} checkpoints checked; {'verified' if report.ok else 'NOT VERIFIED'}")
-            return 0 if report.ok else 1
-        if args.audit_command == "checkpoint":
-            with Session(engine) as session:
-                issued = signer.issue(session)
-                session.commit()
-                for checkpoint in issued:
-                    print(f"checkpoint {checkpoint.chain} #{checkpoint.seq} {checkpoint.entry_hash}")
-            return 0
-        # export: JSON Lines on standard output, oldest first, in batches
-        table = table_of(AuditEntry)
-        with engine.connect() as connection:
-            statement = select(table).where(table.c.id > args.after).order_by(table.c.id)
-            rows = connection.execute(statement, execution_options={"stream_results": True, "yield_per": 5000})
-            for row in rows:
-                sys.stdout.write(event_out(row).model_dump_json() + "\n")
+def _keys_generate(_settings: Settings | None, args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from app.security import key_id, public_key_pem
+
+    directory: Path = args.directory
+    if ":" in args.data_key_id or not args.data_key_id:
+        raise CommandError("--data-key-id must not be empty nor hold ':'")
+    kinds = args.only or ["token", "audit", "data"]
+    planned: list[tuple[str, Path, bytes, str, str | None]] = []  # setting, path, content, key id, public
+    for kind in ("token", "audit"):
+        if kind in kinds:
+            private = Ed25519PrivateKey.generate()
+            pem = private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            setting = f"SEXTO_{kind.upper()}_SIGNING_KEY_FILE"
+            public_pem = public_key_pem(private.public_key())
+            path = directory / f"{kind}-signing-key.pem"
+            planned.append((setting, path, pem, key_id(private.public_key()), public_pem))
+    if "data" in kinds:
+        document = {args.data_key_id: base64.b64encode(secrets.token_bytes(32)).decode()}
+        content = (json.dumps(document) + "\n").encode()
+        planned.append(("SEXTO_DATA_KEYS_FILE", directory / "data-keys.json", content, args.data_key_id, None))
+    if existing := [str(path) for _, path, *_ in planned if path.exists()]:
+        raise CommandError(f"refusing to overwrite {', '.join(existing)}")
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written = []
+    for setting, path, content, kid, public in planned:
+        _write_new(path, content, 0o600)
+        entry: dict[str, Any] = {"setting": setting, "path": str(path.resolve()), "key_id": kid}
+        if public is not None:  # the public half, for verifiers and for rotation
+            public_path = path.with_name(path.stem + ".pub.pem")
+            if not public_path.exists():
+                _write_new(public_path, public.encode(), 0o644)
+            entry["public_key_path"] = str(public_path.resolve())
+        written.append(entry)
+    if args.json:
+        _json_out({"files": written, "data_key_current": args.data_key_id if "data" in kinds else None})
         return 0
-    finally:
-        engine.dispose()
-
-
-def _purge_idempotency(settings: Settings, _args: argparse.Namespace) -> int:
-    from app.idempotency.service import purge_expired
-
-    engine = create_db_engine(settings.effective_database_url, pool_size=1)
-    try:
-        with Session(engine) as session:
-            purged = purge_expired(session)
-            session.commit()
-        print(f"{purged} expired idempotency keys purged")
-    finally:
-        engine.dispose()
+    for entry in written:
+        print(f"{entry['setting']}={entry['path']}    (key id {entry['key_id']})")
+    if "data" in kinds:
+        print(f"SEXTO_DATA_KEY_CURRENT={args.data_key_id}")
+    print("Each file is readable by its owner only (0600). Keep a copy with the backups: without the data keys")
+    print("the encrypted personal information cannot be read. Rotation: docs/operations.md#keys")
     return 0
 
 
-def _reencrypt(settings: Settings, _args: argparse.Namespace) -> int:
-    """Rewrite every encrypted value under the current data key (after adding
-    a key, before retiring the old one), and encrypt values written before."""
-    from sqlmodel import SQLModel, select
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    if args.audit_command == "verify":
+        return _audit_verify(settings, args)
+    if args.audit_command == "checkpoint":
+        return _audit_checkpoint(settings, args)
+    return _audit_export(settings, args)
 
-    from app.cases.models import Case, Note, Participant
-    from app.cases.service import note_context, summary_context
+
+def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from app.audit import chain
+    from app.audit.checkpoints import CheckpointSigner
+    from app.audit.models import AuditChainHead
+
+    signer = CheckpointSigner.from_settings(settings)
+    with _engine(settings) as engine, engine.connect() as connection:
+        total = connection.execute(select(func.coalesce(func.sum(table_of(AuditChainHead).c.seq), 0))).scalar()
+        with _progress("verifying the audit log", int(total or 0)) as advance:
+            report = chain.verify(connection, signer.verify, progress=advance)
+    if args.json:
+        _json_out(
+            {
+                "ok": report.ok,
+                "chains": [
+                    {
+                        "chain": status.chain,
+                        "entries": status.entries,
+                        "ok": status.ok,
+                        "first_bad_seq": status.first_bad_seq,
+                        "first_bad_id": status.first_bad_id,
+                        "problem": status.problem,
+                    }
+                    for status in report.chains
+                ],
+                "checkpoints_checked": report.checkpoints_checked,
+                "checkpoint_problems": report.checkpoint_problems,
+            }
+        )
+        return 0 if report.ok else EXIT_FAILED
+    for status in report.chains:
+        state = (
+            "ok"
+            if status.ok
+            else f"BROKEN at entry {status.first_bad_seq} (id {status.first_bad_id}): {status.problem}"
+        )
+        print(f"chain {status.chain}: {status.entries} entries, {state}")
+    for problem in report.checkpoint_problems:
+        print(f"checkpoint problem: {problem}")
+    print(f"{report.checkpoints_checked} checkpoints checked; {'verified' if report.ok else 'NOT VERIFIED'}")
+    return 0 if report.ok else EXIT_FAILED
+
+
+def _audit_checkpoint(settings: Settings, args: argparse.Namespace) -> int:
+    from app.audit.checkpoints import CheckpointSigner
+
+    signer = CheckpointSigner.from_settings(settings)
+    with _engine(settings) as engine, Session(engine) as session:
+        issued = signer.issue(session)
+        session.commit()
+        rows = [
+            {"chain": c.chain, "seq": c.seq, "entry_hash": c.entry_hash, "key_id": c.key_id, "issued_at": c.issued_at}
+            for c in issued
+        ]
+    if args.json:
+        _json_out({"issued": rows})
+        return 0
+    for row in rows:
+        print(f"checkpoint {row['chain']} #{row['seq']} {row['entry_hash']}")
+    if not rows:
+        print("no chain moved since its last checkpoint: none issued")
+    return 0
+
+
+def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    """JSON Lines on standard output, oldest first, streamed in batches."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEntry
+    from app.audit.router import event_out
+
+    table = table_of(AuditEntry)
+    with _engine(settings) as engine, engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(table).where(table.c.id > args.after)).scalar()
+        statement = select(table).where(table.c.id > args.after).order_by(table.c.id)
+        rows = connection.execute(statement, execution_options={"stream_results": True, "yield_per": 5000})
+        with _progress("exporting the audit log", total) as advance:
+            for count, row in enumerate(rows, 1):
+                sys.stdout.write(event_out(row).model_dump_json() + "\n")
+                if count % 1000 == 0:
+                    advance(1000)
+            advance((total or 0) % 1000)
+        sys.stdout.flush()  # a closed pipe is found here, not at exit
+    return 0
+
+
+def _purge_idempotency(settings: Settings, args: argparse.Namespace) -> int:
+    from app.idempotency.service import purge_expired
+
+    with _engine(settings) as engine, Session(engine) as session:
+        purged = purge_expired(session)
+        session.commit()
+    if args.json:
+        _json_out({"purged": purged})
+    else:
+        print(f"{purged} expired idempotency keys purged")
+    return 0
+
+
+def _reencrypt(settings: Settings, args: argparse.Namespace) -> int:
+    """Rewrite every encrypted value under the current data key, a batch at a
+    time, each batch committed: an interrupted run is resumed by running it
+    again (values already under the current key are skipped)."""
+    from app import datakeys
     from app.crypto import DataCipher
-    from app.idempotency.answers import answer_context
-    from app.idempotency.models import IdempotencyRecord
 
     cipher = DataCipher.from_settings(settings)
-    engine = create_db_engine(settings.effective_database_url, pool_size=1)
-    rewritten = 0
-    try:
-        with Session(engine) as session:
-            encrypted: list[tuple[SQLModel, str, str]] = [
-                (person, field, f"participant:{person.id}:{field}")
-                for person in session.exec(select(Participant)).all()
-                for field in ("name", "student_id")
-            ]
-            encrypted += [(case, "summary", summary_context(case)) for case in session.exec(select(Case)).all()]
-            encrypted += [(note, "text", note_context(note)) for note in session.exec(select(Note)).all()]
-            for row, field, context in encrypted:
-                stored = getattr(row, field)
-                if stored and cipher.needs_rewrap(stored):  # destroyed summaries stay empty
-                    setattr(row, field, cipher.encrypt(cipher.decrypt(stored, context), context))
-                    rewritten += 1
-            for record in session.exec(select(IdempotencyRecord)).all():
-                if cipher.needs_rewrap(record.body):
-                    context = answer_context(record.subject, record.key)
-                    record.body = cipher.encrypt(cipher.decrypt(record.body, context), context)
-                    rewritten += 1
-            session.commit()
-    finally:
-        engine.dispose()
-    print(f"{rewritten} values rewritten under data key {cipher.current}")
+    with _engine(settings) as engine:
+        with engine.connect() as connection:
+            if problems := datakeys.check_keys(connection, cipher):
+                raise CommandError("; ".join(str(problem) for problem in problems) + ": nothing rewritten")
+            total = datakeys.count_to_rewrap(connection, cipher)
+        rewritten = 0
+        with _progress(f"re-encrypting under data key {cipher.current}", total) as advance:
+            for done in datakeys.rewrap_batches(engine, cipher, args.batch_size):
+                rewritten += done
+                advance(done)
+    if args.json:
+        _json_out({"rewritten": rewritten, "data_key_current": cipher.current})
+    else:
+        print(f"{rewritten} values rewritten under data key {cipher.current}")
     return 0
 
 
 def _retention(settings: Settings, args: argparse.Namespace) -> int:
     """Destroy the personal information of closed cases past their board's
     retention rule (``--dry-run``: list what would go and what is kept, with
-    counts, and change nothing).  Prints a JSON report."""
+    counts, and change nothing)."""
     from app.privacy import retention
 
-    engine = create_db_engine(settings.effective_database_url, pool_size=1)
-    try:
-        report = retention.run(engine, settings.retention_default_years, dry_run=args.dry_run)
-    finally:
-        engine.dispose()
-    json.dump(report.as_dict(), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    with _engine(settings) as engine, _progress("destroying what is due", None) as advance:
+        last = [0]
+
+        def told(done: int, _due: int) -> None:
+            advance(done - last[0])
+            last[0] = done
+
+        report = retention.run(engine, settings.retention_default_years, dry_run=args.dry_run, progress=told)
+    document = report.as_dict()
+    if args.json:
+        _json_out(document)
+        return 0
+    verb = "would be destroyed" if args.dry_run else "destroyed"
+    for decision in report.destroyed:
+        counts = ", ".join(f"{number} {kind}" for kind, number in sorted(decision.counts.items()) if number)
+        print(f"case {decision.reference}: {verb} ({decision.rule}){': ' + counts if counts else ''}")
+    for decision in report.kept:
+        if decision.why != "not_due":  # held: the reason is worth a line
+            print(f"case {decision.reference}: kept ({decision.why}), due {decision.destroy_after}")
+    not_due = sum(1 for decision in report.kept if decision.why == "not_due")
+    print(f"{len(report.destroyed)} cases {verb}; {len(report.kept) - not_due} kept past their date, {not_due} not due")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sexto", description="Sexto case service")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="bring the database schema to the latest migration")
-    demo = commands.add_parser("demo", help="load the demo dataset into an empty database")
-    demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
-    commands.add_parser("openapi", help="print the OpenAPI document")
-    commands.add_parser("docs-config", help="print docs/configuration.md, generated from the settings' descriptions")
-    commands.add_parser("reencrypt-data", help="rewrite encrypted personal information under the current data key")
-    commands.add_parser("purge-idempotency", help="delete expired idempotency keys (also done hourly by the service)")
-    audit = commands.add_parser("audit", help="verify, checkpoint or export the audit log")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="recompute the chains and check the checkpoints (exit 1 if broken)")
-    audit_commands.add_parser("checkpoint", help="sign a checkpoint of every chain now")
-    export = audit_commands.add_parser("export", help="write the entries as JSON Lines")
+# --- the parser -----------------------------------------------------------------------
+
+_FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _command(
+    commands: Any, name: str, help_text: str, description: str, examples: list[str], handler: Handler | None
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_text,
+        description=textwrap.fill(description, 79),
+        epilog=_examples(*examples),
+        formatter_class=_FORMATTER,
+    )
+    if handler is not None:
+        parser.set_defaults(handler=handler)
+    return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="write one JSON document on standard output")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _package_version() -> str:
+    try:
+        return version("sexto-service")
+    except PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sexto",
+        description="The Sexto case service's command line: the database, the keys, the audit log, retention. "
+        "Settings come from the SEXTO_ environment variables (docs/configuration.md).",
+        epilog=_examples("sexto migrate", "sexto keys generate /etc/sexto/keys", "sexto audit verify --json"),
+        formatter_class=_FORMATTER,
+    )
+    parser.add_argument("--version", action="version", version=f"sexto {_package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+
+    _command(
+        commands,
+        "migrate",
+        "bring the database schema to the latest migration",
+        "Apply every Alembic migration not yet applied to SEXTO_DATABASE_URL (the SQLite file under "
+        "SEXTO_VAR_DIR when unset). Safe to run again.",
+        ["sexto migrate", "SEXTO_DATABASE_URL=postgresql+psycopg://owner@db/sexto sexto migrate"],
+        _migrate,
+    )
+    demo = _command(
+        commands,
+        "demo",
+        "load the demo dataset into an empty database",
+        "Load the demo boards, schools, forces and users (password SEXTO_DEMO_PASSWORD). Never in production.",
+        ["sexto demo --if-empty"],
+        _demo,
+    )
+    demo.add_argument("--if-empty", action="store_true", help="do nothing (exit 0) when the database has data")
+    _command(
+        commands,
+        "openapi",
+        "print the OpenAPI document",
+        "Print the service's OpenAPI document (`make openapi` writes openapi/openapi.json).",
+        ["sexto openapi > openapi/openapi.json"],
+        _openapi,
+    )
+    _command(
+        commands,
+        "docs-config",
+        "print docs/configuration.md, generated from the settings' descriptions",
+        "Print the settings reference (`make docs` writes docs/configuration.md).",
+        ["sexto docs-config > docs/configuration.md"],
+        _docs_config,
+    )
+
+    keys = _command(
+        commands,
+        "keys",
+        "generate the signing keys and the data keys",
+        "Key management. See docs/operations.md#keys for rotation.",
+        ["sexto keys generate /etc/sexto/keys"],
+        None,
+    )
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="<keys command>")
+    generate = _command(
+        key_commands,
+        "generate",
+        "write new keys into a directory, each file 0600, never overwriting",
+        "Write a new token signing key (token-signing-key.pem), audit checkpoint signing key "
+        "(audit-signing-key.pem), each with its public half (.pub.pem), and data key (data-keys.json, "
+        "the JSON of SEXTO_DATA_KEYS), in the formats the settings expect, then print which setting "
+        "points at which file. An existing file is never overwritten. Needs no database.",
+        [
+            "sexto keys generate /etc/sexto/keys",
+            "sexto keys generate --only data --data-key-id k2027 /etc/sexto/new",
+            "sexto keys generate --json /etc/sexto/keys | jq -r '.files[].path'",
+        ],
+        _keys_generate,
+    )
+    generate.set_defaults(needs_settings=False)  # keys are made before any setting can point at them
+    generate.add_argument("directory", type=Path, help="where to write the files (created 0700 if missing)")
+    generate.add_argument(
+        "--only",
+        action="append",
+        choices=["token", "audit", "data"],
+        help="only this key (repeatable): to rotate one key",
+    )
+    generate.add_argument(
+        "--data-key-id",
+        default=f"k{datetime.now(UTC):%Y%m%d}",
+        help="the new data key's id (default: k and today's date, so that later keys sort after it)",
+    )
+    _json_flag(generate)
+
+    audit = _command(
+        commands,
+        "audit",
+        "verify, checkpoint or export the audit log",
+        "The append-only audit log (docs/audit.md).",
+        ["sexto audit verify", "sexto audit export --after 1200 > audit.jsonl"],
+        _audit,
+    )
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="<audit command>")
+    verify = _command(
+        audit_commands,
+        "verify",
+        "recompute the chains and check the checkpoints (exit 1 if broken)",
+        "Recompute every chain from its first entry and check each signed checkpoint against it. "
+        "Exit status 0: verified; 1: broken (the first bad entry is named).",
+        ["sexto audit verify", "sexto audit verify --json | jq .ok"],
+        None,
+    )
+    _json_flag(verify)
+    checkpoint = _command(
+        audit_commands,
+        "checkpoint",
+        "sign a checkpoint of every chain now",
+        "Sign the head of every chain that moved since its last checkpoint (the service also does it every "
+        "SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS).",
+        ["sexto audit checkpoint"],
+        None,
+    )
+    _json_flag(checkpoint)
+    export = _command(
+        audit_commands,
+        "export",
+        "write the entries as JSON Lines",
+        "Write the audit entries on standard output, one JSON object a line, oldest first.",
+        ["sexto audit export > audit.jsonl", "sexto audit export --after 1200 | head -1"],
+        None,
+    )
     export.add_argument("--after", type=int, default=0, help="only entries with a greater id")
-    retention = commands.add_parser("retention", help="destroy personal information past the retention rules")
-    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
-    run = retention_commands.add_parser("run", help="destroy what is due (safe to schedule), or list it with --dry-run")
+
+    retention = _command(
+        commands,
+        "retention",
+        "destroy personal information past the retention rules",
+        "Retention and destruction (docs/privacy.md#retention-and-destruction).",
+        ["sexto retention run --dry-run"],
+        _retention,
+    )
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True, metavar="<command>")
+    run = _command(
+        retention_commands,
+        "run",
+        "destroy what is due (safe to schedule), or list it with --dry-run",
+        "Destroy the personal information of closed cases past their board's retention rule, unless a legal "
+        "hold keeps them; each destruction is audited. Safe to schedule and to run twice at once.",
+        ["sexto retention run --dry-run", "sexto retention run --json > retention-report.json"],
+        None,
+    )
     run.add_argument(
         "--dry-run", action="store_true", help="list what would be destroyed and what is kept; change nothing"
     )
-    args = parser.parse_args(argv)
-    handlers = {
-        "migrate": _migrate,
-        "demo": _demo,
-        "openapi": _openapi,
-        "docs-config": _docs_config,
-        "audit": _audit,
-        "purge-idempotency": _purge_idempotency,
-        "reencrypt-data": _reencrypt,
-        "retention": _retention,
-    }
-    return handlers[args.command](Settings(), args)
+    _json_flag(run)
+
+    purge = _command(
+        commands,
+        "purge-idempotency",
+        "delete expired idempotency keys (also done hourly by the service)",
+        "Delete the kept answers of expired Idempotency-Keys.",
+        ["sexto purge-idempotency"],
+        _purge_idempotency,
+    )
+    _json_flag(purge)
+    reencrypt = _command(
+        commands,
+        "reencrypt-data",
+        "rewrite encrypted personal information under the current data key",
+        "After adding a data key and making it current (SEXTO_DATA_KEY_CURRENT), rewrite every value stored "
+        "under another key, a batch at a time, each batch committed. Interrupted, run it again: values already "
+        "under the current key are skipped. Refuses to start when a configured key does not decrypt what is "
+        "stored under it, or data is stored under a key that is not configured.",
+        ["sexto reencrypt-data", "sexto reencrypt-data --batch-size 200 --json"],
+        _reencrypt,
+    )
+    reencrypt.add_argument("--batch-size", type=_positive, default=500, help="values per committed batch")
+    _json_flag(reencrypt)
+    return parser
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0][:300]
+
+
+def _settings_problem(error: ValidationError) -> str:
+    """Pydantic's errors as ``SEXTO_`` names and reasons (never the values:
+    the settings hide their input in errors)."""
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        message = str(item["msg"]).removeprefix("Value error, ")
+        names = [str(part) for part in item["loc"] if isinstance(part, str)]
+        problems.append(f"SEXTO_{names[0].upper()}: {message}" if names else message)
+    return "settings refused: " + "; ".join(problems)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a failure; never a value from the database nor a secret."""
+    if isinstance(exc, CommandError):
+        return str(exc)
+    if isinstance(exc, ValidationError):
+        return _settings_problem(exc)
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        # SQLAlchemy's message may quote the URL, and with it a password.
+        return (
+            "SEXTO_DATABASE_URL is not a database URL the service can use "
+            "(postgresql+psycopg://user@host/database or sqlite:///path)"
+        )
+    if isinstance(exc, DBAPIError):
+        # The driver's first line: the server's reason, without the statement or its parameters.
+        reason = _first_line(str(exc.orig))
+        if isinstance(exc, OperationalError) and any(word in reason for word in ("connect", "unable to open")):
+            return f"the database cannot be reached: {reason} (check SEXTO_DATABASE_URL)"
+        return f"database error: {reason} (is the schema migrated? `sexto migrate`)"
+    if isinstance(exc, SQLAlchemyError):
+        return f"database error: {type(exc).__name__}"
+    if isinstance(exc, OSError):
+        return _first_line(str(exc))
+    if isinstance(exc, ValueError):  # keys that are not keys, URLs that are not URLs
+        return _first_line(str(exc))
+    return f"unexpected error: {type(exc).__name__}: {_first_line(str(exc))}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings() if getattr(args, "needs_settings", True) else None
+        code: int = args.handler(settings, args)
+        return code
+    except BrokenPipeError:
+        # The reader went away (``| head``): say nothing, and point standard
+        # output at nothing so that the flush at exit does not complain.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
+    except KeyboardInterrupt:
+        print("sexto: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        print(f"sexto: {describe(exc)}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

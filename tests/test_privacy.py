@@ -66,7 +66,7 @@ def cli(settings, var_dir, *args: str) -> subprocess.CompletedProcess:
 
 
 def retention(settings, var_dir, *, dry_run: bool) -> dict:
-    done = cli(settings, var_dir, "retention", "run", *(["--dry-run"] if dry_run else []))
+    done = cli(settings, var_dir, "retention", "run", "--json", *(["--dry-run"] if dry_run else []))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -160,3 +160,20 @@ def test_a_missing_or_doubled_secret_file_stops_the_start_naming_the_setting(tmp
     assert "c2VjcmV0" not in str(error.value)
     with pytest.raises(ValidationError, match="are both set"):
         Settings(var_dir=tmp_path, data_keys="{}", data_keys_file=tmp_path / "keys.json")
+
+
+def test_production_accepts_every_secret_from_a_file(tmp_path):
+    from app.cli import main
+
+    assert main(["keys", "generate", str(tmp_path / "keys")]) == 0
+    (tmp_path / "url").write_text("postgresql+psycopg://sexto@db/sexto")
+    settings = Settings(
+        environment="production",
+        database_url_file=tmp_path / "url",
+        token_signing_key_file=tmp_path / "keys" / "token-signing-key.pem",
+        audit_signing_key_file=tmp_path / "keys" / "audit-signing-key.pem",
+        data_keys_file=tmp_path / "keys" / "data-keys.json",
+    )
+    assert settings.database_url == "postgresql+psycopg://sexto@db/sexto"
+    assert len(settings.configured_data_keys()) == 1
+    assert settings.token_signing_key is not None and settings.audit_signing_key is not None

@@ -321,8 +321,11 @@ def _rows_generic(connection: Connection, chain_name: str, batch: int) -> Genera
         yield row[0], row[4], row[1], row[2], canonical(row[3:]).encode()
 
 
-def verify_chain(connection: Connection, chain: str, batch: int = 20000) -> ChainReport:
-    """Recompute one chain from its first entry; stop at the first mismatch."""
+def verify_chain(
+    connection: Connection, chain: str, batch: int = 20000, progress: Callable[[int], None] | None = None
+) -> ChainReport:
+    """Recompute one chain from its first entry; stop at the first mismatch.
+    ``progress`` is told of the entries checked, ``batch`` at a time."""
     report = ChainReport(chain)
     expected_seq, prev_hash = 1, GENESIS_HASH
     # The head first: entries appended while we read are fine, but every entry
@@ -348,6 +351,10 @@ def verify_chain(connection: Connection, chain: str, batch: int = 20000) -> Chai
             break
         prev_hash = stored_hash
         expected_seq += 1
+        if progress is not None and expected_seq % batch == 1:
+            progress(batch)
+    if progress is not None:
+        progress((expected_seq - 1) % batch)
     if report.problem is not None:
         # Read the stream to its end: stopping a COPY midway cancels it, which
         # would abort the transaction the rest of the request still needs.
@@ -370,9 +377,11 @@ def chains(connection: Connection) -> Sequence[str]:
 
 
 def verify(
-    connection: Connection, checkpoint_verifier: Callable[[Connection, VerifyReport], None] | None = None
+    connection: Connection,
+    checkpoint_verifier: Callable[[Connection, VerifyReport], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    report = VerifyReport(chains=[verify_chain(connection, name) for name in chains(connection)])
+    report = VerifyReport(chains=[verify_chain(connection, name, progress=progress) for name in chains(connection)])
     if checkpoint_verifier is not None:
         checkpoint_verifier(connection, report)
     return report

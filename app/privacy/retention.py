@@ -21,6 +21,7 @@ or a hold placed during a run, cannot destroy a held case or destroy twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -239,9 +240,17 @@ class RunReport:
         }
 
 
-def run(engine: Engine, default_years: int, *, dry_run: bool, now: datetime | None = None) -> RunReport:
+def run(
+    engine: Engine,
+    default_years: int,
+    *,
+    dry_run: bool,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunReport:
     """The destruction run (``sexto retention run``).  Safe to schedule and to
-    run twice at once: see the module docstring."""
+    run twice at once: see the module docstring.  ``progress`` is told (cases
+    done, cases due) after each case."""
     now = now or utcnow()
     with Session(engine) as session:
         decisions = plan(session, default_years, now)
@@ -253,7 +262,9 @@ def run(engine: Engine, default_years: int, *, dry_run: bool, now: datetime | No
         purge_expired(session)  # kept answers may quote a case: none outlives its key's lifetime
         session.commit()
     destroyed = []
-    for decision in due:
+    for done, decision in enumerate(due):
+        if progress is not None:
+            progress(done, len(due))
         with Session(engine) as session:
             by_board, default = rules(session, default_years)
             case = session.exec(select(Case).where(Case.id == uuid.UUID(decision.case_id)).with_for_update()).one()
@@ -282,4 +293,6 @@ def run(engine: Engine, default_years: int, *, dry_run: bool, now: datetime | No
             )
             chain.append_and_commit(session, draft)
             destroyed.append(decision)
+    if progress is not None:
+        progress(len(due), len(due))
     return RunReport(False, now.isoformat(), destroyed, kept)
