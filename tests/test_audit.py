@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import create_engine, func, insert, text, update
 from sqlmodel import select
 
+from app.accounts.models import User
 from app.audit import chain
 from app.audit.checkpoints import signed_message
 from app.audit.models import AuditChainHead, AuditEntry
@@ -377,6 +378,108 @@ def test_a_sign_in_belongs_to_the_accounts_organizations(client, login, db, demo
     seen_by_both = client.get("/api/v1/audit/events", params=query, headers=login("demo-auditor")).json()["items"]
     assert {item["action"] for item in seen_by_both} == {"issue_token"}
     assert {item["outcome"] for item in seen_by_both} == {"allowed", "refused"}
+
+
+def _platform_entries(client, login) -> None:
+    """Entries that concern no organization: a sign-in of a name that matches
+    no account, a request without a token, an admin's action."""
+    client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "personne.inconnue", "password": "x"})
+    client.get("/api/v1/users")
+    client.get("/api/v1/users", headers=login("demo-admin"))
+
+
+def _platform_ids(client, headers) -> set[int]:
+    """The ids of the platform's entries a reader sees, in its events and its export."""
+    events = client.get("/api/v1/audit/events", params={"limit": 100}, headers=headers)
+    assert events.status_code == 200, events.text
+    exported = client.get("/api/v1/audit/export", headers=headers)
+    assert exported.status_code == 200, exported.text
+    lines = [json.loads(line) for line in exported.text.splitlines()]
+    from_events = {item["id"] for item in events.json()["items"] if not item["org_ids"]}
+    from_export = {item["id"] for item in lines if not item["org_ids"]}
+    assert from_events <= from_export  # the export sees the events read too
+    return from_export
+
+
+def test_only_an_auditor_of_the_platform_reads_the_entries_of_no_organization(client, login, db, demo):
+    token = _auditor_of_board_a(client, login, demo)
+    _platform_entries(client, login)
+    platform = {entry.id for entry in entries(db) if entry.org_ids is None}
+    assert {entry.action for entry in entries(db) if entry.id in platform} >= {"issue_token", "list_users"}
+    # An auditor of a board reads no entry of the platform's: not the admin's,
+    # not a sign-in of an unknown name, not a request without a token.
+    assert _platform_ids(client, {"Authorization": f"Bearer {token}"}) == set()
+    admin_id = str(demo.users["demo-admin"])
+    by_admin = client.get(
+        "/api/v1/audit/events", params={"actor_id": admin_id}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert by_admin.json()["items"] == []
+    # An auditor whose scope holds the platform reads them (the demo auditor does).
+    assert _platform_ids(client, login("demo-auditor")) >= platform
+
+
+def test_the_admin_grants_the_platform_audit_scope_and_it_is_audited(client, login, db, demo):
+    token = _auditor_of_board_a(client, login, demo)
+    auditor_id = str(db.exec(select(User.id).where(User.username == "auditrice-a")).one())
+    _platform_entries(client, login)
+    assert _platform_ids(client, {"Authorization": f"Bearer {token}"}) == set()
+    granted = client.patch(
+        f"/api/v1/users/{auditor_id}",
+        json={"scope": {"boards": [str(demo.board_a)], "platform": True}},
+        headers=login("demo-admin"),
+    )
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["scope"]["platform"] is True
+    assert [board["id"] for board in granted.json()["scope"]["boards"]] == [str(demo.board_a)]
+    grant = entries(db)[-1]
+    assert (grant.action, grant.outcome, grant.actor_id, grant.resource_id) == (
+        "update_user",
+        "allowed",
+        str(demo.users["demo-admin"]),
+        auditor_id,
+    )
+    assert grant.org_ids is None  # the admin's action: the platform's own entry
+    # At once (the scope is read on every request), the same token reads the
+    # platform's entries, the grant among them.
+    seen = _platform_ids(client, {"Authorization": f"Bearer {token}"})
+    assert grant.id in seen
+    assert seen >= {entry.id for entry in entries(db) if entry.org_ids is None and entry.id < grant.id}
+    # The platform alone is a scope; taking it back hides them again.
+    only = client.patch(f"/api/v1/users/{auditor_id}", json={"scope": {"platform": True}}, headers=login("demo-admin"))
+    assert only.status_code == 200 and only.json()["scope"]["boards"] == []
+    assert _platform_ids(client, {"Authorization": f"Bearer {token}"})
+    back = client.patch(
+        f"/api/v1/users/{auditor_id}", json={"scope": {"boards": [str(demo.board_a)]}}, headers=login("demo-admin")
+    )
+    assert back.json()["scope"]["platform"] is False
+    assert _platform_ids(client, {"Authorization": f"Bearer {token}"}) == set()
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [
+        ("school_lead", {"boards": ["BOARD_A"], "platform": True}),
+        ("privacy_officer", {"boards": ["BOARD_A"], "platform": True}),
+        ("police_liaison", {"police_forces": ["FORCE_A"], "platform": True}),
+        ("admin", {"platform": True}),
+    ],
+)
+def test_only_an_auditor_may_hold_the_platform(client, login, demo, role, scope):
+    ids = {"BOARD_A": str(demo.board_a), "FORCE_A": str(demo.force_a)}
+    scope = {kind: [ids[v] for v in value] if isinstance(value, list) else value for kind, value in scope.items()}
+    refused = client.post(
+        "/api/v1/users",
+        json={
+            "username": f"plateforme-{role}".replace("_", "-"),
+            "full_name": "Personne Plateforme",
+            "role": role,
+            "password": "une phrase assez longue",
+            "scope": scope,
+        },
+        headers=login("demo-admin"),
+    )
+    body = refused.json()
+    assert refused.status_code == 422 and body["code"] == "scope_invalid_for_role", body
 
 
 def test_export_is_json_lines(client, login, busy_log):

@@ -93,9 +93,11 @@ class EventFilters:
     "/events",
     summary="List audit entries (filters, cursor pagination); privacy officers: their board's",
     description=(
-        "An auditor reads the entries of the organizations it audits, the platform's, and every entry about a case it "
-        "audits, whoever made it (an outsider refused on the case too). A privacy officer reads every entry about its "
-        "board's cases. With `case_id`, the same entries as the case's access log."
+        "An auditor reads the entries of the organizations it audits and every entry about a case it audits, whoever "
+        "made it (an outsider refused on the case too); the platform's (entries of no organization: sign-ins of "
+        "unknown names, requests without a valid token, the admins' actions) only when its scope holds the platform. "
+        "A privacy officer reads every entry about its board's cases. With `case_id`, the same entries as the case's "
+        "access log."
     ),
     response_model=Page[AuditEvent],
     responses=ERRORS,
