@@ -28,6 +28,7 @@ from app.main import create_app
 from app.orgs.models import SchoolBoard
 from tests.conftest import DEMO_PASSWORD, api_routes, running_service, service_env, token_for
 from tests.integrity import last_entry
+from tests.protocol_helpers import Desk
 
 UNAUDITED = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/assets", "/redoc"}
 DUMMY_ID = "00000000-0000-4000-8000-000000000000"
@@ -583,10 +584,14 @@ def test_stored_hashes_follow_the_documented_canonical_form(client, login, db):
     assert _verify(client, login)["ok"] is True
 
 
-def test_a_cursor_of_non_ascii_digits_is_refused(client, login):
-    for path in ("/api/v1/audit/events", "/api/v1/audit/export", "/api/v1/audit/checkpoints"):
-        response = client.get(path, params={"cursor": "²"}, headers=login("demo-auditor"))
-        assert response.status_code == 422 and response.json()["code"] == "invalid_cursor", path
+def test_a_cursor_of_non_ascii_digits_is_refused(client, login, demo):
+    case = Desk(client, login, demo).open_case()
+    paths = ("/api/v1/audit/events", "/api/v1/audit/export", "/api/v1/audit/checkpoints")
+    for path in (*paths, f"/api/v1/cases/{case['id']}/access-log"):
+        # Superscript two, Arabic-Indic three, fullwidth seven: digits to Python, not cursors.
+        for cursor in ("²", "\u0663", "\uff17", "1" * 19, "x"):
+            response = client.get(path, params={"cursor": cursor}, headers=login("demo-auditor"))
+            assert response.status_code == 422 and response.json()["code"] == "invalid_cursor", (path, cursor)
 
 
 def test_a_refusal_before_routing_is_audited(client, login, db):
