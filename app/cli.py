@@ -73,6 +73,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     from app.audit.checkpoints import CheckpointSigner
     from app.audit.models import AuditEntry
     from app.audit.router import event_out
+    from app.schemas import json_line
 
     engine = create_db_engine(settings.effective_database_url, pool_size=1)
     signer = CheckpointSigner.from_settings(settings)
@@ -104,7 +105,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
             statement = select(table).where(table.c.id > args.after).order_by(table.c.id)
             rows = connection.execute(statement, execution_options={"stream_results": True, "yield_per": 5000})
             for row in rows:
-                sys.stdout.write(event_out(row).model_dump_json() + "\n")
+                sys.stdout.write(json_line(event_out(row)) + "\n")
         return 0
     finally:
         engine.dispose()

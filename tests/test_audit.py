@@ -532,6 +532,78 @@ def test_no_control_or_format_character_is_stored_and_an_export_is_one_line_per_
     assert client.get("/api/v1/audit/verify", headers=auditor).json()["ok"]
 
 
+def _append_unclean_entries(database_url: str) -> list[str]:
+    """Entries as one written before the fields were cleaned may hold:
+    appended straight to the chain (not through the recorder), with hashes
+    over their text as stored.  Returns the user agents stored."""
+    engine = create_engine(database_url)
+    heads, table = AuditChainHead.__table__, AuditEntry.__table__
+    agents = [f"Agent{character}old" for character in UNSEEN] + [
+        "Agent\r\nold\x0b\x0c\x1c\x1d\x1e",
+        "Agent\tx\x08y\\n\\\\z",
+    ]
+    with engine.begin() as connection:
+        seq, prev = connection.execute(select(heads.c.seq, heads.c.entry_hash).where(heads.c.chain == "platform")).one()
+        rows = []
+        for agent in agents:
+            seq += 1
+            fields = dict.fromkeys(chain.CANONICAL_FIELDS)
+            fields.update(
+                chain="platform",
+                seq=seq,
+                recorded_at="2026-11-25T10:00:00.000000Z",
+                salt=secrets.token_hex(16),
+                actor_kind="anonymous",
+                client_address="127.0.0.1",
+                user_agent=agent,
+                request_id=uuid.uuid4().hex,
+                action="read_case",
+                resource_type="cases",
+                resource_id="P" + UNSEEN,
+                outcome="denied",
+                status_code=401,
+                reason="missing_token\u2028\x85",
+            )
+            digest = chain.chain_hash(prev, chain.canonical([fields[name] for name in chain.CANONICAL_FIELDS]))
+            rows.append({**fields, "prev_hash": prev, "entry_hash": digest})
+            prev = digest
+        connection.execute(insert(table), rows)
+        connection.execute(update(heads).where(heads.c.chain == "platform").values(seq=seq, entry_hash=prev))
+    engine.dispose()
+    return agents
+
+
+def test_an_entry_stored_before_cleaning_is_still_one_line_of_the_export(
+    client, login, db, database_url, settings, var_dir
+):
+    auditor = login("demo-auditor")
+    before = entries(db)[-1].id
+    agents = _append_unclean_entries(database_url)
+    stored = [entry for entry in entries(db) if entry.id > before]
+    assert [entry.user_agent for entry in stored] == agents  # stored as they were, unclean
+    env = {**os.environ, "SEXTO_DATABASE_URL": settings.effective_database_url, "SEXTO_VAR_DIR": str(var_dir)}
+    written = subprocess.run(
+        [sys.executable, "-m", "app.cli", "audit", "export", "--after", str(before)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert written.returncode == 0, written.stderr
+    exported = client.get("/api/v1/audit/export", params={"cursor": str(before)}, headers=auditor)
+    assert exported.status_code == 200
+    for jsonl in (written.stdout, exported.text):
+        # One line per entry for any reader's idea of a line, and each line
+        # reads back as the very text stored.
+        lines = jsonl.splitlines()
+        assert len(lines) == len(stored) == len(jsonl.split("\n")) - 1 == len(agents), lines
+        assert all(line.isascii() for line in lines)
+        read = [json.loads(line) for line in lines]
+        assert [item["user_agent"] for item in read] == agents
+        assert {item["resource_id"] for item in read} == {"P" + UNSEEN}
+    # The chain is over the stored text, not the escaped one.
+    assert _verify(client, login)["ok"] is True
+
+
 @pytest.mark.parametrize("character", UNSEEN)
 def test_clean_removes_control_and_format_characters_and_separators(character):
     assert chain.clean(f"a{character}b\x00\x1fc", 64) == "abc"
