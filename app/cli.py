@@ -276,6 +276,7 @@ def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
 
     from app.audit.models import AuditEntry
     from app.audit.router import event_out
+    from app.schemas import json_line
 
     table = table_of(AuditEntry)
     with _engine(settings) as engine, engine.connect() as connection:
@@ -284,7 +285,7 @@ def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
         rows = connection.execute(statement, execution_options={"stream_results": True, "yield_per": 5000})
         with _progress("exporting the audit log", total) as advance:
             for count, row in enumerate(rows, 1):
-                sys.stdout.write(event_out(row).model_dump_json() + "\n")
+                sys.stdout.write(json_line(event_out(row)) + "\n")
                 if count % 1000 == 0:
                     advance(1000)
             advance((total or 0) % 1000)

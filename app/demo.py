@@ -55,6 +55,9 @@ DEMO_USERS: dict[str, tuple[str, Role, str, str, tuple[AttestationLevel, ...]]] 
     "demo-privacy-a": ("Paule Confidentialité", Role.privacy_officer, "boards", "a", ()),
     "demo-privacy-b": ("Pierre Confidentialité", Role.privacy_officer, "boards", "b", ()),
 }
+# The demo auditor audits the platform too (the entries that concern no
+# organization), so that the demo shows the whole log.
+DEMO_PLATFORM_AUDITORS = frozenset({"demo-auditor"})
 
 
 def is_empty(session: Session) -> bool:
@@ -92,7 +95,11 @@ def load_demo(session: Session, hasher: PasswordHasher, password: str, today: da
         session.flush()
         for side in sides:
             for org_id in organizations[kind][side]:
-                session.add(ScopeGrant(user_id=user.id, **{column[kind]: org_id}))
+                grant = ScopeGrant(user_id=user.id)
+                setattr(grant, column[kind], org_id)
+                session.add(grant)
+        if username in DEMO_PLATFORM_AUDITORS:
+            session.add(ScopeGrant(user_id=user.id, platform=True))
         for level in levels:
             session.add(
                 TrainingAttestation(

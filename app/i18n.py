@@ -511,8 +511,8 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "exactly one school board is required.",
     },
     "scope_boards_required": {
-        "fr": "au moins une organisation auditée est requise.",
-        "en": "at least one audited organization is required.",
+        "fr": "au moins une organisation auditée, ou la plateforme, est requise.",
+        "en": "at least one audited organization, or the platform, is required.",
     },
     "scope_platform": {
         "fr": "l'administration vise la plateforme : aucune portée ne doit être donnée.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import types
 import uuid
@@ -208,6 +209,17 @@ def named_examples(tag: str, *models: type[BaseModel]) -> dict[str, dict[str, An
 
 class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def json_line(model: BaseModel) -> str:
+    """``model`` as one line of JSON Lines, whatever its text holds: every
+    character beyond ASCII written as a ``\\u`` escape.  JSON escapes only the
+    C0 controls, so NEL (U+0085), LINE and PARAGRAPH SEPARATOR (U+2028,
+    U+2029) would stay raw and split the line for readers that take them as
+    line breaks (Python's ``str.splitlines``, JavaScript before ES2019); a
+    right-to-left override would show the line otherwise than it reads.  A
+    JSON reader decodes the escapes back to the very text stored."""
+    return json.dumps(model.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
 
 
 class CaseAnswer:

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import create_engine, func, insert, text, update
 from sqlmodel import select
 
+from app.accounts.models import User
 from app.audit import chain
 from app.audit.checkpoints import signed_message
 from app.audit.models import AuditChainHead, AuditEntry
@@ -27,6 +28,7 @@ from app.main import create_app
 from app.orgs.models import SchoolBoard
 from tests.conftest import DEMO_PASSWORD, api_routes, running_service, service_env, token_for
 from tests.integrity import last_entry
+from tests.protocol_helpers import Desk
 
 UNAUDITED = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/assets", "/redoc"}
 DUMMY_ID = "00000000-0000-4000-8000-000000000000"
@@ -379,6 +381,108 @@ def test_a_sign_in_belongs_to_the_accounts_organizations(client, login, db, demo
     assert {item["outcome"] for item in seen_by_both} == {"allowed", "refused"}
 
 
+def _platform_entries(client, login) -> None:
+    """Entries that concern no organization: a sign-in of a name that matches
+    no account, a request without a token, an admin's action."""
+    client.post("/api/v1/auth/token", data={"grant_type": "password", "username": "personne.inconnue", "password": "x"})
+    client.get("/api/v1/users")
+    client.get("/api/v1/users", headers=login("demo-admin"))
+
+
+def _platform_ids(client, headers) -> set[int]:
+    """The ids of the platform's entries a reader sees, in its events and its export."""
+    events = client.get("/api/v1/audit/events", params={"limit": 100}, headers=headers)
+    assert events.status_code == 200, events.text
+    exported = client.get("/api/v1/audit/export", headers=headers)
+    assert exported.status_code == 200, exported.text
+    lines = [json.loads(line) for line in exported.text.splitlines()]
+    from_events = {item["id"] for item in events.json()["items"] if not item["org_ids"]}
+    from_export = {item["id"] for item in lines if not item["org_ids"]}
+    assert from_events <= from_export  # the export sees the events read too
+    return from_export
+
+
+def test_only_an_auditor_of_the_platform_reads_the_entries_of_no_organization(client, login, db, demo):
+    token = _auditor_of_board_a(client, login, demo)
+    _platform_entries(client, login)
+    platform = {entry.id for entry in entries(db) if entry.org_ids is None}
+    assert {entry.action for entry in entries(db) if entry.id in platform} >= {"issue_token", "list_users"}
+    # An auditor of a board reads no entry of the platform's: not the admin's,
+    # not a sign-in of an unknown name, not a request without a token.
+    assert _platform_ids(client, {"Authorization": f"Bearer {token}"}) == set()
+    admin_id = str(demo.users["demo-admin"])
+    by_admin = client.get(
+        "/api/v1/audit/events", params={"actor_id": admin_id}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert by_admin.json()["items"] == []
+    # An auditor whose scope holds the platform reads them (the demo auditor does).
+    assert _platform_ids(client, login("demo-auditor")) >= platform
+
+
+def test_the_admin_grants_the_platform_audit_scope_and_it_is_audited(client, login, db, demo):
+    token = _auditor_of_board_a(client, login, demo)
+    auditor_id = str(db.exec(select(User.id).where(User.username == "auditrice-a")).one())
+    _platform_entries(client, login)
+    assert _platform_ids(client, {"Authorization": f"Bearer {token}"}) == set()
+    granted = client.patch(
+        f"/api/v1/users/{auditor_id}",
+        json={"scope": {"boards": [str(demo.board_a)], "platform": True}},
+        headers=login("demo-admin"),
+    )
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["scope"]["platform"] is True
+    assert [board["id"] for board in granted.json()["scope"]["boards"]] == [str(demo.board_a)]
+    grant = entries(db)[-1]
+    assert (grant.action, grant.outcome, grant.actor_id, grant.resource_id) == (
+        "update_user",
+        "allowed",
+        str(demo.users["demo-admin"]),
+        auditor_id,
+    )
+    assert grant.org_ids is None  # the admin's action: the platform's own entry
+    # At once (the scope is read on every request), the same token reads the
+    # platform's entries, the grant among them.
+    seen = _platform_ids(client, {"Authorization": f"Bearer {token}"})
+    assert grant.id in seen
+    assert seen >= {entry.id for entry in entries(db) if entry.org_ids is None and entry.id < grant.id}
+    # The platform alone is a scope; taking it back hides them again.
+    only = client.patch(f"/api/v1/users/{auditor_id}", json={"scope": {"platform": True}}, headers=login("demo-admin"))
+    assert only.status_code == 200 and only.json()["scope"]["boards"] == []
+    assert _platform_ids(client, {"Authorization": f"Bearer {token}"})
+    back = client.patch(
+        f"/api/v1/users/{auditor_id}", json={"scope": {"boards": [str(demo.board_a)]}}, headers=login("demo-admin")
+    )
+    assert back.json()["scope"]["platform"] is False
+    assert _platform_ids(client, {"Authorization": f"Bearer {token}"}) == set()
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [
+        ("school_lead", {"boards": ["BOARD_A"], "platform": True}),
+        ("privacy_officer", {"boards": ["BOARD_A"], "platform": True}),
+        ("police_liaison", {"police_forces": ["FORCE_A"], "platform": True}),
+        ("admin", {"platform": True}),
+    ],
+)
+def test_only_an_auditor_may_hold_the_platform(client, login, demo, role, scope):
+    ids = {"BOARD_A": str(demo.board_a), "FORCE_A": str(demo.force_a)}
+    scope = {kind: [ids[v] for v in value] if isinstance(value, list) else value for kind, value in scope.items()}
+    refused = client.post(
+        "/api/v1/users",
+        json={
+            "username": f"plateforme-{role}".replace("_", "-"),
+            "full_name": "Personne Plateforme",
+            "role": role,
+            "password": "une phrase assez longue",
+            "scope": scope,
+        },
+        headers=login("demo-admin"),
+    )
+    body = refused.json()
+    assert refused.status_code == 422 and body["code"] == "scope_invalid_for_role", body
+
+
 def test_export_is_json_lines(client, login, busy_log):
     response = client.get("/api/v1/audit/export", params={"limit": 3}, headers=login("demo-auditor"))
     assert response.status_code == 200
@@ -426,6 +530,78 @@ def test_no_control_or_format_character_is_stored_and_an_export_is_one_line_per_
     lines = export.text.splitlines()
     assert len(lines) == len(entries) and [json.loads(line)["id"] for line in lines] == [e.id for e in entries]
     assert client.get("/api/v1/audit/verify", headers=auditor).json()["ok"]
+
+
+def _append_unclean_entries(database_url: str) -> list[str]:
+    """Entries as one written before the fields were cleaned may hold:
+    appended straight to the chain (not through the recorder), with hashes
+    over their text as stored.  Returns the user agents stored."""
+    engine = create_engine(database_url)
+    heads, table = AuditChainHead.__table__, AuditEntry.__table__
+    agents = [f"Agent{character}old" for character in UNSEEN] + [
+        "Agent\r\nold\x0b\x0c\x1c\x1d\x1e",
+        "Agent\tx\x08y\\n\\\\z",
+    ]
+    with engine.begin() as connection:
+        seq, prev = connection.execute(select(heads.c.seq, heads.c.entry_hash).where(heads.c.chain == "platform")).one()
+        rows = []
+        for agent in agents:
+            seq += 1
+            fields = dict.fromkeys(chain.CANONICAL_FIELDS)
+            fields.update(
+                chain="platform",
+                seq=seq,
+                recorded_at="2026-11-25T10:00:00.000000Z",
+                salt=secrets.token_hex(16),
+                actor_kind="anonymous",
+                client_address="127.0.0.1",
+                user_agent=agent,
+                request_id=uuid.uuid4().hex,
+                action="read_case",
+                resource_type="cases",
+                resource_id="P" + UNSEEN,
+                outcome="denied",
+                status_code=401,
+                reason="missing_token\u2028\x85",
+            )
+            digest = chain.chain_hash(prev, chain.canonical([fields[name] for name in chain.CANONICAL_FIELDS]))
+            rows.append({**fields, "prev_hash": prev, "entry_hash": digest})
+            prev = digest
+        connection.execute(insert(table), rows)
+        connection.execute(update(heads).where(heads.c.chain == "platform").values(seq=seq, entry_hash=prev))
+    engine.dispose()
+    return agents
+
+
+def test_an_entry_stored_before_cleaning_is_still_one_line_of_the_export(
+    client, login, db, database_url, settings, var_dir
+):
+    auditor = login("demo-auditor")
+    before = entries(db)[-1].id
+    agents = _append_unclean_entries(database_url)
+    stored = [entry for entry in entries(db) if entry.id > before]
+    assert [entry.user_agent for entry in stored] == agents  # stored as they were, unclean
+    env = {**os.environ, "SEXTO_DATABASE_URL": settings.effective_database_url, "SEXTO_VAR_DIR": str(var_dir)}
+    written = subprocess.run(
+        [sys.executable, "-m", "app.cli", "audit", "export", "--after", str(before)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert written.returncode == 0, written.stderr
+    exported = client.get("/api/v1/audit/export", params={"cursor": str(before)}, headers=auditor)
+    assert exported.status_code == 200
+    for jsonl in (written.stdout, exported.text):
+        # One line per entry for any reader's idea of a line, and each line
+        # reads back as the very text stored.
+        lines = jsonl.splitlines()
+        assert len(lines) == len(stored) == len(jsonl.split("\n")) - 1 == len(agents), lines
+        assert all(line.isascii() for line in lines)
+        read = [json.loads(line) for line in lines]
+        assert [item["user_agent"] for item in read] == agents
+        assert {item["resource_id"] for item in read} == {"P" + UNSEEN}
+    # The chain is over the stored text, not the escaped one.
+    assert _verify(client, login)["ok"] is True
 
 
 @pytest.mark.parametrize("character", UNSEEN)
@@ -480,10 +656,14 @@ def test_stored_hashes_follow_the_documented_canonical_form(client, login, db):
     assert _verify(client, login)["ok"] is True
 
 
-def test_a_cursor_of_non_ascii_digits_is_refused(client, login):
-    for path in ("/api/v1/audit/events", "/api/v1/audit/export", "/api/v1/audit/checkpoints"):
-        response = client.get(path, params={"cursor": "²"}, headers=login("demo-auditor"))
-        assert response.status_code == 422 and response.json()["code"] == "invalid_cursor", path
+def test_a_cursor_of_non_ascii_digits_is_refused(client, login, demo):
+    case = Desk(client, login, demo).open_case()
+    paths = ("/api/v1/audit/events", "/api/v1/audit/export", "/api/v1/audit/checkpoints")
+    for path in (*paths, f"/api/v1/cases/{case['id']}/access-log"):
+        # Superscript two, Arabic-Indic three, fullwidth seven: digits to Python, not cursors.
+        for cursor in ("²", "\u0663", "\uff17", "1" * 19, "x"):
+            response = client.get(path, params={"cursor": cursor}, headers=login("demo-auditor"))
+            assert response.status_code == 422 and response.json()["code"] == "invalid_cursor", (path, cursor)
 
 
 def test_a_refusal_before_routing_is_audited(client, login, db):

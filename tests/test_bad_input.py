@@ -276,7 +276,7 @@ def test_server_owned_and_unknown_fields_are_refused_on_every_write_route(route,
 NESTED_UNKNOWN = {
     "user_scope": (
         "create_user",
-        lambda w: {**WRITE_ROUTES["create_user"][3](w), "scope": {"schools": [w["school_id"]], "platform": True}},
+        lambda w: {**WRITE_ROUTES["create_user"][3](w), "scope": {"schools": [w["school_id"]], "everywhere": True}},
     ),
     "service_account_scope": (
         "create_service_account",

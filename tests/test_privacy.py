@@ -320,6 +320,22 @@ def test_the_register_is_kept_with_history_and_exported(desk, demo):
         assert desk.call("GET", "/privacy/incidents", user).status_code == 403
 
 
+def test_the_register_export_is_one_line_per_incident_whatever_its_text(desk):
+    """JSON leaves NEL and the line and paragraph separators raw: the export
+    escapes them (and all beyond ASCII), so a reader splitting lines on them
+    still reads one incident per line, with its text as written."""
+    circumstances = "Premier courriel\u2028puis un second\u2029et encore\x85fin, à l'école."
+    created = desk.call(
+        "POST", "/privacy/incidents", "demo-privacy-a", json={**INCIDENT, "circumstances": circumstances}
+    )
+    assert created.status_code == 201, created.text
+    stored = created.json()["circumstances"]
+    export = desk.call("GET", "/privacy/incidents/export", "demo-privacy-a")
+    lines = export.text.splitlines()
+    assert len(lines) == 1 and lines[0].isascii(), lines
+    assert json.loads(lines[0])["circumstances"] == stored
+
+
 def test_the_register_names_only_the_boards_cases_and_keeps_dates_in_order(desk, db, demo):
     # A case of the other board (its police force has no agreement: written directly).
     other = Case(

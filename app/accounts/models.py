@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
@@ -73,8 +73,11 @@ class ScopeGrant(SQLModel, table=True):
     """One organization in the scope of one user or service account.
 
     Exactly one holder (user or service account) and exactly one organization
-    (board, school or police force) per row; which kinds a role may hold is
-    decided by ``app.accounts.scopes``.
+    (board, school or police force) or the platform per row; which kinds a
+    role may hold is decided by ``app.accounts.scopes``.  The platform is what
+    concerns no organization (its audit entries: sign-ins of unknown names,
+    requests without a valid token, the admins' actions); only an auditor may
+    hold it.
     """
 
     __tablename__ = "scope_grant"
@@ -83,7 +86,8 @@ class ScopeGrant(SQLModel, table=True):
         CheckConstraint(
             "(CASE WHEN board_id IS NULL THEN 0 ELSE 1 END)"
             " + (CASE WHEN school_id IS NULL THEN 0 ELSE 1 END)"
-            " + (CASE WHEN police_force_id IS NULL THEN 0 ELSE 1 END) = 1",
+            " + (CASE WHEN police_force_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN platform THEN 1 ELSE 0 END) = 1",
             name="one_organization",
         ),
     )
@@ -96,6 +100,7 @@ class ScopeGrant(SQLModel, table=True):
     board_id: uuid.UUID | None = Field(default=None, foreign_key="school_board.id", index=True)
     school_id: uuid.UUID | None = Field(default=None, foreign_key="school.id", index=True)
     police_force_id: uuid.UUID | None = Field(default=None, foreign_key="police_force.id", index=True)
+    platform: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class TrainingAttestation(SQLModel, table=True):

@@ -4,6 +4,13 @@ stored and resolved.
 A scope is a set of organizations: school boards, schools, police forces.  A
 board in the scope of a school role stands for every school of that board,
 including schools added later.
+
+An auditor's scope may also hold **the platform**: what concerns no
+organization (the audit entries with none: sign-ins of names that match no
+account, requests refused without a valid token, the admins' actions).  It is
+granted explicitly, like an organization, by an admin; an auditor of boards
+alone never reads those entries.  The admin's own role covers the platform
+and takes no scope.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from app.orgs.models import PoliceForce, School, SchoolBoard
 
 @dataclass(frozen=True)
 class ScopeRule:
-    kinds: frozenset[str]  # which of "boards", "schools", "police_forces"
+    kinds: frozenset[str]  # which of "boards", "schools", "police_forces", "platform"
     message: str  # what is required, as a message key
     exactly: int | None = None
     at_least: int = 0
@@ -37,7 +44,7 @@ SCOPE_RULES: dict[Role, ScopeRule] = {
     Role.school_lead: _SCHOOLS,
     Role.dpj_reporter: _SCHOOLS,
     Role.police_liaison: ScopeRule(frozenset({"police_forces"}), "scope_one_police_force", exactly=1),
-    Role.auditor: ScopeRule(frozenset({"boards", "police_forces"}), "scope_boards_required", at_least=1),
+    Role.auditor: ScopeRule(frozenset({"boards", "police_forces", "platform"}), "scope_boards_required", at_least=1),
     Role.privacy_officer: ScopeRule(frozenset({"boards"}), "scope_one_board", exactly=1),
     Role.admin: ScopeRule(frozenset(), "scope_platform", exactly=0),
 }
@@ -54,6 +61,11 @@ class ScopeIn(BaseModel):
     boards: list[uuid.UUID] = Field(default_factory=list, max_length=100)
     schools: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     police_forces: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    platform: bool = Field(
+        default=False,
+        description="Auditors only: also audit the platform, the entries that concern no organization "
+        "(sign-ins of unknown names, requests without a valid token, the admins' actions).",
+    )
 
 
 class OrganizationRef(BaseModel):
@@ -69,6 +81,7 @@ class ScopeOut(BaseModel):
     boards: list[OrganizationRef]
     schools: list[OrganizationRef]
     police_forces: list[OrganizationRef]
+    platform: bool = Field(description="An auditor of the platform: reads the entries that concern no organization.")
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class Scope:
     board_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     school_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     police_force_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    platform: bool = False  # an auditor of the platform (see the module's docstring)
 
     def organization_ids(self) -> frozenset[uuid.UUID]:
         """Every organization of the scope: whose audit entries these are."""
@@ -96,7 +110,9 @@ def validate_scope(session: Session, role: Role, scope: ScopeIn) -> None:
     for kind, ids in given.items():
         if ids and kind not in rule.kinds:
             _refuse(role, "scope_kind_not_allowed", kind=kind)
-    total = sum(len(set(ids)) for ids in given.values())
+    if scope.platform and "platform" not in rule.kinds:
+        _refuse(role, "scope_kind_not_allowed", kind="platform")
+    total = sum(len(set(ids)) for ids in given.values()) + scope.platform
     if (rule.exactly is not None and total != rule.exactly) or total < rule.at_least:
         _refuse(role, rule.message)
     for kind, model in (("boards", SchoolBoard), ("schools", School), ("police_forces", PoliceForce)):
@@ -132,6 +148,8 @@ def replace_scope(
         session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, school_id=school_id))
     for force_id in set(scope.police_forces):
         session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, police_force_id=force_id))
+    if scope.platform:
+        session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, platform=True))
 
 
 def load_grants(
@@ -151,6 +169,7 @@ def resolve_scope(session: Session, grants: list[ScopeGrant]) -> Scope:
         board_ids=board_ids,
         school_ids=frozenset(school_ids),
         police_force_ids=frozenset(g.police_force_id for g in grants if g.police_force_id),
+        platform=any(g.platform for g in grants),
     )
 
 
@@ -171,4 +190,5 @@ def describe_grants(session: Session, grants: list[ScopeGrant]) -> ScopeOut:
         boards=refs(SchoolBoard, (g.board_id for g in grants)),
         schools=refs(School, (g.school_id for g in grants)),
         police_forces=refs(PoliceForce, (g.police_force_id for g in grants)),
+        platform=any(g.platform for g in grants),
     )

@@ -276,6 +276,7 @@ def _current_scope(
         boards=[g.board_id for g in grants if g.board_id],
         schools=[g.school_id for g in grants if g.school_id],
         police_forces=[g.police_force_id for g in grants if g.police_force_id],
+        platform=any(g.platform for g in grants),
     )
 
 

@@ -24,6 +24,7 @@ loudly instead of silently.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Sequence
@@ -305,9 +306,23 @@ def _rows_postgresql(connection: Connection, chain_name: str) -> Generator[_Row,
             pending = lines.pop()
             for line in lines:
                 entry_id, seq, prev_hash, entry_hash, text = line.split(b"\t", 4)
-                if b"\\" in text:  # COPY's text format escapes backslashes
-                    text = text.replace(b"\\\\", b"\\")
+                if b"\\" in text:
+                    text = _copy_unescaped(text)
                 yield int(entry_id), int(seq), prev_hash.decode(), entry_hash.decode(), text
+
+
+# COPY's text format writes a backslash, and the controls backspace, tab,
+# newline, vertical tab, form feed and carriage return, as backslash escapes
+# (other characters as they are).  Fields are cleaned of controls on the way
+# in now, but entries stored before then may hold them, and their hashes are
+# over the text as stored.
+_COPY_ESCAPES = {b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f", b"r": b"\r"}
+_COPY_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+
+
+def _copy_unescaped(text: bytes) -> bytes:
+    """A field of COPY's text format, as it is stored."""
+    return _COPY_ESCAPE.sub(lambda match: _COPY_ESCAPES.get(match.group(1), match.group(1)), text)
 
 
 def _quote(value: str) -> str:

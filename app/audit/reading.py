@@ -59,16 +59,19 @@ def _cases_read(principal: Principal) -> ColumnElement[bool]:
 def readable(principal: Principal) -> ColumnElement[bool]:
     """The entries a reader sees: every entry about a case whose entries it
     reads; an auditor besides those of the organizations it audits (its
-    users' requests, wherever they went) and the platform's (no organization)."""
+    users' requests, wherever they went) and, when its scope holds the
+    platform, the platform's (no organization: sign-ins of unknown names,
+    requests without a valid token, the admins' actions).  An auditor of
+    organizations alone never reads the platform's."""
     about_its_cases = about_cases(_cases_read(principal))
     if principal.role is not Role.auditor:
         return about_its_cases
     scope = principal.scope
-    org_ids = scope.organization_ids()
     columns = _entries.c
-    return or_(
-        columns.org_ids.is_(None), *(columns.org_ids.contains(str(org_id)) for org_id in org_ids), about_its_cases
-    )
+    theirs = [columns.org_ids.contains(str(org_id)) for org_id in scope.organization_ids()]
+    if scope.platform:
+        theirs.append(columns.org_ids.is_(None))
+    return or_(*theirs, about_its_cases)
 
 
 def case_access_log(

@@ -20,7 +20,7 @@ from app.db import get_session, table_of
 from app.errors import problem_responses
 from app.idempotency.service import idempotency
 from app.pagination import MAX_PAGE_SIZE, Page, id_page, int_cursor
-from app.schemas import Instant
+from app.schemas import Instant, json_line
 
 router = APIRouter(
     prefix="/api/v1/audit", tags=["audit"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
@@ -93,9 +93,11 @@ class EventFilters:
     "/events",
     summary="List audit entries (filters, cursor pagination); privacy officers: their board's",
     description=(
-        "An auditor reads the entries of the organizations it audits, the platform's, and every entry about a case it "
-        "audits, whoever made it (an outsider refused on the case too). A privacy officer reads every entry about its "
-        "board's cases. With `case_id`, the same entries as the case's access log."
+        "An auditor reads the entries of the organizations it audits and every entry about a case it audits, whoever "
+        "made it (an outsider refused on the case too); the platform's (entries of no organization: sign-ins of "
+        "unknown names, requests without a valid token, the admins' actions) only when its scope holds the platform. "
+        "A privacy officer reads every entry about its board's cases. With `case_id`, the same entries as the case's "
+        "access log."
     ),
     response_model=Page[AuditEvent],
     responses=ERRORS,
@@ -131,7 +133,7 @@ def export_events(
 ) -> Response:
     statement = filters.apply(select(_entries), principal)
     rows, next_cursor = id_page(session, statement, _entries.c.id, int_cursor(cursor), limit)
-    lines = [event_out(row).model_dump_json() for row in rows]
+    lines = [json_line(event_out(row)) for row in rows]
     request.state.audit.returned([row.id for row in rows])
     headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
     return Response("\n".join(lines) + ("\n" if lines else ""), media_type="application/jsonl", headers=headers)

@@ -89,9 +89,15 @@ def _principal_query(
         col(ScopeGrant.board_id),
         col(ScopeGrant.school_id),
         col(ScopeGrant.police_force_id),
+        col(ScopeGrant.platform),
     ]
     if account is User:
-        columns.append(select(func.max(_LEVEL_RANK)).where(TrainingAttestation.user_id == User.id).scalar_subquery())
+        columns.append(
+            select(func.max(_LEVEL_RANK))
+            .where(TrainingAttestation.user_id == User.id)
+            .scalar_subquery()
+            .label("attestation_rank")
+        )
     # SQLAlchemy's own select: SQLModel's takes at most four columns.
     return (
         sa_select(*columns)
@@ -129,9 +135,10 @@ def load_principal(session: Session, claims_subject: str, generation: int, token
         board_ids=boards,
         school_ids=frozenset(schools),
         police_force_ids=frozenset(row.police_force_id for row in rows if row.police_force_id),
+        platform=any(row.platform for row in rows),
     )
     principal_kind: PrincipalKind = "user" if kind == "user" else "service_account"
-    attestation = _RANKED_LEVELS.get(rows[0][6]) if kind == "user" else None
+    attestation = _RANKED_LEVELS.get(rows[0].attestation_rank) if kind == "user" else None
     return Principal(principal_kind, account_id, Role(rows[0].role), scope, attestation, token_id)
 
 

@@ -67,7 +67,7 @@ from app.errors import PreconditionFailed, PreconditionRequired, problem_respons
 from app.etags import etag_version
 from app.i18n import translate
 from app.idempotency.service import idempotency
-from app.pagination import MAX_INT_CURSOR_LENGTH, Page, PageDep, PageParams, paginate
+from app.pagination import Page, PageDep, PageParams, int_cursor, paginate
 from app.schemas import Instant
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute, dependencies=[Depends(idempotency)])
@@ -591,7 +591,9 @@ def add_note(
 
 
 class _AccessLogFor(CaseReach):
-    """The case and the page of its access log asked for."""
+    """The case and the page of its access log asked for: the cursor read
+    as the audit events read theirs (``int_cursor``), before the case is
+    reached, so a bad one is a 422 to whoever asks."""
 
     def __call__(
         self,
@@ -599,14 +601,10 @@ class _AccessLogFor(CaseReach):
         principal: CurrentPrincipal,
         session: SessionDep,
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
-        cursor: Annotated[
-            str | None,
-            Query(
-                max_length=MAX_INT_CURSOR_LENGTH, pattern=r"^\d+$", description="`next_cursor` of the previous page."
-            ),
-        ] = None,
-    ) -> tuple[Case, int, str | None]:
-        return self.reach(session, principal, case_id), limit, cursor
+        cursor: Annotated[str | None, Query(max_length=20, description="`next_cursor` of the previous page.")] = None,
+    ) -> tuple[Case, int, int]:
+        after = int_cursor(cursor)
+        return self.reach(session, principal, case_id), limit, after
 
 
 @router.get(
@@ -624,11 +622,9 @@ def case_access_log(
     principal: CurrentPrincipal,
     session: SessionDep,
     request: Request,
-    found: Annotated[tuple[Case, int, str | None], Depends(_AccessLogFor(Capability.read_access_log))],
+    found: Annotated[tuple[Case, int, int], Depends(_AccessLogFor(Capability.read_access_log))],
 ) -> Page[AuditEvent]:
-    case, limit, cursor = found
+    case, limit, after = found
     request.state.audit.cacheable = False  # every read of the case adds to it without changing the case
-    # Validated by its parameter's pattern (which, unlike int_cursor, lets any
-    # Unicode decimal digit through, and int() reads those): kept as it was.
-    rows, next_cursor = reading.case_access_log(session, principal, case.id, int(cursor or 0), limit)
+    rows, next_cursor = reading.case_access_log(session, principal, case.id, after, limit)
     return Page[AuditEvent](items=[event_out(row) for row in rows], next_cursor=next_cursor)

@@ -39,7 +39,7 @@ from app.privacy.schemas import (
     RetentionRuleOut,
     Thresholds,
 )
-from app.schemas import Instant
+from app.schemas import Instant, json_line
 
 router = APIRouter(
     prefix="/api/v1/privacy", tags=["privacy"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
@@ -248,7 +248,7 @@ def export_incidents(principal: PrivacyOfficer, session: SessionDep, request: Re
         .limit(MAX_EXPORT)
     ).all()
     request.state.audit.returned([row.id for row in rows])
-    lines = [out.model_dump_json() for out in _incidents_out(session, list(rows))]
+    lines = [json_line(out) for out in _incidents_out(session, list(rows))]
     return Response("\n".join(lines) + ("\n" if lines else ""), media_type="application/jsonl")
 
 
