@@ -475,8 +475,8 @@ def test_stored_hashes_follow_the_documented_canonical_form(client, login, db):
     rows = entries(db)
     assert "\\ backslash" in rows[-1].user_agent
     for entry in rows:
-        values = [getattr(entry, name) for name in chain.CANONICAL_FIELDS]
-        assert chain.chain_hash(entry.prev_hash, chain.canonical(values)) == entry.entry_hash
+        values = [getattr(entry, name) for name in chain.FIELDS[entry.form]]
+        assert chain.chain_hash(entry.prev_hash, chain.canonical(values, entry.form)) == entry.entry_hash
     assert _verify(client, login)["ok"] is True
 
 
@@ -525,10 +525,8 @@ def test_verifying_a_long_log_tampered_early_answers_with_the_entry(client, logi
                 None,
                 None,
             ]
-            digest = chain.chain_hash(prev, chain.canonical(values))
-            rows.append(
-                {**dict(zip(chain.CANONICAL_FIELDS, values, strict=True)), "prev_hash": prev, "entry_hash": digest}
-            )
+            digest = chain.chain_hash(prev, chain.canonical(values, 1))
+            rows.append({**dict(zip(chain.FIELDS[1], values, strict=True)), "prev_hash": prev, "entry_hash": digest})
             prev = digest
         connection.execute(insert(entries), rows)
         connection.execute(update(heads).where(heads.c.chain == "platform").values(seq=seq, entry_hash=prev))

@@ -69,6 +69,7 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
         client_address=chain.clean(request.client.host if request.client else None, 64),
         user_agent=chain.clean(request.headers.get("user-agent"), 256),
         request_id=chain.clean(getattr(request.state, "request_id", None), 64),
+        caller_request_id=chain.clean(getattr(request.state, "caller_request_id", None), 64),
         action=note.action,
         resource_type=note.resource_type,
         resource_id=chain.clean(note.resource_id, 40),
@@ -175,14 +176,23 @@ async def _append(
 
 
 def write_refusal(
-    engine: Engine, *, status: int, reason: str, client_address: str | None, user_agent: str | None, request_id: str
+    engine: Engine,
+    *,
+    status: int,
+    reason: str,
+    client_address: str | None,
+    user_agent: str | None,
+    request_id: str,
+    caller_request_id: str | None,
 ) -> None:
     """The entry of a request refused before any route (body too large, not
-    JSON): its own transaction, anonymous (no token was read)."""
+    JSON): its own transaction, anonymous (no token was read); the service's
+    request id and the caller's apart, as for every entry."""
     draft = chain.EntryDraft(
         client_address=chain.clean(client_address, 64),
         user_agent=chain.clean(user_agent, 256),
         request_id=chain.clean(request_id, 64),
+        caller_request_id=chain.clean(caller_request_id, 64),
         action="refused_before_routing",
         outcome=_outcome(status),
         status_code=status,

@@ -18,7 +18,14 @@ class AuditEvent(BaseModel):
     )
     client_address: str | None
     user_agent: str | None
-    request_id: str | None
+    request_id: str | None = Field(
+        description="The service's own id for the request (the answer's `X-Request-ID`); in entries of `form` 1, "
+        "written before the service kept the caller's apart, it may be the caller's."
+    )
+    caller_request_id: str | None = Field(
+        default=None,
+        description="The `X-Request-ID` the caller sent, cleaned and bounded to 64 characters (never the entry's id).",
+    )
     action: str = Field(description="The route, e.g. `read_case`, `issue_token`.")
     resource_type: str | None
     resource_id: str | None
@@ -30,6 +37,7 @@ class AuditEvent(BaseModel):
     returned_ids: list[str] = Field(description="For a list: the ids it returned.")
     reason: str | None = Field(description="Problem code or refusal reason, never free text.")
     salt: str
+    form: int = Field(description="The canonical form the entry was hashed with (1 or 2, see docs/audit.md).")
     prev_hash: str
     entry_hash: str
 
