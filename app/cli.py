@@ -87,8 +87,13 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
                     else f"BROKEN at entry {status.first_bad_seq} (id {status.first_bad_id}): {status.problem}"
                 )
                 print(f"chain {status.chain}: {status.entries} entries, {state}")
+                if status.witnessed_seq is not None:
+                    print(f"chain {status.chain}: witnessed up to {status.witnessed_seq} ({status.witnessed_at})")
             for problem in report.checkpoint_problems:
                 print(f"checkpoint problem: {problem}")
+            for problem in report.witness_problems:
+                print(f"witness problem: {problem}")
+            print(f"witness: {report.witness}, {report.witness_records_checked} records read")
             print(f"{report.checkpoints_checked} checkpoints checked; {'verified' if report.ok else 'NOT VERIFIED'}")
             return 0 if report.ok else 1
         if args.audit_command == "checkpoint":

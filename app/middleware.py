@@ -209,6 +209,7 @@ class RequestGuard:
                             user_agent=headers.get("user-agent"),
                             request_id=request_id,
                             caller_request_id=caller_request_id,
+                            appended=state.get("audit_appended"),
                         )
                 except Exception:
                     logger.error("audit entry for a refused request could not be written")

@@ -275,6 +275,11 @@ class ChainReport:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     problem: str | None = None
+    # The latest checkpoint of the chain that the witness holds (if any) and
+    # whether the chain lost entries it named (``app.audit.checkpoints``).
+    witnessed_seq: int | None = None
+    witnessed_at: str | None = None
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -286,10 +291,13 @@ class VerifyReport:
     chains: list[ChainReport] = field(default_factory=list)
     checkpoints_checked: int = 0
     checkpoint_problems: list[str] = field(default_factory=list)
+    witness: str = "none"
+    witness_records_checked: int = 0
+    witness_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.chains) and not self.checkpoint_problems
+        return all(c.ok for c in self.chains) and not self.checkpoint_problems and not self.witness_problems
 
 
 _VERIFY_COLUMNS = [_entries.c.id, _entries.c.prev_hash, _entries.c.entry_hash, _entries.c.form] + [

@@ -143,7 +143,8 @@ def _write(
     if session is None:
         with Session(request.state.engine) as fresh:
             _tie_to_case(fresh, request, note)
-            chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
+            appended = chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
+        _tell_appended(getattr(request.state, "audit_appended", None), appended)
         return
     if own_transaction:
         session.rollback()
@@ -151,10 +152,22 @@ def _write(
         _tie_to_case(session, request, note)
         if response is not None:
             keep_answer(session, note, response, request.state.cipher)
-        chain.append_and_commit(session, _draft(request, note, status), note.chain)
+        appended = chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()
         raise
+    _tell_appended(getattr(request.state, "audit_appended", None), appended)
+
+
+def _tell_appended(listener: Callable[[chain.Appended], None] | None, appended: chain.Appended) -> None:
+    """Tell the application (its checkpoint cadence, ``app.main``) of an
+    entry committed; what it does with that is not the request's concern."""
+    if listener is None:
+        return
+    try:
+        listener(appended)
+    except Exception:
+        logger.error("the audit checkpoint cadence could not be told of an entry")
 
 
 async def _append(
@@ -184,6 +197,7 @@ def write_refusal(
     user_agent: str | None,
     request_id: str,
     caller_request_id: str | None,
+    appended: Callable[[chain.Appended], None] | None = None,
 ) -> None:
     """The entry of a request refused before any route (body too large, not
     JSON): its own transaction, anonymous (no token was read); the service's
@@ -199,7 +213,8 @@ def write_refusal(
         reason=reason,
     )
     with Session(engine) as session:
-        chain.append_and_commit(session, draft)
+        entry = chain.append_and_commit(session, draft)
+    _tell_appended(appended, entry)
 
 
 def _open_note(request: Request, action: str, template: str) -> AuditNote:

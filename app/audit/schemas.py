@@ -53,15 +53,31 @@ class ChainStatus(BaseModel):
     first_bad_seq: int | None = Field(description="The first entry that does not verify.")
     first_bad_id: int | None
     problem: str | None
+    witnessed_seq: int | None = Field(
+        description="The seq of the chain's latest checkpoint held by the witness outside the database "
+        "(whose signature verifies); null without a witness or before its first checkpoint."
+    )
+    witnessed_at: str | None = Field(description="When that checkpoint was signed.")
+    truncated: bool = Field(
+        description="The chain does not hold, intact, the entry that checkpoint names: it ends before it "
+        "(its tail deleted, its head moved back or not) or holds another entry there."
+    )
 
 
 class VerifyResult(BaseModel):
-    """The audit log's verification: each chain and each signed checkpoint."""
+    """The audit log's verification: each chain, each signed checkpoint, and each chain held to the latest
+    checkpoint its witness outside the database holds."""
 
     ok: bool
     chains: list[ChainStatus]
     checkpoints_checked: int
     checkpoint_problems: list[str]
+    witness: str = Field(description="The witness's kind: `file`, `directory` or `none`.")
+    witness_records_checked: int = Field(description="Checkpoint records read from the witness.")
+    witness_problems: list[str] = Field(
+        description="Witness records refused (bad signature, unknown key) and what the witness holds that is not a "
+        "record."
+    )
 
 
 class Checkpoint(BaseModel):
