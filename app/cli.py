@@ -228,11 +228,17 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
                         "first_bad_seq": status.first_bad_seq,
                         "first_bad_id": status.first_bad_id,
                         "problem": status.problem,
+                        "witnessed_seq": status.witnessed_seq,
+                        "witnessed_at": status.witnessed_at,
+                        "truncated": status.truncated,
                     }
                     for status in report.chains
                 ],
                 "checkpoints_checked": report.checkpoints_checked,
                 "checkpoint_problems": report.checkpoint_problems,
+                "witness": report.witness,
+                "witness_records_checked": report.witness_records_checked,
+                "witness_problems": report.witness_problems,
             }
         )
         return 0 if report.ok else EXIT_FAILED
@@ -243,8 +249,13 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
             else f"BROKEN at entry {status.first_bad_seq} (id {status.first_bad_id}): {status.problem}"
         )
         print(f"chain {status.chain}: {status.entries} entries, {state}")
+        if status.witnessed_seq is not None:
+            print(f"chain {status.chain}: witnessed up to {status.witnessed_seq} ({status.witnessed_at})")
     for problem in report.checkpoint_problems:
         print(f"checkpoint problem: {problem}")
+    for problem in report.witness_problems:
+        print(f"witness problem: {problem}")
+    print(f"witness: {report.witness}, {report.witness_records_checked} records read")
     print(f"{report.checkpoints_checked} checkpoints checked; {'verified' if report.ok else 'NOT VERIFIED'}")
     return 0 if report.ok else EXIT_FAILED
 

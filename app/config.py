@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     environment: Environment = Field(
         default=Environment.development,
         description="`production` refuses to start without SEXTO_DATABASE_URL, the token and audit signing "
-        "keys and the data keys, or with argon2 parameters below the recommended ones, and refuses to load "
+        "keys, the data keys and an audit witness, or with argon2 parameters below the recommended ones, and refuses to load "
         "demo data. `development` creates what is missing under SEXTO_VAR_DIR.",
     )
     var_dir: Path = Field(
@@ -101,7 +101,27 @@ class Settings(BaseSettings):
         description="PEM public keys of earlier checkpoint keys, so that older checkpoints still verify.",
     )
     audit_checkpoint_interval_seconds: int = Field(
-        default=3600, ge=0, description="How often each chain's head is signed (0: only on demand)."
+        default=300,
+        ge=0,
+        description="Each chain's head is signed (when it moved) at start-up and at least this often, "
+        "and published to SEXTO_AUDIT_WITNESS (0: not by time).",
+    )
+    audit_checkpoint_every_entries: int = Field(
+        default=1000,
+        ge=0,
+        description="A checkpoint is also signed and published whenever a chain reaches a multiple of this "
+        "many entries, whichever comes first with SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS (0: not by count; "
+        "both 0: no checkpoint at start-up either, only on demand).",
+    )
+    audit_witness: str | None = Field(
+        default=None,
+        pattern=r"^(none|file:.+|directory:.+)$",
+        description="Where each signed checkpoint is published, outside the database, so that verification "
+        "finds a tail deleted from the log: `file:<path>` (one JSON line per checkpoint, appended), "
+        "`directory:<path>` (one file per checkpoint, never replaced) or `none`. Point it at storage the "
+        "database administrators cannot rewrite ([audit.md](audit.md#the-witness-outside-the-database)). "
+        "Unset: `file:` `audit-witness.jsonl` under SEXTO_VAR_DIR for the development database there, "
+        "`none` with SEXTO_DATABASE_URL in development; required (not `none`) in production.",
     )
     database_app_role: str | None = Field(
         default=None,
@@ -282,6 +302,9 @@ class Settings(BaseSettings):
             problems.append("SEXTO_AUDIT_SIGNING_KEY or SEXTO_AUDIT_SIGNING_KEY_FILE is required in production")
         if self.data_keys is None and self.data_keys_file is None:
             problems.append("SEXTO_DATA_KEYS or SEXTO_DATA_KEYS_FILE is required in production")
+        if self.audit_witness in (None, "none"):
+            # Without it a database superuser can cut the log's tail unseen.
+            problems.append("SEXTO_AUDIT_WITNESS (file:<path> or directory:<path>) is required in production")
         if (self.argon2_time_cost, self.argon2_memory_cost) < (3, 65536):
             problems.append("argon2 parameters below the recommended ones in production")
         if problems:
@@ -352,6 +375,18 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.var_dir / 'sexto.db'}"
 
     @property
+    def effective_audit_witness(self) -> str:
+        """SEXTO_AUDIT_WITNESS, or what development uses when it is unset: a
+        file beside the development database, none beside another one (a
+        witness shared by several databases would hold each to the others'
+        checkpoints)."""
+        if self.audit_witness is not None:
+            return self.audit_witness
+        if self.database_url is None:
+            return f"file:{self.var_dir / 'audit-witness.jsonl'}"
+        return "none"
+
+    @property
     def is_production(self) -> bool:
         return self.environment is Environment.production
 
@@ -372,8 +407,8 @@ CONFIGURATION_PAGE_INTRO = """\
 Every setting is an environment variable with the `SEXTO_` prefix. Lists and
 objects are written as JSON (`SEXTO_GRID_TEMPLATES_DIRS='["/etc/sexto/grids"]'`).
 Development needs none of them; production refuses to start without the
-database URL, the two signing keys and the data keys. How to run the service
-is in [operations.md](operations.md).
+database URL, the two signing keys, the data keys and the audit witness. How
+to run the service is in [operations.md](operations.md).
 """
 
 CONFIGURATION_PAGE_OUTRO = """\

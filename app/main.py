@@ -19,7 +19,7 @@ from app.accounts.router import router as accounts_router
 from app.accounts.router import staff_router
 from app.accounts.service import ensure_first_admin
 from app.apidocs import install_docs
-from app.audit.checkpoints import CheckpointSigner
+from app.audit.checkpoints import CheckpointCadence, CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.auth.service import purge_expired_throttles
@@ -69,6 +69,17 @@ async def _every(seconds: int, work: Callable[[], None]) -> None:
             await run_in_threadpool(work)
         except Exception:
             logger.error("periodic %s failed", getattr(work, "__name__", "task"))
+
+
+async def _checkpointing(cadence: CheckpointCadence, sign_checkpoints: Callable[[], None]) -> None:
+    """Sign and publish checkpoints whenever the cadence says they are due; a
+    failure is logged and the next round tries again."""
+    while True:
+        await cadence.wait()
+        try:
+            await run_in_threadpool(sign_checkpoints)
+        except Exception:
+            logger.error("periodic sign_checkpoints failed")
 
 
 def _maintenance(
@@ -135,9 +146,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the garbage collector's generations (fewer, shorter collections).
         gc.freeze()
         sign_checkpoints, purge_expired_rows = _maintenance(engine, checkpoints, settings)
+        cadence = CheckpointCadence(settings.audit_checkpoint_every_entries, settings.audit_checkpoint_interval_seconds)
         periodic = []
-        if settings.audit_checkpoint_interval_seconds:
-            periodic.append(asyncio.create_task(_every(settings.audit_checkpoint_interval_seconds, sign_checkpoints)))
+        if cadence.enabled:
+            # A checkpoint at start-up, published to the witness: the log is
+            # anchored outside the database from the first moment.  A witness
+            # that cannot be written stops the start, loudly.
+            await run_in_threadpool(sign_checkpoints)
+            periodic.append(asyncio.create_task(_checkpointing(cadence, sign_checkpoints)))
         if settings.maintenance_interval_seconds:
             periodic.append(asyncio.create_task(_every(settings.maintenance_interval_seconds, purge_expired_rows)))
         try:
@@ -147,6 +163,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "hasher": hasher,
                 "tokens": tokens,
                 "checkpoints": checkpoints,
+                # Told of every request's entry, to wake the checkpoint loop
+                # every SEXTO_AUDIT_CHECKPOINT_EVERY_ENTRIES entries.
+                "audit_appended": cadence.appended,
                 "grid_templates": grid_templates,
                 "cipher": cipher,
                 "key_check": key_check,

@@ -2,6 +2,12 @@
 spelling, a request id, the body-size limit, the content-type rule (JSON only; never media, never multipart), and the JSON
 rule (I-JSON, RFC 7493: what every parser reads the same way).
 
+The request id is the service's own, made here for every request (a random
+UUID): the audit entry records it, the answer's ``X-Request-ID`` returns it.
+A caller's ``X-Request-ID`` never replaces it; it is recorded apart, cleaned
+and bounded (``caller_request_id``), so that a caller can find its requests
+in the log but cannot choose, reuse or forge another request's id.
+
 A plain ASGI middleware: the body is read here, bounded by the limit, and
 replayed to the application, so an oversized body is refused before any route
 or parser sees it, whether it announced its length or not.  A JSON body that
@@ -32,6 +38,7 @@ from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
 
+from app.audit.chain import clean
 from app.audit.recorder import write_refusal
 from app.errors import problem_body
 from app.i18n import negotiate_language, translate
@@ -44,7 +51,8 @@ Send = Callable[[Message], Awaitable[None]]
 logger = logging.getLogger("sexto")
 
 FORM_PATHS = frozenset({"/api/v1/auth/token"})
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# The caller's X-Request-ID is kept to this many characters (its column's).
+CALLER_REQUEST_ID_LIMIT = 64
 
 
 # The spellings of a UUID that the routes' parameters accept (pydantic's):
@@ -168,10 +176,12 @@ class RequestGuard:
             return
         scope = canonical_ids(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = headers.get("x-request-id", "")
-        if not _REQUEST_ID.match(request_id):
-            request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        # The service's own id for the request, whatever the caller sent: the
+        # one the audit entry, the answer's X-Request-ID and the logs carry.
+        # The caller's, if any, is kept apart (audited as caller_request_id).
+        request_id = uuid.uuid4().hex
+        caller_request_id = clean(headers.get("x-request-id"), CALLER_REQUEST_ID_LIMIT)
+        scope.setdefault("state", {}).update(request_id=request_id, caller_request_id=caller_request_id)
         language = negotiate_language(headers.get("accept-language"))
 
         async def send_with_id(message: Message) -> None:
@@ -198,6 +208,8 @@ class RequestGuard:
                             client_address=client[0] if client else None,
                             user_agent=headers.get("user-agent"),
                             request_id=request_id,
+                            caller_request_id=caller_request_id,
+                            appended=state.get("audit_appended"),
                         )
                 except Exception:
                     logger.error("audit entry for a refused request could not be written")

@@ -59,10 +59,16 @@ def fill(url: str, entries: int) -> None:
                 200,
                 None,
                 None,
+                None,
             ]
             digest = chain.chain_hash(prev, chain.canonical(values))
             batch.append(
-                {**dict(zip(chain.CANONICAL_FIELDS, values, strict=True)), "prev_hash": prev, "entry_hash": digest}
+                {
+                    **dict(zip(chain.CANONICAL_FIELDS, values, strict=True)),
+                    "form": chain.FORM,
+                    "prev_hash": prev,
+                    "entry_hash": digest,
+                }
             )
             prev = digest
             if len(batch) == 20000:

@@ -67,6 +67,8 @@ def make_settings(database_url: str, var_dir: Path, **overrides) -> Settings:
         first_admin_username=None,
         first_admin_password=None,
         audit_checkpoint_interval_seconds=0,
+        audit_checkpoint_every_entries=0,
+        audit_witness="none",
         maintenance_interval_seconds=0,
     )
     values.update(overrides)
@@ -451,6 +453,8 @@ def service_env(settings: Settings, var_dir: Path, **extra: str) -> dict[str, st
         SEXTO_ARGON2_MEMORY_COST="1024",
         SEXTO_ARGON2_PARALLELISM="1",
         SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
+        SEXTO_AUDIT_CHECKPOINT_EVERY_ENTRIES="0",
+        SEXTO_AUDIT_WITNESS="none",
         **extra,
     )
     return env

@@ -94,10 +94,13 @@ def test_invalid_json_is_a_problem_document(client, login):
     assert response.json()["code"] == "invalid_json"
 
 
-def test_every_response_carries_a_request_id(client):
+def test_every_response_carries_the_services_own_request_id(client):
+    """The service's id, never the caller's (which the audit entry keeps apart)."""
     assert len(client.get("/healthz").headers["x-request-id"]) >= 8
-    echoed = client.get("/healthz", headers={"X-Request-ID": "board-system-42-abc"})
-    assert echoed.headers["x-request-id"] == "board-system-42-abc"
+    sent = client.get("/healthz", headers={"X-Request-ID": "board-system-42-abc"})
+    assert sent.headers["x-request-id"] != "board-system-42-abc"
+    again = client.get("/healthz", headers={"X-Request-ID": "board-system-42-abc"})
+    assert again.headers["x-request-id"] != sent.headers["x-request-id"]
     replaced = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert replaced.headers["x-request-id"] != "bad id with spaces"
 

@@ -51,14 +51,14 @@ def test_production_refuses_to_start_without_a_key_or_database(monkeypatch):
 
 
 def test_production_refuses_weak_hashing_and_the_demo_password_for_admin(tmp_path):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="argon2 parameters below"):
         Settings(
             environment="production",
             database_url="postgresql+psycopg://app@db/sexto",
             token_signing_key_file=tmp_path / "key.pem",
             argon2_time_cost=1,
         )
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="SEXTO_FIRST_ADMIN_PASSWORD is refused"):
         Settings(
             environment="production",
             database_url="postgresql+psycopg://app@db/sexto",
@@ -173,6 +173,7 @@ def test_production_accepts_every_secret_from_a_file(tmp_path):
         token_signing_key_file=tmp_path / "keys" / "token-signing-key.pem",
         audit_signing_key_file=tmp_path / "keys" / "audit-signing-key.pem",
         data_keys_file=tmp_path / "keys" / "data-keys.json",
+        audit_witness=f"file:{tmp_path / 'witness.jsonl'}",
     )
     assert settings.database_url == "postgresql+psycopg://sexto@db/sexto"
     assert len(settings.configured_data_keys()) == 1

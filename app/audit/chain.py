@@ -1,11 +1,18 @@
 """The hash chain: canonical form, append under the chain's head lock, verify.
 
-Canonical form (version 1), for anyone re-implementing the verification:
+Canonical form, for anyone re-implementing the verification.  Each entry
+stores the version of the form it was hashed with (``form``): version 1 for
+the entries written before the service kept the caller's request id apart,
+version 2 since; both verify, entry by entry.
 
-* the fields of ``CANONICAL_FIELDS`` in that order, each as the UTF-8 text
-  stored in its column (an absent value is the empty string; integers in
+* version ``n``: the fields of ``FIELDS[n]`` in that order, each as the UTF-8
+  text stored in its column (an absent value is the empty string; integers in
   decimal; ``recorded_at`` is ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), preceded by
-  the literal ``sexto-audit-v1`` and joined by the unit separator U+001F.
+  the literal ``PREFIXES[n]`` (``sexto-audit-v1``, ``sexto-audit-v2``) and
+  joined by the unit separator U+001F.  Version 2 is version 1 with
+  ``caller_request_id`` (the ``X-Request-ID`` the caller sent, cleaned and
+  bounded) after ``reason``; ``request_id`` is the service's own id for the
+  request in both (in version 1 entries it could be the caller's).
   Stored values never contain control or format characters, nor line or
   paragraph separators (Unicode categories Cc, Cf, Zl, Zp: ``clean`` removes
   them on the way in), so the separator is unambiguous and an entry is one
@@ -30,6 +37,7 @@ import unicodedata
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import psycopg
 from sqlalchemy import Connection, insert, select, update
@@ -40,10 +48,9 @@ from sqlmodel import Session
 from app.audit.models import AuditChainHead, AuditEntry
 from app.db import table_of, utcnow
 
-PREFIX = "sexto-audit-v1"
 SEPARATOR = "\x1f"
 GENESIS_HASH = "0" * 64
-CANONICAL_FIELDS: tuple[str, ...] = (
+_FIELDS_V1: tuple[str, ...] = (
     "chain",
     "seq",
     "recorded_at",
@@ -64,6 +71,15 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "returned_ids",
     "reason",
 )
+# The canonical forms by version (stored per entry in ``form``): each later
+# version only adds fields at the end, so the columns of version n are a
+# prefix of those of version n + 1.
+FIELDS: dict[int, tuple[str, ...]] = {1: _FIELDS_V1, 2: (*_FIELDS_V1, "caller_request_id")}
+PREFIXES: dict[int, str] = {1: "sexto-audit-v1", 2: "sexto-audit-v2"}
+# The form new entries are hashed with.
+FORM = 2
+PREFIX = PREFIXES[FORM]
+CANONICAL_FIELDS = FIELDS[FORM]
 # Which fields a caller provides (the rest are the chain's own).
 DRAFT_FIELDS = CANONICAL_FIELDS[4:]
 PLATFORM_CHAIN = "platform"
@@ -93,8 +109,10 @@ def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical(values: Iterable[object]) -> str:
-    return SEPARATOR.join([PREFIX, *("" if value is None else str(value) for value in values)])
+def canonical(values: Iterable[object], form: int = FORM) -> str:
+    """The canonical text of an entry of canonical form ``form`` from its
+    values (those of ``FIELDS[form]``, in that order)."""
+    return SEPARATOR.join([PREFIXES[form], *("" if value is None else str(value) for value in values)])
 
 
 def chain_hash(prev_hash: str, canonical_text: str) -> str:
@@ -120,6 +138,7 @@ class EntryDraft:
     status_code: int = 200
     returned_ids: str | None = None
     reason: str | None = None
+    caller_request_id: str | None = None
 
     def values(self) -> list[object]:
         """The fields as they are stored and hashed: every text through
@@ -177,10 +196,10 @@ def _pg_append_sql() -> str:
     return (
         "WITH head AS (SELECT seq, entry_hash FROM audit_chain_head WHERE chain = %(chain)s FOR UPDATE), "
         "guard AS (SELECT 1 / (SELECT count(*) FROM head)::int AS present), "
-        f"entry AS (INSERT INTO audit_entry ({', '.join(CANONICAL_FIELDS)}, prev_hash, entry_hash) "
-        f"SELECT {', '.join(values)}, head.entry_hash, {digest} FROM head RETURNING seq, entry_hash) "
+        f"entry AS (INSERT INTO audit_entry ({', '.join(CANONICAL_FIELDS)}, form, prev_hash, entry_hash) "
+        f"SELECT {', '.join(values)}, {FORM}, head.entry_hash, {digest} FROM head RETURNING seq, entry_hash) "
         "UPDATE audit_chain_head SET seq = entry.seq, entry_hash = entry.entry_hash FROM entry, guard "
-        "WHERE audit_chain_head.chain = %(chain)s AND guard.present = 1 RETURNING entry.entry_hash"
+        "WHERE audit_chain_head.chain = %(chain)s AND guard.present = 1 RETURNING entry.seq, entry.entry_hash"
     )
 
 
@@ -188,19 +207,26 @@ _PG_APPEND = _pg_append_sql()
 _known_heads: set[tuple[str, str]] = set()
 
 
-def append(session: Session, draft: EntryDraft, chain: str = PLATFORM_CHAIN) -> str:
+class Appended(NamedTuple):
+    """Where an entry went: its seq in its chain, and its hash."""
+
+    seq: int
+    entry_hash: str
+
+
+def append(session: Session, draft: EntryDraft, chain: str = PLATFORM_CHAIN) -> Appended:
     """Append one entry in the session's transaction (the caller commits).
 
     SQLite: ``BEGIN IMMEDIATE`` already serializes writers; the application
     reads the head, hashes and inserts."""
     seq, values, digest, prev_hash = _next(_lock_head(session, chain), chain, draft)
     row = dict(zip(CANONICAL_FIELDS, values, strict=True))
-    session.execute(insert(_entries).values(**row, prev_hash=prev_hash, entry_hash=digest))
+    session.execute(insert(_entries).values(**row, form=FORM, prev_hash=prev_hash, entry_hash=digest))
     session.execute(update(_heads).where(_heads.c.chain == chain).values(seq=seq, entry_hash=digest))
-    return digest
+    return Appended(seq, digest)
 
 
-def append_and_commit(session: Session, draft: EntryDraft, chain: str = PLATFORM_CHAIN) -> str:
+def append_and_commit(session: Session, draft: EntryDraft, chain: str = PLATFORM_CHAIN) -> Appended:
     """Append one entry and commit it with everything the session changed.
 
     On PostgreSQL the append statement and the COMMIT leave in one pipeline,
@@ -208,9 +234,9 @@ def append_and_commit(session: Session, draft: EntryDraft, chain: str = PLATFORM
     commit's flush to disk, nothing else."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        digest = append(session, draft, chain)
+        appended = append(session, draft, chain)
         session.commit()
-        return digest
+        return appended
     session.flush()
     known = (connection.engine.url.render_as_string(), chain)
     if known not in _known_heads:
@@ -226,9 +252,9 @@ def append_and_commit(session: Session, draft: EntryDraft, chain: str = PLATFORM
         returned = cursor.fetchone()
         # The statement's guard fails it rather than let it return no row.
         assert returned is not None
-        entry_hash: str = returned[0]
+        seq, entry_hash = returned
     session.commit()  # bookkeeping only: the database transaction is committed
-    return entry_hash
+    return Appended(int(seq), str(entry_hash))
 
 
 def _next(head: tuple[int, str], chain: str, draft: EntryDraft) -> tuple[int, list[object], str, str]:
@@ -250,6 +276,11 @@ class ChainReport:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     problem: str | None = None
+    # The latest checkpoint of the chain that the witness holds (if any) and
+    # whether the chain lost entries it named (``app.audit.checkpoints``).
+    witnessed_seq: int | None = None
+    witnessed_at: str | None = None
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -261,22 +292,31 @@ class VerifyReport:
     chains: list[ChainReport] = field(default_factory=list)
     checkpoints_checked: int = 0
     checkpoint_problems: list[str] = field(default_factory=list)
+    witness: str = "none"
+    witness_records_checked: int = 0
+    witness_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.chains) and not self.checkpoint_problems
+        return all(c.ok for c in self.chains) and not self.checkpoint_problems and not self.witness_problems
 
 
-_VERIFY_COLUMNS = [_entries.c.id, _entries.c.prev_hash, _entries.c.entry_hash] + [
+_VERIFY_COLUMNS = [_entries.c.id, _entries.c.prev_hash, _entries.c.entry_hash, _entries.c.form] + [
     _entries.c[name] for name in CANONICAL_FIELDS
 ]
 
 
 def _canonical_sql() -> str:
-    """The canonical text, concatenated by the database from the stored text
-    (integers cast to decimal text), so that only it crosses the wire."""
-    parts = [f"coalesce(CAST({name} AS TEXT), '')" for name in CANONICAL_FIELDS]
-    return f"'{PREFIX}' || " + " || ".join(f"chr(31) || {part}" for part in parts)
+    """The canonical text in the entry's own form, concatenated by the
+    database from the stored text (integers cast to decimal text), so that
+    only it crosses the wire.  An unknown form gives NULL, which matches no
+    hash."""
+    cases = []
+    for form, names in FIELDS.items():
+        parts = [f"coalesce(CAST({name} AS TEXT), '')" for name in names]
+        text = f"'{PREFIXES[form]}' || " + " || ".join(f"chr(31) || {part}" for part in parts)
+        cases.append(f"WHEN form = {form} THEN {text}")
+    return f"CASE {' '.join(cases)} END"
 
 
 def _psycopg(connection: Connection) -> psycopg.Connection:
@@ -333,7 +373,9 @@ def _rows_generic(connection: Connection, chain_name: str, batch: int) -> Genera
     statement = select(*_VERIFY_COLUMNS).where(_entries.c.chain == chain_name).order_by(_entries.c.seq)
     result = connection.execute(statement, execution_options={"stream_results": True, "yield_per": batch})
     for row in result:
-        yield row[0], row[4], row[1], row[2], canonical(row[3:]).encode()
+        form = row[3]
+        text = canonical(row[4 : 4 + len(FIELDS[form])], form).encode() if form in FIELDS else b""
+        yield row[0], row[5], row[1], row[2], text
 
 
 def verify_chain(

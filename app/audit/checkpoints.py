@@ -4,19 +4,33 @@ Signed message (version 1): ``sexto-audit-checkpoint-v1``, chain, seq,
 entry_hash and issued_at, joined by U+001F, UTF-8.  With the public key (listed
 by ``GET /api/v1/audit/checkpoints``) anyone can check that the chain they
 were given still contains, at that seq, the entry the service signed.
+
+Each checkpoint is stored in the database and published to the witness
+(``app.audit.witness``), outside it.  Verification holds each chain to the
+latest checkpoint the witness holds whose signature verifies: a chain that
+ends before it, or holds another entry at its seq, lost its tail (or had it
+rewritten), even when whoever cut it moved the head back and deleted the
+checkpoints stored with the log.
+
+``CheckpointCadence`` says when: at start-up, then whenever a chain reaches a
+multiple of N entries (the seq is shared by every process, so exactly one of
+them sees each multiple) or T seconds have passed, whichever comes first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, select
 from sqlmodel import Session
 
-from app.audit.chain import VerifyReport, format_time
+from app.audit.chain import Appended, ChainReport, VerifyReport, format_time
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
+from app.audit.witness import NoWitness, Witness, WitnessRecord, witness_from
 from app.config import Settings
 from app.db import table_of, utcnow
 from app.security import configured_private_key, key_id, load_public_keys, public_key_pem
@@ -30,18 +44,37 @@ def signed_message(chain: str, seq: int, entry_hash: str, issued_at: str) -> byt
     return "\x1f".join(["sexto-audit-checkpoint-v1", chain, str(seq), entry_hash, issued_at]).encode()
 
 
+def _record(checkpoint: AuditCheckpoint) -> WitnessRecord:
+    return WitnessRecord(
+        chain=checkpoint.chain,
+        seq=checkpoint.seq,
+        entry_hash=checkpoint.entry_hash,
+        issued_at=checkpoint.issued_at,
+        key_id=checkpoint.key_id,
+        signature=checkpoint.signature,
+    )
+
+
 class CheckpointSigner:
-    def __init__(self, key: Ed25519PrivateKey, previous: dict[str, Ed25519PublicKey] | None = None) -> None:
+    def __init__(
+        self,
+        key: Ed25519PrivateKey,
+        previous: dict[str, Ed25519PublicKey] | None = None,
+        witness: Witness | None = None,
+    ) -> None:
         self._key = key
         self.key_id = key_id(key.public_key())
         self.public_keys: dict[str, Ed25519PublicKey] = {self.key_id: key.public_key(), **(previous or {})}
+        self.witness: Witness = witness or NoWitness()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CheckpointSigner:
         key = configured_private_key(
             settings.audit_signing_key, settings.audit_signing_key_file, settings, "audit-signing-key"
         )
-        return cls(key, load_public_keys(settings.audit_previous_public_keys))
+        return cls(
+            key, load_public_keys(settings.audit_previous_public_keys), witness_from(settings.effective_audit_witness)
+        )
 
     def public_key_pems(self) -> dict[str, str]:
         return {kid: public_key_pem(key) for kid, key in self.public_keys.items()}
@@ -75,25 +108,62 @@ class CheckpointSigner:
             session.add(checkpoint)
             issued.append(checkpoint)
         session.flush()
+        # Published before the caller commits: what a record names is an entry
+        # already committed (the head names only those), whether or not this
+        # checkpoint's own row is.  A witness that cannot be written fails the
+        # issuing (the route answers 500, the periodic round logs it).
+        self.witness.publish([_record(checkpoint) for checkpoint in issued])
         return issued
 
     def verify(self, connection: Connection, report: VerifyReport) -> None:
+        """The checkpoints stored with the log, then those the witness holds."""
+        self._verify_stored(connection, report)
+        self._verify_witnessed(connection, report)
+
+    def _signature_problem(self, key: str, message: bytes, signature: str) -> str | None:
+        public_key = self.public_keys.get(key)
+        if public_key is None:
+            return f"unknown signing key {key}"
+        try:
+            public_key.verify(base64.b64decode(signature, validate=True), message)
+        except (InvalidSignature, ValueError):
+            return "bad signature"
+        return None
+
+    def _verify_witnessed(self, connection: Connection, report: VerifyReport) -> None:
+        """Hold each chain to the latest witnessed checkpoint whose signature
+        verifies (a record that does not verify is reported and not believed)."""
+        reading = self.witness.read()
+        report.witness = self.witness.kind
+        report.witness_problems.extend(reading.problems)
+        latest: dict[str, WitnessRecord] = {}
+        for record in reading.records:
+            report.witness_records_checked += 1
+            message = signed_message(record.chain, record.seq, record.entry_hash, record.issued_at)
+            problem = self._signature_problem(record.key_id, message, record.signature)
+            if problem is not None:
+                report.witness_problems.append(f"witnessed checkpoint {record.chain} #{record.seq}: {problem}")
+                continue
+            if record.chain not in latest or record.seq > latest[record.chain].seq:
+                latest[record.chain] = record
+        statuses = {status.chain: status for status in report.chains}
+        for name, record in sorted(latest.items()):
+            status = statuses.get(name)
+            if status is None:  # the whole chain is gone, head and all
+                status = ChainReport(name)
+                report.chains.append(status)
+            _hold_to(connection, status, record)
+
+    def _verify_stored(self, connection: Connection, report: VerifyReport) -> None:
         """Check each checkpoint's signature and that the chain still holds its entry."""
         lengths = {chain.chain: chain.head_seq if chain.ok else None for chain in report.chains}
         for checkpoint in connection.execute(select(_checkpoints).order_by(_checkpoints.c.id)):
             report.checkpoints_checked += 1
             where = f"checkpoint {checkpoint.id} ({checkpoint.chain} #{checkpoint.seq})"
-            public_key = self.public_keys.get(checkpoint.key_id)
-            if public_key is None:
-                report.checkpoint_problems.append(f"{where}: unknown signing key {checkpoint.key_id}")
-                continue
-            try:
-                public_key.verify(
-                    base64.b64decode(checkpoint.signature),
-                    signed_message(checkpoint.chain, checkpoint.seq, checkpoint.entry_hash, checkpoint.issued_at),
-                )
-            except (InvalidSignature, ValueError):
-                report.checkpoint_problems.append(f"{where}: bad signature")
+            message = signed_message(checkpoint.chain, checkpoint.seq, checkpoint.entry_hash, checkpoint.issued_at)
+            problem = self._signature_problem(checkpoint.key_id, message, checkpoint.signature)
+            if problem is not None:
+                report.checkpoint_problems.append(f"{where}: {problem}")
                 continue
             stored = connection.execute(
                 select(_entries.c.entry_hash).where(
@@ -104,3 +174,55 @@ class CheckpointSigner:
                 report.checkpoint_problems.append(f"{where}: the chain no longer holds the signed entry")
             elif lengths.get(checkpoint.chain) is not None and lengths[checkpoint.chain] < checkpoint.seq:
                 report.checkpoint_problems.append(f"{where}: the chain is shorter than the checkpoint")
+
+
+def _hold_to(connection: Connection, status: ChainReport, record: WitnessRecord) -> None:
+    """Report a chain truncated when it does not hold, intact, the entry a
+    witnessed checkpoint names: it ends before it (the tail was deleted, the
+    head moved back or not), or holds another entry there (rewritten)."""
+    status.witnessed_seq, status.witnessed_at = record.seq, record.issued_at
+    stored = connection.execute(
+        select(_entries.c.entry_hash).where(_entries.c.chain == record.chain, _entries.c.seq == record.seq)
+    ).scalar()
+    if stored == record.entry_hash and (not status.ok or status.head_seq >= record.seq):
+        return
+    status.truncated = True
+    if status.ok:
+        if stored is None:
+            status.first_bad_seq = status.head_seq + 1
+            status.problem = (
+                f"truncated: the chain ends at {status.head_seq} but a witnessed checkpoint "
+                f"({record.issued_at}) holds entry {record.seq}"
+            )
+        else:
+            status.first_bad_seq = record.seq
+            status.problem = (
+                f"truncated: entry {record.seq} is not the one a witnessed checkpoint ({record.issued_at}) holds"
+            )
+
+
+class CheckpointCadence:
+    """When the checkpoint loop wakes: whenever a chain reaches a multiple of
+    ``every_entries`` (``appended``, called from any thread), or after
+    ``interval_seconds``, whichever comes first (0: never by that rule)."""
+
+    def __init__(self, every_entries: int, interval_seconds: int) -> None:
+        self.every_entries = every_entries
+        self.interval_seconds = interval_seconds
+        self._due = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.every_entries or self.interval_seconds)
+
+    def appended(self, appended: Appended) -> None:
+        if self.every_entries and appended.seq % self.every_entries == 0 and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._due.set)
+
+    async def wait(self) -> None:
+        """Until the next checkpoint is due."""
+        self._loop = asyncio.get_running_loop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._due.wait(), self.interval_seconds or None)
+        self._due.clear()

@@ -8,7 +8,7 @@ SQLite.  See ``app.audit.chain`` for the canonical form.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Integer, SmallInteger, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -46,6 +46,11 @@ class AuditEntry(SQLModel, table=True):
     status_code: int
     returned_ids: str | None = Field(default=None, sa_type=Text)
     reason: str | None = Field(default=None, max_length=64)
+    # The X-Request-ID the caller sent (``request_id`` is the service's own).
+    caller_request_id: str | None = Field(default=None, max_length=64)
+    # The canonical form the entry was hashed with (``app.audit.chain.FIELDS``);
+    # the entries written before form 2 existed are form 1.
+    form: int = Field(sa_type=SmallInteger, sa_column_kwargs={"server_default": "1"})
 
 
 class AuditChainHead(SQLModel, table=True):

@@ -69,6 +69,7 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
         client_address=chain.clean(request.client.host if request.client else None, 64),
         user_agent=chain.clean(request.headers.get("user-agent"), 256),
         request_id=chain.clean(getattr(request.state, "request_id", None), 64),
+        caller_request_id=chain.clean(getattr(request.state, "caller_request_id", None), 64),
         action=note.action,
         resource_type=note.resource_type,
         resource_id=chain.clean(note.resource_id, 40),
@@ -142,7 +143,8 @@ def _write(
     if session is None:
         with Session(request.state.engine) as fresh:
             _tie_to_case(fresh, request, note)
-            chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
+            appended = chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
+        _tell_appended(getattr(request.state, "audit_appended", None), appended)
         return
     if own_transaction:
         session.rollback()
@@ -150,10 +152,22 @@ def _write(
         _tie_to_case(session, request, note)
         if response is not None:
             keep_answer(session, note, response, request.state.cipher)
-        chain.append_and_commit(session, _draft(request, note, status), note.chain)
+        appended = chain.append_and_commit(session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()
         raise
+    _tell_appended(getattr(request.state, "audit_appended", None), appended)
+
+
+def _tell_appended(listener: Callable[[chain.Appended], None] | None, appended: chain.Appended) -> None:
+    """Tell the application (its checkpoint cadence, ``app.main``) of an
+    entry committed; what it does with that is not the request's concern."""
+    if listener is None:
+        return
+    try:
+        listener(appended)
+    except Exception:
+        logger.error("the audit checkpoint cadence could not be told of an entry")
 
 
 async def _append(
@@ -175,21 +189,32 @@ async def _append(
 
 
 def write_refusal(
-    engine: Engine, *, status: int, reason: str, client_address: str | None, user_agent: str | None, request_id: str
+    engine: Engine,
+    *,
+    status: int,
+    reason: str,
+    client_address: str | None,
+    user_agent: str | None,
+    request_id: str,
+    caller_request_id: str | None,
+    appended: Callable[[chain.Appended], None] | None = None,
 ) -> None:
     """The entry of a request refused before any route (body too large, not
-    JSON): its own transaction, anonymous (no token was read)."""
+    JSON): its own transaction, anonymous (no token was read); the service's
+    request id and the caller's apart, as for every entry."""
     draft = chain.EntryDraft(
         client_address=chain.clean(client_address, 64),
         user_agent=chain.clean(user_agent, 256),
         request_id=chain.clean(request_id, 64),
+        caller_request_id=chain.clean(caller_request_id, 64),
         action="refused_before_routing",
         outcome=_outcome(status),
         status_code=status,
         reason=reason,
     )
     with Session(engine) as session:
-        chain.append_and_commit(session, draft)
+        entry = chain.append_and_commit(session, draft)
+    _tell_appended(appended, entry)
 
 
 def _open_note(request: Request, action: str, template: str) -> AuditNote:

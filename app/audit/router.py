@@ -141,7 +141,7 @@ def export_events(
 
 @router.get(
     "/verify",
-    summary="Recompute the hash chains and check the signed checkpoints",
+    summary="Recompute the hash chains, check the signed checkpoints, and hold each chain to its witness",
     response_model=VerifyResult,
     responses=ERRORS,
 )
@@ -152,6 +152,9 @@ def verify_log(_: AuditorPrincipal, session: SessionDep, request: Request) -> Ve
         chains=[ChainStatus(**vars(c), ok=c.ok) for c in report.chains],
         checkpoints_checked=report.checkpoints_checked,
         checkpoint_problems=report.checkpoint_problems,
+        witness=report.witness,
+        witness_records_checked=report.witness_records_checked,
+        witness_problems=report.witness_problems,
     )
 
 

@@ -18,7 +18,14 @@ class AuditEvent(BaseModel):
     )
     client_address: str | None
     user_agent: str | None
-    request_id: str | None
+    request_id: str | None = Field(
+        description="The service's own id for the request (the answer's `X-Request-ID`); in entries of `form` 1, "
+        "written before the service kept the caller's apart, it may be the caller's."
+    )
+    caller_request_id: str | None = Field(
+        default=None,
+        description="The `X-Request-ID` the caller sent, cleaned and bounded to 64 characters (never the entry's id).",
+    )
     action: str = Field(description="The route, e.g. `read_case`, `issue_token`.")
     resource_type: str | None
     resource_id: str | None
@@ -30,6 +37,7 @@ class AuditEvent(BaseModel):
     returned_ids: list[str] = Field(description="For a list: the ids it returned.")
     reason: str | None = Field(description="Problem code or refusal reason, never free text.")
     salt: str
+    form: int = Field(description="The canonical form the entry was hashed with (1 or 2, see docs/audit.md).")
     prev_hash: str
     entry_hash: str
 
@@ -45,15 +53,31 @@ class ChainStatus(BaseModel):
     first_bad_seq: int | None = Field(description="The first entry that does not verify.")
     first_bad_id: int | None
     problem: str | None
+    witnessed_seq: int | None = Field(
+        description="The seq of the chain's latest checkpoint held by the witness outside the database "
+        "(whose signature verifies); null without a witness or before its first checkpoint."
+    )
+    witnessed_at: str | None = Field(description="When that checkpoint was signed.")
+    truncated: bool = Field(
+        description="The chain does not hold, intact, the entry that checkpoint names: it ends before it "
+        "(its tail deleted, its head moved back or not) or holds another entry there."
+    )
 
 
 class VerifyResult(BaseModel):
-    """The audit log's verification: each chain and each signed checkpoint."""
+    """The audit log's verification: each chain, each signed checkpoint, and each chain held to the latest
+    checkpoint its witness outside the database holds."""
 
     ok: bool
     chains: list[ChainStatus]
     checkpoints_checked: int
     checkpoint_problems: list[str]
+    witness: str = Field(description="The witness's kind: `file`, `directory` or `none`.")
+    witness_records_checked: int = Field(description="Checkpoint records read from the witness.")
+    witness_problems: list[str] = Field(
+        description="Witness records refused (bad signature, unknown key) and what the witness holds that is not a "
+        "record."
+    )
 
 
 class Checkpoint(BaseModel):

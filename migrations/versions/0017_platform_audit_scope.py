@@ -8,7 +8,7 @@ organization.  Going down drops such grants (an auditor holding only the
 platform then has an empty scope, and reads nothing but its own cases').
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,301 @@
+"""The audit log anchored outside the database (#13 item 17): signed
+checkpoints published to a witness at start-up and every N entries or T
+seconds, and verification that holds each chain to the latest witnessed
+checkpoint, so that a database superuser who deletes the newest entries,
+with or without moving the chain's head back, is caught."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import create_engine, text
+from sqlmodel import select
+
+from app.audit.checkpoints import signed_message
+from app.audit.models import AuditChainHead, AuditEntry
+from app.audit.witness import DirectoryWitness, FileWitness, WitnessRecord
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import make_settings, service_env
+
+
+@pytest.fixture(params=["file", "directory"])
+def witness_setting(request, tmp_path) -> str:
+    place = tmp_path / ("witness.jsonl" if request.param == "file" else "witness")
+    return f"{request.param}:{place}"
+
+
+@pytest.fixture
+def settings(app_database_url, var_dir, witness_setting) -> Settings:
+    """The service of these tests publishes its checkpoints to a witness."""
+    return make_settings(app_database_url, var_dir, audit_witness=witness_setting)
+
+
+def _witness(setting: str) -> FileWitness | DirectoryWitness:
+    kind, _, place = setting.partition(":")
+    return FileWitness(Path(place)) if kind == "file" else DirectoryWitness(Path(place))
+
+
+def _verify(client, login) -> dict:
+    response = client.get("/api/v1/audit/verify", headers=login("demo-auditor"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _head_seq(db) -> int:
+    db.expire_all()
+    return db.exec(select(AuditChainHead.seq).where(AuditChainHead.chain == "platform")).one()
+
+
+def _as_superuser(database_url: str, *statements: str) -> None:
+    """What a database superuser can do: bypass the append-only triggers."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            for trigger in ("audit_entry_no_delete", "audit_checkpoint_no_delete"):
+                connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def _witnessed_checkpoint(client, login, witness_setting) -> int:
+    """Some traffic, then a checkpoint signed on demand (and so published)."""
+    headers = login("demo-admin")
+    for _ in range(4):
+        client.get("/api/v1/boards", headers=headers)
+    issued = client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor"))
+    assert issued.status_code == 201, issued.text
+    seq = issued.json()[0]["seq"]
+    assert [record.seq for record in _witness(witness_setting).read().records] == [seq]
+    assert _verify(client, login)["ok"] is True
+    return seq
+
+
+def test_deleting_the_newest_entries_is_reported_as_a_truncated_tail(client, login, db, database_url, witness_setting):
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    # The newest entries go, the witnessed one among them, and so do the
+    # checkpoints stored with the log; the head is left as it was.
+    _as_superuser(
+        database_url,
+        f"DELETE FROM audit_entry WHERE chain = 'platform' AND seq >= {witnessed - 2}",
+        "DELETE FROM audit_checkpoint",
+    )
+    result = _verify(client, login)
+    platform = result["chains"][0]
+    assert result["ok"] is False
+    assert platform["truncated"] is True
+    assert platform["witnessed_seq"] == witnessed
+    assert platform["first_bad_seq"] == witnessed - 2
+
+
+def test_deleting_the_newest_entries_and_moving_the_head_back_is_still_reported(
+    client, login, db, database_url, witness_setting, settings, var_dir
+):
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    kept = db.exec(select(AuditEntry).where(AuditEntry.seq == witnessed - 3)).one()
+    _as_superuser(
+        database_url,
+        f"DELETE FROM audit_entry WHERE chain = 'platform' AND seq > {kept.seq}",
+        "DELETE FROM audit_checkpoint",
+        f"UPDATE audit_chain_head SET seq = {kept.seq}, entry_hash = '{kept.entry_hash}' WHERE chain = 'platform'",
+    )
+    result = _verify(client, login)
+    platform = result["chains"][0]
+    assert result["ok"] is False, result  # the chain left is self-consistent: only the witness tells
+    assert platform["truncated"] is True
+    assert platform["witnessed_seq"] == witnessed
+    assert "truncated" in platform["problem"]
+    cli = subprocess.run(
+        [sys.executable, "-m", "app.cli", "audit", "verify"],
+        env={**service_env(settings, var_dir), "SEXTO_AUDIT_WITNESS": witness_setting},
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "truncated" in cli.stdout and f"witnessed up to {witnessed}" in cli.stdout
+    # The service carries on appending over the cut: the entry the witness
+    # names is now another one, and still the chain is not the one witnessed.
+    for _ in range(5):
+        client.get("/api/v1/boards", headers=login("demo-admin"))
+    assert _head_seq(db) > witnessed
+    again = _verify(client, login)["chains"][0]
+    assert again["truncated"] is True and again["first_bad_seq"] == witnessed
+
+
+def test_a_witnessed_checkpoint_with_a_bad_signature_is_refused(client, login, witness_setting):
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    genuine = _witness(witness_setting).read().records[0]
+    forger = Ed25519PrivateKey.generate()
+    issued_at = genuine.issued_at
+    forged = [
+        # Signed by another key under the service's key id; tampered after signing; an unknown key.
+        WitnessRecord(
+            "platform",
+            witnessed + 50,
+            "f" * 64,
+            issued_at,
+            genuine.key_id,
+            base64.b64encode(forger.sign(signed_message("platform", witnessed + 50, "f" * 64, issued_at))).decode(),
+        ),
+        WitnessRecord("platform", witnessed + 60, "e" * 64, issued_at, genuine.key_id, genuine.signature),
+        WitnessRecord("platform", witnessed + 70, "d" * 64, issued_at, "someone-else", genuine.signature),
+    ]
+    _witness(witness_setting).publish(forged)
+    result = _verify(client, login)
+    assert result["ok"] is False
+    assert result["witness_records_checked"] == 4
+    problems = result["witness_problems"]
+    assert sum("bad signature" in problem for problem in problems) == 2, problems
+    assert sum("unknown signing key" in problem for problem in problems) == 1, problems
+    # Nothing forged is believed: the chain is held to the genuine checkpoint.
+    platform = result["chains"][0]
+    assert platform["witnessed_seq"] == witnessed and platform["truncated"] is False and platform["ok"] is True
+
+
+def test_without_a_witness_nothing_is_witnessed(client, login, settings, app_database_url, var_dir):
+    with TestClient(create_app(make_settings(app_database_url, var_dir, audit_witness="none"))) as plain:
+        plain.post("/api/v1/audit/checkpoints", headers=login("demo-auditor"))
+        result = plain.get("/api/v1/audit/verify", headers=login("demo-auditor")).json()
+    assert result["witness"] == "none" and result["witness_records_checked"] == 0
+    assert result["chains"][0]["witnessed_seq"] is None and result["ok"] is True
+
+
+# --- cadence ------------------------------------------------------------------------
+
+
+def _records_when(witness, predicate, timeout: float = 10) -> list[WitnessRecord]:
+    deadline = time.monotonic() + timeout
+    while True:
+        records = witness.read().records
+        if predicate(records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.05)
+
+
+def _some_entries(app_database_url, var_dir) -> None:
+    """A few entries written by a service without a witness."""
+    with TestClient(create_app(make_settings(app_database_url, var_dir))) as plain:
+        for _ in range(3):
+            plain.get("/api/v1/auth/me")
+
+
+def test_a_checkpoint_is_witnessed_at_start_up_and_every_n_entries(app_database_url, var_dir, witness_setting, db):
+    witness = _witness(witness_setting)
+    cadence = make_settings(app_database_url, var_dir, audit_witness=witness_setting, audit_checkpoint_every_entries=5)
+    _some_entries(app_database_url, var_dir)
+    head = _head_seq(db)
+    with TestClient(create_app(cadence)) as client:
+        # At start-up: the head as it is, before any request.
+        assert [record.seq for record in witness.read().records] == [head]
+        for _ in range(4):
+            client.get("/healthz")  # not audited: no entry, no checkpoint
+        assert len(witness.read().records) == 1
+        headers = {"Authorization": f"Bearer {_token(client)}"}
+        multiple = (head // 5 + 1) * 5
+        while _head_seq(db) < multiple:
+            client.get("/api/v1/auth/me", headers=headers)
+        records = _records_when(witness, lambda records: len(records) >= 2)
+    assert len(records) == 2, records
+    assert records[1].seq >= multiple
+    assert all(record.chain == "platform" for record in records)
+
+
+def test_a_checkpoint_is_witnessed_every_t_seconds_when_the_head_moved(app_database_url, var_dir, witness_setting, db):
+    witness = _witness(witness_setting)
+    cadence = make_settings(
+        app_database_url, var_dir, audit_witness=witness_setting, audit_checkpoint_interval_seconds=1
+    )
+    _some_entries(app_database_url, var_dir)
+    with TestClient(create_app(cadence)) as client:
+        assert [record.seq for record in witness.read().records] == [_head_seq(db)]  # at start-up
+        client.get("/api/v1/auth/me")  # refused (no token), audited: the head moves
+        moved = _head_seq(db)
+        records = _records_when(witness, lambda records: len(records) >= 2, timeout=5)
+        assert [record.seq for record in records][-1] == moved
+        time.sleep(1.5)  # a round with no new entry signs nothing
+        assert len(witness.read().records) == 2
+
+
+def _token(client) -> str:
+    from tests.conftest import token_for
+
+    return token_for(client, "demo-lead-a")
+
+
+# --- the witnesses themselves ------------------------------------------------------------
+
+
+def _record(seq: int) -> WitnessRecord:
+    return WitnessRecord("platform", seq, f"{seq:064x}", "2026-11-30T00:00:00.000000Z", "k", "c2ln")
+
+
+def test_the_file_witness_appends_whole_lines_from_many_writers(tmp_path):
+    witness = FileWitness(tmp_path / "w.jsonl")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda seq: witness.publish([_record(seq), _record(seq)]), range(1, 201)))
+    reading = witness.read()
+    assert reading.problems == []
+    assert sorted({record.seq for record in reading.records}) == list(range(1, 201))
+    assert len(reading.records) == 400  # a checkpoint published twice is read twice: harmless
+    lines = (tmp_path / "w.jsonl").read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
+
+
+def test_the_file_witness_never_rewrites_and_reports_what_is_not_a_record(tmp_path):
+    path = tmp_path / "w.jsonl"
+    witness = FileWitness(path)
+    witness.publish([_record(1)])
+    first = path.read_bytes()
+    with path.open("ab") as file:
+        file.write(b"not a record\n")
+    witness.publish([_record(2)])
+    assert path.read_bytes().startswith(first)
+    with path.open("ab") as file:
+        file.write(b'{"chain": "platform", "se')  # a line still being written
+    reading = witness.read()
+    assert [record.seq for record in reading.records] == [1, 2]
+    assert reading.problems == ["witness line 2: not a checkpoint record"]
+
+
+def test_the_directory_witness_keeps_one_file_per_checkpoint_and_never_replaces_it(tmp_path):
+    witness = DirectoryWitness(tmp_path / "w")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: witness.publish([_record(7)]), range(16)))
+    files = sorted((tmp_path / "w" / "platform").iterdir())
+    assert [file.name for file in files] == [f"{7:020d}-{7:064x}.json"]
+    original = files[0].read_bytes()
+    witness.publish([WitnessRecord("platform", 7, f"{7:064x}", "2026-12-01T00:00:00.000000Z", "k", "c2ln")])
+    assert files[0].read_bytes() == original
+    assert [record.seq for record in witness.read().records] == [7]
+    with pytest.raises(ValueError):
+        witness.publish([WitnessRecord("../elsewhere", 1, "0" * 64, "t", "k", "c2ln")])
+
+
+def test_production_refuses_to_start_without_a_witness(tmp_path):
+    from app.cli import main
+
+    assert main(["keys", "generate", str(tmp_path / "keys")]) == 0
+    required = dict(
+        environment="production",
+        database_url="postgresql+psycopg://app@db/sexto",
+        token_signing_key_file=tmp_path / "keys" / "token-signing-key.pem",
+        audit_signing_key_file=tmp_path / "keys" / "audit-signing-key.pem",
+        data_keys_file=tmp_path / "keys" / "data-keys.json",
+    )
+    for witness in (None, "none"):
+        with pytest.raises(ValidationError, match="SEXTO_AUDIT_WITNESS"):
+            Settings(**required, audit_witness=witness)
+    assert Settings(**required, audit_witness="file:/srv/witness/audit.jsonl").audit_witness
