@@ -138,7 +138,10 @@ class Settings(BaseSettings):
     maintenance_interval_seconds: int = Field(
         default=3600,
         ge=0,
-        description="How often expired idempotency keys and sign-in throttle rows are purged (0: never).",
+        description=(
+            "How often expired idempotency keys, sign-in throttle rows and revocations of expired tokens"
+            " are purged (0: never)."
+        ),
     )
     idempotency_ttl_seconds: int = Field(
         default=86400, ge=60, description="How long an Idempotency-Key's first answer is kept."

@@ -21,6 +21,7 @@ from app.accounts.service import ensure_first_admin
 from app.apidocs import install_docs
 from app.audit.checkpoints import CheckpointCadence, CheckpointSigner
 from app.audit.router import router as audit_router
+from app.auth.revocation import purge_expired_revocations
 from app.auth.router import router as auth_router
 from app.auth.service import purge_expired_throttles
 from app.cases.policy import unshown_flags
@@ -94,6 +95,7 @@ def _maintenance(
         with Session(engine) as session:
             purge_expired(session)
             purge_expired_throttles(session, settings)
+            purge_expired_revocations(session)
             session.commit()
 
     return sign_checkpoints, purge_expired_rows

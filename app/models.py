@@ -2,7 +2,7 @@
 
 from app.accounts.models import ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
-from app.auth.models import LoginThrottle
+from app.auth.models import LoginThrottle, RevokedToken
 from app.cases.models import (
     Case,
     CaseCounter,
@@ -46,6 +46,7 @@ __all__ = [
     "PrivacyIncident",
     "PrivacyIncidentVersion",
     "RetentionRule",
+    "RevokedToken",
     "School",
     "SchoolBoard",
     "ScopeGrant",

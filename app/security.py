@@ -30,6 +30,9 @@ TOKEN_ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "role", "gen"]
 # A token longer than this is refused before any parsing.
 MAX_TOKEN_LENGTH = 4096
+# Clock skew allowed on ``exp`` and ``nbf``: a token is accepted until
+# ``exp`` plus this, so a revocation is kept that long too.
+LEEWAY_SECONDS = 5
 
 
 class PasswordHasher:
@@ -137,6 +140,8 @@ class TokenClaims:
     token_id: str
     generation: int
     issued_at: datetime
+    # The last moment the token is accepted (its ``exp`` plus the leeway).
+    accepted_until: datetime
 
 
 class TokenError(Exception):
@@ -207,7 +212,7 @@ class TokenService:
                 audience=self._settings.token_audience,
                 issuer=self._settings.token_issuer,
                 options={"require": REQUIRED_CLAIMS, "strict_aud": True},
-                leeway=5,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError as exc:
             raise TokenError("expired") from exc
@@ -235,6 +240,7 @@ class TokenService:
             token_id=jti,  # type: ignore[arg-type]
             generation=generation,
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+            accepted_until=datetime.fromtimestamp(claims["exp"], UTC) + timedelta(seconds=LEEWAY_SECONDS),
         )
 
     def public_keys(self) -> dict[str, str]:

@@ -49,7 +49,15 @@ def create_baseline_app() -> FastAPI:
         grants = session.exec(select(ScopeGrant).where(ScopeGrant.user_id == user.id)).all()
         levels = session.exec(select(TrainingAttestation.level).where(TrainingAttestation.user_id == user.id)).all()
         best = AttestationLevel.architect if "architect" in levels else (AttestationLevel.explorer if levels else None)
-        return Principal("user", user.id, Role(user.role), resolve_scope(session, list(grants)), best, claims.token_id)
+        return Principal(
+            "user",
+            user.id,
+            Role(user.role),
+            resolve_scope(session, list(grants)),
+            best,
+            claims.token_id,
+            claims.accepted_until,
+        )
 
     @app.get("/api/v1/cases/{case_id}", response_model=CaseOut)
     def read_case(

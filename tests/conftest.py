@@ -389,13 +389,19 @@ def token_for(client: TestClient, username: str, password: str = DEMO_PASSWORD) 
     return response.json()["access_token"]
 
 
+# Routes that end the caller's own token when they go through: a walk over
+# every route signs in again after them (``login(name, fresh=True)``).
+REVOKES_THE_CALLERS_TOKEN = frozenset({("POST", "/api/v1/auth/sign-out")})
+
+
 @pytest.fixture
 def login(client):
-    """``login("demo-staff-a")`` → headers with a bearer token."""
+    """``login("demo-staff-a")`` → headers with a bearer token, the same each
+    time; ``fresh=True`` signs in again (after a sign-out)."""
     cache: dict[str, dict[str, str]] = {}
 
-    def _login(username: str) -> dict[str, str]:
-        if username not in cache:
+    def _login(username: str, *, fresh: bool = False) -> dict[str, str]:
+        if fresh or username not in cache:
             cache[username] = {"Authorization": f"Bearer {token_for(client, username)}"}
         return cache[username]
 

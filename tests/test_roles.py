@@ -5,6 +5,7 @@ whatever a missing key happens to give."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.sql.elements import False_
@@ -25,7 +26,7 @@ def principal_with_a_full_scope(role: Role) -> Principal:
         school_ids=frozenset({uuid.uuid4()} if schools else ()),
         police_force_ids=frozenset({uuid.uuid4()} if "police_forces" in kinds else ()),
     )
-    return Principal("user", uuid.uuid4(), role, scope, AttestationLevel.architect, "token-id")
+    return Principal("user", uuid.uuid4(), role, scope, AttestationLevel.architect, "token-id", datetime.now(UTC))
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -174,6 +174,28 @@ def rotate_secret(
     return ServiceAccountCredentials(id=account.id, client_id=account.client_id, client_secret=secret)
 
 
+@router.post(
+    "/users/{user_id}/revoke-tokens",
+    status_code=204,
+    summary="Revoke every token of a user, at once (the user signs in again)",
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def revoke_user_tokens(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> Response:
+    service.revoke_tokens(session, get_or_404(session, User, user_id))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/service-accounts/{account_id}/revoke-tokens",
+    status_code=204,
+    summary="Revoke every token of a service account, at once (its secret stays)",
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def revoke_service_account_tokens(account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> Response:
+    service.revoke_tokens(session, get_or_404(session, ServiceAccount, account_id))
+    return Response(status_code=204)
+
+
 # --- the staff of a school, for the case team ---------------------------------------
 
 

@@ -23,6 +23,7 @@ from app.accounts.schemas import (
     UserUpdate,
 )
 from app.accounts.scopes import ScopeIn, describe_grants, load_grants, replace_scope, validate_scope
+from app.auth import revocation
 from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, NotFound, UnprocessableContent
@@ -159,9 +160,9 @@ def update_user(session: Session, hasher: PasswordHasher, user: User, body: User
         user.full_name = body.full_name
     if body.password is not None:
         user.password_hash = hasher.hash(body.password)
-        user.token_generation += 1
+        revocation.revoke_all(user)
     if body.is_active is not None:
-        user.is_active = body.is_active
+        _set_active(user, body.is_active)
     if role not in SCHOOL_ROLES:
         # The attestation is a school-staff badge; it does not follow the
         # person into another role.
@@ -241,7 +242,7 @@ def update_service_account(session: Session, account: ServiceAccount, body: Serv
     if body.name is not None:
         account.name = body.name
     if body.is_active is not None:
-        account.is_active = body.is_active
+        _set_active(account, body.is_active)
     account.role = role.value
     account.updated_at = utcnow()
     session.flush()
@@ -249,12 +250,30 @@ def update_service_account(session: Session, account: ServiceAccount, body: Serv
 
 
 def rotate_secret(session: Session, hasher: PasswordHasher, account: ServiceAccount) -> str:
+    """A new secret, and the end of every token the old one got: a secret is
+    rotated because it may have leaked, and a token taken with a leaked
+    secret must not outlive it."""
     secret = new_client_secret()
     account.secret_hash = hasher.hash(secret)
-    account.token_generation += 1
-    account.updated_at = utcnow()
+    revocation.revoke_all(account)
     session.flush()
     return secret
+
+
+def revoke_tokens(session: Session, account: User | ServiceAccount) -> None:
+    """End every token of the account now (a lost device, a leaked token);
+    the account signs in again as before."""
+    revocation.revoke_all(account)
+    session.flush()
+
+
+def _set_active(account: User | ServiceAccount, active: bool) -> None:
+    """Disabling ends the account's tokens for good: the disable refuses them
+    while it lasts, and the bumped generation keeps them refused once the
+    account is enabled again."""
+    if account.is_active and not active:
+        revocation.revoke_all(account)
+    account.is_active = active
 
 
 def _refuse_admin_service_account(role: Role) -> None:

@@ -1,5 +1,5 @@
 """Failed sign-ins, counted in the database so that the limit holds across
-server processes."""
+server processes; and the credentials revoked before their expiry."""
 
 from __future__ import annotations
 
@@ -21,3 +21,14 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     window_started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RevokedToken(SQLModel, table=True):
+    """One credential ended before its expiry (a signed-out token; a browser
+    session later): a digest of its id, never the id itself, kept until the
+    credential would have expired anyway (``app.auth.revocation``)."""
+
+    __tablename__ = "revoked_token"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

@@ -1,12 +1,14 @@
 """Who is calling: the principal behind a bearer token, resolved from the
-database on every request so that a disable, a role change or a new scope
-takes effect at once.  The role and scope inside the token are only hints."""
+database on every request, in one statement, so that a disable, a role
+change, a new scope or a revocation takes effect at once.  The role and scope
+inside the token are only hints."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
@@ -19,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.accounts.scopes import Scope
+from app.auth import revocation
 from app.db import get_session
 from app.errors import Forbidden, InvalidToken, NotAuthenticated
 from app.orgs.models import School
@@ -36,7 +39,10 @@ class Principal:
     role: Role
     scope: Scope
     attestation: AttestationLevel | None
+    # The credential the request came with (a token's ``jti``), and the last
+    # moment it is accepted: what a sign-out revokes, and for how long.
     token_id: str
+    token_accepted_until: datetime
 
     @property
     def subject(self) -> str:
@@ -81,15 +87,19 @@ _RANKED_LEVELS = {2: AttestationLevel.architect, 1: AttestationLevel.explorer}
 def _principal_query(
     account: type[User] | type[ServiceAccount], holder_column: SQLColumnExpression[uuid.UUID | None]
 ) -> Select[Any]:
-    """The account, its scope grants and (people) its best attestation, in one query."""
+    """The account, whether the credential was revoked, its scope grants
+    (with the schools of the boards granted) and (people) its best
+    attestation: one statement, one round trip, whatever the scope."""
     columns: list[SQLColumnExpression[Any]] = [
         col(account.role),
         col(account.is_active),
         col(account.token_generation),
+        revocation.revoked_clause(),
         col(ScopeGrant.board_id),
         col(ScopeGrant.school_id),
         col(ScopeGrant.police_force_id),
         col(ScopeGrant.platform),
+        col(School.id).label("board_school_id"),
     ]
     if account is User:
         columns.append(
@@ -103,6 +113,7 @@ def _principal_query(
         sa_select(*columns)
         .select_from(account)
         .outerjoin(ScopeGrant, holder_column == col(account.id))
+        .outerjoin(School, col(School.board_id) == col(ScopeGrant.board_id))
         .where(col(account.id) == bindparam("account_id"))
     )
 
@@ -113,33 +124,35 @@ _QUERIES = {
 }
 
 
-def load_principal(session: Session, claims_subject: str, generation: int, token_id: str) -> Principal:
-    """Who the token's subject is now: one query (plus one when the scope names
-    whole boards).  Refused when the account is gone, disabled, or its
-    password or secret changed since the token was issued."""
-    kind, _, raw_id = claims_subject.partition(":")
+def load_principal(
+    session: Session, *, subject: str, generation: int, credential_id: str, accepted_until: datetime
+) -> Principal:
+    """Who a credential's subject is now, in one statement.  Refused when the
+    credential was revoked (signed out), or the account is gone, disabled,
+    or its tokens revoked since the credential was issued (a bumped
+    generation: revoke-all, a new password or secret, a disable)."""
+    kind, _, raw_id = subject.partition(":")
     if kind not in _QUERIES:
         raise TokenError("unknown_subject")
     try:
         account_id = uuid.UUID(raw_id)
     except ValueError:
         raise TokenError("unknown_subject") from None
-    rows = session.execute(_QUERIES[kind], {"account_id": account_id}).all()
+    parameters = {"account_id": account_id, revocation.DIGEST_PARAMETER: revocation.credential_digest(credential_id)}
+    rows = session.execute(_QUERIES[kind], parameters).all()
+    if rows and rows[0].revoked:
+        raise TokenError("token_revoked")
     if not rows or not rows[0].is_active or rows[0].token_generation != generation:
         raise TokenError("account_unusable")
-    boards = frozenset(row.board_id for row in rows if row.board_id)
-    schools = {row.school_id for row in rows if row.school_id}
-    if boards:
-        schools.update(session.execute(select(School.id).where(col(School.board_id).in_(boards))).scalars())
     scope = Scope(
-        board_ids=boards,
-        school_ids=frozenset(schools),
+        board_ids=frozenset(row.board_id for row in rows if row.board_id),
+        school_ids=frozenset(school for row in rows for school in (row.school_id, row.board_school_id) if school),
         police_force_ids=frozenset(row.police_force_id for row in rows if row.police_force_id),
         platform=any(row.platform for row in rows),
     )
     principal_kind: PrincipalKind = "user" if kind == "user" else "service_account"
     attestation = _RANKED_LEVELS.get(rows[0].attestation_rank) if kind == "user" else None
-    return Principal(principal_kind, account_id, Role(rows[0].role), scope, attestation, token_id)
+    return Principal(principal_kind, account_id, Role(rows[0].role), scope, attestation, credential_id, accepted_until)
 
 
 def get_principal(
@@ -152,7 +165,13 @@ def get_principal(
     tokens: TokenService = request.state.tokens
     try:
         claims = tokens.decode(token)
-        principal = load_principal(session, claims.subject, claims.generation, claims.token_id)
+        principal = load_principal(
+            session,
+            subject=claims.subject,
+            generation=claims.generation,
+            credential_id=claims.token_id,
+            accepted_until=claims.accepted_until,
+        )
     except TokenError as exc:
         request.state.token_failure = exc.reason
         raise InvalidToken() from None

@@ -4,7 +4,7 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlmodel import Session
 
 from app.accounts.models import ServiceAccount, User
@@ -15,6 +15,7 @@ from app.auth.principal import CurrentPrincipal
 from app.auth.schemas import Me, TokenRequest, TokenResponse
 from app.db import get_session
 from app.errors import BadRequest, InvalidClient, InvalidGrant, problem_responses
+from app.idempotency.service import idempotency
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=AuditedRoute)
 
@@ -113,3 +114,19 @@ def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
         scope=account.scope,
         may_handle_cases=False,
     )
+
+
+@router.post(
+    "/sign-out",
+    status_code=204,
+    summary="Sign out: revoke the token this request carries, at once",
+    description=(
+        "The token is refused from the next request on (401 `invalid_token`); the account's other tokens "
+        "still work. A retry after the token was revoked gets that 401: the token is ended either way."
+    ),
+    responses=problem_responses(401, 422, 503),
+    dependencies=[Depends(idempotency)],
+)
+def sign_out(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    service.sign_out(session, principal)
+    return Response(status_code=204)

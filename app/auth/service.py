@@ -1,5 +1,7 @@
 """Sign-in: the OAuth2 password grant for people and the client-credentials
-grant for service accounts, with failures throttled per account name.
+grant for service accounts, with failures throttled per account name; and
+sign-out, which revokes the credential the request came with
+(``app.auth.revocation``).
 
 The throttle's rows are keyed by a keyed hash of the name tried
 (``DataCipher.keyed_digest``), never the name itself: what someone typed as a
@@ -21,7 +23,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.accounts.models import ServiceAccount, User
 from app.accounts.scopes import load_grants, resolve_scope
 from app.audit.note import AuditNote
+from app.auth import revocation
 from app.auth.models import LoginThrottle
+from app.auth.principal import Principal
 from app.config import Settings
 from app.crypto import DataCipher
 from app.db import UTCDateTime, table_of, utcnow
@@ -217,3 +221,9 @@ def purge_expired_throttles(session: Session, settings: Settings) -> int:
         )
     )
     return result.rowcount or 0
+
+
+def sign_out(session: Session, principal: Principal) -> None:
+    """Revoke the credential the caller came with, at once; the account's
+    other credentials live on."""
+    revocation.revoke(session, credential_id=principal.token_id, accepted_until=principal.token_accepted_until)
