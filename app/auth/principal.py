@@ -13,11 +13,20 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2
-from sqlalchemy import Select, SQLColumnExpression, bindparam, case, func
+from sqlalchemy import Select, SQLColumnExpression, and_, bindparam, case, func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
+from app.accounts.duties import has_reach
+from app.accounts.models import (
+    AttestationLevel,
+    GrantApproval,
+    Role,
+    ScopeGrant,
+    ServiceAccount,
+    TrainingAttestation,
+    User,
+)
 from app.accounts.scopes import Scope
 from app.db import get_session
 from app.errors import Forbidden, InvalidToken, NotAuthenticated
@@ -81,11 +90,13 @@ _RANKED_LEVELS = {2: AttestationLevel.architect, 1: AttestationLevel.explorer}
 def _principal_query(
     account: type[User] | type[ServiceAccount], holder_column: SQLColumnExpression[uuid.UUID | None]
 ) -> Select[Any]:
-    """The account, its scope grants and (people) its best attestation, in one query."""
+    """The account, its approved scope grants and (people) its best attestation, in one query."""
     columns: list[SQLColumnExpression[Any]] = [
         col(account.role),
         col(account.is_active),
         col(account.token_generation),
+        col(account.credential_pending),
+        col(User.must_change_password) if account is User else literal(False).label("must_change_password"),
         col(ScopeGrant.board_id),
         col(ScopeGrant.school_id),
         col(ScopeGrant.police_force_id),
@@ -96,7 +107,11 @@ def _principal_query(
     return (
         sa_select(*columns)
         .select_from(account)
-        .outerjoin(ScopeGrant, holder_column == col(account.id))
+        # Only approved grants give reach (app.accounts.duties).
+        .outerjoin(
+            ScopeGrant,
+            and_(holder_column == col(account.id), col(ScopeGrant.approval) == GrantApproval.approved.value),
+        )
         .where(col(account.id) == bindparam("account_id"))
     )
 
@@ -121,6 +136,13 @@ def load_principal(session: Session, claims_subject: str, generation: int, token
     rows = session.execute(_QUERIES[kind], {"account_id": account_id}).all()
     if not rows or not rows[0].is_active or rows[0].token_generation != generation:
         raise TokenError("account_unusable")
+    first = rows[0]
+    role = Role(first.role)
+    attestation = _RANKED_LEVELS.get(first[8]) if kind == "user" else None
+    if not has_reach(
+        role, credential_pending=first.credential_pending, must_change_password=first.must_change_password
+    ):
+        rows = []  # signed in, but its grants are not in force: no reach
     boards = frozenset(row.board_id for row in rows if row.board_id)
     schools = {row.school_id for row in rows if row.school_id}
     if boards:
@@ -131,8 +153,7 @@ def load_principal(session: Session, claims_subject: str, generation: int, token
         police_force_ids=frozenset(row.police_force_id for row in rows if row.police_force_id),
     )
     principal_kind: PrincipalKind = "user" if kind == "user" else "service_account"
-    attestation = _RANKED_LEVELS.get(rows[0][6]) if kind == "user" else None
-    return Principal(principal_kind, account_id, Role(rows[0].role), scope, attestation, token_id)
+    return Principal(principal_kind, account_id, role, scope, attestation, token_id)
 
 
 def get_principal(
