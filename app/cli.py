@@ -1,4 +1,4 @@
-"""Command line: ``sexto migrate | demo | openapi | docs-config | audit verify|checkpoint|export |
+"""Command line: ``sexto migrate | demo | accounts approve | openapi | docs-config | audit verify|checkpoint|export |
 retention run [--dry-run] | purge-idempotency | reencrypt-data``."""
 
 from __future__ import annotations
@@ -48,6 +48,39 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
             print("demo data loaded")
     finally:
         engine.dispose()
+    return 0
+
+
+def _accounts(settings: Settings, args: argparse.Namespace) -> int:
+    """``accounts approve KIND:ID``: the operator approves every pending grant
+    of one account (the first approver of an organization has nobody to
+    approve it), and the credential issued is printed once."""
+    import dataclasses
+    import uuid
+
+    from app.accounts.duties import operator_approval
+    from app.security import PasswordHasher
+
+    kind, _, raw_id = args.account.partition(":")
+    try:
+        account_id = uuid.UUID(raw_id)
+    except ValueError:
+        account_id = None
+    if kind not in ("user", "service_account") or account_id is None:
+        print("name the account as user:<id> or service_account:<id>", file=sys.stderr)
+        return 2
+    engine = create_db_engine(settings.effective_database_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            count, issued = operator_approval(session, PasswordHasher(settings), kind, account_id)
+    finally:
+        engine.dispose()
+    if not count:
+        print("nothing of this account waits for approval", file=sys.stderr)
+        return 1
+    shown = {name: value for name, value in (dataclasses.asdict(issued) if issued else {}).items() if value}
+    json.dump({"approved_grants": count, "credential": shown or None}, sys.stdout, indent=2)
+    sys.stdout.write("\n")
     return 0
 
 
@@ -186,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema to the latest migration")
     demo = commands.add_parser("demo", help="load the demo dataset into an empty database")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
+    accounts = commands.add_parser("accounts", help="approve the first approver of an organization")
+    accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    approve = accounts_commands.add_parser(
+        "approve", help="approve every pending grant of one account; print the credential issued, once"
+    )
+    approve.add_argument("account", help="user:<id> or service_account:<id>")
     commands.add_parser("openapi", help="print the OpenAPI document")
     commands.add_parser("docs-config", help="print docs/configuration.md, generated from the settings' descriptions")
     commands.add_parser("reencrypt-data", help="rewrite encrypted personal information under the current data key")
@@ -206,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "migrate": _migrate,
         "demo": _demo,
+        "accounts": _accounts,
         "openapi": _openapi,
         "docs-config": _docs_config,
         "audit": _audit,

@@ -6,6 +6,11 @@ comes with the approval, to the approver."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from sqlmodel import select
 
@@ -315,3 +320,38 @@ def test_approvals_and_refusals_are_audited_without_names(client, login, demo, d
         select(AuditEntry).where(AuditEntry.action == "approve_grant").order_by(AuditEntry.id.desc())
     ).first()
     assert denied is not None and denied.outcome == "denied" and denied.status_code == 404
+
+
+# --- the first approver of an organization: the operator's command --------------------------
+
+
+def test_the_operator_approves_a_boards_first_approver_from_the_command_line(
+    client, login, demo, settings, var_dir, db
+):
+    officer = admin_user(client, login, "privacy_officer", {"boards": [str(demo.board_a)]}, username="premiere.agente")
+    env = {**os.environ, "SEXTO_DATABASE_URL": settings.effective_database_url, "SEXTO_VAR_DIR": str(var_dir)}
+    run = [sys.executable, "-m", "app.cli", "accounts", "approve", f"user:{officer['id']}"]
+    done = subprocess.run(run, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["approved_grants"] == 1
+    temporary = printed["credential"]["temporary_password"]
+    db.expire_all()
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "approve_grant")).one()
+    assert (entry.actor_kind, entry.actor_id, entry.resource_id) == ("system", "operator", officer["id"])
+    assert str(demo.board_a) in (entry.org_ids or "")
+    # The officer changes the temporary password, then approves board A's grants.
+    headers = bearer(token_for(client, "premiere.agente", temporary))
+    changed = client.post(
+        "/api/v1/auth/password",
+        json={"current_password": temporary, "new_password": "la phrase de passe de la responsable"},
+        headers=headers,
+    )
+    assert changed.status_code == 204, changed.text
+    mine = bearer(token_for(client, "premiere.agente", "la phrase de passe de la responsable"))
+    body = {"name": "SI du CSS A", "role": "school_lead", "scope": {"boards": [str(demo.board_a)]}}
+    account = client.post("/api/v1/service-accounts", json=body, headers=login("demo-admin")).json()
+    assert approve_account(client, mine, account["id"])["client_id"] == account["client_id"]
+    # Nothing left to approve: the command says so.
+    again = subprocess.run(run, env=env, capture_output=True, text=True)
+    assert again.returncode == 1 and "nothing" in again.stderr

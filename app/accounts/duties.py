@@ -137,12 +137,13 @@ def holder_of(session: Session, grant: ScopeGrant) -> User | ServiceAccount:
 
 
 def decide(
-    session: Session, hasher: PasswordHasher, principal: Principal, grant: ScopeGrant, *, approve: bool
+    session: Session, hasher: PasswordHasher, decided_by: uuid.UUID | None, grant: ScopeGrant, *, approve: bool
 ) -> IssuedCredential | None:
-    """Approve or refuse a pending grant.  The first approval of an account
-    whose credential an admin set issues a new one (returned, never kept)."""
+    """Approve or refuse a pending grant (``decided_by`` None: the operator,
+    ``operator_approval``).  The first approval of an account whose credential
+    an admin set issues a new one (returned, never kept)."""
     grant.approval = (GrantApproval.approved if approve else GrantApproval.refused).value
-    grant.decided_by = principal.id
+    grant.decided_by = decided_by
     grant.decided_at = utcnow()
     holder = holder_of(session, grant)
     issued = None
@@ -187,3 +188,41 @@ def concerned_organizations(session: Session, grant: ScopeGrant) -> list[uuid.UU
         board_id = session.exec(select(School.board_id).where(School.id == grant.school_id)).one()
         return [grant.school_id, board_id]
     return [org for org in (grant.board_id, grant.police_force_id) if org]
+
+
+OPERATOR = "operator"
+
+
+def operator_approval(
+    session: Session, hasher: PasswordHasher, kind: str, account_id: uuid.UUID
+) -> tuple[int, IssuedCredential | None]:
+    """``sexto accounts approve``: the first approver of an organization has
+    nobody above it to approve it, so the operator, who runs the service and
+    holds its keys (and so is outside this separation anyway), approves every
+    pending grant of one account from the command line.  Audited like an
+    approval, as the ``operator``; committed.  Returns how many grants, and
+    the credential issued."""
+    from app.audit import chain
+
+    holder_column = ScopeGrant.user_id if kind == "user" else ScopeGrant.service_account_id
+    grants = session.exec(
+        select(ScopeGrant).where(holder_column == account_id, ScopeGrant.approval == GrantApproval.pending.value)
+    ).all()
+    issued = None
+    organizations: set[str] = set()
+    for grant in grants:
+        issued = decide(session, hasher, None, grant, approve=True) or issued
+        organizations.update(str(org) for org in concerned_organizations(session, grant))
+    if grants:
+        draft = chain.EntryDraft(
+            actor_kind="system",
+            actor_id=OPERATOR,
+            org_ids=",".join(sorted(organizations)),
+            action="approve_grant",
+            resource_type="accounts",
+            resource_id=str(account_id),
+            status_code=200,
+            returned_ids=",".join(sorted(str(grant.id) for grant in grants)),
+        )
+        chain.append_and_commit(session, draft)
+    return len(grants), issued

@@ -411,7 +411,7 @@ def decide_grant(
     note.touched("scope_grants", grant.id)
     note.returned([grant.user_id or grant.service_account_id])
     note.concerns = list(duties.concerned_organizations(session, grant))
-    issued = duties.decide(session, hasher, principal, grant, approve=approve)
+    issued = duties.decide(session, hasher, principal.id, grant, approve=approve)
     assert grant.decided_at is not None
     return GrantDecisionOut(
         id=grant.id,
