@@ -31,20 +31,18 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, false, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import GrantApproval, Role, ScopeGrant, ServiceAccount, User
+from app.accounts.scopes import Scope
 from app.db import utcnow
 from app.errors import NotFound
 from app.orgs.models import School
 from app.security import PasswordHasher
-
-if TYPE_CHECKING:
-    from app.auth.principal import Principal
 
 # The roles that read case contents (app.cases.policy: their capabilities
 # include read_case; a test holds the two tables together).
@@ -53,6 +51,20 @@ CASE_READING = frozenset({Role.school_staff, Role.school_lead, Role.police_liais
 APPROVING = frozenset({Role.privacy_officer, Role.school_lead, Role.police_liaison})
 # A grant of one of these roles by an admin waits for approval.
 NEEDS_APPROVAL = CASE_READING | APPROVING
+
+
+class Caller(Protocol):
+    """The caller as this module reads it (``app.auth.principal.Principal``,
+    which imports this module for ``has_reach``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def scope(self) -> Scope: ...
 
 
 def granted_approval(role: Role) -> GrantApproval:
@@ -87,7 +99,7 @@ class Approvable:
         return or_(*clauses) if clauses else false()
 
 
-def approvable(session: Session, principal: Principal) -> Approvable:
+def approvable(session: Session, principal: Caller) -> Approvable:
     """What the caller approves: nothing unless it is a person holding an
     approving role, and then only within its own reach, which is in force
     only once approved (its scope is empty otherwise)."""
@@ -102,7 +114,7 @@ def approvable(session: Session, principal: Principal) -> Approvable:
     return Approvable(frozenset(boards), frozenset())
 
 
-def pending_grants(session: Session, principal: Principal) -> SelectOfScalar[ScopeGrant]:
+def pending_grants(session: Session, principal: Caller) -> SelectOfScalar[ScopeGrant]:
     """The pending grants the caller may decide: of its organizations, never its own."""
     return select(ScopeGrant).where(
         ScopeGrant.approval == GrantApproval.pending.value,
@@ -111,7 +123,7 @@ def pending_grants(session: Session, principal: Principal) -> SelectOfScalar[Sco
     )
 
 
-def pending_grant_or_404(session: Session, principal: Principal, grant_id: uuid.UUID) -> ScopeGrant:
+def pending_grant_or_404(session: Session, principal: Caller, grant_id: uuid.UUID) -> ScopeGrant:
     grant = session.exec(pending_grants(session, principal).where(ScopeGrant.id == grant_id)).first()
     if grant is None:
         raise NotFound()
