@@ -1,6 +1,6 @@
 """The ``sexto`` command line (docs/operations.md#the-command-line).
 
-``sexto --version``; ``migrate``, ``demo``, ``openapi``, ``docs-config``,
+``sexto --version``; ``migrate``, ``demo``, ``accounts approve``, ``openapi``, ``docs-config``,
 ``keys generate``, ``audit verify|checkpoint|export``, ``retention run``,
 ``purge-idempotency``, ``reencrypt-data``; ``sexto <command> --help`` gives
 each one's description and examples.
@@ -121,6 +121,37 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
             local_today(settings.local_timezone),
         )
         print("demo data loaded")
+    return 0
+
+
+def _accounts(settings: Settings, args: argparse.Namespace) -> int:
+    """``accounts approve KIND:ID``: the operator approves every pending grant
+    of one account (the first approver of an organization has nobody to
+    approve it), and the credential issued is printed once."""
+    import dataclasses
+    import uuid
+
+    from app.accounts.duties import operator_approval
+    from app.security import PasswordHasher
+
+    kind, _, raw_id = args.account.partition(":")
+    try:
+        account_id = uuid.UUID(raw_id)
+    except ValueError:
+        account_id = None
+    if kind not in ("user", "service_account") or account_id is None:
+        raise CommandError("name the account as user:<id> or service_account:<id>")
+    with _engine(settings) as engine, Session(engine) as session:
+        count, issued = operator_approval(session, PasswordHasher(settings), kind, account_id)
+    if not count:
+        raise CommandError("nothing of this account waits for approval")
+    shown = {name: value for name, value in (dataclasses.asdict(issued) if issued else {}).items() if value}
+    if args.json:
+        _json_out({"approved_grants": count, "credential": shown or None})
+        return 0
+    print(f"{count} grant(s) approved")
+    for name, value in shown.items():
+        print(f"{name}: {value}    (shown once: hand it over, it is not kept)")
     return 0
 
 
@@ -443,6 +474,31 @@ def build_parser() -> argparse.ArgumentParser:
         _demo,
     )
     demo.add_argument("--if-empty", action="store_true", help="do nothing (exit 0) when the database has data")
+    accounts = _command(
+        commands,
+        "accounts",
+        "approve the first approver of an organization",
+        "Accounts, from the server: what the admin's API may not do alone (docs/security.md, separation of duties).",
+        ["sexto accounts approve user:6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21"],
+        None,
+    )
+    account_commands = accounts.add_subparsers(dest="accounts_command", required=True, metavar="<accounts command>")
+    approve = _command(
+        account_commands,
+        "approve",
+        "approve every pending grant of one account; print the credential issued, once",
+        "The first approver of an organization (its privacy officer or a lead, a police force's liaison) has "
+        "nobody to approve it through the API: the operator approves it here. Every pending grant of the "
+        "account is approved, audited as the operator's, and the credential issued with the first approval "
+        "(a temporary password, or a client secret) is printed once.",
+        [
+            "sexto accounts approve user:6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21",
+            "sexto accounts approve --json service_account:0b7e4c1d-9a2f-4e8b-8c1a-5d6f7e8a9b0c",
+        ],
+        _accounts,
+    )
+    approve.add_argument("account", help="user:<id> or service_account:<id>")
+    _json_flag(approve)
     _command(
         commands,
         "openapi",

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from app.accounts.models import AttestationLevel, Role, ScopeGrant, TrainingAttestation, User
+from app.accounts.models import AttestationLevel, GrantApproval, Role, ScopeGrant, TrainingAttestation, User
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 from app.security import PasswordHasher
 
@@ -90,16 +90,24 @@ def load_demo(session: Session, hasher: PasswordHasher, password: str, today: da
     column = {"boards": "board_id", "schools": "school_id", "police_forces": "police_force_id"}
     password_hash = hasher.hash(password)
     for username, (full_name, role, kind, sides, levels) in DEMO_USERS.items():
-        user = User(username=username, full_name=full_name, role=role.value, password_hash=password_hash)
+        # Loaded by the operator (``sexto demo``), not granted by the admin:
+        # the grants and the password are in force (app.accounts.duties).
+        user = User(
+            username=username,
+            full_name=full_name,
+            role=role.value,
+            password_hash=password_hash,
+            credential_pending=False,
+        )
         session.add(user)
         session.flush()
         for side in sides:
             for org_id in organizations[kind][side]:
-                grant = ScopeGrant(user_id=user.id)
+                grant = ScopeGrant(user_id=user.id, approval=GrantApproval.approved.value)
                 setattr(grant, column[kind], org_id)
                 session.add(grant)
         if username in DEMO_PLATFORM_AUDITORS:
-            session.add(ScopeGrant(user_id=user.id, platform=True))
+            session.add(ScopeGrant(user_id=user.id, platform=True, approval=GrantApproval.approved.value))
         for level in levels:
             session.add(
                 TrainingAttestation(

@@ -179,6 +179,14 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "du service.",
         "en": "The password must not contain the username, the person's name or the service's name.",
     },
+    "password_current_wrong": {
+        "fr": "Le mot de passe actuel n'est pas le bon.",
+        "en": "The current password is not the right one.",
+    },
+    "password_unchanged": {
+        "fr": "Le nouveau mot de passe doit différer de l'actuel.",
+        "en": "The new password must differ from the current one.",
+    },
     # Protocol confirmations (a 422 without one names the rule)
     "device_not_switched_off": {
         "fr": "L'appareil doit d'abord être éteint : demandez à l'élève de l'éteindre, puis "
@@ -533,6 +541,10 @@ MESSAGES: dict[str, dict[Language, str]] = {
     "service_account_admin": {
         "fr": "Un compte de service ne peut pas avoir le rôle d'administrateur.",
         "en": "A service account cannot have the admin role.",
+    },
+    "password_people_only": {
+        "fr": "Seule une personne change son mot de passe ; un compte de service reçoit un nouveau secret.",
+        "en": "Only a person changes their password; a service account is given a new secret.",
     },
     "last_admin": {
         "fr": "Impossible de désactiver ou de changer le rôle du dernier administrateur actif.",

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.accounts.router import approvals_router, staff_router
 from app.accounts.router import router as accounts_router
-from app.accounts.router import staff_router
 from app.accounts.service import ensure_first_admin
 from app.apidocs import install_docs
 from app.audit.checkpoints import CheckpointCadence, CheckpointSigner
@@ -209,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orgs_router)
     app.include_router(accounts_router)
     app.include_router(staff_router)
+    app.include_router(approvals_router)
     app.include_router(cases_router)
     app.include_router(grid_router)
     app.include_router(police_router)

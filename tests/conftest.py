@@ -408,6 +408,33 @@ def login(client):
     return _login
 
 
+def approve_account(client: TestClient, approver_headers: dict[str, str], account_id: object) -> dict | None:
+    """The approver approves every grant of the account waiting for it
+    (separation of duties, app.accounts.duties); the credential issued with
+    the first approval of an account whose password or secret an admin set
+    (None when there was none)."""
+    listed = client.get("/api/v1/approvals", params={"limit": 100}, headers=approver_headers)
+    assert listed.status_code == 200, listed.text
+    credential = None
+    mine = [item for item in listed.json()["items"] if item["account_id"] == str(account_id)]
+    assert mine, "nothing of the account waits for this approver"
+    for item in mine:
+        decided = client.post(f"/api/v1/approvals/{item['id']}/approve", headers=approver_headers)
+        assert decided.status_code == 200, decided.text
+        credential = decided.json()["credential"] or credential
+    return credential
+
+
+def approved_service_account(client: TestClient, login, body: dict, approver: str) -> dict:
+    """A service account made by the admin and approved by ``approver``:
+    its representation, with the secret the approval issued."""
+    created = client.post("/api/v1/service-accounts", json=body, headers=login("demo-admin"))
+    assert created.status_code == 201, created.text
+    credential = approve_account(client, login(approver), created.json()["id"])
+    assert credential is not None
+    return {**created.json(), "client_secret": credential["client_secret"]}
+
+
 @dataclass(frozen=True)
 class Demo:
     users: dict[str, uuid.UUID]

@@ -351,9 +351,11 @@ def test_a_service_account_cannot_be_admin(client, admin):
 
 
 def test_service_account_secrets_are_shown_once(client, admin, demo):
+    # An auditing system: a role that reads no case contents has its secret at
+    # creation (a case-reading one has it with its approval, tests/test_duties.py).
     created = client.post(
         "/api/v1/service-accounts",
-        json={"name": "SI du CSS A", "role": "school_lead", "scope": {"boards": [str(demo.board_a)]}},
+        json={"name": "SI d'audit du CSS A", "role": "auditor", "scope": {"boards": [str(demo.board_a)]}},
         headers=admin,
     ).json()
     assert created["client_secret"]

@@ -25,7 +25,7 @@ from app.db import create_db_engine
 from app.demo import DEMO_USERS
 from app.main import _maintenance
 from app.security import PasswordHasher, key_id, load_or_create_private_key
-from tests.conftest import DEMO_PASSWORD, make_settings, token_for
+from tests.conftest import DEMO_PASSWORD, approve_account, approved_service_account, make_settings, token_for
 
 TOKEN = "/api/v1/auth/token"
 ME = "/api/v1/auth/me"
@@ -285,13 +285,8 @@ def test_a_deleted_users_token_is_refused(client, db):
 
 @pytest.fixture
 def police_portal(client, login, demo):
-    response = client.post(
-        "/api/v1/service-accounts",
-        json={"name": "Portail police A", "role": "police_liaison", "scope": {"police_forces": [str(demo.force_a)]}},
-        headers=login("demo-admin"),
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+    body = {"name": "Portail police A", "role": "police_liaison", "scope": {"police_forces": [str(demo.force_a)]}}
+    return approved_service_account(client, login, body, "demo-police-a")
 
 
 def test_a_service_account_signs_in_with_client_credentials(client, police_portal):
@@ -341,7 +336,8 @@ def test_rotating_the_secret_revokes_the_old_tokens(client, login, police_portal
     assert rotated.status_code == 200
     assert client.get(ME, headers=bearer(token)).status_code == 401
     assert client.post(TOKEN, data=form).status_code == 401
-    form["client_secret"] = rotated.json()["client_secret"]
+    # A police portal's new secret comes with the force's approval (separation of duties).
+    form["client_secret"] = approve_account(client, login("demo-police-a"), police_portal["id"])["client_secret"]
     assert client.post(TOKEN, data=form).status_code == 200
 
 

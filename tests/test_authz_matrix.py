@@ -6,7 +6,7 @@ service answers otherwise, the cell keeps the spec's answer and is listed in
 ``DISCREPANCIES`` (a strict xfail) until the code is fixed.
 
 One test per cell, over HTTP, against the demo data, on both engines:
-2664 cells (``CELL_COUNT``), so 5328 runs.  Besides: a route the app serves
+2712 cells (``CELL_COUNT``), so 5424 runs.  Besides: a route the app serves
 without rows, or rows for a route it does not serve, fail; and every refusal
 the cells provoke must be in the audit log as one denied entry.
 
@@ -121,6 +121,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/auth/me"):                     {"-": "401 200 200 200 200 200 200 200 200 200 200 200"},
     # each column signs out its own token (then signs in again: REVOKES_THE_CALLERS_TOKEN)
     ("POST", "/api/v1/auth/sign-out"):              {"-": "401 204 204 204 204 204 204 204 204 204 204 204"},
+    # Each column sends its own password as the new one: let through, then refused (password_unchanged).
+    ("POST", "/api/v1/auth/password"):              {"-": "401 422 422 422 422 422 422 422 422 422 422 422"},
 
     # --- administration: admin only; no secret, so 403 for the others -------------------------------
     #                                                             ano adm aud lea sta st2 stb poa pob dpj pva pvb
@@ -156,6 +158,14 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
                                                             {"-": "401 200 403 403 403 403 403 403 403 403 403 403"},
     ("POST", "/api/v1/service-accounts/{account_id}/revoke-tokens"):
                                                             {"-": "401 204 403 403 403 403 403 403 403 403 403 403"},
+
+    # --- approvals (separation of duties): the approving roles, within their own organizations.  The
+    #     grant is a fresh one, pending, of a school A staff member: board A's lead and privacy officer
+    #     decide it; police and board B's privacy officer do not reach it (404); the others never approve.
+    #                                                             ano adm aud lea sta st2 stb poa pob dpj pva pvb
+    ("GET", "/api/v1/approvals"):                           {"-": "401 403 403 200 403 403 403 200 200 403 200 200"},
+    ("POST", "/api/v1/approvals/{grant_id}/approve"):       {"-": "401 403 403 200 403 403 403 404 404 403 200 404"},
+    ("POST", "/api/v1/approvals/{grant_id}/refuse"):        {"-": "401 403 403 200 403 403 403 404 404 403 200 404"},
 
     # --- grid templates: anyone signed in ------------------------------------------------------------
     ("GET", "/api/v1/grid-templates/current"):              {"-": "401 200 200 200 200 200 200 200 200 200 200 200"},
@@ -463,7 +473,7 @@ def read_matrix(matrix: dict[tuple[str, str], dict[str, str]]) -> list[Cell]:
 
 
 CELLS = read_matrix(MATRIX)
-CELL_COUNT = 2664  # the exact number of cells (per engine); checked below
+CELL_COUNT = 2712  # the exact number of cells (per engine); checked below
 
 
 def _param(cell: Cell):
@@ -783,6 +793,8 @@ def _other_body(cell: Cell, world: World, ids: dict[str, str]) -> Any:
         return {"years_after_closure": 5, "schedule_reference": "CC-2026-04-12"}
     if path == "/cases":
         return _case_create(world.ids["school_a"])
+    if path == "/auth/password":
+        return {"current_password": DEMO_PASSWORD, "new_password": DEMO_PASSWORD}
     targets = world.targets()
     bodies = {
         "/boards": {"name": f"CSS {tag}"},
@@ -836,6 +848,8 @@ def _call(cell: Cell, world: World, subject: Subject | None) -> Call:
         )
     ids = subject.ids if subject else {}
     names = set(re.findall(r"{(\w+)}", cell.template))
+    if "grant_id" in names:
+        ids = {**ids, "grant_id": _pending_grant(world)}
     values = {**{name: world.targets()[name] for name in names - set(ids)}, **ids}
     kwargs: dict[str, Any] = {}
     if cell.writes:
@@ -865,6 +879,16 @@ def _call(cell: Cell, world: World, subject: Subject | None) -> Call:
         }
         world.ok("POST", f"/users/{values['user_id']}/attestations", "adm", 200, json=badge)
     return Call(_fill(cell.template, values), kwargs, absent)
+
+
+def _pending_grant(world: World) -> str:
+    """A fresh grant waiting for approval: the admin gives a new person school A
+    (board A), and board A's privacy officer sees it waiting."""
+    user = world.ok(
+        "POST", "/users", "adm", 201, json=_user_body(f"attente.{uuid.uuid4().hex[:8]}", world.ids["school_a"])
+    )
+    waiting = world.ok("GET", "/approvals", "pva", 200, params={"limit": 100})["items"]
+    return next(item["id"] for item in waiting if item["account_id"] == user["id"])
 
 
 # --- lists: is the situation's case (entry) among the items? -------------------------------------

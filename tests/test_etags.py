@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import approved_service_account
+
 CASE_LEVEL = ["", "/participants", "/grids", "/devices", "/contacts", "/notes", "/transitions", "/next-steps", "/team"]
 
 
@@ -69,11 +71,8 @@ def test_a_stale_if_match_is_a_412_and_changes_nothing(desk):
 
 
 def test_an_integrated_system_must_send_if_match_on_a_transition(desk, client, login):
-    created = client.post(
-        "/api/v1/service-accounts",
-        json={"name": "SI du CSS A", "role": "school_lead", "scope": {"schools": [str(desk.demo.school_a)]}},
-        headers=login("demo-admin"),
-    ).json()
+    body = {"name": "SI du CSS A", "role": "school_lead", "scope": {"schools": [str(desk.demo.school_a)]}}
+    created = approved_service_account(client, login, body, "demo-privacy-a")
     token = client.post(
         "/api/v1/auth/token",
         data={

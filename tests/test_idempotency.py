@@ -172,7 +172,9 @@ def test_a_replay_needs_the_same_role(desk):
 def test_a_secret_shown_once_is_never_kept_for_a_replay(desk, db):
     from app.idempotency.models import IdempotencyRecord
 
-    body = {"name": "Portail", "role": "police_liaison", "scope": {"police_forces": [str(desk.demo.force_a)]}}
+    # An auditing system: its secret is shown at creation (a case-reading
+    # account's comes with its approval, which is never kept either).
+    body = {"name": "Portail", "role": "auditor", "scope": {"police_forces": [str(desk.demo.force_a)]}}
     headers = {"Idempotency-Key": "sa-1"}
     first = desk.call("POST", "/service-accounts", "demo-admin", json=body, headers=headers)
     assert first.status_code == 201

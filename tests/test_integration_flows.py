@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from tests.conftest import approved_service_account
 from tests.protocol_helpers import Desk
+
+# Who approves each role's grant in the demo (separation of duties): the
+# force's liaison for a police portal, the board's privacy officer for a board system.
+APPROVERS = {"police_liaison": "demo-police-a", "school_lead": "demo-privacy-a"}
 
 
 def service_account(desk: Desk, role: str, scope: dict) -> tuple[str, str]:
-    created = desk.ok(
-        "POST", "/service-accounts", "demo-admin", 201, json={"name": f"Compte {role}", "role": role, "scope": scope}
-    )
+    body = {"name": f"Compte {role}", "role": role, "scope": scope}
+    created = approved_service_account(desk.client, desk.login, body, APPROVERS[role])
     return created["client_id"], created["client_secret"]
 
 

@@ -23,7 +23,7 @@ from app.auth.revocation import credential_digest, revoke
 from app.db import create_db_engine
 from app.main import _maintenance, create_app
 from app.security import LEEWAY_SECONDS, TokenError
-from tests.conftest import token_for
+from tests.conftest import approved_service_account, token_for
 
 API = "/api/v1"
 ME = f"{API}/auth/me"
@@ -52,13 +52,12 @@ def refused_because(client, db, token: str) -> str:
 @pytest.fixture
 def portal(client, login, demo):
     """A police portal (service account) and how it signs in."""
-    created = client.post(
-        f"{API}/service-accounts",
-        json={"name": "Portail police A", "role": "police_liaison", "scope": {"police_forces": [str(demo.force_a)]}},
-        headers=login("demo-admin"),
+    account = approved_service_account(
+        client,
+        login,
+        {"name": "Portail police A", "role": "police_liaison", "scope": {"police_forces": [str(demo.force_a)]}},
+        approver="demo-police-a",
     )
-    assert created.status_code == 201, created.text
-    account = created.json()
     form = {
         "grant_type": "client_credentials",
         "client_id": account["client_id"],

@@ -24,6 +24,15 @@ class Role(StrEnum):
     admin = "admin"
 
 
+class GrantApproval(StrEnum):
+    """Where a scope grant stands (``app.accounts.duties``): only an approved
+    grant gives reach."""
+
+    pending = "pending"
+    approved = "approved"
+    refused = "refused"
+
+
 class AttestationLevel(StrEnum):
     """The Sexto training badge level: `architect` may handle cases, `explorer` may not."""
 
@@ -47,6 +56,10 @@ class User(SQLModel, table=True):
     is_active: bool = True
     # Bumped when the password changes: tokens carry it and older ones stop working.
     token_generation: int = 0
+    # The password was set by an admin: it gives no case reach (app.accounts.duties).
+    credential_pending: bool = True
+    # A temporary password issued with an approval: no reach until the person changes it.
+    must_change_password: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -65,6 +78,8 @@ class ServiceAccount(SQLModel, table=True):
     is_active: bool = True
     # Bumped when the secret is rotated: tokens issued with the old one stop working.
     token_generation: int = 0
+    # The secret was made at an admin's request: it gives no case reach (app.accounts.duties).
+    credential_pending: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -90,6 +105,7 @@ class ScopeGrant(SQLModel, table=True):
             " + (CASE WHEN platform THEN 1 ELSE 0 END) = 1",
             name="one_organization",
         ),
+        CheckConstraint(_one_of("approval", GrantApproval), name="approval"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -101,6 +117,11 @@ class ScopeGrant(SQLModel, table=True):
     school_id: uuid.UUID | None = Field(default=None, foreign_key="school.id", index=True)
     police_force_id: uuid.UUID | None = Field(default=None, foreign_key="police_force.id", index=True)
     platform: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Separation of duties (app.accounts.duties): who approved or refused it, and when.
+    approval: str = Field(default=GrantApproval.pending.value, max_length=16)
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TrainingAttestation(SQLModel, table=True):

@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session, select
 
-from app.accounts import service
-from app.accounts.models import AttestationLevel, Role, ServiceAccount, User
+from app.accounts import duties, service
+from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, User
 from app.accounts.schemas import (
     AttestationIn,
+    GrantDecisionOut,
+    PendingGrantOut,
     ServiceAccountCreate,
     ServiceAccountCreated,
     ServiceAccountCredentials,
@@ -36,6 +38,16 @@ router = APIRouter(prefix="/api/v1", tags=["admin"], route_class=AuditedRoute, d
 # lead's scope is a 404, like one that does not exist.
 staff_router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=AuditedRoute)
 LeadPrincipal = Annotated[Principal, Depends(require_roles(Role.school_lead))]
+
+# Who approves grants (app.accounts.duties): other roles get 403, a grant
+# outside the approver's organizations is a 404.
+approvals_router = APIRouter(
+    prefix="/api/v1",
+    tags=["privacy", "school", "police"],
+    route_class=AuditedRoute,
+    dependencies=[Depends(idempotency)],
+)
+ApproverPrincipal = Annotated[Principal, Depends(require_roles(*sorted(duties.APPROVING)))]
 
 SessionDep = Annotated[Session, Depends(get_session)]
 READ_ERRORS = problem_responses(401, 403, 404, 422, 503)
@@ -194,6 +206,50 @@ def revoke_user_tokens(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDe
 def revoke_service_account_tokens(account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> Response:
     service.revoke_tokens(session, get_or_404(session, ServiceAccount, account_id))
     return Response(status_code=204)
+
+
+# --- approvals: separation of duties (app.accounts.duties) -----------------------
+
+
+@approvals_router.get(
+    "/approvals",
+    summary="Grants waiting for my approval: of my board or police force, never my own",
+    response_model=Page[PendingGrantOut],
+    responses=READ_ERRORS,
+)
+def list_pending_approvals(
+    principal: ApproverPrincipal, session: SessionDep, request: Request, page: PageDep
+) -> Page[PendingGrantOut]:
+    rows, cursor = paginate(
+        session, duties.pending_grants(session, principal), ScopeGrant, page, created="requested_at"
+    )
+    request.state.audit.touched("scope_grants")
+    request.state.audit.returned([row.id for row in rows])
+    return Page[PendingGrantOut](items=service.pending_grants_out(session, rows), next_cursor=cursor)
+
+
+@approvals_router.post(
+    "/approvals/{grant_id}/approve",
+    summary="Approve a grant: it takes effect; the first approval of an account issues its credential, once",
+    response_model=GrantDecisionOut,
+    responses=problem_responses(401, 403, 404, 503),
+)
+def approve_grant(
+    grant_id: uuid.UUID, principal: ApproverPrincipal, session: SessionDep, request: Request
+) -> GrantDecisionOut:
+    return service.decide_grant(session, request.state.hasher, principal, grant_id, request.state.audit, approve=True)
+
+
+@approvals_router.post(
+    "/approvals/{grant_id}/refuse",
+    summary="Refuse a grant: it gives no reach; the admin sees it refused",
+    response_model=GrantDecisionOut,
+    responses=problem_responses(401, 403, 404, 503),
+)
+def refuse_grant(
+    grant_id: uuid.UUID, principal: ApproverPrincipal, session: SessionDep, request: Request
+) -> GrantDecisionOut:
+    return service.decide_grant(session, request.state.hasher, principal, grant_id, request.state.audit, approve=False)
 
 
 # --- the staff of a school, for the case team ---------------------------------------

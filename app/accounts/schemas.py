@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from app.accounts.models import AttestationLevel, Role
-from app.accounts.scopes import ScopeIn, ScopeOut
+from app.accounts.models import AttestationLevel, GrantApproval, Role
+from app.accounts.scopes import OrganizationRef, ScopeIn, ScopeOut
 from app.passwords import MAX_LENGTH, MIN_LENGTH
 from app.schemas import InputModel, Name, OutputModel
 
@@ -108,6 +108,21 @@ class UserUpdate(InputModel):
     is_active: bool | None = Field(default=None, description="False disables the account at once.")
 
 
+class ApprovalOut(OutputModel):
+    """Where the account's grants stand: a grant of a role that reads case
+    contents or approves grants, made by an admin, waits for a person of the
+    organization concerned to approve it (docs/security.md, separation of duties)."""
+
+    in_force: bool = Field(
+        description="The account has reach now: approved grants, and a credential not set by an admin."
+    )
+    credential_pending: bool = Field(
+        description="The password or secret was set by an admin: no case reach until an approval issues a new one."
+    )
+    pending: ScopeOut = Field(description="Grants waiting for approval.")
+    refused: ScopeOut = Field(description="Grants refused; granting them again asks again.")
+
+
 class UserOut(OutputModel):
     """A user: role, scope and attestations (never the password)."""
 
@@ -117,6 +132,7 @@ class UserOut(OutputModel):
     role: Role
     is_active: bool
     scope: ScopeOut
+    approval: ApprovalOut
     attestations: list[AttestationOut]
     created_at: datetime
     updated_at: datetime
@@ -177,8 +193,15 @@ class ServiceAccountOut(OutputModel):
     role: Role
     is_active: bool
     scope: ScopeOut
+    approval: ApprovalOut
     created_at: datetime
     updated_at: datetime
+
+
+SECRET_SHOWN = (
+    "Shown only in this response; store it safely.  None for a role that needs approval: the secret is "
+    "issued with the approval, to the approver."
+)
 
 
 class ServiceAccountCredentials(OutputModel):
@@ -186,10 +209,50 @@ class ServiceAccountCredentials(OutputModel):
 
     id: uuid.UUID
     client_id: str
-    client_secret: str = Field(description="Shown only in this response; store it safely.")
+    client_secret: str | None = Field(description=SECRET_SHOWN)
 
 
 class ServiceAccountCreated(ServiceAccountOut):
     """A new service account and its secret, shown this once."""
 
-    client_secret: str = Field(description="Shown only in this response; store it safely.")
+    client_secret: str | None = Field(description=SECRET_SHOWN)
+
+
+class PendingGrantOut(OutputModel):
+    """A grant waiting for the caller's approval: who, which role, which organization."""
+
+    id: uuid.UUID
+    account_kind: Literal["user", "service_account"]
+    account_id: uuid.UUID
+    account_name: str = Field(description="The person's full name, or the service account's name.")
+    username: str | None = Field(description="People only.")
+    client_id: str | None = Field(description="Service accounts only.")
+    role: Role
+    organization_kind: Literal["board", "school", "police_force"]
+    organization: OrganizationRef
+    requested_at: datetime
+
+
+class IssuedCredentialOut(OutputModel):
+    """A credential issued with an approval, shown this once to the approver, who
+    hands it to the person (a temporary password, to change at first sign-in)
+    or to the integrator (a client secret)."""
+
+    username: str | None = None
+    temporary_password: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+class GrantDecisionOut(OutputModel):
+    """A grant approved or refused."""
+
+    id: uuid.UUID
+    account_kind: Literal["user", "service_account"]
+    account_id: uuid.UUID
+    approval: GrantApproval
+    decided_at: datetime
+    credential: IssuedCredentialOut | None = Field(
+        description="Issued with the first approval of an account whose password or secret an admin set; "
+        "shown only in this response."
+    )

@@ -23,7 +23,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from app.accounts.models import Role, ScopeGrant
+from app.accounts.models import GrantApproval, Role, ScopeGrant
+from app.db import utcnow
 from app.errors import UnprocessableContent
 from app.i18n import MessageRef
 from app.orgs.models import PoliceForce, School, SchoolBoard
@@ -136,20 +137,45 @@ def replace_scope(
     session: Session,
     scope: ScopeIn,
     *,
+    approval: GrantApproval,
+    keep_decisions: bool = False,
     user_id: uuid.UUID | None = None,
     service_account_id: uuid.UUID | None = None,
 ) -> None:
-    holder = ScopeGrant.user_id == user_id if user_id else ScopeGrant.service_account_id == service_account_id
-    for grant in session.exec(select(ScopeGrant).where(holder)).all():
-        session.delete(grant)
-    for board_id in set(scope.boards):
-        session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, board_id=board_id))
-    for school_id in set(scope.schools):
-        session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, school_id=school_id))
-    for force_id in set(scope.police_forces):
-        session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, police_force_id=force_id))
+    """Make the holder's grants the organizations of ``scope``; new ones are
+    ``approval`` (pending when an admin grants a role that needs approval,
+    ``app.accounts.duties``).  With ``keep_decisions`` (the role did not
+    change), a grant kept in the scope keeps its approval, except that a
+    refused one asked again waits for approval again."""
+    wanted: set[tuple[str, uuid.UUID | bool]] = {("board_id", i) for i in scope.boards}
+    wanted |= {("school_id", i) for i in scope.schools}
+    wanted |= {("police_force_id", i) for i in scope.police_forces}
     if scope.platform:
-        session.add(ScopeGrant(user_id=user_id, service_account_id=service_account_id, platform=True))
+        wanted.add(("platform", True))
+    for grant in load_grants(session, user_id=user_id, service_account_id=service_account_id):
+        key = _organization_of(grant)
+        if keep_decisions and key in wanted:
+            wanted.discard(key)
+            if grant.approval == GrantApproval.refused.value:
+                grant.approval, grant.requested_at = approval.value, utcnow()
+                grant.decided_by = grant.decided_at = None
+            continue
+        session.delete(grant)
+    for column, organization in sorted(wanted, key=str):
+        grant = ScopeGrant(user_id=user_id, service_account_id=service_account_id, approval=approval.value)
+        setattr(grant, column, organization)
+        session.add(grant)
+
+
+def _organization_of(grant: ScopeGrant) -> tuple[str, uuid.UUID | bool]:
+    if grant.platform:
+        return ("platform", True)
+    if grant.board_id:
+        return ("board_id", grant.board_id)
+    if grant.school_id:
+        return ("school_id", grant.school_id)
+    assert grant.police_force_id is not None  # one_organization
+    return ("police_force_id", grant.police_force_id)
 
 
 def load_grants(
@@ -157,6 +183,11 @@ def load_grants(
 ) -> list[ScopeGrant]:
     holder = ScopeGrant.user_id == user_id if user_id else ScopeGrant.service_account_id == service_account_id
     return list(session.exec(select(ScopeGrant).where(holder)).all())
+
+
+def approved(grants: list[ScopeGrant]) -> list[ScopeGrant]:
+    """The grants that give reach: the approved ones (``app.accounts.duties``)."""
+    return [g for g in grants if g.approval == GrantApproval.approved.value]
 
 
 def resolve_scope(session: Session, grants: list[ScopeGrant]) -> Scope:

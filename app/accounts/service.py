@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
+from typing import Literal
 
 from sqlalchemy import exists, false, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app import passwords
-from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
+from app.accounts import duties
+from app.accounts.models import (
+    AttestationLevel,
+    GrantApproval,
+    Role,
+    ScopeGrant,
+    ServiceAccount,
+    TrainingAttestation,
+    User,
+)
 from app.accounts.schemas import (
+    ApprovalOut,
     AttestationIn,
     AttestationOut,
+    GrantDecisionOut,
+    IssuedCredentialOut,
+    PendingGrantOut,
     ServiceAccountCreate,
     ServiceAccountOut,
     ServiceAccountUpdate,
@@ -22,13 +37,22 @@ from app.accounts.schemas import (
     UserOut,
     UserUpdate,
 )
-from app.accounts.scopes import ScopeIn, describe_grants, load_grants, replace_scope, validate_scope
+from app.accounts.scopes import (
+    OrganizationRef,
+    ScopeIn,
+    approved,
+    describe_grants,
+    load_grants,
+    replace_scope,
+    validate_scope,
+)
+from app.audit.note import AuditNote
 from app.auth import revocation
 from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, NotFound, UnprocessableContent
 from app.field_errors import service_field_error
-from app.orgs.models import School
+from app.orgs.models import PoliceForce, School, SchoolBoard
 from app.orgs.service import written_unless_duplicate
 from app.security import PasswordHasher
 
@@ -41,13 +65,15 @@ def user_out(session: Session, user: User) -> UserOut:
         .where(TrainingAttestation.user_id == user.id)
         .order_by(col(TrainingAttestation.obtained_on))
     ).all()
+    grants = load_grants(session, user_id=user.id)
     return UserOut(
         id=user.id,
         username=user.username,
         full_name=user.full_name,
         role=Role(user.role),
         is_active=user.is_active,
-        scope=describe_grants(session, load_grants(session, user_id=user.id)),
+        scope=describe_grants(session, grants),
+        approval=_approval_out(session, user, grants),
         attestations=[AttestationOut.model_validate(a) for a in attestations],
         created_at=user.created_at,
         updated_at=user.updated_at,
@@ -55,15 +81,30 @@ def user_out(session: Session, user: User) -> UserOut:
 
 
 def service_account_out(session: Session, account: ServiceAccount) -> ServiceAccountOut:
+    grants = load_grants(session, service_account_id=account.id)
     return ServiceAccountOut(
         id=account.id,
         client_id=account.client_id,
         name=account.name,
         role=Role(account.role),
         is_active=account.is_active,
-        scope=describe_grants(session, load_grants(session, service_account_id=account.id)),
+        scope=describe_grants(session, grants),
+        approval=_approval_out(session, account, grants),
         created_at=account.created_at,
         updated_at=account.updated_at,
+    )
+
+
+def _approval_out(session: Session, account: User | ServiceAccount, grants: list[ScopeGrant]) -> ApprovalOut:
+    must_change = isinstance(account, User) and account.must_change_password
+    reach = duties.has_reach(
+        Role(account.role), credential_pending=account.credential_pending, must_change_password=must_change
+    )
+    return ApprovalOut(
+        in_force=account.is_active and reach and len(approved(grants)) == len(grants),
+        credential_pending=account.credential_pending,
+        pending=describe_grants(session, [g for g in grants if g.approval == GrantApproval.pending.value]),
+        refused=describe_grants(session, [g for g in grants if g.approval == GrantApproval.refused.value]),
     )
 
 
@@ -119,29 +160,29 @@ def staff_of_schools(principal: Principal, school_id: uuid.UUID | None) -> Selec
     )
 
 
-def refuse_weak_password(password: str, *, username: str, full_name: str) -> None:
-    """A 422 naming ``body.password`` when ``app.passwords`` refuses
+def refuse_weak_password(password: str, *, username: str, full_name: str, field: str = "body.password") -> None:
+    """A 422 naming ``field`` when ``app.passwords`` refuses
     it; the password itself is never part of the answer."""
     kind = passwords.weakness(password, username=username, full_name=full_name)
     if kind is not None:
         limits = {"min_length": passwords.MIN_LENGTH, "max_length": passwords.MAX_LENGTH}
-        raise UnprocessableContent(
-            "validation_failed", extra={"errors": [service_field_error("body.password", kind, **limits)]}
-        )
+        raise UnprocessableContent("validation_failed", extra={"errors": [service_field_error(field, kind, **limits)]})
 
 
 def create_user(session: Session, hasher: PasswordHasher, body: UserCreate) -> User:
     validate_scope(session, body.role, body.scope)
     refuse_weak_password(body.password, username=body.username, full_name=body.full_name)
+    # The password is the admin's: it gives no case reach (app.accounts.duties).
     user = User(
         username=body.username,
         full_name=body.full_name,
         role=body.role.value,
         password_hash=hasher.hash(body.password),
+        credential_pending=True,
     )
     with written_unless_duplicate(session, "username_taken"):
         session.add(user)
-        replace_scope(session, body.scope, user_id=user.id)
+        replace_scope(session, body.scope, approval=duties.granted_approval(body.role), user_id=user.id)
     return user
 
 
@@ -152,15 +193,18 @@ def update_user(session: Session, hasher: PasswordHasher, user: User, body: User
     if body.role is not None or body.scope is not None:
         scope = body.scope if body.scope is not None else _current_scope(session, user_id=user.id)
         validate_scope(session, role, scope)
-        replace_scope(session, scope, user_id=user.id)
+        replace_scope(
+            session,
+            scope,
+            approval=duties.granted_approval(role),
+            keep_decisions=role.value == user.role,
+            user_id=user.id,
+        )
     losing_admin = user.role == Role.admin and (role is not Role.admin or body.is_active is False)
     if losing_admin and user.is_active and _active_admins(session) <= 1:
         raise Conflict("last_admin", code="last_admin")
     if body.full_name is not None:
         user.full_name = body.full_name
-    if body.password is not None:
-        user.password_hash = hasher.hash(body.password)
-        revocation.revoke_all(user)
     if body.is_active is not None:
         _set_active(user, body.is_active)
     if role not in SCHOOL_ROLES:
@@ -171,6 +215,10 @@ def update_user(session: Session, hasher: PasswordHasher, user: User, body: User
         ).all():
             session.delete(attestation)
     user.role = role.value
+    if body.password is not None:
+        user.password_hash = hasher.hash(body.password)
+        revocation.revoke_all(user)
+        duties.set_by_admin(session, user)
     user.updated_at = utcnow()
     session.flush()
     return user
@@ -216,7 +264,10 @@ def new_client_secret() -> str:
 
 def create_service_account(
     session: Session, hasher: PasswordHasher, body: ServiceAccountCreate
-) -> tuple[ServiceAccount, str]:
+) -> tuple[ServiceAccount, str | None]:
+    """The account and its secret, or None when its role needs approval: the
+    secret is then issued with the approval, to the approver
+    (``app.accounts.duties``)."""
     _refuse_admin_service_account(body.role)
     validate_scope(session, body.role, body.scope)
     secret = new_client_secret()
@@ -225,11 +276,16 @@ def create_service_account(
         name=body.name,
         role=body.role.value,
         secret_hash=hasher.hash(secret),
+        credential_pending=True,
     )
     with written_unless_duplicate(session, "name_taken"):
         session.add(account)
-        replace_scope(session, body.scope, service_account_id=account.id)
-    return account, secret
+        replace_scope(session, body.scope, approval=duties.granted_approval(body.role), service_account_id=account.id)
+    return account, _shown_to_admin(account, secret)
+
+
+def _shown_to_admin(account: ServiceAccount, secret: str) -> str | None:
+    return None if Role(account.role) in duties.NEEDS_APPROVAL else secret
 
 
 def update_service_account(session: Session, account: ServiceAccount, body: ServiceAccountUpdate) -> ServiceAccount:
@@ -238,7 +294,13 @@ def update_service_account(session: Session, account: ServiceAccount, body: Serv
     if body.role is not None or body.scope is not None:
         scope = body.scope if body.scope is not None else _current_scope(session, service_account_id=account.id)
         validate_scope(session, role, scope)
-        replace_scope(session, scope, service_account_id=account.id)
+        replace_scope(
+            session,
+            scope,
+            approval=duties.granted_approval(role),
+            keep_decisions=role.value == account.role,
+            service_account_id=account.id,
+        )
     if body.name is not None:
         account.name = body.name
     if body.is_active is not None:
@@ -249,15 +311,17 @@ def update_service_account(session: Session, account: ServiceAccount, body: Serv
     return account
 
 
-def rotate_secret(session: Session, hasher: PasswordHasher, account: ServiceAccount) -> str:
-    """A new secret, and the end of every token the old one got: a secret is
-    rotated because it may have leaked, and a token taken with a leaked
-    secret must not outlive it."""
+def rotate_secret(session: Session, hasher: PasswordHasher, account: ServiceAccount) -> str | None:
+    """A new secret; for a role that needs approval it is not shown to the
+    admin: the account's grants wait for approval again, which issues the
+    secret to the approver (``app.accounts.duties``)."""
     secret = new_client_secret()
     account.secret_hash = hasher.hash(secret)
     revocation.revoke_all(account)
+    duties.set_by_admin(session, account)
+    account.updated_at = utcnow()
     session.flush()
-    return secret
+    return _shown_to_admin(account, secret)
 
 
 def revoke_tokens(session: Session, account: User | ServiceAccount) -> None:
@@ -309,7 +373,69 @@ def ensure_first_admin(session: Session, hasher: PasswordHasher, username: str, 
             full_name="Administrator",
             role=Role.admin.value,
             password_hash=hasher.hash(password),
+            credential_pending=False,  # the operator's, from the settings
         )
     )
     session.commit()
     return True
+
+
+# --- approvals (separation of duties, app.accounts.duties) ---------------------------
+
+
+def pending_grants_out(session: Session, grants: list[ScopeGrant]) -> list[PendingGrantOut]:
+    out = []
+    for grant in grants:
+        holder = duties.holder_of(session, grant)
+        org: SchoolBoard | School | PoliceForce | None
+        kind: Literal["board", "school", "police_force"]
+        if grant.board_id:
+            kind, org = "board", session.get(SchoolBoard, grant.board_id)
+        elif grant.school_id:
+            kind, org = "school", session.get(School, grant.school_id)
+        else:
+            kind, org = "police_force", session.get(PoliceForce, grant.police_force_id)
+        assert org is not None  # the grant's foreign keys
+        is_user = isinstance(holder, User)
+        out.append(
+            PendingGrantOut(
+                id=grant.id,
+                account_kind="user" if is_user else "service_account",
+                account_id=holder.id,
+                account_name=holder.full_name if isinstance(holder, User) else holder.name,
+                username=holder.username if isinstance(holder, User) else None,
+                client_id=holder.client_id if isinstance(holder, ServiceAccount) else None,
+                role=Role(holder.role),
+                organization_kind=kind,
+                organization=OrganizationRef(id=org.id, name=org.name),
+                requested_at=grant.requested_at,
+            )
+        )
+    return out
+
+
+def decide_grant(
+    session: Session,
+    hasher: PasswordHasher,
+    principal: Principal,
+    grant_id: uuid.UUID,
+    note: AuditNote,
+    *,
+    approve: bool,
+) -> GrantDecisionOut:
+    """Approve or refuse one pending grant the caller may decide (404 otherwise),
+    noted for the audit entry: the grant, its account and its organizations."""
+    grant = duties.pending_grant_or_404(session, principal, grant_id)
+    note.touched("scope_grants", grant.id)
+    note.returned([grant.user_id or grant.service_account_id])
+    note.concerns = list(duties.concerned_organizations(session, grant))
+    issued = duties.decide(session, hasher, principal.id, grant, approve=approve)
+    assert grant.decided_at is not None
+    return GrantDecisionOut(
+        id=grant.id,
+        account_kind="user" if grant.user_id else "service_account",
+        account_id=grant.user_id or grant.service_account_id,
+        approval=GrantApproval(grant.approval),
+        decided_at=grant.decided_at,
+        credential=IssuedCredentialOut(**dataclasses.asdict(issued)) if issued else None,
+    )

@@ -15,11 +15,20 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2
-from sqlalchemy import Select, SQLColumnExpression, bindparam, case, func
+from sqlalchemy import Select, SQLColumnExpression, and_, bindparam, case, func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.accounts.models import AttestationLevel, Role, ScopeGrant, ServiceAccount, TrainingAttestation, User
+from app.accounts.duties import has_reach
+from app.accounts.models import (
+    AttestationLevel,
+    GrantApproval,
+    Role,
+    ScopeGrant,
+    ServiceAccount,
+    TrainingAttestation,
+    User,
+)
 from app.accounts.scopes import Scope
 from app.auth import revocation
 from app.db import get_session
@@ -87,14 +96,16 @@ _RANKED_LEVELS = {2: AttestationLevel.architect, 1: AttestationLevel.explorer}
 def _principal_query(
     account: type[User] | type[ServiceAccount], holder_column: SQLColumnExpression[uuid.UUID | None]
 ) -> Select[Any]:
-    """The account, whether the credential was revoked, its scope grants
-    (with the schools of the boards granted) and (people) its best
+    """The account, whether the credential was revoked, its approved scope
+    grants (with the schools of the boards granted) and (people) its best
     attestation: one statement, one round trip, whatever the scope."""
     columns: list[SQLColumnExpression[Any]] = [
         col(account.role),
         col(account.is_active),
         col(account.token_generation),
         revocation.revoked_clause(),
+        col(account.credential_pending),
+        col(User.must_change_password) if account is User else literal(False).label("must_change_password"),
         col(ScopeGrant.board_id),
         col(ScopeGrant.school_id),
         col(ScopeGrant.police_force_id),
@@ -112,7 +123,11 @@ def _principal_query(
     return (
         sa_select(*columns)
         .select_from(account)
-        .outerjoin(ScopeGrant, holder_column == col(account.id))
+        # Only approved grants give reach (app.accounts.duties).
+        .outerjoin(
+            ScopeGrant,
+            and_(holder_column == col(account.id), col(ScopeGrant.approval) == GrantApproval.approved.value),
+        )
         .outerjoin(School, col(School.board_id) == col(ScopeGrant.board_id))
         .where(col(account.id) == bindparam("account_id"))
     )
@@ -144,6 +159,13 @@ def load_principal(
         raise TokenError("token_revoked")
     if not rows or not rows[0].is_active or rows[0].token_generation != generation:
         raise TokenError("account_unusable")
+    first = rows[0]
+    role = Role(first.role)
+    attestation = _RANKED_LEVELS.get(first.attestation_rank) if kind == "user" else None
+    if not has_reach(
+        role, credential_pending=first.credential_pending, must_change_password=first.must_change_password
+    ):
+        rows = []  # signed in, but its grants are not in force: no reach
     scope = Scope(
         board_ids=frozenset(row.board_id for row in rows if row.board_id),
         school_ids=frozenset(school for row in rows for school in (row.school_id, row.board_school_id) if school),
@@ -151,8 +173,7 @@ def load_principal(
         platform=any(row.platform for row in rows),
     )
     principal_kind: PrincipalKind = "user" if kind == "user" else "service_account"
-    attestation = _RANKED_LEVELS.get(rows[0].attestation_rank) if kind == "user" else None
-    return Principal(principal_kind, account_id, Role(rows[0].role), scope, attestation, credential_id, accepted_until)
+    return Principal(principal_kind, account_id, role, scope, attestation, credential_id, accepted_until)
 
 
 def get_principal(

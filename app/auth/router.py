@@ -12,9 +12,9 @@ from app.accounts.service import service_account_out, user_out
 from app.audit.recorder import AuditedRoute
 from app.auth import service
 from app.auth.principal import CurrentPrincipal
-from app.auth.schemas import Me, TokenRequest, TokenResponse
+from app.auth.schemas import Me, PasswordChange, TokenRequest, TokenResponse
 from app.db import get_session
-from app.errors import BadRequest, InvalidClient, InvalidGrant, problem_responses
+from app.errors import BadRequest, Forbidden, InvalidClient, InvalidGrant, problem_responses
 from app.idempotency.service import idempotency
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=AuditedRoute)
@@ -101,6 +101,7 @@ def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
             scope=user.scope,
             attestations=user.attestations,
             may_handle_cases=principal.is_architect,
+            must_change_password=found_user.must_change_password,
         )
     found_account = session.get(ServiceAccount, principal.id)
     assert found_account is not None
@@ -129,4 +130,30 @@ def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
 )
 def sign_out(principal: CurrentPrincipal, session: SessionDep) -> Response:
     service.sign_out(session, principal)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    summary="Change my password (people only); signs me out everywhere",
+    responses=problem_responses(401, 403, 413, 415, 422, 429, 503),
+)
+def change_password(
+    body: PasswordChange, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> Response:
+    if principal.kind != "user":
+        raise Forbidden("password_people_only")
+    user = session.get(User, principal.id)
+    assert user is not None  # just resolved from its account
+    state = request.state
+    service.change_own_password(
+        session,
+        settings=state.settings,
+        hasher=state.hasher,
+        cipher=state.cipher,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
     return Response(status_code=204)

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.accounts.models import Role
-from app.accounts.schemas import AttestationOut
+from app.accounts.schemas import AttestationOut, Password
 from app.accounts.scopes import ScopeOut
+from app.passwords import MAX_LENGTH
+from app.schemas import InputModel
 
 
 class TokenRequest(BaseModel):
@@ -46,6 +48,19 @@ class TokenResponse(BaseModel):
     expires_in: int = Field(description="Lifetime in seconds.")
 
 
+class PasswordChange(InputModel):
+    """A person's own password change: the current one, and the new one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"current_password": "the temporary password", "new_password": "a long passphrase of yours"}]
+        }
+    )
+
+    current_password: Annotated[str, StringConstraints(max_length=MAX_LENGTH, strip_whitespace=False)]
+    new_password: Password
+
+
 class Me(BaseModel):
     """The caller as the service sees it now (resolved from the database)."""
 
@@ -59,3 +74,8 @@ class Me(BaseModel):
     scope: ScopeOut
     attestations: list[AttestationOut] = Field(default_factory=list)
     may_handle_cases: bool = Field(description="True when the caller holds the `architect` attestation (school roles).")
+    must_change_password: bool = Field(
+        default=False,
+        description="People only: a temporary password issued with an approval; no reach until it is changed "
+        "(`POST /api/v1/auth/password`).",
+    )

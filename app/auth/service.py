@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import ServiceAccount, User
-from app.accounts.scopes import load_grants, resolve_scope
+from app.accounts.scopes import approved, load_grants, resolve_scope
+from app.accounts.service import refuse_weak_password
 from app.audit.note import AuditNote
 from app.auth import revocation
 from app.auth.models import LoginThrottle
@@ -29,7 +30,8 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.crypto import DataCipher
 from app.db import UTCDateTime, table_of, utcnow
-from app.errors import InvalidClient, InvalidGrant, Problem, TooManyRequests
+from app.errors import InvalidClient, InvalidGrant, Problem, TooManyRequests, UnprocessableContent
+from app.field_errors import service_field_error
 from app.security import PasswordHasher, TokenService
 
 
@@ -134,7 +136,7 @@ def _grant(
         setattr(account, secret_field, new_hash)
     _clear_failures(session, throttle_key)
     holder = {"service_account_id": account.id} if kind == "service_account" else {"user_id": account.id}
-    scope = resolve_scope(session, load_grants(session, **holder))
+    scope = resolve_scope(session, approved(load_grants(session, **holder)))
     subject = f"{kind}:{account.id}"
     token, lifetime = tokens.issue(
         subject=subject,
@@ -227,3 +229,39 @@ def sign_out(session: Session, principal: Principal) -> None:
     """Revoke the credential the caller came with, at once; the account's
     other credentials live on."""
     revocation.revoke(session, credential_id=principal.token_id, accepted_until=principal.token_accepted_until)
+
+
+def change_own_password(
+    session: Session,
+    *,
+    settings: Settings,
+    hasher: PasswordHasher,
+    cipher: DataCipher,
+    user: User,
+    current_password: str,
+    new_password: str,
+) -> None:
+    """A person changes their own password: the way out of a temporary one
+    issued with an approval (``must_change_password``).  The current password
+    is checked like a sign-in's, throttled on the same count.  It never clears
+    ``credential_pending``: a password an admin set stays one that gives no
+    case reach, whoever changes it (app.accounts.duties)."""
+    if new_password == current_password:
+        raise UnprocessableContent(
+            "validation_failed", extra={"errors": [service_field_error("body.new_password", "password_unchanged")]}
+        )
+    refuse_weak_password(new_password, username=user.username, full_name=user.full_name, field="body.new_password")
+    throttle_key = cipher.keyed_digest(f"user:{user.username}", THROTTLE_PURPOSE)
+    _reserve_attempt(session, throttle_key, settings)
+    valid, _ = hasher.verify(current_password, user.password_hash)
+    if not valid:
+        raise UnprocessableContent(
+            "validation_failed",
+            extra={"errors": [service_field_error("body.current_password", "password_current_wrong")]},
+        )
+    _clear_failures(session, throttle_key)
+    user.password_hash = hasher.hash(new_password)
+    user.must_change_password = False
+    revocation.revoke_all(user)
+    user.updated_at = utcnow()
+    session.flush()

@@ -16,7 +16,7 @@ from app.crypto import DataCipher
 from app.idempotency.models import IdempotencyRecord
 
 # Answers that hold a secret shown only once are not kept (see app.idempotency.service).
-NOT_KEPT = frozenset({"create_service_account", "rotate_secret"})
+NOT_KEPT = frozenset({"create_service_account", "rotate_secret", "approve_grant"})
 
 
 class IdempotentReplay(Exception):
