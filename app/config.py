@@ -139,8 +139,8 @@ class Settings(BaseSettings):
         default=3600,
         ge=0,
         description=(
-            "How often expired idempotency keys, sign-in throttle rows and revocations of expired tokens"
-            " are purged (0: never)."
+            "How often expired idempotency keys, sign-in throttle rows, revocations of expired tokens"
+            " and request-limit counters are purged (0: never)."
         ),
     )
     idempotency_ttl_seconds: int = Field(
@@ -242,6 +242,50 @@ class Settings(BaseSettings):
     )
     login_lockout_seconds: int = Field(
         default=900, ge=1, description="How long the lock lasts (429 with `Retry-After`)."
+    )
+
+    # Sign-in attempts counted before any hashing (app.limits), per client
+    # address and over all of them, across processes and instances.
+    signin_limit_per_address: int = Field(
+        default=60,
+        ge=1,
+        description="Sign-in attempts (both grants) per client address within the window; more get 429 "
+        "`signin_rate_limited` with `Retry-After`, before any password is hashed. A school's staff often share "
+        "one address: keep it well above a building's sign-ins at the start of the day.",
+    )
+    signin_limit_global: int = Field(
+        default=1200,
+        ge=1,
+        description="Sign-in attempts from all addresses together within the window, across every process "
+        "and instance (a flood from many addresses); more get 429 `signin_rate_limited`.",
+    )
+    signin_limit_window_seconds: int = Field(
+        default=60, ge=1, le=3600, description="The window of the two sign-in limits."
+    )
+    password_hash_queue: int = Field(
+        default=8,
+        ge=0,
+        description="Sign-ins that may wait, per process, for one of the SEXTO_MAX_CONCURRENT_PASSWORD_HASHES "
+        "slots; the next get 503 `signin_busy` with `Retry-After` at once.",
+    )
+
+    # Expensive reads, limited per caller (account) and per route (app.limits).
+    audit_verify_limit: int = Field(
+        default=6, ge=1, description="`GET /api/v1/audit/verify` calls per account within the window (429 beyond)."
+    )
+    audit_export_limit: int = Field(
+        default=60,
+        ge=1,
+        description="`GET /api/v1/audit/export` calls per account within the window (429 beyond); each call "
+        "returns up to 10,000 entries.",
+    )
+    access_review_limit: int = Field(
+        default=20,
+        ge=1,
+        description="`GET /api/v1/privacy/access-review` calls per account within the window (429 beyond).",
+    )
+    expensive_limit_window_seconds: int = Field(
+        default=60, ge=1, le=3600, description="The window of the three limits above."
     )
 
     first_admin_username: str | None = Field(

@@ -74,10 +74,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 POOL_SIZE = 10
+# Sign-ins a worker serves at once (``SignInRoute``): each holds at most one
+# connection, only during its short database steps.
+SIGNIN_SLOTS = 4
 # Requests a worker serves at once (``AuditedRoute``, and the audit entries
 # of requests refused before routing): the pool's connections (``POOL_SIZE``
-# plus as many overflow), less two for periodic tasks and /readyz.
-REQUEST_SLOTS = 2 * POOL_SIZE - 2
+# plus as many overflow), less the sign-in slots and two for periodic tasks
+# and /readyz.
+REQUEST_SLOTS = 2 * POOL_SIZE - SIGNIN_SLOTS - 2
 
 
 def utc_field(**kwargs: Any) -> Any:

@@ -489,6 +489,19 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Trop de tentatives de connexion échouées pour ce compte. Réessayez dans {retry_after} secondes.",
         "en": "Too many failed sign-in attempts for this account. Try again in {retry_after} seconds.",
     },
+    "signin_rate_limited": {
+        "fr": "Trop de tentatives de connexion depuis cette adresse ou pour le service. "
+        "Réessayez dans {retry_after} secondes.",
+        "en": "Too many sign-in attempts from this address or for the service. Try again in {retry_after} seconds.",
+    },
+    "signin_busy": {
+        "fr": "Trop de connexions sont en cours de vérification. Réessayez dans {retry_after} secondes.",
+        "en": "Too many sign-ins are being checked. Try again in {retry_after} seconds.",
+    },
+    "rate_limited": {
+        "fr": "Trop de demandes de cette opération par ce compte. Réessayez dans {retry_after} secondes.",
+        "en": "Too many requests of this operation by this account. Try again in {retry_after} seconds.",
+    },
     # Administration
     "username_taken": {
         "fr": "Ce nom d'utilisateur est déjà utilisé.",

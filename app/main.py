@@ -23,6 +23,7 @@ from app.audit.checkpoints import CheckpointCadence, CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.revocation import purge_expired_revocations
 from app.auth.router import router as auth_router
+from app.auth.router import token_router
 from app.auth.service import purge_expired_throttles
 from app.cases.policy import unshown_flags
 from app.cases.router import router as cases_router
@@ -30,13 +31,14 @@ from app.cases.service import case_named
 from app.config import Settings
 from app.crypto import DataCipher
 from app.datakeys import KeyCheck
-from app.db import REQUEST_SLOTS, create_db_engine
+from app.db import REQUEST_SLOTS, SIGNIN_SLOTS, create_db_engine
 from app.errors import install_problem_handlers
 from app.grid.router import router as grid_router
 from app.grid.templates import BUILT_IN, GridTemplates
 from app.headers import install as install_headers
 from app.health.router import router as health_router
 from app.idempotency.service import purge_expired
+from app.limits import purge_expired as purge_expired_counters
 from app.middleware import RequestGuard
 from app.migrations import head_revision
 from app.openapi import install_openapi
@@ -96,6 +98,7 @@ def _maintenance(
             purge_expired(session)
             purge_expired_throttles(session, settings)
             purge_expired_revocations(session)
+            purge_expired_counters(session)
             session.commit()
 
     return sign_checkpoints, purge_expired_rows
@@ -173,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "key_check": key_check,
                 "migration_head": head_revision(),
                 "db_slots": asyncio.Semaphore(REQUEST_SLOTS),
+                "signin_slots": asyncio.Semaphore(SIGNIN_SLOTS),
                 # The route class ties a refused request's audit entry to the
                 # case its path leads to; what leads to a case is the cases' to say.
                 "case_of_path": case_named,
@@ -180,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             for task in periodic:
                 task.cancel()
+            hasher.close()
             engine.dispose()
 
     app = FastAPI(
@@ -205,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # too.  Only the proxies named are believed, however the app is served.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health_router)
+    app.include_router(token_router)
     app.include_router(auth_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)

@@ -17,6 +17,7 @@ from app.cases.models import (
     ParticipantFlag,
 )
 from app.idempotency.models import IdempotencyRecord
+from app.limits import RateLimitCounter
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 from app.police.models import PoliceFeedChange
 from app.privacy.models import IncidentCounter, LegalHold, PrivacyIncident, PrivacyIncidentVersion, RetentionRule
@@ -45,6 +46,7 @@ __all__ = [
     "PoliceForce",
     "PrivacyIncident",
     "PrivacyIncidentVersion",
+    "RateLimitCounter",
     "RetentionRule",
     "RevokedToken",
     "School",

@@ -6,12 +6,14 @@ module only decides parameters, keys and which claims are required.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
 import secrets
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +37,10 @@ MAX_TOKEN_LENGTH = 4096
 LEEWAY_SECONDS = 5
 
 
+class HashQueueFull(Exception):
+    """Every password-hash slot is taken and the queue in front of them is full."""
+
+
 class PasswordHasher:
     """argon2id with a bound on concurrent hashes.
 
@@ -42,6 +48,11 @@ class PasswordHasher:
     starve the worker of memory and CPU, so at most a few run at once and the
     rest wait their turn.  Unknown accounts are checked against a dummy hash so
     that the time taken says nothing about whether the account exists.
+
+    Sign-in checks its secrets from async code (``verify_async``) on threads of
+    the hasher's own (``max_concurrent_password_hashes``), never on the thread
+    pool that serves requests, and a bounded number may wait for them
+    (``password_hash_queue``): past it, ``HashQueueFull`` at once.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -54,7 +65,13 @@ class PasswordHasher:
                 ),
             )
         )
-        self._slots = threading.BoundedSemaphore(settings.max_concurrent_password_hashes)
+        slots = settings.max_concurrent_password_hashes
+        self._slots = threading.BoundedSemaphore(slots)
+        self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="password-hash")
+        # Checks submitted to the executor and not yet done: running or waiting.
+        self._admitted = 0
+        self._admission = threading.Lock()
+        self._admit_at_most = slots + settings.password_hash_queue
         self._dummy_hash = self.hash(secrets.token_urlsafe(16))
 
     def hash(self, password: str) -> str:
@@ -68,6 +85,32 @@ class PasswordHasher:
                 self._hash.verify(password, self._dummy_hash)
                 return False, None
             return self._hash.verify_and_update(password, hashed)
+
+    @property
+    def full(self) -> bool:
+        """Every slot is taken and the queue is full: a check now would be refused."""
+        return self._admitted >= self._admit_at_most
+
+    async def verify_async(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        """``verify`` on the hasher's own threads, awaited; ``HashQueueFull``
+        at once when the slots are taken and the queue is full."""
+        with self._admission:
+            if self._admitted >= self._admit_at_most:
+                raise HashQueueFull()
+            self._admitted += 1
+        # Released when the check is done (or cancelled before it started),
+        # not when its waiter goes away: a client that hangs up does not
+        # free a slot its hash still holds.
+        done = self._executor.submit(self.verify, password, hashed)
+        done.add_done_callback(self._release)
+        return await asyncio.wrap_future(done)
+
+    def _release(self, _done: Future[tuple[bool, str | None]]) -> None:
+        with self._admission:
+            self._admitted -= 1
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 # --- signing keys -----------------------------------------------------------

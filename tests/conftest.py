@@ -55,6 +55,16 @@ ENGINES = ["sqlite", "postgresql"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+TEST_LIMITS = dict(
+    signin_limit_per_address=100_000,
+    signin_limit_global=100_000,
+    password_hash_queue=1000,
+    audit_verify_limit=100_000,
+    audit_export_limit=100_000,
+    access_review_limit=100_000,
+)
+
+
 def make_settings(database_url: str, var_dir: Path, **overrides) -> Settings:
     values = dict(
         database_url=database_url,
@@ -70,6 +80,10 @@ def make_settings(database_url: str, var_dir: Path, **overrides) -> Settings:
         audit_checkpoint_every_entries=0,
         audit_witness="none",
         maintenance_interval_seconds=0,
+        # The suite signs in and calls the expensive reads far more often than
+        # anyone would: limits that fit it (TEST_LIMITS).  The tests of the
+        # limits give their own, and test the production defaults.
+        **TEST_LIMITS,
     )
     values.update(overrides)
     return Settings(**values)
@@ -488,6 +502,7 @@ def service_env(settings: Settings, var_dir: Path, **extra: str) -> dict[str, st
         SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
         SEXTO_AUDIT_CHECKPOINT_EVERY_ENTRIES="0",
         SEXTO_AUDIT_WITNESS="none",
+        **{f"SEXTO_{name.upper()}": str(value) for name, value in TEST_LIMITS.items()},
         **extra,
     )
     return env

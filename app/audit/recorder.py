@@ -182,7 +182,8 @@ async def _append(
     """Write the request's entry (``_write``, in a thread); if it cannot be
     written, the request is refused with 503 (fail closed)."""
     try:
-        await run_in_threadpool(_write, request, note, status, own_transaction=own_transaction, response=response)
+        async with step_slot(request):
+            await run_in_threadpool(_write, request, note, status, own_transaction=own_transaction, response=response)
     except Exception:
         logger.error(failure)
         raise ServiceUnavailable() from None
@@ -250,12 +251,20 @@ def _note_response(note: AuditNote, response: Response, lists: bool) -> None:
         note.returned_ids = [item.get("id") for item in body.get("items", []) if isinstance(item, dict)]
 
 
-def _db_slot(request: Request) -> contextlib.AbstractAsyncContextManager[Any]:
+def _db_slot(request: Request, slots: str | None = "db_slots") -> contextlib.AbstractAsyncContextManager[Any]:
     """At most as many requests at once as the pool has connections: a request
     holds its connection between its turns in the thread pool, so more would
     leave threads waiting for connections held by requests waiting for
-    threads (until the pool's timeout)."""
-    return getattr(request.state, "db_slots", None) or contextlib.nullcontext()
+    threads (until the pool's timeout).  Sign-in has slots of its own, taken
+    for each database step rather than throughout (``SignInRoute``)."""
+    return (getattr(request.state, slots, None) if slots else None) or contextlib.nullcontext()
+
+
+def step_slot(request: Request) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The slot a request of a ``SignInRoute`` takes for each database step
+    (its entry's write included); none for the other routes, which hold
+    theirs throughout."""
+    return getattr(request.state, "step_slots", None) or contextlib.nullcontext()
 
 
 async def _replayed(request: Request, note: AuditNote, replay: IdempotentReplay) -> Response:
@@ -284,6 +293,11 @@ async def _record_refusal(request: Request, note: AuditNote, exc: Exception) -> 
 class AuditedRoute(APIRoute):
     """The route class of every API router (see the module docstring)."""
 
+    # The request state's semaphore a request of this route holds throughout
+    # (None: none), and the one it takes for each database step (None: none).
+    slots: str | None = "db_slots"
+    step_slots: str | None = None
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         action = self.name
@@ -291,8 +305,12 @@ class AuditedRoute(APIRoute):
         lists = isinstance(self.response_model, type) and issubclass(self.response_model, Page)
         with_case = answers_with_case(self.response_model)
 
+        slots, step_slots = self.slots, self.step_slots
+
         async def audited_handler(request: Request) -> Response:
-            async with _db_slot(request):
+            if step_slots:
+                request.state.step_slots = getattr(request.state, step_slots, None)
+            async with _db_slot(request, slots):
                 return await _audited(request)
 
         async def _audited(request: Request) -> Response:
@@ -324,3 +342,15 @@ class AuditedRoute(APIRoute):
             return response
 
         return audited_handler
+
+
+class SignInRoute(AuditedRoute):
+    """The token endpoint's route class: audited the same way, but a sign-in
+    takes one of its own few slots (``SIGNIN_SLOTS``) for each database step
+    (``step_slot``: its own steps, then its entry's write), never one of those
+    of the requests that carry a token, and none while it waits for or
+    computes a password hash.  A flood of sign-ins queues behind itself only,
+    and the hash's queue is bounded by the hasher itself."""
+
+    slots = None
+    step_slots = "signin_slots"

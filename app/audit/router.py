@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Row, Select, select
 from sqlmodel import Session
 
+from app import limits
 from app.accounts.models import Role
 from app.audit import chain, reading
 from app.audit.models import AuditCheckpoint, AuditEntry
@@ -31,7 +33,10 @@ AuditorPrincipal = Annotated[Principal, Depends(require_roles(Role.auditor))]
 # The privacy officer reads its board's entries (the access review links to them).
 ReaderPrincipal = Annotated[Principal, Depends(require_roles(Role.auditor, Role.privacy_officer))]
 ERRORS = problem_responses(401, 403, 422, 503)
+# The expensive reads are limited per caller (``app.limits``).
+LIMITED = problem_responses(401, 403, 422, 429, 503)
 MAX_EXPORT = 10000
+EXPORT_BATCH = 500
 
 _entries = table_of(AuditEntry)
 
@@ -117,10 +122,12 @@ def list_events(
 @router.get(
     "/export",
     summary="Export audit entries as JSON Lines",
+    description="Up to 10,000 entries per call, streamed; `X-Next-Cursor` continues. Limited per caller "
+    "(SEXTO_AUDIT_EXPORT_LIMIT per window): 429 `rate_limited` with `Retry-After` beyond.",
     response_class=Response,
     responses={
         200: {"content": {"application/jsonl": {"schema": {"type": "string"}}}, "description": "One entry per line."},
-        **ERRORS,
+        **LIMITED,
     },
 )
 def export_events(
@@ -131,21 +138,33 @@ def export_events(
     limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = MAX_EXPORT,
     cursor: Annotated[str | None, Query(max_length=20, description="`X-Next-Cursor` of the previous export.")] = None,
 ) -> Response:
+    limits.per_caller(session, request.state.settings, request.state.cipher, "export_events", principal.id)
     statement = filters.apply(select(_entries), principal)
     rows, next_cursor = id_page(session, statement, _entries.c.id, int_cursor(cursor), limit)
-    lines = [json_line(event_out(row)) for row in rows]
+    # The entry names every id returned and is committed before the answer
+    # leaves (the route class); only the lines are written as they are sent.
     request.state.audit.returned([row.id for row in rows])
     headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
-    return Response("\n".join(lines) + ("\n" if lines else ""), media_type="application/jsonl", headers=headers)
+    return StreamingResponse(_jsonl(rows), media_type="application/jsonl", headers=headers)
+
+
+def _jsonl(rows: Sequence[Row[Any]]) -> Iterator[str]:
+    """The export's lines, a batch at a time, rather than one string of up
+    to ``MAX_EXPORT`` entries."""
+    for start in range(0, len(rows), EXPORT_BATCH):
+        yield "".join(json_line(event_out(row)) + "\n" for row in rows[start : start + EXPORT_BATCH])
 
 
 @router.get(
     "/verify",
     summary="Recompute the hash chains, check the signed checkpoints, and hold each chain to its witness",
+    description="Limited per caller (SEXTO_AUDIT_VERIFY_LIMIT per window): 429 `rate_limited` with "
+    "`Retry-After` beyond.",
     response_model=VerifyResult,
-    responses=ERRORS,
+    responses=LIMITED,
 )
-def verify_log(_: AuditorPrincipal, session: SessionDep, request: Request) -> VerifyResult:
+def verify_log(principal: AuditorPrincipal, session: SessionDep, request: Request) -> VerifyResult:
+    limits.per_caller(session, request.state.settings, request.state.cipher, "verify_log", principal.id)
     report = chain.verify(session.connection(), request.state.checkpoints.verify)
     return VerifyResult(
         ok=report.ok,

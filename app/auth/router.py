@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.accounts.models import ServiceAccount, User
 from app.accounts.service import service_account_out, user_out
-from app.audit.recorder import AuditedRoute
+from app.audit.recorder import AuditedRoute, SignInRoute, step_slot
 from app.auth import service
 from app.auth.principal import CurrentPrincipal
 from app.auth.schemas import Me, PasswordChange, TokenRequest, TokenResponse
@@ -18,6 +18,8 @@ from app.errors import BadRequest, Forbidden, InvalidClient, InvalidGrant, probl
 from app.idempotency.service import idempotency
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=AuditedRoute)
+# Sign-in takes its own slots, not those of the requests that carry a token.
+token_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=SignInRoute)
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -34,48 +36,49 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
-@router.post(
+@token_router.post(
     "/token",
     summary="Get an access token (password or client-credentials grant)",
+    description=(
+        "Attempts are limited per client address and over all addresses (429 `signin_rate_limited`), then per "
+        "account name (429 `login_throttled`), before any password is checked. When every password-hash slot "
+        "and the queue in front of them are taken, 503 `signin_busy`. Each refusal carries `Retry-After`."
+    ),
     response_model=TokenResponse,
     responses=problem_responses(400, 401, 413, 415, 422, 429, 503),
 )
-def issue_token(
+async def issue_token(
     request: Request,
     form: Annotated[TokenRequest, Form()],
     session: SessionDep,
 ) -> TokenResponse:
+    # Async: its database steps are short thread hops and its hash runs on
+    # the hasher's own threads (``service.sign_in``).
     state = request.state
+    attempt: service.Attempt
     if form.grant_type == "password":
         if not form.username or form.password is None:
             raise InvalidGrant()
-        issued = service.password_grant(
-            session,
-            settings=state.settings,
-            hasher=state.hasher,
-            tokens=state.tokens,
-            cipher=state.cipher,
-            username=form.username,
-            password=form.password,
-            audit=request.state.audit,
-        )
+        attempt = service.password_attempt(state.cipher, form.username, form.password)
     elif form.grant_type == "client_credentials":
         basic = _basic_credentials(request)
         client_id, secret = basic if basic else (form.client_id, form.client_secret)
         if not client_id or secret is None:
             raise InvalidClient()
-        issued = service.client_credentials_grant(
-            session,
-            settings=state.settings,
-            hasher=state.hasher,
-            tokens=state.tokens,
-            cipher=state.cipher,
-            client_id=client_id,
-            client_secret=secret,
-            audit=request.state.audit,
-        )
+        attempt = service.client_credentials_attempt(state.cipher, client_id, secret)
     else:
         raise BadRequest("unsupported_grant_type", code="unsupported_grant_type")
+    issued = await service.sign_in(
+        session,
+        attempt,
+        settings=state.settings,
+        hasher=state.hasher,
+        tokens=state.tokens,
+        cipher=state.cipher,
+        client_address=request.client.host if request.client else None,
+        audit=state.audit,
+        step_slot=step_slot(request),
+    )
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
 

@@ -6,20 +6,29 @@ sign-out, which revokes the credential the request came with
 The throttle's rows are keyed by a keyed hash of the name tried
 (``DataCipher.keyed_digest``), never the name itself: what someone typed as a
 user name is sometimes a password.  Rows whose window and lock have passed
-are purged by the periodic maintenance (``purge_expired_throttles``)."""
+are purged by the periodic maintenance (``purge_expired_throttles``).
+
+Before the account name's throttle, every attempt is counted per client
+address and over all addresses (``app.limits``): a flood of made-up names is
+refused (429) before any hashing.  ``sign_in`` says what a sign-in holds
+while it waits for a hash: nothing that other requests need."""
 
 from __future__ import annotations
 
 import math
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, literal, null, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
+from starlette.concurrency import run_in_threadpool
 
+from app import limits
 from app.accounts.models import ServiceAccount, User
 from app.accounts.scopes import approved, load_grants, resolve_scope
 from app.accounts.service import refuse_weak_password
@@ -30,9 +39,9 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.crypto import DataCipher
 from app.db import UTCDateTime, table_of, utcnow
-from app.errors import InvalidClient, InvalidGrant, Problem, TooManyRequests, UnprocessableContent
+from app.errors import InvalidClient, InvalidGrant, Problem, ServiceUnavailable, TooManyRequests, UnprocessableContent
 from app.field_errors import service_field_error
-from app.security import PasswordHasher, TokenService
+from app.security import HashQueueFull, PasswordHasher, TokenService
 
 
 @dataclass(frozen=True)
@@ -49,95 +58,132 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
-def password_grant(
-    session: Session,
-    *,
-    settings: Settings,
-    hasher: PasswordHasher,
-    tokens: TokenService,
-    cipher: DataCipher,
-    username: str,
-    password: str,
-    audit: AuditNote,
-) -> IssuedToken:
+@dataclass(frozen=True)
+class Attempt:
+    """What a grant checks: the account it names, its throttle key, and the
+    refusal a wrong secret gets."""
+
+    kind: str
+    secret_field: str
+    throttle_key: str
+    account_query: SelectOfScalar[User] | SelectOfScalar[ServiceAccount]
+    secret: str
+    refusal: type[Problem]
+
+
+def password_attempt(cipher: DataCipher, username: str, password: str) -> Attempt:
     name = normalize_username(username)
-    return _grant(
-        session,
-        settings=settings,
-        hasher=hasher,
-        tokens=tokens,
+    return Attempt(
         kind="user",
         secret_field="password_hash",
         throttle_key=cipher.keyed_digest(f"user:{name}", THROTTLE_PURPOSE),
         account_query=select(User).where(User.username == name),
         secret=password,
         refusal=InvalidGrant,
-        audit=audit,
     )
 
 
-def client_credentials_grant(
-    session: Session,
-    *,
-    settings: Settings,
-    hasher: PasswordHasher,
-    tokens: TokenService,
-    cipher: DataCipher,
-    client_id: str,
-    client_secret: str,
-    audit: AuditNote,
-) -> IssuedToken:
+def client_credentials_attempt(cipher: DataCipher, client_id: str, client_secret: str) -> Attempt:
     client_id = client_id.strip()
-    return _grant(
-        session,
-        settings=settings,
-        hasher=hasher,
-        tokens=tokens,
+    return Attempt(
         kind="service_account",
         secret_field="secret_hash",
         throttle_key=cipher.keyed_digest(f"client:{client_id}", THROTTLE_PURPOSE),
         account_query=select(ServiceAccount).where(ServiceAccount.client_id == client_id),
         secret=client_secret,
         refusal=InvalidClient,
-        audit=audit,
     )
 
 
-def _grant(
+async def sign_in(
     session: Session,
+    attempt: Attempt,
     *,
     settings: Settings,
     hasher: PasswordHasher,
     tokens: TokenService,
-    kind: str,
-    secret_field: str,
-    throttle_key: str,
-    account_query: SelectOfScalar[User] | SelectOfScalar[ServiceAccount],
-    secret: str,
-    refusal: type[Problem],
+    cipher: DataCipher,
+    client_address: str | None,
     audit: AuditNote,
+    step_slot: AbstractAsyncContextManager[Any],
 ) -> IssuedToken:
-    """Both grants: reserve the attempt (or refuse it), check the secret (a
-    dummy hash when there is no usable account, so timing says nothing), then
-    issue the token."""
-    _reserve_attempt(session, throttle_key, settings)
-    account = session.exec(account_query).first()
-    if account is not None:
-        audit.actor = (kind, str(account.id))
-        # Its sign-ins, failed ones too, belong to its organizations' auditors.
-        owner = {"service_account_id": account.id} if kind == "service_account" else {"user_id": account.id}
-        audit.concerns = [*resolve_scope(session, load_grants(session, **owner)).organization_ids()]
+    """Both grants: count the attempt per client address and overall, reserve
+    it for its account name (or refuse it), check the secret (a dummy hash
+    when there is no usable account, so timing says nothing), then issue the
+    token.
+
+    The database steps are short thread hops, each in one of the sign-in
+    slots (``step_slot``) and ending its transaction so that the connection
+    goes back to the pool; the hash runs on the hasher's own threads, awaited
+    here.  While it waits for or computes a hash, a sign-in holds no slot, no
+    connection and no thread of the pool that serves requests.  The last step's changes (failures cleared, a rehash) are
+    committed by the route class with the request's audit entry."""
+    async with step_slot:
+        await run_in_threadpool(_admit, session, attempt, settings, cipher, client_address, hasher)
+    async with step_slot:
+        account = await run_in_threadpool(_find_account, session, attempt, audit)
     usable = account is not None and account.is_active
-    valid, new_hash = hasher.verify(secret, getattr(account, secret_field) if usable else None)
+    try:
+        valid, new_hash = await hasher.verify_async(
+            attempt.secret, getattr(account, attempt.secret_field) if usable else None
+        )
+    except HashQueueFull:
+        raise _busy() from None
     if not valid or account is None:
         # The reservation stays: it is the failure's count.
-        raise refusal()
+        raise attempt.refusal()
+    async with step_slot:
+        return await run_in_threadpool(_issue, session, attempt, account, new_hash, tokens)
+
+
+def _busy() -> ServiceUnavailable:
+    return ServiceUnavailable("signin_busy", code="signin_busy", headers={"Retry-After": "1"}, retry_after=1)
+
+
+def _admit(
+    session: Session,
+    attempt: Attempt,
+    settings: Settings,
+    cipher: DataCipher,
+    client_address: str | None,
+    hasher: PasswordHasher,
+) -> None:
+    """The limits per address and overall, then the account name's
+    reservation, each committed at once.  An attempt that would find every
+    hash slot and the queue taken is refused before its reservation: it
+    would not be checked."""
+    limits.signin_limits(session, settings, cipher, client_address)
+    if hasher.full:
+        raise _busy()
+    _reserve_attempt(session, attempt.throttle_key, settings)
+
+
+def _find_account(session: Session, attempt: Attempt, audit: AuditNote) -> User | ServiceAccount | None:
+    """The account the attempt names, for the audit entry too; the read's
+    transaction ends here, so no connection is held during the hash."""
+    account = session.exec(attempt.account_query).first()
+    if account is not None:
+        audit.actor = (attempt.kind, str(account.id))
+        # Its sign-ins, failed ones too, belong to its organizations' auditors.
+        owner = {"service_account_id": account.id} if attempt.kind == "service_account" else {"user_id": account.id}
+        audit.concerns = [*resolve_scope(session, load_grants(session, **owner)).organization_ids()]
+    session.commit()
+    return account
+
+
+def _issue(
+    session: Session,
+    attempt: Attempt,
+    account: User | ServiceAccount,
+    new_hash: str | None,
+    tokens: TokenService,
+) -> IssuedToken:
     if new_hash:
-        setattr(account, secret_field, new_hash)
-    _clear_failures(session, throttle_key)
-    holder = {"service_account_id": account.id} if kind == "service_account" else {"user_id": account.id}
+        setattr(account, attempt.secret_field, new_hash)
+    _clear_failures(session, attempt.throttle_key)
+    holder = {"service_account_id": account.id} if attempt.kind == "service_account" else {"user_id": account.id}
     scope = resolve_scope(session, approved(load_grants(session, **holder)))
-    subject = f"{kind}:{account.id}"
+    subject = f"{attempt.kind}:{account.id}"
     token, lifetime = tokens.issue(
         subject=subject,
         role=account.role,

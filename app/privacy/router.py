@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session, col, select
 
+from app import limits
 from app.accounts.models import Role
 from app.audit.recorder import AuditedRoute
 from app.auth.principal import CurrentPrincipal, Principal, require_roles
@@ -296,8 +297,10 @@ def incident_history(
 @router.get(
     "/access-review",
     summary="Unusual access to the board's cases in the audit log: many denials, many cases, outside school hours",
+    description="Limited per caller (SEXTO_ACCESS_REVIEW_LIMIT per window): 429 `rate_limited` with "
+    "`Retry-After` beyond.",
     response_model=AccessReview,
-    responses=READ,
+    responses=problem_responses(401, 403, 422, 429, 503),
 )
 def access_review(
     principal: PrivacyOfficer,
@@ -307,6 +310,7 @@ def access_review(
     until: Annotated[Instant | None, Query(description="Default: now. At most 31 days after `since`.")] = None,
 ) -> AccessReview:
     settings = request.state.settings
+    limits.per_caller(session, settings, request.state.cipher, "access_review", principal.id)
     start, end, examined, findings = service.access_review(session, principal, settings, since, until)
     return AccessReview(
         board_id=service.board_of(principal),

@@ -5,7 +5,7 @@ SHA-256 digest of its id, and the moment until which the credential would
 still be accepted, after which the periodic maintenance purges the row.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import app.db
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
