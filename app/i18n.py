@@ -555,6 +555,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Un compte de service ne peut pas avoir le rôle d'administrateur.",
         "en": "A service account cannot have the admin role.",
     },
+    "scope_not_in_force": {
+        "fr": "Votre accès n'est pas encore en vigueur : il attend l'approbation d'une personne de votre "
+        "organisation, ou le changement de votre mot de passe temporaire.",
+        "en": "Your access is not in force yet: it waits for approval by a person of your organization, "
+        "or for your temporary password to be changed.",
+    },
     "password_people_only": {
         "fr": "Seule une personne change son mot de passe ; un compte de service reçoit un nouveau secret.",
         "en": "Only a person changes their password; a service account is given a new secret.",

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from app.audit.models import AuditEntry
-from tests.conftest import MISSING_ID
+from tests.conftest import MISSING_ID, approve_account
 from tests.protocol_helpers import Desk
 
 # School A's staff in the demo: (username, name, role, attestation, may handle cases)
@@ -68,6 +68,9 @@ def test_staff_granted_a_whole_board_are_staff_of_its_schools_and_disabled_accou
             "scope": {"boards": [str(desk.demo.board_a)]},
         },
     )
+    # Staff of the board's schools once the grant is in force (app.accounts.duties), not before.
+    assert board_wide["id"] not in {i["id"] for i in _staff(desk, school_id=str(desk.demo.school_a))}
+    approve_account(desk.client, desk.login("demo-privacy-a"), board_wide["id"])
     assert board_wide["id"] in {i["id"] for i in _staff(desk, school_id=str(desk.demo.school_a))}
     desk.ok("PATCH", f"/users/{board_wide['id']}", "demo-admin", json={"is_active": False})
     assert board_wide["id"] not in {i["id"] for i in _staff(desk)}

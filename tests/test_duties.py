@@ -355,3 +355,60 @@ def test_the_operator_approves_a_boards_first_approver_from_the_command_line(
     # Nothing left to approve: the command says so.
     again = subprocess.run(run, env=env, capture_output=True, text=True)
     assert again.returncode == 1 and "nothing" in again.stderr
+
+
+def test_a_privacy_officer_not_in_force_is_told_so_on_every_privacy_route(client, login, demo):
+    """An admin-made privacy officer signs in: its grant waits for approval,
+    so it has no board; every privacy route says so (403), none fails (500)."""
+    admin_user(client, login, "privacy_officer", {"boards": [str(demo.board_a)]})
+    waiting = bearer(token_for(client, "attaque.admin", PASSPHRASE))
+    some_id = "6f1c2a8e-2f4b-4c55-9a55-0c3d7c1b9e21"
+    for path, params in [
+        ("/api/v1/privacy/retention-rule", {}),
+        ("/api/v1/privacy/retention/preview", {}),
+        ("/api/v1/privacy/legal-holds", {}),
+        ("/api/v1/privacy/incidents", {}),
+        ("/api/v1/privacy/incidents/export", {}),
+        (f"/api/v1/privacy/incidents/{some_id}", {}),
+        (f"/api/v1/privacy/incidents/{some_id}/history", {}),
+        ("/api/v1/privacy/access-review", {"since": "2026-11-01T00:00:00Z", "until": "2026-11-02T00:00:00Z"}),
+    ]:
+        answer = client.get(path, params=params, headers=waiting)
+        assert answer.status_code == 403, (path, answer.text)
+        assert answer.json()["code"] == "scope_not_in_force", (path, answer.text)
+
+
+def test_a_password_in_use_in_a_role_without_approval_gives_no_reach_in_a_case_role(client, login, demo, secret_case):
+    """The auditor's own password was never vouched for by an approver: when
+    an admin moves the account into a case-reading role, the approval issues
+    a temporary password to the approver, and the old password reads nothing."""
+    from tests.conftest import DEMO_PASSWORD
+
+    auditor = demo.users["demo-auditor"]
+    moved = client.patch(
+        f"/api/v1/users/{auditor}",
+        json={"role": "school_lead", "scope": {"schools": [str(demo.school_a)]}},
+        headers=login("demo-admin"),
+    )
+    assert moved.status_code == 200, moved.text
+    credential = approve_account(client, login("demo-privacy-a"), auditor)
+    assert credential is not None and credential["temporary_password"]
+    old_password = {"grant_type": "password", "username": "demo-auditor", "password": DEMO_PASSWORD}
+    refused = client.post("/api/v1/auth/token", data=old_password)
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_grant", refused.text
+    temporary = bearer(token_for(client, "demo-auditor", credential["temporary_password"]))
+    reads_nothing(client, temporary, secret_case)  # until the person sets their own
+
+
+def test_a_grant_not_in_force_does_not_make_one_a_member_of_the_school(client, login, demo, secret_case):
+    """A school staff account whose grant waits for approval is no staff of
+    the school yet: the lead can neither list it nor put it on a case team."""
+    made = admin_user(client, login, "school_staff", {"schools": [str(demo.school_a)]})
+    lead = login("demo-lead-a")
+    listed = client.get("/api/v1/staff", params={"school_id": str(demo.school_a), "limit": 100}, headers=lead)
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["items"], "the school's approved staff are listed"
+    assert made["id"] not in {item["id"] for item in listed.json()["items"]}
+    added = client.post(f"/api/v1/cases/{secret_case['id']}/team", json={"user_id": made["id"]}, headers=lead)
+    assert added.status_code == 422, added.text
+    assert added.json()["code"] == "team_member_invalid"

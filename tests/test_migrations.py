@@ -7,7 +7,7 @@ import uuid
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import func, insert, inspect, select, text
 
 import app.models  # noqa: F401
 from app.accounts.models import User
@@ -153,5 +153,68 @@ def test_the_throttle_migration_drops_the_names_kept_in_clear(databases):
         upgrade(url)
         with engine.connect() as connection:
             assert connection.execute(select(func.count()).select_from(LoginThrottle.__table__)).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def _stored(connection, value: uuid.UUID) -> object:
+    """A uuid as the engine stores it (SQLAlchemy's Uuid: 32 hex digits on SQLite)."""
+    return value if connection.dialect.name == "postgresql" else value.hex
+
+
+def test_the_duties_migration_fails_closed_both_ways(databases):
+    """0015: once the existing grants are backfilled in force, a row written
+    without saying (bypassing the models) waits for approval and its
+    credential gives no reach; going down, where nothing could say a grant
+    waits, the grants not approved go and the accounts whose credential an
+    admin set are disabled, their tokens ended."""
+    from app.accounts.models import ScopeGrant, ServiceAccount
+
+    url = databases.clone("demo")
+    engine = create_db_engine(url, pool_size=1)
+    grants, users, accounts = ScopeGrant.__table__, User.__table__, ServiceAccount.__table__
+    try:
+        with engine.begin() as connection:
+            school_id = connection.execute(select(School.__table__.c.id)).scalars().first()
+            user_id = uuid.uuid4()
+            # Plain SQL, as a statement that bypasses the models (Core would
+            # fill in the models' own defaults): the server's defaults decide.
+            ids = {"uid": _stored(connection, user_id), "sid": _stored(connection, school_id)}
+            connection.execute(
+                text(
+                    "INSERT INTO app_user (id, username, full_name, role, password_hash, is_active, "
+                    "token_generation, created_at, updated_at) VALUES (:uid, 'ecrit.sans.dire', 'Sans Dire', "
+                    "'school_staff', 'x', true, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                ids,
+            )
+            connection.execute(
+                text("INSERT INTO scope_grant (id, user_id, school_id) VALUES (:gid, :uid, :sid)"),
+                {**ids, "gid": _stored(connection, uuid.uuid4())},
+            )
+            row = connection.execute(
+                select(users.c.credential_pending, users.c.token_generation).where(users.c.id == user_id)
+            ).one()
+            assert row.credential_pending is True
+            assert connection.execute(select(grants.c.approval).where(grants.c.user_id == user_id)).scalar_one() == (
+                "pending"
+            )
+            pending_accounts = connection.execute(
+                select(func.count()).select_from(accounts).where(accounts.c.credential_pending)
+            ).scalar_one()
+        downgrade(url, "0014")
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).where(grants.c.user_id == user_id)).scalar_one() == 0
+            after = connection.execute(
+                select(users.c.is_active, users.c.token_generation).where(users.c.id == user_id)
+            ).one()
+            assert after.is_active is False and after.token_generation == row.token_generation + 1
+            assert (
+                connection.execute(
+                    select(func.count()).select_from(accounts).where(accounts.c.is_active.is_(False))
+                ).scalar_one()
+                >= pending_accounts
+            )
+        upgrade(url)
     finally:
         engine.dispose()

@@ -195,6 +195,15 @@ def set_by_admin(session: Session, holder: User | ServiceAccount) -> None:
         grant.decided_by = grant.decided_at = None
 
 
+def role_changing(holder: User | ServiceAccount, role: Role) -> None:
+    """The account moves into a role that needs approval from one that did
+    not (an auditor's, an admin's): its password or secret was never vouched
+    for by an approver, so it gives no case reach either, and the approval
+    issues a new one (to the approver), as for an account an admin made."""
+    if role in NEEDS_APPROVAL and Role(holder.role) not in NEEDS_APPROVAL:
+        holder.credential_pending = True
+
+
 def concerned_organizations(session: Session, grant: ScopeGrant) -> list[uuid.UUID]:
     """The grant's organization and, for a school, its board: whose audit entries its decision is."""
     if grant.school_id:

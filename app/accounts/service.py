@@ -153,7 +153,11 @@ def staff_of_schools(principal: Principal, school_id: uuid.UUID | None) -> Selec
     granted = exists(
         select(ScopeGrant.id)
         .join(School, or_(col(ScopeGrant.school_id) == School.id, col(ScopeGrant.board_id) == School.board_id))
-        .where(ScopeGrant.user_id == User.id, col(School.id).in_(schools))
+        .where(
+            ScopeGrant.user_id == User.id,
+            col(School.id).in_(schools),
+            ScopeGrant.approval == GrantApproval.approved.value,  # in force (app.accounts.duties)
+        )
     )
     return select(User).where(
         col(User.role).in_([role.value for role in SCHOOL_ROLES]), User.is_active, granted if schools else false()
@@ -214,6 +218,7 @@ def update_user(session: Session, hasher: PasswordHasher, user: User, body: User
             select(TrainingAttestation).where(TrainingAttestation.user_id == user.id)
         ).all():
             session.delete(attestation)
+    duties.role_changing(user, role)
     user.role = role.value
     if body.password is not None:
         user.password_hash = hasher.hash(body.password)
@@ -305,6 +310,7 @@ def update_service_account(session: Session, account: ServiceAccount, body: Serv
         account.name = body.name
     if body.is_active is not None:
         _set_active(account, body.is_active)
+    duties.role_changing(account, role)
     account.role = role.value
     account.updated_at = utcnow()
     session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
-from app.accounts.models import Role, ScopeGrant, User
+from app.accounts.models import GrantApproval, Role, ScopeGrant, User
 from app.audit.note import case_key, record_case_access
 from app.auth.principal import Principal
 from app.cases import protocol
@@ -417,7 +417,11 @@ def add_team_member(session: Session, principal: Principal, case_id: uuid.UUID, 
             select(func.count())
             .select_from(ScopeGrant)
             .join(School, (col(ScopeGrant.school_id) == School.id) | (col(ScopeGrant.board_id) == School.board_id))
-            .where(ScopeGrant.user_id == user_id, School.id == case.school_id)
+            .where(
+                ScopeGrant.user_id == user_id,
+                School.id == case.school_id,
+                ScopeGrant.approval == GrantApproval.approved.value,  # in force (app.accounts.duties)
+            )
         ).one()
     )
     if (

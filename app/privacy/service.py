@@ -41,7 +41,13 @@ SCHOOL_ROLES = (Role.school_staff.value, Role.school_lead.value)
 
 
 def board_of(principal: Principal) -> uuid.UUID:
-    """The privacy officer's one board (its scope rule allows exactly one)."""
+    """The privacy officer's one board (its scope rule allows exactly one).
+
+    A privacy officer whose grant is not in force (waiting for approval, or
+    signed in with a password an admin set: ``app.accounts.duties``) has no
+    board in scope: 403 ``scope_not_in_force``, which says so."""
+    if len(principal.scope.board_ids) != 1:
+        raise Forbidden("scope_not_in_force", code="scope_not_in_force")
     (board_id,) = principal.scope.board_ids
     return board_id
 

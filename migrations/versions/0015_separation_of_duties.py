@@ -57,8 +57,27 @@ def upgrade() -> None:
     with op.batch_alter_table("service_account", schema=None) as batch_op:
         batch_op.add_column(sa.Column("credential_pending", sa.Boolean(), nullable=False, server_default=sa.false()))
 
+    # The rows above were backfilled in force; from now on a row written
+    # without saying (a statement that bypasses the models) fails closed: a
+    # grant waits for approval, a credential gives no case reach.
+    with op.batch_alter_table("scope_grant", schema=None) as batch_op:
+        batch_op.alter_column("approval", server_default="pending")
+    for table in ("app_user", "service_account"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column("credential_pending", server_default=sa.true())
+
 
 def downgrade() -> None:
+    # Without the approval column every grant would be in force: the ones
+    # not approved go first, and so do the tokens of every account whose
+    # credential was one an admin set (it could read once the flag is gone:
+    # its password or secret is reset to nothing usable).
+    op.execute("DELETE FROM scope_grant WHERE approval <> 'approved'")
+    for table, secret in (("app_user", "password_hash"), ("service_account", "secret_hash")):
+        op.execute(
+            f"UPDATE {table} SET {secret} = '!disabled-by-downgrade', is_active = false, "
+            "token_generation = token_generation + 1 WHERE credential_pending"
+        )
     with op.batch_alter_table("service_account", schema=None) as batch_op:
         batch_op.drop_column("credential_pending")
 
