@@ -292,11 +292,19 @@ def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _audit_checkpoint(settings: Settings, args: argparse.Namespace) -> int:
-    from app.audit.checkpoints import CheckpointSigner
+    from app.audit.checkpoints import ChainRewritten, CheckpointSigner
 
     signer = CheckpointSigner.from_settings(settings)
     with _engine(settings) as engine, Session(engine) as session:
-        issued = signer.issue(session)
+        try:
+            issued = signer.issue(session)
+        except ChainRewritten as refused:
+            print(
+                f"sexto: refusing to sign: chain {refused.chain} no longer holds the entry signed at "
+                f"{refused.seq} (run `sexto audit verify`)",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         session.commit()
         rows = [
             {"chain": c.chain, "seq": c.seq, "entry_hash": c.entry_hash, "key_id": c.key_id, "issued_at": c.issued_at}

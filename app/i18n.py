@@ -385,6 +385,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Un des dossiers nommés n'est pas un dossier de votre centre de services.",
         "en": "One of the cases named is not a case of your school board.",
     },
+    "audit_chain_rewritten": {
+        "fr": "La chaîne d'audit {chain} ne contient plus l'entrée {seq} signée auparavant : aucun point de "
+        "contrôle n'est signé. Lancez la vérification du journal.",
+        "en": "The audit chain {chain} no longer holds the entry {seq} signed before: no checkpoint is signed. "
+        "Run the audit log's verification.",
+    },
     "incident_entry_unknown": {
         "fr": "Une des entrées du journal nommées ne concerne pas votre centre de services.",
         "en": "One of the audit entries named does not concern your school board.",

@@ -1,8 +1,9 @@
 """The audit log anchored outside the database (#13 item 17): signed
 checkpoints published to a witness at start-up and every N entries or T
-seconds, and verification that holds each chain to the latest witnessed
-checkpoint, so that a database superuser who deletes the newest entries,
-with or without moving the chain's head back, is caught."""
+seconds, verification that holds each chain to every witnessed checkpoint
+and a signer that refuses to sign a rewritten tail, so that a database
+superuser who deletes the newest entries, with or without moving the chain's
+head back, is caught."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from app.audit.checkpoints import signed_message
+from app.audit.checkpoints import CheckpointSigner, signed_message
 from app.audit.models import AuditChainHead, AuditEntry
 from app.audit.witness import DirectoryWitness, FileWitness, WitnessRecord
 from app.config import Settings
@@ -133,6 +134,132 @@ def test_deleting_the_newest_entries_and_moving_the_head_back_is_still_reported(
     assert _head_seq(db) > witnessed
     again = _verify(client, login)["chains"][0]
     assert again["truncated"] is True and again["first_bad_seq"] == witnessed
+
+
+def _cut_and_move_the_head_back(db, database_url: str, keep: int) -> None:
+    """The superuser's rewrite: entries after ``keep`` deleted, the head moved
+    back to it, the checkpoints stored with the log deleted."""
+    kept = db.exec(select(AuditEntry).where(AuditEntry.chain == "platform", AuditEntry.seq == keep)).one()
+    _as_superuser(
+        database_url,
+        f"DELETE FROM audit_entry WHERE chain = 'platform' AND seq > {kept.seq}",
+        "DELETE FROM audit_checkpoint",
+        f"UPDATE audit_chain_head SET seq = {kept.seq}, entry_hash = '{kept.entry_hash}' WHERE chain = 'platform'",
+    )
+
+
+def _append_past(client, login, db, seq: int) -> None:
+    while _head_seq(db) <= seq + 2:
+        client.get("/api/v1/boards", headers=login("demo-admin"))
+
+
+def _witnessed_over_the_rewritten_tail(settings, database_url: str, witness_setting: str) -> int:
+    """A checkpoint over the rewritten tail, signed with the service's key by
+    a signer that does not read the witness (as before the signer checked),
+    then handed to the witness: the latest witnessed record is now one the
+    rewritten chain holds."""
+    signer = CheckpointSigner.from_settings(settings.model_copy(update={"audit_witness": "none"}))
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        issued = signer.issue(session)
+        records = [
+            WitnessRecord(c.chain, c.seq, c.entry_hash, c.issued_at, c.key_id, c.signature)
+            for c in issued
+            if c.chain == "platform"
+        ]
+        session.commit()
+    engine.dispose()
+    _witness(witness_setting).publish(records)
+    return records[0].seq
+
+
+def test_a_rewritten_tail_signed_again_is_still_reported(client, login, db, database_url, witness_setting, settings):
+    """The reviewer's repro: cut, head moved back, checkpoints deleted, the
+    service appends over the cut and its tail gets a witnessed checkpoint;
+    verify still holds the chain to the older witnessed record."""
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    _cut_and_move_the_head_back(db, database_url, witnessed - 3)
+    _append_past(client, login, db, witnessed)
+    # The service itself refuses to sign the rewritten tail (see below) ...
+    refused = client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor"))
+    assert refused.status_code == 409, refused.text
+    # ... but a checkpoint over it may still reach the witness another way.
+    latest = _witnessed_over_the_rewritten_tail(settings, database_url, witness_setting)
+    assert latest > witnessed
+    result = _verify(client, login)
+    platform = result["chains"][0]
+    assert result["ok"] is False, result
+    assert platform["truncated"] is True
+    assert platform["witnessed_seq"] == latest
+    assert platform["first_bad_seq"] == witnessed
+    assert f"entry {witnessed} is not the one" in platform["problem"]
+
+
+def test_a_middle_witnessed_record_whose_entry_was_rewritten_is_reported(
+    client, login, db, database_url, witness_setting, settings
+):
+    first = _witnessed_checkpoint(client, login, witness_setting)
+    for _ in range(6):
+        client.get("/api/v1/boards", headers=login("demo-admin"))
+    second = client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor")).json()[0]["seq"]
+    assert second > first + 3
+    _cut_and_move_the_head_back(db, database_url, first + 2)
+    _append_past(client, login, db, second)
+    latest = _witnessed_over_the_rewritten_tail(settings, database_url, witness_setting)
+    assert [record.seq for record in _witness(witness_setting).read().records] == [first, second, latest]
+    result = _verify(client, login)
+    platform = result["chains"][0]
+    # The first record still holds, the latest holds (it was signed over the
+    # rewritten chain): the middle one does not, and it is the one reported.
+    assert result["ok"] is False, result
+    assert platform["truncated"] is True
+    assert platform["witnessed_seq"] == latest
+    assert platform["first_bad_seq"] == second
+    assert f"entry {second} is not the one" in platform["problem"]
+
+
+@pytest.mark.parametrize("checkpoints", ["kept", "deleted"])
+def test_no_checkpoint_is_signed_over_a_rewritten_tail(
+    client, login, db, database_url, witness_setting, settings, var_dir, checkpoints
+):
+    """The head behind the last checkpoint, then past it with another entry
+    there: refused either way, and nothing reaches the witness, whether the
+    checkpoints stored with the log are still there or were deleted too."""
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    kept = db.exec(select(AuditEntry).where(AuditEntry.chain == "platform", AuditEntry.seq == witnessed - 3)).one()
+    _as_superuser(
+        database_url,
+        f"DELETE FROM audit_entry WHERE chain = 'platform' AND seq > {kept.seq}",
+        f"UPDATE audit_chain_head SET seq = {kept.seq}, entry_hash = '{kept.entry_hash}' WHERE chain = 'platform'",
+        *(["DELETE FROM audit_checkpoint"] if checkpoints == "deleted" else []),
+    )
+    behind = client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor"))
+    assert behind.status_code == 409, behind.text
+    assert behind.json()["code"] == "audit_chain_rewritten"
+    _append_past(client, login, db, witnessed)
+    rewritten = client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor"))
+    assert rewritten.status_code == 409, rewritten.text
+    assert rewritten.json()["code"] == "audit_chain_rewritten"
+    assert str(witnessed) in rewritten.json()["detail"]
+    cli = subprocess.run(
+        [sys.executable, "-m", "app.cli", "audit", "checkpoint"],
+        env={**service_env(settings, var_dir), "SEXTO_AUDIT_WITNESS": witness_setting},
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "refusing to sign" in cli.stderr
+    assert [record.seq for record in _witness(witness_setting).read().records] == [witnessed]
+    stored = client.get("/api/v1/audit/checkpoints", headers=login("demo-auditor")).json()["items"]
+    assert [row["seq"] for row in stored] == ([witnessed] if checkpoints == "kept" else [])
+
+
+def test_a_chain_intact_since_its_last_checkpoint_is_signed_again(client, login, witness_setting):
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    client.get("/api/v1/boards", headers=login("demo-admin"))
+    again = client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor"))
+    assert again.status_code == 201, again.text
+    assert [record.seq for record in _witness(witness_setting).read().records] == [witnessed, again.json()[0]["seq"]]
 
 
 def test_a_witnessed_checkpoint_with_a_bad_signature_is_refused(client, login, witness_setting):

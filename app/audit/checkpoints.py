@@ -6,11 +6,14 @@ by ``GET /api/v1/audit/checkpoints``) anyone can check that the chain they
 were given still contains, at that seq, the entry the service signed.
 
 Each checkpoint is stored in the database and published to the witness
-(``app.audit.witness``), outside it.  Verification holds each chain to the
-latest checkpoint the witness holds whose signature verifies: a chain that
-ends before it, or holds another entry at its seq, lost its tail (or had it
-rewritten), even when whoever cut it moved the head back and deleted the
-checkpoints stored with the log.
+(``app.audit.witness``), outside it.  Verification holds each chain to every
+checkpoint the witness holds whose signature verifies, not only the latest: a
+chain that ends before one of them, or holds another entry at its seq, lost
+its tail (or had it rewritten), even when whoever cut it moved the head back,
+deleted the checkpoints stored with the log and let the service append (and
+sign) past the cut.  For the same reason the signer refuses to sign a chain
+whose head is behind, or whose entry at that seq is not, what it signed last
+(stored or witnessed): a rewritten tail never gets a fresh signature.
 
 ``CheckpointCadence`` says when: at start-up, then whenever a chain reaches a
 multiple of N entries (the seq is shared by every process, so exactly one of
@@ -22,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
+from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -33,11 +38,28 @@ from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.audit.witness import NoWitness, Witness, WitnessRecord, witness_from
 from app.config import Settings
 from app.db import table_of, utcnow
+from app.errors import Conflict
 from app.security import configured_private_key, key_id, load_public_keys, public_key_pem
 
 _checkpoints = table_of(AuditCheckpoint)
 _heads = table_of(AuditChainHead)
 _entries = table_of(AuditEntry)
+
+logger = logging.getLogger("sexto.audit")
+
+# Seqs looked up per statement (well under SQLite's bound parameters).
+_LOOKUP_BATCH = 900
+
+
+class ChainRewritten(Conflict):
+    """A chain no longer holds what was signed before: its head is behind the
+    last checkpoint, or its entry at that seq is another one."""
+
+    code = "audit_chain_rewritten"
+
+    def __init__(self, chain: str, seq: int) -> None:
+        super().__init__("audit_chain_rewritten", chain=chain, seq=seq)
+        self.chain, self.seq = chain, seq
 
 
 def signed_message(chain: str, seq: int, entry_hash: str, issued_at: str) -> bytes:
@@ -83,18 +105,36 @@ class CheckpointSigner:
         """Sign every chain whose head moved since its last checkpoint.
 
         The caller commits.  Heads are read ``FOR UPDATE`` so the signed
-        entry is the one the head names at this moment."""
-        issued = []
+        entry is the one the head names at this moment.  Raises
+        ``ChainRewritten`` (and signs nothing) when a chain no longer holds
+        what was signed last, stored with the log or held by the witness."""
         heads = session.execute(select(_heads).where(_heads.c.seq > 0).with_for_update()).all()
+        witnessed = self._latest_witnessed()
+        due = []
         for head in heads:
-            last = session.execute(
-                select(_checkpoints.c.seq)
+            stored = session.execute(
+                select(_checkpoints.c.seq, _checkpoints.c.entry_hash)
                 .where(_checkpoints.c.chain == head.chain)
                 .order_by(_checkpoints.c.seq.desc())
                 .limit(1)
-            ).scalar()
-            if last == head.seq:
-                continue
+            ).first()
+            signed_before = [
+                (row.seq, row.entry_hash) for row in (stored, witnessed.get(head.chain)) if row is not None
+            ]
+            for seq, entry_hash in signed_before:
+                if _held(session.connection(), head.chain, head.seq, head.entry_hash, seq) != entry_hash:
+                    # Chain names and seqs only: never an entry's contents.
+                    logger.error(
+                        "audit checkpoint refused: chain %s no longer holds the entry signed at %s (head at %s)",
+                        head.chain,
+                        seq,
+                        head.seq,
+                    )
+                    raise ChainRewritten(head.chain, seq)
+            if stored is None or stored.seq != head.seq:
+                due.append(head)
+        issued = []
+        for head in due:
             issued_at = format_time(utcnow())
             signature = self._key.sign(signed_message(head.chain, head.seq, head.entry_hash, issued_at))
             checkpoint = AuditCheckpoint(
@@ -115,6 +155,19 @@ class CheckpointSigner:
         self.witness.publish([_record(checkpoint) for checkpoint in issued])
         return issued
 
+    def _latest_witnessed(self) -> dict[str, WitnessRecord]:
+        """Per chain, the highest-seq witnessed record whose signature verifies
+        (a forged record must not stop the signing)."""
+        latest: dict[str, WitnessRecord] = {}
+        for record in sorted(self.witness.read().records, key=lambda record: record.seq, reverse=True):
+            if record.chain not in latest and self._valid(record):
+                latest[record.chain] = record
+        return latest
+
+    def _valid(self, record: WitnessRecord) -> bool:
+        message = signed_message(record.chain, record.seq, record.entry_hash, record.issued_at)
+        return self._signature_problem(record.key_id, message, record.signature) is None
+
     def verify(self, connection: Connection, report: VerifyReport) -> None:
         """The checkpoints stored with the log, then those the witness holds."""
         self._verify_stored(connection, report)
@@ -131,12 +184,12 @@ class CheckpointSigner:
         return None
 
     def _verify_witnessed(self, connection: Connection, report: VerifyReport) -> None:
-        """Hold each chain to the latest witnessed checkpoint whose signature
+        """Hold each chain to every witnessed checkpoint whose signature
         verifies (a record that does not verify is reported and not believed)."""
         reading = self.witness.read()
         report.witness = self.witness.kind
         report.witness_problems.extend(reading.problems)
-        latest: dict[str, WitnessRecord] = {}
+        believed: dict[str, list[WitnessRecord]] = {}
         for record in reading.records:
             report.witness_records_checked += 1
             message = signed_message(record.chain, record.seq, record.entry_hash, record.issued_at)
@@ -144,15 +197,14 @@ class CheckpointSigner:
             if problem is not None:
                 report.witness_problems.append(f"witnessed checkpoint {record.chain} #{record.seq}: {problem}")
                 continue
-            if record.chain not in latest or record.seq > latest[record.chain].seq:
-                latest[record.chain] = record
+            believed.setdefault(record.chain, []).append(record)
         statuses = {status.chain: status for status in report.chains}
-        for name, record in sorted(latest.items()):
+        for name, records in sorted(believed.items()):
             status = statuses.get(name)
             if status is None:  # the whole chain is gone, head and all
                 status = ChainReport(name)
                 report.chains.append(status)
-            _hold_to(connection, status, record)
+            _hold_to(connection, status, records)
 
     def _verify_stored(self, connection: Connection, report: VerifyReport) -> None:
         """Check each checkpoint's signature and that the chain still holds its entry."""
@@ -176,19 +228,46 @@ class CheckpointSigner:
                 report.checkpoint_problems.append(f"{where}: the chain is shorter than the checkpoint")
 
 
-def _hold_to(connection: Connection, status: ChainReport, record: WitnessRecord) -> None:
-    """Report a chain truncated when it does not hold, intact, the entry a
-    witnessed checkpoint names: it ends before it (the tail was deleted, the
-    head moved back or not), or holds another entry there (rewritten)."""
-    status.witnessed_seq, status.witnessed_at = record.seq, record.issued_at
-    stored = connection.execute(
-        select(_entries.c.entry_hash).where(_entries.c.chain == record.chain, _entries.c.seq == record.seq)
-    ).scalar()
-    if stored == record.entry_hash and (not status.ok or status.head_seq >= record.seq):
-        return
-    status.truncated = True
-    if status.ok:
-        if stored is None:
+def _held(connection: Connection, chain: str, head_seq: int, head_hash: str, seq: int) -> str | None:
+    """The hash of the entry a chain holds at ``seq`` within its head (None
+    beyond the head or where the entry is gone)."""
+    if seq > head_seq:
+        return None
+    if seq == head_seq:
+        return head_hash
+    return _stored_hashes(connection, chain, [seq]).get(seq)
+
+
+def _stored_hashes(connection: Connection, chain: str, seqs: Iterable[int]) -> dict[int, str]:
+    """The entry hash the chain holds at each of ``seqs`` (absent: no entry)."""
+    wanted = sorted(set(seqs))
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), _LOOKUP_BATCH):
+        batch = wanted[start : start + _LOOKUP_BATCH]
+        rows = connection.execute(
+            select(_entries.c.seq, _entries.c.entry_hash).where(_entries.c.chain == chain, _entries.c.seq.in_(batch))
+        )
+        found.update({row.seq: row.entry_hash for row in rows})
+    return found
+
+
+def _hold_to(connection: Connection, status: ChainReport, records: list[WitnessRecord]) -> None:
+    """Report a chain truncated when it does not hold, intact, every entry a
+    witnessed checkpoint names: it ends before one (the tail was deleted, the
+    head moved back or not), or holds another entry there (rewritten, perhaps
+    appended and signed again past the cut).  The first such record, by seq,
+    is the one reported; ``witnessed_seq`` is the latest record."""
+    latest = max(records, key=lambda record: record.seq)
+    status.witnessed_seq, status.witnessed_at = latest.seq, latest.issued_at
+    stored = _stored_hashes(connection, status.chain, (record.seq for record in records))
+    for record in sorted(records, key=lambda record: record.seq):
+        beyond_head = status.ok and status.head_seq < record.seq
+        if stored.get(record.seq) == record.entry_hash and not beyond_head:
+            continue
+        status.truncated = True
+        if not status.ok:  # the chain's own problem stays the one reported
+            return
+        if beyond_head or record.seq not in stored:
             status.first_bad_seq = status.head_seq + 1
             status.problem = (
                 f"truncated: the chain ends at {status.head_seq} but a witnessed checkpoint "
@@ -197,8 +276,10 @@ def _hold_to(connection: Connection, status: ChainReport, record: WitnessRecord)
         else:
             status.first_bad_seq = record.seq
             status.problem = (
-                f"truncated: entry {record.seq} is not the one a witnessed checkpoint ({record.issued_at}) holds"
+                f"truncated: entry {record.seq} is not the one a witnessed checkpoint ({record.issued_at}) "
+                "holds (rewritten)"
             )
+        return
 
 
 class CheckpointCadence:

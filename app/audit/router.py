@@ -205,7 +205,10 @@ def list_checkpoints(
     status_code=201,
     summary="Sign a checkpoint of every chain now",
     response_model=list[Checkpoint],
-    responses=ERRORS,
+    responses=problem_responses(401, 403, 409, 422, 503),
+    description="Refused with 409 `audit_chain_rewritten`, and nothing signed, when a chain no longer holds "
+    "the entry signed last (stored with the log or held by the witness): its head is behind it or its entry "
+    "there is another one.",
 )
 def issue_checkpoints(_: AuditorPrincipal, session: SessionDep, request: Request) -> list[Checkpoint]:
     issued = request.state.checkpoints.issue(session)
