@@ -291,6 +291,62 @@ def test_sign_in_slots_are_few_and_apart_from_the_request_slots():
     assert 1 <= SIGNIN_SLOTS < REQUEST_SLOTS
 
 
+def test_a_sign_in_holds_no_transaction_while_it_waits_for_a_slot(client, db, monkeypatch):
+    """A successful sign-in's last step (failures cleared, token issued) and
+    its audit entry are committed in one slot hold: its transaction is never
+    open while every sign-in slot is taken by others (on SQLite it would hold
+    the write lock, on PostgreSQL a connection outside the slots' count)."""
+    from app.auth import service as auth_service
+    from app.db import SIGNIN_SLOTS
+
+    engine = client.app_state["engine"]
+    issued, gate = threading.Event(), threading.Event()
+    blocked = {"count": 0}
+    lock = threading.Lock()
+    original_issue, original_admit = auth_service._issue, auth_service._admit
+
+    def admit(*args, **kwargs):
+        if issued.is_set():  # the flood's first steps hold every other slot
+            with lock:
+                blocked["count"] += 1
+            assert gate.wait(60)
+        return original_admit(*args, **kwargs)
+
+    def issue(*args, **kwargs):
+        token = original_issue(*args, **kwargs)
+        issued.set()
+        deadline = time.monotonic() + 20
+        while blocked["count"] < SIGNIN_SLOTS - 1:  # the other slots taken
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.5)  # and one more step waiting for this one's slot
+        return token
+
+    monkeypatch.setattr(auth_service, "_admit", admit)
+    monkeypatch.setattr(auth_service, "_issue", issue)
+    pool = ThreadPoolExecutor(max_workers=SIGNIN_SLOTS + 1)
+    try:
+        signing_in = pool.submit(
+            client.post, TOKEN, data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
+        )
+        assert issued.wait(20)
+        flood = [pool.submit(client.post, TOKEN, data=wrong(f"flood-{i}")) for i in range(SIGNIN_SLOTS)]
+        try:
+            answer = signing_in.result(timeout=5)
+        except TimeoutError:
+            answer = None
+        # Whatever it waits for, it holds no connection (nor SQLite's write lock).
+        assert engine.pool.checkedout() == 0, "a sign-in held its transaction while it waited for a slot"
+        assert answer is not None and answer.status_code == 200, answer
+    finally:
+        gate.set()
+        pool.shutdown(wait=True)
+    assert {f.result().status_code for f in flood} == {400}
+    db.rollback()
+    entries = db.exec(select(AuditEntry).where(AuditEntry.action == "issue_token", AuditEntry.status_code == 200)).all()
+    assert len(entries) == 1
+
+
 # --- the expensive reads ---------------------------------------------------------------
 
 EXPENSIVE = [

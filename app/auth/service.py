@@ -16,10 +16,9 @@ while it waits for a hash: nothing that other requests need."""
 from __future__ import annotations
 
 import math
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, delete, literal, null, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,6 +41,9 @@ from app.db import UTCDateTime, table_of, utcnow
 from app.errors import InvalidClient, InvalidGrant, Problem, ServiceUnavailable, TooManyRequests, UnprocessableContent
 from app.field_errors import service_field_error
 from app.security import HashQueueFull, PasswordHasher, TokenService
+
+if TYPE_CHECKING:
+    from app.audit.recorder import StepSlot
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ async def sign_in(
     cipher: DataCipher,
     client_address: str | None,
     audit: AuditNote,
-    step_slot: AbstractAsyncContextManager[Any],
+    step_slot: StepSlot,
 ) -> IssuedToken:
     """Both grants: count the attempt per client address and overall, reserve
     it for its account name (or refuse it), check the secret (a dummy hash
@@ -116,8 +118,10 @@ async def sign_in(
     slots (``step_slot``) and ending its transaction so that the connection
     goes back to the pool; the hash runs on the hasher's own threads, awaited
     here.  While it waits for or computes a hash, a sign-in holds no slot, no
-    connection and no thread of the pool that serves requests.  The last step's changes (failures cleared, a rehash) are
-    committed by the route class with the request's audit entry."""
+    connection and no thread of the pool that serves requests.  The last
+    step's changes (failures cleared, a rehash) are committed by the route
+    class with the request's audit entry, in the same slot hold
+    (``StepSlot.hold``): its transaction never waits for a slot."""
     async with step_slot:
         await run_in_threadpool(_admit, session, attempt, settings, cipher, client_address, hasher)
     async with step_slot:
@@ -132,8 +136,10 @@ async def sign_in(
     if not valid or account is None:
         # The reservation stays: it is the failure's count.
         raise attempt.refusal()
-    async with step_slot:
-        return await run_in_threadpool(_issue, session, attempt, account, new_hash, tokens)
+    # The last step keeps its slot until the route class has committed the
+    # request's entry with it: its transaction never waits for a slot.
+    await step_slot.hold()
+    return await run_in_threadpool(_issue, session, attempt, account, new_hash, tokens)
 
 
 def _busy() -> ServiceUnavailable:
