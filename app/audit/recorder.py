@@ -398,3 +398,15 @@ class SignInRoute(AuditedRoute):
 
     slots = None
     step_slots = "signin_slots"
+
+
+class SteppedRoute(AuditedRoute):
+    """The route class of an authenticated route that waits for a password
+    hash (``POST /auth/password``): audited the same way, but it takes one of
+    the request slots for each database step (its principal's resolution,
+    its own steps, its entry's write) rather than throughout, so that while
+    it waits for or computes a hash it holds no slot, no connection and no
+    thread of the shared pool."""
+
+    slots = None
+    step_slots = "db_slots"
