@@ -22,8 +22,8 @@ from app.apidocs import install_docs
 from app.audit.checkpoints import CheckpointCadence, CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.revocation import purge_expired_revocations
+from app.auth.router import password_router, token_router
 from app.auth.router import router as auth_router
-from app.auth.router import token_router
 from app.auth.service import purge_expired_throttles
 from app.cases.policy import unshown_flags
 from app.cases.router import router as cases_router
@@ -212,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(token_router)
     app.include_router(auth_router)
+    app.include_router(password_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)
     app.include_router(staff_router)

@@ -13,11 +13,12 @@ import os
 import secrets
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -27,6 +28,8 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from pydantic import SecretStr
 
 from app.config import Settings
+
+_T = TypeVar("_T")
 
 TOKEN_ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "role", "gen"]
@@ -49,7 +52,8 @@ class PasswordHasher:
     rest wait their turn.  Unknown accounts are checked against a dummy hash so
     that the time taken says nothing about whether the account exists.
 
-    Sign-in checks its secrets from async code (``verify_async``) on threads of
+    Sign-in and the password change check and hash secrets from async code
+    (``verify_async``, ``hash_async``) on threads of
     the hasher's own (``max_concurrent_password_hashes``), never on the thread
     pool that serves requests, and a bounded number may wait for them
     (``password_hash_queue``): past it, ``HashQueueFull`` at once.
@@ -94,18 +98,26 @@ class PasswordHasher:
     async def verify_async(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """``verify`` on the hasher's own threads, awaited; ``HashQueueFull``
         at once when the slots are taken and the queue is full."""
+        return await self._on_own_threads(self.verify, password, hashed)
+
+    async def hash_async(self, password: str) -> str:
+        """``hash`` on the hasher's own threads, behind the same bounded queue
+        as ``verify_async``."""
+        return await self._on_own_threads(self.hash, password)
+
+    async def _on_own_threads(self, work: Callable[..., _T], *args: Any) -> _T:
         with self._admission:
             if self._admitted >= self._admit_at_most:
                 raise HashQueueFull()
             self._admitted += 1
-        # Released when the check is done (or cancelled before it started),
+        # Released when the work is done (or cancelled before it started),
         # not when its waiter goes away: a client that hangs up does not
         # free a slot its hash still holds.
-        done = self._executor.submit(self.verify, password, hashed)
+        done = self._executor.submit(work, *args)
         done.add_done_callback(self._release)
         return await asyncio.wrap_future(done)
 
-    def _release(self, _done: Future[tuple[bool, str | None]]) -> None:
+    def _release(self, _done: Future[Any]) -> None:
         with self._admission:
             self._admitted -= 1
 

@@ -17,12 +17,13 @@ from sqlmodel import Session, select
 
 from app.audit.checkpoints import CheckpointSigner
 from app.audit.models import AuditEntry
+from app.auth.models import LoginThrottle
 from app.config import Settings
 from app.db import create_db_engine
 from app.limits import Limit, RateLimitCounter, hit
 from app.main import _maintenance, create_app
 from app.security import PasswordHasher
-from tests.conftest import DEMO_PASSWORD, TEST_LIMITS, make_settings
+from tests.conftest import DEMO_PASSWORD, TEST_LIMITS, make_settings, token_for
 
 TOKEN = "/api/v1/auth/token"
 
@@ -289,6 +290,193 @@ def test_sign_in_slots_are_few_and_apart_from_the_request_slots():
     # The pool covers the requests, the sign-ins, and two for periodic work and /readyz.
     assert REQUEST_SLOTS + SIGNIN_SLOTS + 2 == 2 * POOL_SIZE
     assert 1 <= SIGNIN_SLOTS < REQUEST_SLOTS
+
+
+def test_a_sign_in_holds_no_transaction_while_it_waits_for_a_slot(client, db, monkeypatch):
+    """A successful sign-in's last step (failures cleared, token issued) and
+    its audit entry are committed in one slot hold: its transaction is never
+    open while every sign-in slot is taken by others (on SQLite it would hold
+    the write lock, on PostgreSQL a connection outside the slots' count)."""
+    from app.auth import service as auth_service
+    from app.db import SIGNIN_SLOTS
+
+    engine = client.app_state["engine"]
+    issued, gate = threading.Event(), threading.Event()
+    blocked = {"count": 0}
+    lock = threading.Lock()
+    original_issue, original_admit = auth_service._issue, auth_service._admit
+
+    def admit(*args, **kwargs):
+        if issued.is_set():  # the flood's first steps hold every other slot
+            with lock:
+                blocked["count"] += 1
+            assert gate.wait(60)
+        return original_admit(*args, **kwargs)
+
+    def issue(*args, **kwargs):
+        token = original_issue(*args, **kwargs)
+        issued.set()
+        deadline = time.monotonic() + 20
+        while blocked["count"] < SIGNIN_SLOTS - 1:  # the other slots taken
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.5)  # and one more step waiting for this one's slot
+        return token
+
+    monkeypatch.setattr(auth_service, "_admit", admit)
+    monkeypatch.setattr(auth_service, "_issue", issue)
+    pool = ThreadPoolExecutor(max_workers=SIGNIN_SLOTS + 1)
+    try:
+        signing_in = pool.submit(
+            client.post, TOKEN, data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}
+        )
+        assert issued.wait(20)
+        flood = [pool.submit(client.post, TOKEN, data=wrong(f"flood-{i}")) for i in range(SIGNIN_SLOTS)]
+        try:
+            answer = signing_in.result(timeout=5)
+        except TimeoutError:
+            answer = None
+        # Whatever it waits for, it holds no connection (nor SQLite's write lock).
+        assert engine.pool.checkedout() == 0, "a sign-in held its transaction while it waited for a slot"
+        assert answer is not None and answer.status_code == 200, answer
+    finally:
+        gate.set()
+        pool.shutdown(wait=True)
+    assert {f.result().status_code for f in flood} == {400}
+    db.rollback()
+    entries = db.exec(select(AuditEntry).where(AuditEntry.action == "issue_token", AuditEntry.status_code == 200)).all()
+    assert len(entries) == 1
+
+
+PASSWORD = "/api/v1/auth/password"
+
+
+def bearer(client: TestClient, username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(client, username)}"}
+
+
+def test_password_changes_waiting_for_hashes_do_not_block_an_authenticated_read(settings, monkeypatch):
+    """More password changes than there are request slots, all stuck behind
+    the held hash slots, leave the requests that carry a token their slots,
+    connections and threads: they wait on the hasher's bounded queue, and
+    past it are refused at once."""
+    from app.db import REQUEST_SLOTS
+
+    with service(settings, login_max_failures=1000, password_hash_queue=8) as client:
+        changer, reader = bearer(client, "demo-staff-a"), bearer(client, "demo-lead-a")
+        gate = threading.Event()
+        spy = HashSpy(monkeypatch, gate)
+        body = {"current_password": "not-the-password", "new_password": "une phrase de passe toute neuve"}
+        flood = ThreadPoolExecutor(max_workers=REQUEST_SLOTS + 4)
+        try:
+            stuck = [flood.submit(client.post, PASSWORD, json=body, headers=changer) for _ in range(REQUEST_SLOTS + 4)]
+            spy.wait_for(2)  # both hash slots held
+            time.sleep(1)  # and the other changes waiting behind them
+            answers = ThreadPoolExecutor(max_workers=1)
+            read = answers.submit(client.get, "/api/v1/auth/me", headers=reader)
+            try:
+                answer = read.result(timeout=15)
+            except TimeoutError:
+                answer = None
+            assert answer is not None, "the read waited for the password changes' hashes"
+            assert answer.status_code == 200
+        finally:
+            gate.set()
+            flood.shutdown(wait=True)
+        answers.shutdown()
+        codes = sorted(f.result().json()["code"] for f in stuck)
+        # 2 hashing and 8 queued were checked; the rest refused at once.
+        assert codes.count("validation_failed") == 10 and codes.count("signin_busy") == REQUEST_SLOTS - 6
+
+
+def test_a_password_change_holds_no_transaction_while_hashing(client, login, db, monkeypatch):
+    headers = login("demo-staff-a")
+    engine = client.app_state["engine"]
+    gate, hashing = threading.Event(), threading.Event()
+    original = PasswordHasher.hash
+
+    def hash_(hasher, password):
+        hashing.set()
+        assert gate.wait(60)
+        return original(hasher, password)
+
+    monkeypatch.setattr(PasswordHasher, "hash", hash_)
+    body = {"current_password": DEMO_PASSWORD, "new_password": "une phrase de passe toute neuve"}
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        changing = pool.submit(client.post, PASSWORD, json=body, headers=headers)
+        assert hashing.wait(20)
+        time.sleep(0.2)
+        # No connection held (on SQLite, no write lock) while the hash runs.
+        assert engine.pool.checkedout() == 0, "the password change held a transaction during its hash"
+    finally:
+        gate.set()
+        pool.shutdown(wait=True)
+    assert changing.result().status_code == 204
+    # It still works: the old token is refused, the new password signs in.
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+    assert (
+        client.post(
+            TOKEN, data={"grant_type": "password", "username": "demo-staff-a", "password": body["new_password"]}
+        ).status_code
+        == 200
+    )
+    db.rollback()
+    entries = db.exec(select(AuditEntry).where(AuditEntry.action == "change_password")).all()
+    assert [(e.status_code, e.outcome) for e in entries] == [(204, "allowed")]
+
+
+def test_a_password_change_is_throttled_on_the_sign_in_count(settings, db):
+    with service(settings, login_max_failures=2) as client:
+        headers = bearer(client, "demo-staff-a")
+        body = {"current_password": "not-the-password", "new_password": "une phrase de passe toute neuve"}
+        for _ in range(2):
+            wrong_current = client.post(PASSWORD, json=body, headers=headers)
+            assert wrong_current.status_code == 422, wrong_current.text
+        assert_limited(client.post(PASSWORD, json=body, headers=headers), "login_throttled")
+        # The same count as the sign-in's: the right password waits too.
+        assert_limited(
+            client.post(TOKEN, data={"grant_type": "password", "username": "demo-staff-a", "password": DEMO_PASSWORD}),
+            "login_throttled",
+        )
+    db.rollback()
+    entries = db.exec(select(AuditEntry).where(AuditEntry.action == "change_password")).all()
+    assert [e.status_code for e in entries] == [422, 422, 429]
+
+
+def test_an_attempt_refused_for_a_full_queue_gives_its_reservation_back(settings, db, monkeypatch):
+    """The queue filled between the check before the reservation and the
+    hash: the attempt was never checked, so it does not count."""
+    monkeypatch.setattr(PasswordHasher, "full", property(lambda hasher: False))
+    with service(settings, max_concurrent_password_hashes=1, password_hash_queue=0) as client:
+        gate = threading.Event()
+        spy = HashSpy(monkeypatch, gate)
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            held = pool.submit(client.post, TOKEN, data=wrong("someone-else"))
+            spy.wait_for(1)
+            busy = client.post(TOKEN, data=wrong("demo-staff-a"))
+            assert busy.status_code == 503 and busy.json()["code"] == "signin_busy"
+        finally:
+            gate.set()
+            pool.shutdown(wait=True)
+        assert held.result().status_code == 400
+        headers = bearer(client, "demo-staff-a")  # the second check
+        gate.clear()
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            held = pool.submit(client.post, TOKEN, data=wrong("someone-else"))
+            spy.wait_for(3)
+            body = {"current_password": "not-the-password", "new_password": "une phrase de passe toute neuve"}
+            busy = client.post(PASSWORD, json=body, headers=headers)
+            assert busy.status_code == 503 and busy.json()["code"] == "signin_busy"
+        finally:
+            gate.set()
+            pool.shutdown(wait=True)
+    db.rollback()
+    counts = [row.failures for row in db.exec(select(LoginThrottle)).all()]
+    # Only the two attempts checked for "someone-else" count.
+    assert sorted(counts) == [0, 2], counts
 
 
 # --- the expensive reads ---------------------------------------------------------------

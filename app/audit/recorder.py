@@ -27,6 +27,7 @@ here runs after the response is sent: no ``BackgroundTasks``, no code after
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -260,11 +261,51 @@ def _db_slot(request: Request, slots: str | None = "db_slots") -> contextlib.Abs
     return (getattr(request.state, slots, None) if slots else None) or contextlib.nullcontext()
 
 
-def step_slot(request: Request) -> contextlib.AbstractAsyncContextManager[Any]:
+class StepSlot:
+    """The slot a request of a route with step slots takes for each database
+    step, reusable: ``async with`` takes it for one step.  ``hold`` takes it
+    for the request's last step and keeps it until the route class has
+    committed the request's entry (``release``): the last step's changes and
+    the entry are committed in one transaction, and that transaction is never
+    open while the request waits for a slot."""
+
+    def __init__(self, slots: asyncio.Semaphore | None) -> None:
+        self._slots = slots
+        self._held = False
+        self._taken: list[bool] = []
+
+    async def __aenter__(self) -> None:
+        taken = not self._held and self._slots is not None
+        if taken:
+            assert self._slots is not None
+            await self._slots.acquire()
+        self._taken.append(taken)
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._taken.pop() and self._slots is not None:
+            self._slots.release()
+
+    async def hold(self) -> None:
+        """Take the slot until ``release``, for the last step and the entry."""
+        if not self._held and self._slots is not None:
+            await self._slots.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held and self._slots is not None:
+            self._slots.release()
+        self._held = False
+
+
+def step_slot(request: Request) -> StepSlot:
     """The slot a request of a ``SignInRoute`` takes for each database step
     (its entry's write included); none for the other routes, which hold
     theirs throughout."""
-    return getattr(request.state, "step_slots", None) or contextlib.nullcontext()
+    slot = getattr(request.state, "step_slot", None)
+    if slot is None:
+        slot = StepSlot(None)
+        request.state.step_slot = slot
+    return slot
 
 
 async def _replayed(request: Request, note: AuditNote, replay: IdempotentReplay) -> Response:
@@ -308,10 +349,13 @@ class AuditedRoute(APIRoute):
         slots, step_slots = self.slots, self.step_slots
 
         async def audited_handler(request: Request) -> Response:
-            if step_slots:
-                request.state.step_slots = getattr(request.state, step_slots, None)
-            async with _db_slot(request, slots):
-                return await _audited(request)
+            slot = StepSlot(getattr(request.state, step_slots, None) if step_slots else None)
+            request.state.step_slot = slot
+            try:
+                async with _db_slot(request, slots):
+                    return await _audited(request)
+            finally:
+                slot.release()
 
         async def _audited(request: Request) -> Response:
             note = _open_note(request, action, template)
@@ -354,3 +398,15 @@ class SignInRoute(AuditedRoute):
 
     slots = None
     step_slots = "signin_slots"
+
+
+class SteppedRoute(AuditedRoute):
+    """The route class of an authenticated route that waits for a password
+    hash (``POST /auth/password``): audited the same way, but it takes one of
+    the request slots for each database step (its principal's resolution,
+    its own steps, its entry's write) rather than throughout, so that while
+    it waits for or computes a hash it holds no slot, no connection and no
+    thread of the shared pool."""
+
+    slots = None
+    step_slots = "db_slots"

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.models import ServiceAccount, User
 from app.accounts.service import service_account_out, user_out
-from app.audit.recorder import AuditedRoute, SignInRoute, step_slot
+from app.audit.recorder import AuditedRoute, SignInRoute, SteppedRoute, step_slot
 from app.auth import service
-from app.auth.principal import CurrentPrincipal
+from app.auth.principal import CurrentPrincipal, Principal, bearer_token, get_principal
 from app.auth.schemas import Me, PasswordChange, TokenRequest, TokenResponse
 from app.db import get_session
 from app.errors import BadRequest, Forbidden, InvalidClient, InvalidGrant, problem_responses
@@ -21,7 +22,31 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=AuditedRout
 # Sign-in takes its own slots, not those of the requests that carry a token.
 token_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=SignInRoute)
 
+# The password change waits for hashes: it takes a request slot per step only.
+password_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=SteppedRoute)
+
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _principal_ended(request: Request, session: Session, token: str | None) -> Principal:
+    try:
+        return get_principal(request, session, token)
+    finally:
+        session.rollback()  # the read's transaction ends here
+
+
+async def principal_in_step(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> Principal:
+    """``CurrentPrincipal`` for a ``SteppedRoute``: resolved in one step, in
+    its slot, its read's transaction ended."""
+    async with step_slot(request):
+        return await run_in_threadpool(_principal_ended, request, session, token)
+
+
+StepPrincipal = Annotated[Principal, Depends(principal_in_step)]
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -136,27 +161,33 @@ def sign_out(principal: CurrentPrincipal, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post(
+@password_router.post(
     "/password",
     status_code=204,
     summary="Change my password (people only); signs me out everywhere",
+    description=(
+        "The current password is checked like a sign-in's, on the same count per account name (429 "
+        "`login_throttled`). When every password-hash slot and the queue in front of them are taken, 503 "
+        "`signin_busy` with `Retry-After`."
+    ),
     responses=problem_responses(401, 403, 413, 415, 422, 429, 503),
 )
-def change_password(
-    body: PasswordChange, principal: CurrentPrincipal, session: SessionDep, request: Request
+async def change_password(
+    body: PasswordChange, principal: StepPrincipal, session: SessionDep, request: Request
 ) -> Response:
+    # Async: its database steps are short thread hops and its hashes run on
+    # the hasher's own threads (``service.change_own_password``).
     if principal.kind != "user":
         raise Forbidden("password_people_only")
-    user = session.get(User, principal.id)
-    assert user is not None  # just resolved from its account
     state = request.state
-    service.change_own_password(
+    await service.change_own_password(
         session,
         settings=state.settings,
         hasher=state.hasher,
         cipher=state.cipher,
-        user=user,
+        user_id=principal.id,
         current_password=body.current_password,
         new_password=body.new_password,
+        step_slot=step_slot(request),
     )
     return Response(status_code=204)

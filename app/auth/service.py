@@ -16,12 +16,12 @@ while it waits for a hash: nothing that other requests need."""
 from __future__ import annotations
 
 import math
-from contextlib import AbstractAsyncContextManager
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-from sqlalchemy import case, delete, literal, null, or_
+from sqlalchemy import case, delete, literal, null, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -42,6 +42,18 @@ from app.db import UTCDateTime, table_of, utcnow
 from app.errors import InvalidClient, InvalidGrant, Problem, ServiceUnavailable, TooManyRequests, UnprocessableContent
 from app.field_errors import service_field_error
 from app.security import HashQueueFull, PasswordHasher, TokenService
+
+
+class StepSlot(Protocol):
+    """The slot a database step takes (the route class's
+    ``app.audit.recorder.StepSlot``): ``async with`` for one step, ``hold``
+    for the last one, kept until the request's entry is committed with it."""
+
+    async def __aenter__(self) -> None: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def hold(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,7 @@ async def sign_in(
     cipher: DataCipher,
     client_address: str | None,
     audit: AuditNote,
-    step_slot: AbstractAsyncContextManager[Any],
+    step_slot: StepSlot,
 ) -> IssuedToken:
     """Both grants: count the attempt per client address and overall, reserve
     it for its account name (or refuse it), check the secret (a dummy hash
@@ -116,8 +128,10 @@ async def sign_in(
     slots (``step_slot``) and ending its transaction so that the connection
     goes back to the pool; the hash runs on the hasher's own threads, awaited
     here.  While it waits for or computes a hash, a sign-in holds no slot, no
-    connection and no thread of the pool that serves requests.  The last step's changes (failures cleared, a rehash) are
-    committed by the route class with the request's audit entry."""
+    connection and no thread of the pool that serves requests.  The last
+    step's changes (failures cleared, a rehash) are committed by the route
+    class with the request's audit entry, in the same slot hold
+    (``StepSlot.hold``): its transaction never waits for a slot."""
     async with step_slot:
         await run_in_threadpool(_admit, session, attempt, settings, cipher, client_address, hasher)
     async with step_slot:
@@ -128,12 +142,16 @@ async def sign_in(
             attempt.secret, getattr(account, attempt.secret_field) if usable else None
         )
     except HashQueueFull:
+        async with step_slot:
+            await run_in_threadpool(_release_attempt, session, attempt.throttle_key, settings)
         raise _busy() from None
     if not valid or account is None:
         # The reservation stays: it is the failure's count.
         raise attempt.refusal()
-    async with step_slot:
-        return await run_in_threadpool(_issue, session, attempt, account, new_hash, tokens)
+    # The last step keeps its slot until the route class has committed the
+    # request's entry with it: its transaction never waits for a slot.
+    await step_slot.hold()
+    return await run_in_threadpool(_issue, session, attempt, account, new_hash, tokens)
 
 
 def _busy() -> ServiceUnavailable:
@@ -257,6 +275,25 @@ def _clear_failures(session: Session, key: str) -> None:
         session.delete(row)
 
 
+def _release_attempt(session: Session, key: str, settings: Settings) -> None:
+    """Give back an attempt's reservation when its secret was never checked
+    (the hash queue was full): a flood that fills the queue must not bring a
+    person's lock nearer.  The count it took comes off, and a lock it brought
+    (the count back under the limit) with it; a window that started over
+    since is not touched below zero.  Committed at once."""
+    table = table_of(LoginThrottle)
+    remaining = table.c.failures - 1
+    session.execute(
+        update(table)
+        .where(table.c.account_key == key, table.c.failures > 0)
+        .values(
+            failures=remaining,
+            locked_until=case((remaining < settings.login_max_failures, null()), else_=table.c.locked_until),
+        )
+    )
+    session.commit()
+
+
 def purge_expired_throttles(session: Session, settings: Settings) -> int:
     """Delete the rows whose window and lock have both passed: they would
     start over anyway."""
@@ -277,36 +314,79 @@ def sign_out(session: Session, principal: Principal) -> None:
     revocation.revoke(session, credential_id=principal.token_id, accepted_until=principal.token_accepted_until)
 
 
-def change_own_password(
+async def change_own_password(
     session: Session,
     *,
     settings: Settings,
     hasher: PasswordHasher,
     cipher: DataCipher,
-    user: User,
+    user_id: uuid.UUID,
     current_password: str,
     new_password: str,
+    step_slot: StepSlot,
 ) -> None:
     """A person changes their own password: the way out of a temporary one
     issued with an approval (``must_change_password``).  The current password
     is checked like a sign-in's, throttled on the same count.  It never clears
     ``credential_pending``: a password an admin set stays one that gives no
-    case reach, whoever changes it (app.accounts.duties)."""
+    case reach, whoever changes it (app.accounts.duties).
+
+    As a sign-in does (``sign_in``): its database steps are short thread
+    hops, each in a slot (``step_slot``) and ending its transaction; the check
+    and the new hash run on the hasher's own threads behind its bounded queue
+    (503 ``signin_busy`` when full), with no slot, no transaction and no
+    thread of the shared pool held; the new hash is computed before the
+    change is written.  The last step keeps its slot until the route class
+    has committed the change with the request's audit entry."""
     if new_password == current_password:
         raise UnprocessableContent(
             "validation_failed", extra={"errors": [service_field_error("body.new_password", "password_unchanged")]}
         )
+    async with step_slot:
+        user, throttle_key = await run_in_threadpool(
+            _begin_change, session, settings, cipher, hasher, user_id, new_password
+        )
+    try:
+        valid, _ = await hasher.verify_async(current_password, user.password_hash)
+        if not valid:
+            # The reservation stays: it is the failure's count.
+            raise UnprocessableContent(
+                "validation_failed",
+                extra={"errors": [service_field_error("body.current_password", "password_current_wrong")]},
+            )
+        new_hash = await hasher.hash_async(new_password)
+    except HashQueueFull:
+        async with step_slot:
+            await run_in_threadpool(_release_attempt, session, throttle_key, settings)
+        raise _busy() from None
+    await step_slot.hold()
+    await run_in_threadpool(_apply_change, session, user, throttle_key, new_hash)
+
+
+def _begin_change(
+    session: Session,
+    settings: Settings,
+    cipher: DataCipher,
+    hasher: PasswordHasher,
+    user_id: uuid.UUID,
+    new_password: str,
+) -> tuple[User, str]:
+    """The account, read in a transaction that ends here; the new password's
+    checks; then the attempt's reservation, committed (or 429)."""
+    user = session.get(User, user_id)
+    session.commit()
+    assert user is not None  # just resolved from its account
     refuse_weak_password(new_password, username=user.username, full_name=user.full_name, field="body.new_password")
+    if hasher.full:
+        raise _busy()
     throttle_key = cipher.keyed_digest(f"user:{user.username}", THROTTLE_PURPOSE)
     _reserve_attempt(session, throttle_key, settings)
-    valid, _ = hasher.verify(current_password, user.password_hash)
-    if not valid:
-        raise UnprocessableContent(
-            "validation_failed",
-            extra={"errors": [service_field_error("body.current_password", "password_current_wrong")]},
-        )
+    return user, throttle_key
+
+
+def _apply_change(session: Session, user: User, throttle_key: str, new_hash: str) -> None:
     _clear_failures(session, throttle_key)
-    user.password_hash = hasher.hash(new_password)
+    user.password_hash = new_hash
     user.must_change_password = False
     revocation.revoke_all(user)
     user.updated_at = utcnow()
