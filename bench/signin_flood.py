@@ -166,7 +166,7 @@ def drop(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_engine(engine_name: str, seconds: int, rounds: int, script: Path) -> None:
+def run_engine(engine_name: str, seconds: int, rounds: int, script: Path, hashes: int | None = None) -> None:
     var_dir = Path(tempfile.mkdtemp())
     url, pg_name = database(engine_name, var_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTO_")}
@@ -176,6 +176,8 @@ def run_engine(engine_name: str, seconds: int, rounds: int, script: Path) -> Non
         SEXTO_AUDIT_CHECKPOINT_INTERVAL_SECONDS="0",
         SEXTO_TRUSTED_PROXIES='["127.0.0.1"]',
     )
+    if hashes is not None:  # the trade-off of docs/security.md: sign-in capacity for the reads' CPU
+        env["SEXTO_MAX_CONCURRENT_PASSWORD_HASHES"] = str(hashes)
     process = None
     try:
         upgrade(url)
@@ -215,7 +217,8 @@ def run_engine(engine_name: str, seconds: int, rounds: int, script: Path) -> Non
             return statistics.median(row[key] for row in results[label])
 
         idle_p99 = median("idle", "p99")
-        print(f"== {engine_name}: 2 workers, {rounds} rounds of {seconds} s, default limits")
+        hashing = f", {hashes} hash(es) at once per process" if hashes is not None else ""
+        print(f"== {engine_name}: 2 workers, {rounds} rounds of {seconds} s, default limits{hashing}")
         print(
             f"idle read:     {median('idle', 'rps'):,.0f} req/s, p50 {median('idle', 'p50'):.1f} ms, "
             f"p99 {idle_p99:.1f} ms, errors {sum(r['errors'] for r in results['idle'])}"
@@ -250,6 +253,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument(
+        "--hashes", type=int, help="SEXTO_MAX_CONCURRENT_PASSWORD_HASHES per process (default: its default)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -257,7 +263,7 @@ def main() -> None:
         script = Path(folder) / "flood.lua"
         script.write_text(FLOOD_LUA)
         for engine_name in args.engines.split(","):
-            run_engine(engine_name, args.seconds, args.rounds, script)
+            run_engine(engine_name, args.seconds, args.rounds, script, args.hashes)
 
 
 if __name__ == "__main__":
