@@ -50,6 +50,7 @@ from app.demo import load_demo  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.orgs.service import local_today  # noqa: E402
 from app.security import PasswordHasher  # noqa: E402
+from bench.wrk_output import figures  # noqa: E402
 
 SERVER = os.environ.get("SEXTO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-not-secret"
@@ -122,17 +123,7 @@ def wrk_read(url: str, token: str, seconds: int) -> subprocess.Popen:
 def read_result(process: subprocess.Popen) -> dict[str, float]:
     output, _ = process.communicate()
 
-    def latency(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": latency("50%"),
-        "p99": latency("99%"),
-        "errors": int(errors.group(1)) if errors else 0,
-    }
+    return figures(output)
 
 
 def flood(script: Path, seconds: int, forwarded: bool) -> subprocess.Popen:
