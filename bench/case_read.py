@@ -39,7 +39,7 @@ from app.demo import load_demo  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.orgs.service import local_today  # noqa: E402
 from app.security import PasswordHasher  # noqa: E402
-from bench.wrk_output import figures  # noqa: E402
+from bench.common import figures, staff_case  # noqa: E402
 
 SERVER = os.environ.get("SEXTO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-not-secret"
@@ -114,24 +114,8 @@ def main() -> None:
         processes.append(serve("app.main:create_app", 18801, env))
         processes.append(serve("bench.baseline_app:create_baseline_app", 18802, env))
         service = "http://127.0.0.1:18801"
-        token = httpx.post(
-            f"{service}/api/v1/auth/token",
-            data={"grant_type": "password", "username": "demo-staff-a", "password": PASSWORD},
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        school = httpx.get(f"{service}/api/v1/auth/me", headers=headers).json()["scope"]["schools"][0]["id"]
-        case = httpx.post(
-            f"{service}/api/v1/cases",
-            headers=headers,
-            json={
-                "school_id": school,
-                "reporter_type": "student",
-                "channel": "in_person",
-                "place": "school",
-                "summary": "Bench",
-            },
-        ).json()
-        path = f"/api/v1/cases/{case['id']}"
+        token, case_id = staff_case(service, PASSWORD)
+        path = f"/api/v1/cases/{case_id}"
         for port in (18801, 18802):  # warm up
             wrk(f"http://127.0.0.1:{port}{path}", token, 2)
         with engine.connect() as connection:
@@ -172,7 +156,10 @@ def main() -> None:
         if not report.ok:
             print([vars(c) for c in report.chains], report.checkpoint_problems)
         if baseline["errors"]:
-            print("baseline answered:", httpx.get(f"http://127.0.0.1:18802{path}", headers=headers).text[:300])
+            print(
+                "baseline answered:",
+                httpx.get(f"http://127.0.0.1:18802{path}", headers={"Authorization": f"Bearer {token}"}).text[:300],
+            )
     finally:
         for process in processes:
             process.terminate()

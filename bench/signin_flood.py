@@ -50,7 +50,7 @@ from app.demo import load_demo  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.orgs.service import local_today  # noqa: E402
 from app.security import PasswordHasher  # noqa: E402
-from bench.wrk_output import figures  # noqa: E402
+from bench.common import figures, staff_case  # noqa: E402
 
 SERVER = os.environ.get("SEXTO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-not-secret"
@@ -179,19 +179,8 @@ def run_engine(engine_name: str, seconds: int, rounds: int, script: Path, hashes
         engine.dispose()
         process = serve(env)
         base = f"http://127.0.0.1:{PORT}"
-        token = httpx.post(
-            f"{base}/api/v1/auth/token",
-            data={"grant_type": "password", "username": "demo-staff-a", "password": PASSWORD},
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        school = httpx.get(f"{base}/api/v1/auth/me", headers=headers).json()["scope"]["schools"][0]["id"]
-        case = httpx.post(
-            f"{base}/api/v1/cases",
-            headers=headers,
-            json={"school_id": school, "reporter_type": "student", "channel": "in_person", "place": "school"}
-            | {"summary": "Bench"},
-        ).json()
-        read_url = f"{base}/api/v1/cases/{case['id']}"
+        token, case_id = staff_case(base, PASSWORD)
+        read_url = f"{base}/api/v1/cases/{case_id}"
         read_result(wrk_read(read_url, token, 2))  # warm up
         results: dict[str, list[dict[str, float]]] = {"idle": [], "flood": [], "distributed": []}
         floods: dict[str, list[dict[str, object]]] = {"flood": [], "distributed": []}
