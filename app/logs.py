@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from typing import IO, Any
 
 import structlog
@@ -71,7 +72,7 @@ def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> Non
         uvicorn_logger.propagate = True
 
 
-def route_template(scope: dict[str, Any]) -> str:
+def route_template(scope: Mapping[str, Any]) -> str:
     """The template of the route that answered (``/api/v1/cases/{case_id}``),
     or ``UNMATCHED``."""
     route = scope.get("route")

@@ -139,3 +139,34 @@ def test_the_first_admin_message_is_visible_at_the_default_level(databases, var_
         line for line in lines if line.get("event") == "first admin account created"
     ).items()
     assert username not in buffer.getvalue()
+
+
+def test_an_unexpected_failure_is_logged_with_the_route_template_not_the_path():
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from app.errors import log_unexpected
+
+    route = SimpleNamespace(path="/api/v1/cases/{case_id}")  # what the router puts in the scope
+    case_id = str(uuid.uuid4())
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": f"/api/v1/cases/{case_id}",
+        "query_string": b"q=query-secret-word",
+        "headers": [],
+        "route": route,
+        "state": {"request_id": "5b3c0f6e9d2a4c1b8e7f6a5d4c3b2a19"},
+    }
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer)
+    try:
+        raise ValueError("Rosalie Journal-Unique")
+    except ValueError as exc:
+        log_unexpected(exc, Request(scope))
+    (line,) = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    assert line["level"] == "error" and line["logger"] == "sexto"
+    assert "ValueError on GET /api/v1/cases/{case_id} (request 5b3c0f6e9d2a4c1b8e7f6a5d4c3b2a19)" in line["event"]
+    for secret in (case_id, "Rosalie", "query-secret-word"):
+        assert secret not in buffer.getvalue()
