@@ -25,4 +25,4 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
 # volume the database administrators cannot rewrite) must be given:
 # production refuses to start without them.  uvicorn believes no X-Forwarded-For (its default believes any
 # local peer): the app does, from the proxies named in SEXTO_TRUSTED_PROXIES.
-CMD ["sh", "-c", "sexto migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --workers 2 --no-proxy-headers"]
+CMD ["sh", "-c", "sexto migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --workers 2 --no-proxy-headers --no-access-log"]

@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/sexto migrate
 	$(BIN)/sexto demo --if-empty
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-proxy-headers
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log
 
 ## Every test, on SQLite and PostgreSQL, in TEST_WORKERS processes (pytest-xdist;
 ## auto: one per core).  loadgroup keeps each group of tests that share one

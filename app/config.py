@@ -30,6 +30,20 @@ DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEFAULT_DEMO_PASSWORD = "sexto-demo-2026"
 
 
+class LogLevel(StrEnum):
+    """The lowest level the logs hold (``info`` is read as ``INFO`` too)."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+    @classmethod
+    def _missing_(cls, value: object) -> LogLevel | None:
+        return cls.__members__.get(str(value).upper())
+
+
 class Environment(StrEnum):
     development = "development"
     production = "production"
@@ -211,6 +225,12 @@ class Settings(BaseSettings):
         description="Serve Swagger UI at `/docs` and ReDoc at `/redoc` (from the service itself, no CDN). "
         "Unset: on in development, off in production. The OpenAPI document at `/openapi.json` is served "
         "either way.",
+    )
+
+    log_level: LogLevel = Field(
+        default=LogLevel.INFO,
+        description="The lowest level written to the logs: one JSON line per request and per message, on "
+        "standard error ([operations.md](operations.md#logs)).",
     )
 
     max_body_bytes: int = Field(

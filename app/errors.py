@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.field_errors import protocol_rule, request_field_error
 from app.i18n import Language, MessageRef, negotiate_language, translate
+from app.logs import route_template
 
 logger = logging.getLogger("sexto")
 
@@ -177,7 +178,13 @@ def log_unexpected(exc: BaseException, request: Request) -> None:
     exception's message can carry names or case contents."""
     frames = traceback.extract_tb(exc.__traceback__)[-6:]
     where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
-    logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, where)
+    # The route's template and the request id, as the request's line has them
+    # (app.logs): never the raw path, whose ids could be looked up.
+    request_id = request.scope.get("state", {}).get("request_id")
+    template = route_template(request.scope)
+    logger.error(
+        "unhandled %s on %s %s (request %s) at %s", type(exc).__name__, request.method, template, request_id, where
+    )
 
 
 # RFC 9457's `title` summarizes the problem type: one short sentence per status

@@ -39,6 +39,7 @@ from app.headers import install as install_headers
 from app.health.router import router as health_router
 from app.idempotency.service import purge_expired
 from app.limits import purge_expired as purge_expired_counters
+from app.logs import configure_logging
 from app.middleware import RequestGuard
 from app.migrations import head_revision
 from app.openapi import install_openapi
@@ -118,6 +119,7 @@ def _check_data_keys(engine: Engine, cipher: DataCipher) -> KeyCheck:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(settings.log_level.value)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:

@@ -31,6 +31,7 @@ import json
 import logging
 import math
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,6 +43,7 @@ from app.audit.chain import clean
 from app.audit.recorder import write_refusal
 from app.errors import problem_body
 from app.i18n import negotiate_language, translate
+from app.logs import request_log
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -170,11 +172,31 @@ class RequestGuard:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901 (to split: #12)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         scope = canonical_ids(scope)
+        # The request's one log line (app.logs), whatever the answer: written
+        # once the answer has left, or the request has failed.
+        started = time.perf_counter()
+        status: int | None = None
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._guard(scope, receive, send_noting_status)
+        except Exception:
+            status = status or 500  # answered by Starlette's last-resort handler
+            raise
+        finally:
+            request_log(scope, status, (time.perf_counter() - started) * 1000)
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901 (to split: #12)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         # The service's own id for the request, whatever the caller sent: the
         # one the audit entry, the answer's X-Request-ID and the logs carry.

@@ -543,7 +543,15 @@ def running_service(env: dict[str, str], workers: int = 1, *, with_process: bool
     with listener:
         port = listener.getsockname()[1]
         # Served as the Dockerfile serves it: uvicorn itself believes no proxy header.
-        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--no-proxy-headers"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--no-proxy-headers",
+            "--no-access-log",
+        ]
         command += ["--fd", str(listener.fileno())]
         if workers > 1:
             command += ["--workers", str(workers)]
