@@ -64,7 +64,7 @@ def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

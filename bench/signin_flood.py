@@ -102,7 +102,7 @@ def serve(env: dict[str, str]) -> subprocess.Popen:
     command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(PORT), "--no-proxy-headers", "--workers", "2", "--log-level", "warning"]
     command += ["--no-access-log"]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
