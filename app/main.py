@@ -38,6 +38,8 @@ from app.grid.templates import BUILT_IN, GridTemplates
 from app.headers import install as install_headers
 from app.health.router import router as health_router
 from app.idempotency.service import purge_expired
+from app.lease import lease_seconds, new_holder
+from app.lease import take as take_lease
 from app.limits import purge_expired as purge_expired_counters
 from app.middleware import RequestGuard
 from app.migrations import head_revision
@@ -86,14 +88,25 @@ async def _checkpointing(cadence: CheckpointCadence, sign_checkpoints: Callable[
 
 
 def _maintenance(
-    engine: Engine, signer: CheckpointSigner, settings: Settings
+    engine: Engine, signer: CheckpointSigner, settings: Settings, holder: str | None = None
 ) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The periodic tasks, each run only by the instance that holds its lease
+    (``app.lease``): an instance without it skips the round.  ``holder`` is
+    the instance's lease holder id (a new one when not given)."""
+    holder = holder or new_holder()
+    checkpoint_lease = lease_seconds(settings.audit_checkpoint_interval_seconds)
+    maintenance_lease = lease_seconds(settings.maintenance_interval_seconds)
+
     def sign_checkpoints() -> None:
+        if not take_lease(engine, "sign_checkpoints", holder, checkpoint_lease):
+            return
         with Session(engine) as session:
             signer.issue(session)
             session.commit()
 
     def purge_expired_rows() -> None:
+        if not take_lease(engine, "purge_expired_rows", holder, maintenance_lease):
+            return
         with Session(engine) as session:
             purge_expired(session)
             purge_expired_throttles(session, settings)
@@ -150,7 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Everything loaded so far lives as long as the process: keep it out of
         # the garbage collector's generations (fewer, shorter collections).
         gc.freeze()
-        sign_checkpoints, purge_expired_rows = _maintenance(engine, checkpoints, settings)
+        sign_checkpoints, purge_expired_rows = _maintenance(engine, checkpoints, settings, new_holder())
         cadence = CheckpointCadence(settings.audit_checkpoint_every_entries, settings.audit_checkpoint_interval_seconds)
         periodic = []
         if cadence.enabled:
