@@ -38,6 +38,8 @@ from app.grid.templates import BUILT_IN, GridTemplates
 from app.headers import install as install_headers
 from app.health.router import router as health_router
 from app.idempotency.service import purge_expired
+from app.lease import lease_seconds, new_holder
+from app.lease import take as take_lease
 from app.limits import purge_expired as purge_expired_counters
 from app.logs import configure_logging
 from app.middleware import RequestGuard
@@ -75,26 +77,42 @@ async def _every(seconds: int, work: Callable[[], None]) -> None:
             logger.error("periodic %s failed", getattr(work, "__name__", "task"))
 
 
-async def _checkpointing(cadence: CheckpointCadence, sign_checkpoints: Callable[[], None]) -> None:
+async def _checkpointing(cadence: CheckpointCadence, sign_checkpoints: Callable[[bool], None]) -> None:
     """Sign and publish checkpoints whenever the cadence says they are due; a
-    failure is logged and the next round tries again."""
+    failure is logged and the next round tries again.  A round due to the
+    interval runs on the lease holder only; one due to N entries runs where
+    they were counted (only one process sees each multiple of N)."""
     while True:
-        await cadence.wait()
+        by_entries = await cadence.wait()
         try:
-            await run_in_threadpool(sign_checkpoints)
+            await run_in_threadpool(sign_checkpoints, not by_entries)
         except Exception:
             logger.error("periodic sign_checkpoints failed")
 
 
 def _maintenance(
-    engine: Engine, signer: CheckpointSigner, settings: Settings
-) -> tuple[Callable[[], None], Callable[[], None]]:
-    def sign_checkpoints() -> None:
+    engine: Engine, signer: CheckpointSigner, settings: Settings, holder: str | None = None
+) -> tuple[Callable[[bool], None], Callable[[], None]]:
+    """The periodic tasks, each run only by the instance that holds its lease
+    (``app.lease``): an instance without it skips the round.  ``holder`` is
+    the instance's lease holder id (a new one when not given)."""
+    holder = holder or new_holder()
+    checkpoint_lease = lease_seconds(settings.audit_checkpoint_interval_seconds)
+    maintenance_lease = lease_seconds(settings.maintenance_interval_seconds)
+
+    def sign_checkpoints(leased: bool = True) -> None:
+        """``leased``: only on the instance holding the lease (the interval's
+        rounds); otherwise here and now (start-up, N entries): two instances
+        signing the same heads leave duplicate records the witness tolerates."""
+        if leased and not take_lease(engine, "sign_checkpoints", holder, checkpoint_lease):
+            return
         with Session(engine) as session:
             signer.issue(session)
             session.commit()
 
     def purge_expired_rows() -> None:
+        if not take_lease(engine, "purge_expired_rows", holder, maintenance_lease):
+            return
         with Session(engine) as session:
             purge_expired(session)
             purge_expired_throttles(session, settings)
@@ -152,14 +170,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Everything loaded so far lives as long as the process: keep it out of
         # the garbage collector's generations (fewer, shorter collections).
         gc.freeze()
-        sign_checkpoints, purge_expired_rows = _maintenance(engine, checkpoints, settings)
+        sign_checkpoints, purge_expired_rows = _maintenance(engine, checkpoints, settings, new_holder())
         cadence = CheckpointCadence(settings.audit_checkpoint_every_entries, settings.audit_checkpoint_interval_seconds)
         periodic = []
         if cadence.enabled:
             # A checkpoint at start-up, published to the witness: the log is
             # anchored outside the database from the first moment.  A witness
             # that cannot be written stops the start, loudly.
-            await run_in_threadpool(sign_checkpoints)
+            await run_in_threadpool(sign_checkpoints, False)
             periodic.append(asyncio.create_task(_checkpointing(cadence, sign_checkpoints)))
         if settings.maintenance_interval_seconds:
             periodic.append(asyncio.create_task(_every(settings.maintenance_interval_seconds, purge_expired_rows)))

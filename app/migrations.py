@@ -8,6 +8,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from app.config import PROJECT_ROOT
+from app.db import create_db_engine
 
 
 def alembic_config(database_url: str) -> Config:
@@ -39,10 +40,36 @@ def grant_app_role(connection: Connection, role: str) -> None:
     connection.exec_driver_sql(f"GRANT SELECT ON alembic_version TO {quoted}")
 
 
+# The PostgreSQL advisory lock held while migrating (an arbitrary fixed key,
+# the same in every instance).
+MIGRATION_LOCK_KEY = 0x5E7_0001
+
+
 def upgrade(database_url: str, revision: str = "head", app_role: str | None = None) -> None:
+    """Bring the schema to ``revision``.
+
+    On PostgreSQL, under a session-level advisory lock on a connection of
+    its own: of N instances that start together, one migrates and the others
+    wait, then find the schema current and do nothing.  SQLite is one file
+    that one process migrates under its own lock.
+    """
     config = alembic_config(database_url)
     config.attributes["app_role"] = app_role
-    command.upgrade(config, revision)
+    if not database_url.startswith("postgresql"):
+        command.upgrade(config, revision)
+        return
+    engine = create_db_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+            try:
+                command.upgrade(config, revision)
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 def downgrade(database_url: str, revision: str) -> None:

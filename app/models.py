@@ -17,6 +17,7 @@ from app.cases.models import (
     ParticipantFlag,
 )
 from app.idempotency.models import IdempotencyRecord
+from app.lease import PeriodicLease
 from app.limits import RateLimitCounter
 from app.orgs.models import DcppAgreement, PoliceForce, School, SchoolBoard
 from app.police.models import PoliceFeedChange
@@ -42,6 +43,7 @@ __all__ = [
     "Note",
     "Participant",
     "ParticipantFlag",
+    "PeriodicLease",
     "PoliceFeedChange",
     "PoliceForce",
     "PrivacyIncident",

@@ -301,9 +301,13 @@ class CheckpointCadence:
         if self.every_entries and appended.seq % self.every_entries == 0 and self._loop is not None:
             self._loop.call_soon_threadsafe(self._due.set)
 
-    async def wait(self) -> None:
-        """Until the next checkpoint is due."""
+    async def wait(self) -> bool:
+        """Until the next checkpoint is due: True when a chain of this
+        process reached a multiple of ``every_entries`` (one process only
+        sees each multiple), False when the interval ran out."""
         self._loop = asyncio.get_running_loop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._due.wait(), self.interval_seconds or None)
+        by_entries = self._due.is_set()
         self._due.clear()
+        return by_entries
