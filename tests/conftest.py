@@ -422,6 +422,20 @@ def login(client):
     return _login
 
 
+def run_maintenance_purge(settings: Settings) -> None:
+    """One round of the service's periodic purge of expired rows
+    (``app.main._maintenance``), on an engine of its own."""
+    from app.audit.checkpoints import CheckpointSigner
+    from app.main import _maintenance
+
+    engine = create_db_engine(settings.effective_database_url, pool_size=1)
+    try:
+        _sign_checkpoints, purge_expired_rows = _maintenance(engine, CheckpointSigner.from_settings(settings), settings)
+        purge_expired_rows()
+    finally:
+        engine.dispose()
+
+
 def approve_account(client: TestClient, approver_headers: dict[str, str], account_id: object) -> dict | None:
     """The approver approves every grant of the account waiting for it
     (separation of duties, app.accounts.duties); the credential issued with

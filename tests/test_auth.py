@@ -17,15 +17,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import select
 
 from app.accounts.models import User
-from app.audit.checkpoints import CheckpointSigner
 from app.auth.models import LoginThrottle
 from app.auth.service import THROTTLE_PURPOSE
 from app.crypto import DataCipher
-from app.db import create_db_engine
 from app.demo import DEMO_USERS
-from app.main import _maintenance
 from app.security import PasswordHasher, key_id, load_or_create_private_key
-from tests.conftest import DEMO_PASSWORD, approve_account, approved_service_account, make_settings, token_for
+from tests.conftest import (
+    DEMO_PASSWORD,
+    approve_account,
+    approved_service_account,
+    make_settings,
+    run_maintenance_purge,
+    token_for,
+)
 
 TOKEN = "/api/v1/auth/token"
 ME = "/api/v1/auth/me"
@@ -200,12 +204,7 @@ def test_the_maintenance_purges_expired_throttle_rows(db, settings):
     }
     db.add_all(rows.values())
     db.commit()
-    engine = create_db_engine(settings.effective_database_url, pool_size=1)
-    try:
-        _sign_checkpoints, purge_expired_rows = _maintenance(engine, CheckpointSigner.from_settings(settings), settings)
-        purge_expired_rows()
-    finally:
-        engine.dispose()
+    run_maintenance_purge(settings)
     db.rollback()
     assert {row.account_key for row in db.exec(select(LoginThrottle)).all()} == {"c" * 64, "d" * 64}
 

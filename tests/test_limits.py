@@ -15,15 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.audit.checkpoints import CheckpointSigner
 from app.audit.models import AuditEntry
 from app.auth.models import LoginThrottle
 from app.config import Settings
 from app.db import create_db_engine
 from app.limits import Limit, RateLimitCounter, hit
-from app.main import _maintenance, create_app
+from app.main import create_app
 from app.security import PasswordHasher
-from tests.conftest import DEMO_PASSWORD, TEST_LIMITS, make_settings, token_for
+from tests.conftest import DEMO_PASSWORD, TEST_LIMITS, make_settings, run_maintenance_purge, token_for
 
 TOKEN = "/api/v1/auth/token"
 
@@ -202,11 +201,7 @@ def test_the_maintenance_purges_expired_counters(db, settings):
     db.add(RateLimitCounter(counter_key="o" * 64, hits=3, window_started_at=now - timedelta(hours=2)))
     db.add(RateLimitCounter(counter_key="n" * 64, hits=3, window_started_at=now))
     db.commit()
-    engine = create_db_engine(settings.effective_database_url, pool_size=1)
-    try:
-        _maintenance(engine, CheckpointSigner.from_settings(settings), settings)[1]()
-    finally:
-        engine.dispose()
+    run_maintenance_purge(settings)
     db.rollback()
     assert {row.counter_key for row in db.exec(select(RateLimitCounter)).all()} == {"n" * 64}
 

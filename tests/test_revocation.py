@@ -15,15 +15,14 @@ from sqlmodel import Session, select
 
 from app.accounts.models import ServiceAccount, User
 from app.accounts.scopes import load_grants, resolve_scope
-from app.audit.checkpoints import CheckpointSigner
 from app.audit.models import AuditEntry
 from app.auth.models import RevokedToken
 from app.auth.principal import load_principal
 from app.auth.revocation import credential_digest, revoke
 from app.db import create_db_engine
-from app.main import _maintenance, create_app
+from app.main import create_app
 from app.security import LEEWAY_SECONDS, TokenError
-from tests.conftest import approved_service_account, token_for
+from tests.conftest import approved_service_account, run_maintenance_purge, token_for
 
 API = "/api/v1"
 ME = f"{API}/auth/me"
@@ -137,12 +136,7 @@ def test_the_maintenance_purges_the_revocations_of_expired_tokens(db, settings):
         ]
     )
     db.commit()
-    engine = create_db_engine(settings.effective_database_url, pool_size=1)
-    try:
-        _sign_checkpoints, purge_expired_rows = _maintenance(engine, CheckpointSigner.from_settings(settings), settings)
-        purge_expired_rows()
-    finally:
-        engine.dispose()
+    run_maintenance_purge(settings)
     db.rollback()
     assert {row.digest for row in db.exec(select(RevokedToken)).all()} == {"c" * 64}
 
