@@ -1,6 +1,6 @@
 """The ``sexto`` command line (docs/operations.md#the-command-line).
 
-``sexto --version``; ``migrate``, ``demo``, ``accounts approve``, ``openapi``, ``docs-config``,
+``sexto --version``; ``migrate``, ``db create-app-role``, ``demo``, ``accounts approve``, ``openapi``, ``docs-config``,
 ``keys generate``, ``audit verify|checkpoint|export``, ``retention run``,
 ``purge-idempotency``, ``reencrypt-data``; ``sexto <command> --help`` gives
 each one's description and examples.
@@ -21,6 +21,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import secrets
 import sys
 import textwrap
@@ -36,7 +37,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from app.config import Settings
+from app.config import DatabaseSettings, Settings
 from app.db import create_db_engine, table_of
 
 EXIT_FAILED = 1
@@ -89,14 +90,85 @@ def _engine(settings: Settings) -> Iterator[Engine]:
 # --- commands -----------------------------------------------------------------------
 
 
-def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+def _migrate(settings: DatabaseSettings, _args: argparse.Namespace) -> int:
     from app.migrations import head_revision, upgrade
 
-    if settings.database_url is None:
+    url = settings.effective_migration_database_url
+    if settings.migration_database_url is None and settings.database_url is None:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
+    upgrade(url, app_role=settings.database_app_role)
     print(f"database schema at migration {head_revision()}")
+    if settings.database_app_role:
+        print(f"role {settings.database_app_role} granted what the service needs (audit tables: SELECT, INSERT)")
+    elif url.startswith("postgresql"):
+        print("sexto: no SEXTO_DATABASE_APP_ROLE: no grants made for the service's role", file=sys.stderr)
     return 0
+
+
+def _db_create_app_role(settings: DatabaseSettings, args: argparse.Namespace) -> int:
+    """``db create-app-role NAME``: the role the service connects as, made
+    or brought back by the owner (the migration URL)."""
+    from sqlalchemy import make_url
+
+    from app.migrations import ensure_app_role
+
+    url = settings.effective_migration_database_url
+    if not url.startswith("postgresql"):
+        raise CommandError("the application role is a PostgreSQL role: set SEXTO_MIGRATION_DATABASE_URL")
+    password, generated = _app_role_password(args.password_file)
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            role = ensure_app_role(connection, args.name, password)
+    finally:
+        engine.dispose()
+    if args.url_file is not None:
+        base = make_url(args.url or url)
+        if args.url and base.username not in (None, args.name):
+            raise CommandError(f"--url names the user {base.username}, not {args.name}")
+        service_url = base.set(username=args.name, password=password).render_as_string(hide_password=False)
+        _write_replacing(args.url_file, (service_url + "\n").encode(), 0o600)
+    document = {
+        "role": role.name,
+        "created": role.created,
+        "tables_granted": role.tables_granted,
+        "password_file": str(args.password_file.resolve()) if args.password_file else None,
+        "password_generated": generated,
+        "url_file": str(args.url_file.resolve()) if args.url_file else None,
+    }
+    if args.json:
+        _json_out(document)
+        return 0
+    print(f"role {role.name} {'created' if role.created else 'already there: brought up to date'}")
+    if generated:
+        print(f"password generated into {document['password_file']} (0600)")
+    elif args.password_file:
+        print(f"password read from {document['password_file']}")
+    else:
+        print("no password: for trust, peer or certificate authentication")
+    if args.url_file:
+        print(f"SEXTO_DATABASE_URL_FILE={document['url_file']}    (0600: the service's URL, with its password)")
+    if role.tables_granted:
+        print("granted: full DML on the tables, SELECT and INSERT only on the audit tables")
+    else:
+        print(f"schema not migrated yet: migrate with SEXTO_DATABASE_APP_ROLE={role.name} to grant the tables")
+    return 0
+
+
+def _app_role_password(path: Path | None) -> tuple[str | None, bool]:
+    """The password in ``path``, or one generated into it (0600) when the
+    file does not exist; None without a file (``--no-password``)."""
+    if path is None:
+        return None, False
+    if path.exists():
+        password = path.read_text(encoding="utf-8").rstrip("\r\n")
+        if not password:
+            raise CommandError(f"{path} is empty")
+        return password, False
+    password = secrets.token_urlsafe(32)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _write_new(path, (password + "\n").encode(), 0o600)
+    return password, True
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -175,6 +247,15 @@ def _write_new(path: Path, content: bytes, mode: int) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
     os.chmod(path, mode)  # whatever the umask
+
+
+def _write_replacing(path: Path, content: bytes, mode: int) -> None:
+    """Write ``path`` whole, with ``mode`` from its first byte: a new file
+    beside it, then renamed over it."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    _write_new(partial, content, mode)
+    os.replace(partial, path)
 
 
 def _keys_generate(_settings: Settings | None, args: argparse.Namespace) -> int:
@@ -439,6 +520,12 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="write one JSON document on standard output")
 
 
+def _role_name(text: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", text):
+        raise argparse.ArgumentTypeError("a PostgreSQL role name: lower-case letters, digits and _, 63 at most")
+    return text
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -464,15 +551,63 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sexto {_package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
 
-    _command(
+    migrate = _command(
         commands,
         "migrate",
         "bring the database schema to the latest migration",
-        "Apply every Alembic migration not yet applied to SEXTO_DATABASE_URL (the SQLite file under "
-        "SEXTO_VAR_DIR when unset). Safe to run again.",
-        ["sexto migrate", "SEXTO_DATABASE_URL=postgresql+psycopg://owner@db/sexto sexto migrate"],
+        "Apply every Alembic migration not yet applied, as the database's owner: SEXTO_MIGRATION_DATABASE_URL, "
+        "else SEXTO_DATABASE_URL (the SQLite file under SEXTO_VAR_DIR when both are unset), then grant "
+        "SEXTO_DATABASE_APP_ROLE what the service needs. Reads no key. Safe to run again, and from several "
+        "instances at once (PostgreSQL: one migrates, the others wait).",
+        [
+            "sexto migrate",
+            "SEXTO_MIGRATION_DATABASE_URL=postgresql+psycopg://sexto_owner@db/sexto SEXTO_DATABASE_APP_ROLE=sexto_app "
+            "sexto migrate",
+        ],
         _migrate,
     )
+    migrate.set_defaults(settings_class=DatabaseSettings)
+    database = _command(
+        commands,
+        "db",
+        "create the role the service connects as",
+        "The PostgreSQL database, as its owner (SEXTO_MIGRATION_DATABASE_URL, else SEXTO_DATABASE_URL).",
+        ["sexto db create-app-role sexto_app --password-file /etc/sexto/secrets/app-role-password"],
+        None,
+    )
+    database_commands = database.add_subparsers(dest="db_command", required=True, metavar="<db command>")
+    create_role = _command(
+        database_commands,
+        "create-app-role",
+        "create the service's role and grant it what it needs (safe to run again)",
+        "Create the PostgreSQL role the service connects as (LOGIN, nothing more), or bring it back to that, "
+        "and grant it full DML on the tables but only SELECT and INSERT on the audit tables, so that the log is "
+        "append-only for the service. Its password is read from --password-file, or generated into it (0600) "
+        "when the file does not exist; --no-password for trust, peer or certificate authentication. The "
+        "password is hashed before it leaves (SCRAM): the server never sees it. --url-file writes the URL the "
+        "service connects with, password included (0600), for SEXTO_DATABASE_URL_FILE. Migrate afterwards with "
+        "SEXTO_DATABASE_APP_ROLE set to the same name, so that every migration grants its new tables.",
+        [
+            "sexto db create-app-role sexto_app --password-file /run/secrets/app-role-password",
+            "sexto db create-app-role sexto_app --password-file secrets/app-role-password "
+            "--url postgresql+psycopg://db.internal:5432/sexto --url-file secrets/database-url",
+            "sexto db create-app-role sexto_app --no-password --json",
+        ],
+        _db_create_app_role,
+    )
+    create_role.set_defaults(settings_class=DatabaseSettings)
+    create_role.add_argument("name", type=_role_name, help="the role's name (SEXTO_DATABASE_APP_ROLE)")
+    how = create_role.add_mutually_exclusive_group(required=True)
+    how.add_argument("--password-file", type=Path, help="the password's file: read, or generated into it (0600)")
+    how.add_argument("--no-password", action="store_true", help="no password (trust, peer or certificate auth)")
+    create_role.add_argument(
+        "--url-file", type=Path, help="write the service's database URL, with the password, into this file (0600)"
+    )
+    create_role.add_argument(
+        "--url",
+        help="the database as the service reaches it, for --url-file (default: the migration URL's host and database)",
+    )
+    _json_flag(create_role)
     demo = _command(
         commands,
         "demo",
@@ -698,7 +833,8 @@ def describe(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings() if getattr(args, "needs_settings", True) else None
+        settings_class = getattr(args, "settings_class", Settings)
+        settings = settings_class() if getattr(args, "needs_settings", True) else None
         code: int = args.handler(settings, args)
         return code
     except BrokenPipeError:

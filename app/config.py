@@ -49,12 +49,12 @@ class Environment(StrEnum):
     production = "production"
 
 
-class Settings(BaseSettings):
-    """Every setting is an environment variable: ``SEXTO_`` and the field's name.
-
-    Each field's description is its entry in docs/configuration.md, which
-    ``make docs`` generates from them (a test fails when the page drifts).
-    """
+class DatabaseSettings(BaseSettings):
+    """What migrating needs, and nothing more: the database's URLs and the
+    application role, never a key.  ``sexto migrate`` and ``sexto db
+    create-app-role`` read these alone, so that the one-shot migration job is
+    given the owner's URL and no signing or data key; the service reads them
+    as part of ``Settings``."""
 
     # A refused setting's error would otherwise quote every setting given,
     # secrets included.
@@ -73,13 +73,65 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL, e.g. `postgresql+psycopg://sexto@db.internal/sexto`. Unset: the SQLite "
+        description="SQLAlchemy URL the service connects with, as the application role "
+        "(SEXTO_DATABASE_APP_ROLE), e.g. `postgresql+psycopg://sexto_app@db.internal/sexto`. Unset: the SQLite "
         "file `sexto.db` under SEXTO_VAR_DIR (development only).",
     )
     database_url_file: Path | None = Field(
         default=None,
         description="A file holding the database URL (it may hold a password), instead of SEXTO_DATABASE_URL.",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database's owner, which `sexto migrate` and `sexto db create-app-role` "
+        "connect with, e.g. `postgresql+psycopg://sexto_owner@db.internal/sexto`; the service never reads it. "
+        "Unset: they use SEXTO_DATABASE_URL ([deploying.md](deploying.md#the-database-an-owner-that-migrates-a-role-that-serves)).",
+    )
+    migration_database_url_file: Path | None = Field(
+        default=None,
+        description="A file holding the migration URL (it may hold the owner's password), instead of "
+        "SEXTO_MIGRATION_DATABASE_URL.",
+    )
+    database_app_role: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL role the service connects as; every migration ends by granting it "
+        "SELECT and INSERT only on the audit tables (full DML elsewhere). Give it to `sexto migrate`.",
+    )
+
+    @model_validator(mode="after")
+    def _database_urls_from_files(self) -> DatabaseSettings:
+        read_secret_files(self, DATABASE_SECRET_FILE_SETTINGS)
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'sexto.db'}"
+
+    @property
+    def effective_migration_database_url(self) -> str:
+        """The owner's URL when given, else the service's; never SQLite by
+        default in production."""
+        url = self.migration_database_url or self.database_url
+        if url:
+            return url
+        if self.is_production:
+            raise ValueError("SEXTO_MIGRATION_DATABASE_URL or SEXTO_DATABASE_URL is required in production")
+        return self.effective_database_url
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+
+class Settings(DatabaseSettings):
+    """Every setting is an environment variable: ``SEXTO_`` and the field's name.
+
+    Each field's description is its entry in docs/configuration.md, which
+    ``make docs`` generates from them (a test fails when the page drifts).
+    """
 
     # Token signing: an Ed25519 private key in PEM.  Older public keys stay
     # accepted for verification while tokens they signed may still be alive.
@@ -137,13 +189,6 @@ class Settings(BaseSettings):
         "Unset: `file:` `audit-witness.jsonl` under SEXTO_VAR_DIR for the development database there, "
         "`none` with SEXTO_DATABASE_URL in development; required (not `none`) in production.",
     )
-    database_app_role: str | None = Field(
-        default=None,
-        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
-        description="PostgreSQL role the service connects as; migrations grant it "
-        "SELECT and INSERT only on the audit tables (full DML elsewhere).",
-    )
-
     grid_templates_dirs: list[Path] = Field(
         default_factory=list,
         description="Extra folders of grid templates (`v<N>.json`), e.g. a board's official grid.",
@@ -380,27 +425,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets_from_files(self) -> Settings:
-        """Each secret's ``_FILE`` twin, read once here (so that a missing or
-        unreadable file stops the start, naming the setting): the value
-        becomes the file's text, less its trailing line break."""
-        for name in SECRET_FILE_SETTINGS:
-            path: Path | None = getattr(self, f"{name}_file")
-            if path is None:
-                continue
-            variable = f"SEXTO_{name.upper()}"
-            if name in self.model_fields_set and getattr(self, name) is not None:
-                raise ValueError(f"{variable} and {variable}_FILE are both set: give one of them")
-            try:
-                text = path.read_text(encoding="utf-8").rstrip("\r\n")
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-                raise ValueError(f"{variable}_FILE: cannot read {path}: {reason}") from None
-            if not text:
-                raise ValueError(f"{variable}_FILE: {path} is empty")
-            field = type(self).model_fields[name]
-            setattr(
-                self, name, SecretStr(text) if SecretStr in (*get_args(field.annotation), field.annotation) else text
-            )
+        read_secret_files(self, SECRET_FILE_SETTINGS[len(DATABASE_SECRET_FILE_SETTINGS) :])
         return self
 
     @model_validator(mode="after")
@@ -436,12 +461,6 @@ class Settings(BaseSettings):
         return keys
 
     @property
-    def effective_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.var_dir / 'sexto.db'}"
-
-    @property
     def effective_audit_witness(self) -> str:
         """SEXTO_AUDIT_WITNESS, or what development uses when it is unset: a
         file beside the development database, none beside another one (a
@@ -452,10 +471,6 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return f"file:{self.var_dir / 'audit-witness.jsonl'}"
         return "none"
-
-    @property
-    def is_production(self) -> bool:
-        return self.environment is Environment.production
 
     @property
     def api_docs_enabled(self) -> bool:
@@ -489,14 +504,41 @@ server on which the tests make their throwaway databases, and
 # The secrets, each with a ``<name>_file`` twin (``SEXTO_<NAME>_FILE``) that
 # holds it in a file instead (a container's secrets, a file only the service
 # reads): a test fails when a secret setting has no twin.
+DATABASE_SECRET_FILE_SETTINGS = ("database_url", "migration_database_url")
 SECRET_FILE_SETTINGS = (
-    "database_url",
+    *DATABASE_SECRET_FILE_SETTINGS,
     "token_signing_key",
     "audit_signing_key",
     "data_keys",
     "first_admin_password",
     "demo_password",
 )
+
+
+
+def read_secret_files(settings: BaseSettings, names: tuple[str, ...]) -> None:
+    """Each secret's ``_FILE`` twin, read once (so that a missing or
+    unreadable file stops the start, naming the setting): the value becomes
+    the file's text, less its trailing line break."""
+    for name in names:
+        path: Path | None = getattr(settings, f"{name}_file")
+        if path is None:
+            continue
+        variable = f"SEXTO_{name.upper()}"
+        if name in settings.model_fields_set and getattr(settings, name) is not None:
+            raise ValueError(f"{variable} and {variable}_FILE are both set: give one of them")
+        try:
+            text = path.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            raise ValueError(f"{variable}_FILE: cannot read {path}: {reason}") from None
+        if not text:
+            raise ValueError(f"{variable}_FILE: {path} is empty")
+        field = type(settings).model_fields[name]
+        setattr(
+            settings, name, SecretStr(text) if SecretStr in (*get_args(field.annotation), field.annotation) else text
+        )
+
 
 _KINDS = {int: "integer", str: "text", Path: "path", SecretStr: "secret text", bool: "`true` or `false`"}
 

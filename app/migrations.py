@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from psycopg import sql
+from sqlalchemy import Connection, inspect
 
 from app.config import PROJECT_ROOT
 from app.db import create_db_engine
@@ -38,6 +42,72 @@ def grant_app_role(connection: Connection, role: str) -> None:
         connection.exec_driver_sql(f"GRANT SELECT, INSERT ON {table} TO {quoted}")
     connection.exec_driver_sql(f"REVOKE ALL ON alembic_version FROM {quoted}")
     connection.exec_driver_sql(f"GRANT SELECT ON alembic_version TO {quoted}")
+
+
+@dataclass(frozen=True)
+class AppRole:
+    """What ``ensure_app_role`` did."""
+
+    name: str
+    created: bool
+    tables_granted: bool  # False when the schema is not migrated yet
+
+
+def ensure_app_role(connection: Connection, role: str, password: str | None) -> AppRole:
+    """Create the service's role, or bring it back to what it should be: it
+    logs in, with ``password`` (None: none, for trust, peer or certificate
+    authentication), and is nothing else (no superuser, no role creation, no
+    membership of the owner), then the grants of ``grant_app_role`` when the
+    schema is there.  Run again, it changes nothing but the password's salt.
+
+    The password is hashed here (SCRAM, by libpq, as ``psql``'s
+    ``\\password`` does): the server, its logs and its statistics never see it.
+
+    No ``ALTER DEFAULT PRIVILEGES``: a table added by a later migration is
+    granted by that migration's end (``grant_app_role``, in its transaction),
+    given ``SEXTO_DATABASE_APP_ROLE``.  A default privilege would instead give
+    full DML on every new table, a new append-only one included, whenever a
+    migration ran without it; without it such a table stays closed to the
+    service until granted (it fails, it does not leak).
+    """
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise ValueError("the application role is a PostgreSQL role: the migration URL must be postgresql+psycopg://")
+    owner: str = connection.exec_driver_sql("SELECT current_user").scalar_one()
+    if role == owner:
+        raise ValueError(f"the application role must not be the owner that migrates ({role})")
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    # One at a time, and never during a migration (the same key).
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+    existing = connection.exec_driver_sql(
+        "SELECT rolsuper FROM pg_roles WHERE rolname = %(role)s", {"role": role}
+    ).first()
+    if existing is not None and existing.rolsuper:
+        raise ValueError(f"role {role} is a superuser, which no grant restricts: choose another name")
+    if password is None:
+        secret = "NULL"
+    else:
+        hashed = driver.pgconn.encrypt_password(password.encode(), role.encode(), None)
+        secret = sql.Literal(hashed.decode()).as_string(driver)
+    attributes = f"LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {secret}"
+    verb = "CREATE" if existing is None else "ALTER"
+    connection.exec_driver_sql(f"{verb} ROLE {quoted} {attributes}")
+    database = connection.dialect.identifier_preparer.quote(
+        connection.exec_driver_sql("SELECT current_database()").scalar_one()
+    )
+    connection.exec_driver_sql(f"GRANT CONNECT ON DATABASE {database} TO {quoted}")
+    migrated = inspect(connection).has_table("alembic_version")
+    if migrated:
+        grant_app_role(connection, role)
+        # The outcome, checked: a role that inherits the owner's rights (a
+        # member of it) would still rewrite the log whatever it is granted.
+        if connection.exec_driver_sql(
+            "SELECT has_table_privilege(%(role)s, 'audit_entry', 'UPDATE')", {"role": role}
+        ).scalar_one():
+            raise ValueError(f"role {role} may still UPDATE audit_entry: it inherits from a role that may (the owner?)")
+    else:
+        connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+    return AppRole(name=role, created=existing is None, tables_granted=migrated)
 
 
 # The PostgreSQL advisory lock held while migrating (an arbitrary fixed key,

@@ -1,12 +1,13 @@
 """Alembic environment.  The URL comes from the caller (``app.migrations``) or
-from the settings; SQLite uses batch mode so that ALTERs work there too."""
+from the settings (the migration URL, else the database URL: never a key is
+read); SQLite uses batch mode so that ALTERs work there too."""
 
 from __future__ import annotations
 
 from alembic import context
 
 import app.models  # noqa: F401  (registers every table on the metadata)
-from app.config import Settings
+from app.config import DatabaseSettings
 from app.db import create_db_engine, metadata
 from app.migrations import grant_app_role
 
@@ -14,7 +15,7 @@ config = context.config
 
 
 def _url() -> str:
-    return config.attributes.get("database_url") or Settings().effective_database_url
+    return config.attributes.get("database_url") or DatabaseSettings().effective_migration_database_url
 
 
 def run_migrations_offline() -> None:
@@ -53,7 +54,7 @@ def run_migrations_online() -> None:
                 context.run_migrations()
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
                     raise RuntimeError("the migration left rows pointing to rows that do not exist")
-                role = config.attributes.get("app_role") or Settings().database_app_role
+                role = config.attributes.get("app_role") or DatabaseSettings().database_app_role
                 if role and connection.dialect.name == "postgresql":
                     grant_app_role(connection, role)
     finally:
