@@ -30,7 +30,7 @@ test: $(STAMP)
 
 ## The gate every commit passes before the tests (.ci/run): ruff's lint rules
 ## and its formatter, then mypy on app/, as configured in pyproject.toml.
-LINTED := app tests bench migrations
+LINTED := app tests bench
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)

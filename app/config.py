@@ -515,7 +515,6 @@ SECRET_FILE_SETTINGS = (
 )
 
 
-
 def read_secret_files(settings: BaseSettings, names: tuple[str, ...]) -> None:
     """Each secret's ``_FILE`` twin, read once (so that a missing or
     unreadable file stops the start, naming the setting): the value becomes

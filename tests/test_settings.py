@@ -123,7 +123,8 @@ def test_every_secret_setting_has_a_file_twin():
     secrets_ = {
         name
         for name, info in Settings.model_fields.items()
-        if SecretStr in (info.annotation, *get_args(info.annotation)) or name in ("database_url", "migration_database_url")
+        if SecretStr in (info.annotation, *get_args(info.annotation))
+        or name in ("database_url", "migration_database_url")
     }
     assert secrets_ == set(SECRET_FILE_SETTINGS)
     for name in SECRET_FILE_SETTINGS:

@@ -1,8 +1,12 @@
-"""Alembic, driven from code: the only way the schema is made or changed."""
+"""Alembic, driven from code: the only way the schema is made or changed.
+
+The revisions (``versions/``) and Alembic's ``env.py`` live in this package,
+so that an installed wheel migrates as a checkout does."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from alembic import command
@@ -11,13 +15,12 @@ from alembic.script import ScriptDirectory
 from psycopg import sql
 from sqlalchemy import Connection, inspect
 
-from app.config import PROJECT_ROOT
 from app.db import create_db_engine
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent))
     config.attributes["database_url"] = database_url
     return config
 
