@@ -1,28 +1,44 @@
-# The same install as the README: the pinned constraints, then the package.
+# The service's image (docs/deploying.md).  Two stages: the first builds the
+# package's wheel from the sources; the second installs that wheel, not
+# editable, with the pinned constraints, and runs as a user that owns none of
+# the code it runs.  tests/test_image_steps.py takes these same steps without
+# containers, and tests/test_container_files.py checks what is said here.
+
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml constraints.txt ./
+COPY app ./app
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     SEXTO_ENVIRONMENT=production
 
-RUN useradd --create-home --uid 10001 sexto
-WORKDIR /app
-
-COPY pyproject.toml constraints.txt alembic.ini ./
-COPY app ./app
-COPY migrations ./migrations
-RUN pip install --no-cache-dir -c constraints.txt -e . \
-    && chown -R sexto:sexto /app
+COPY --from=build /dist /dist
+COPY constraints.txt /tmp/constraints.txt
+RUN pip install --no-cache-dir -c /tmp/constraints.txt /dist/*.whl \
+    && rm -rf /dist /tmp/constraints.txt \
+    && useradd --system --no-create-home --uid 10001 --user-group sexto \
+    && mkdir -p /var/lib/sexto/witness \
+    && chown sexto:sexto /var/lib/sexto/witness
 
 USER sexto
+WORKDIR /var/lib/sexto
 EXPOSE 8000
 
+# Ready, not just up: /readyz answers 503 while the database is away, the
+# schema is behind, or a data key does not decrypt what is stored.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-    CMD python -c "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status != 200)"]
 
-# Migrations first, then the server.  SEXTO_DATABASE_URL, the token and audit
-# signing keys, the data keys and the audit witness (SEXTO_AUDIT_WITNESS, on a
-# volume the database administrators cannot rewrite) must be given:
-# production refuses to start without them.  uvicorn believes no X-Forwarded-For (its default believes any
-# local peer): the app does, from the proxies named in SEXTO_TRUSTED_PROXIES.
-CMD ["sh", "-c", "sexto migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --workers 2 --no-proxy-headers --no-access-log"]
+# Serves only.  Migrating is a one-shot job of its own, as the database's
+# owner: `sexto db create-app-role` then `sexto migrate` (compose.yaml).  The
+# service connects as the application role (SEXTO_DATABASE_URL_FILE) and needs
+# the token and audit signing keys, the data keys and the audit witness:
+# production refuses to start without them.  uvicorn believes no
+# X-Forwarded-For (its default believes any local peer): the app does, from
+# the proxies named in SEXTO_TRUSTED_PROXIES.  Its access log would write raw
+# paths: the service writes one JSON line per request instead.
+CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-proxy-headers", "--no-access-log"]

@@ -101,7 +101,7 @@ def test_every_sh_block_of_deploying_md_runs(postgres_server, tmp_path):
     env.update(
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
         HOME=str(tmp_path),
-        SECRETS=str(work / "secrets"),
+        SECRETS=str(tmp_path / "etc" / "secrets"),  # not ./secrets: compose.yaml's, made by the page
         MIGRATION_URL=owner_url,
         APP_ROLE=role,
         DATABASE_URL=make_url(owner_url).set(username=role, password=None).render_as_string(hide_password=False),
