@@ -95,19 +95,26 @@ def ensure_app_role(connection: Connection, role: str, password: str | None) -> 
     attributes = f"LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {secret}"
     verb = "CREATE" if existing is None else "ALTER"
     connection.exec_driver_sql(f"{verb} ROLE {quoted} {attributes}")
-    database = connection.dialect.identifier_preparer.quote(
-        connection.exec_driver_sql("SELECT current_database()").scalar_one()
-    )
-    connection.exec_driver_sql(f"GRANT CONNECT ON DATABASE {database} TO {quoted}")
+    # PUBLIC may connect unless the organisation revoked it; grant it then
+    # only (which needs the database's owner).
+    may_connect: bool = connection.exec_driver_sql(
+        "SELECT has_database_privilege(%(role)s, current_database(), 'CONNECT')", {"role": role}
+    ).scalar_one()
+    if not may_connect:
+        name: str = connection.exec_driver_sql("SELECT current_database()").scalar_one()
+        database = connection.dialect.identifier_preparer.quote(name)
+        connection.exec_driver_sql(f"GRANT CONNECT ON DATABASE {database} TO {quoted}")
     migrated = inspect(connection).has_table("alembic_version")
     if migrated:
         grant_app_role(connection, role)
         # The outcome, checked: a role that inherits the owner's rights (a
         # member of it) would still rewrite the log whatever it is granted.
-        if connection.exec_driver_sql(
-            "SELECT has_table_privilege(%(role)s, 'audit_entry', 'UPDATE')", {"role": role}
-        ).scalar_one():
-            raise ValueError(f"role {role} may still UPDATE audit_entry: it inherits from a role that may (the owner?)")
+        for table in APPEND_ONLY_TABLES:
+            if connection.exec_driver_sql(
+                "SELECT has_table_privilege(%(role)s, %(table)s, 'UPDATE, DELETE, TRUNCATE')",
+                {"role": role, "table": table},
+            ).scalar_one():
+                raise ValueError(f"role {role} may still change {table}: it inherits from a role that may (the owner?)")
     else:
         connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
     return AppRole(name=role, created=existing is None, tables_granted=migrated)
