@@ -15,7 +15,7 @@ first block ("Before you start") sets, which this test overrides:
 - ``INSTANCE_1``, ``INSTANCE_2``: the two instances' base URLs (``http://127.0.0.1:<port>``),
   serving from the block of "Two instances behind a proxy" on;
 - ``BACKUP_DIR``: where backups go;
-- ``sexto`` (and ``uvicorn``) on ``PATH``; ``curl`` and ``jq``.
+- ``sexto`` (and ``uvicorn``) on ``PATH``; ``curl``, ``jq`` and ``psql``.
 
 The instances run in the background; whatever happens, the test ends the
 script's whole process group.  A failure names the block that failed and
