@@ -803,8 +803,9 @@ def _settings_problem(error: ValidationError) -> str:
     return "settings refused: " + "; ".join(problems)
 
 
-def describe(exc: BaseException) -> str:
-    """One line for a failure; never a value from the database nor a secret."""
+def describe(exc: BaseException, url_setting: str = "SEXTO_DATABASE_URL") -> str:
+    """One line for a failure; never a value from the database nor a secret.
+    ``url_setting`` names the URL the command connected with."""
     if isinstance(exc, CommandError):
         return str(exc)
     if isinstance(exc, ValidationError):
@@ -812,14 +813,14 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, ArgumentError | NoSuchModuleError):
         # SQLAlchemy's message may quote the URL, and with it a password.
         return (
-            "SEXTO_DATABASE_URL is not a database URL the service can use "
+            f"{url_setting} is not a database URL the service can use "
             "(postgresql+psycopg://user@host/database or sqlite:///path)"
         )
     if isinstance(exc, DBAPIError):
         # The driver's first line: the server's reason, without the statement or its parameters.
         reason = _first_line(str(exc.orig))
         if isinstance(exc, OperationalError) and any(word in reason for word in ("connect", "unable to open")):
-            return f"the database cannot be reached: {reason} (check SEXTO_DATABASE_URL)"
+            return f"the database cannot be reached: {reason} (check {url_setting})"
         return f"database error: {reason} (is the schema migrated? `sexto migrate`)"
     if isinstance(exc, SQLAlchemyError):
         return f"database error: {type(exc).__name__}"
@@ -847,7 +848,12 @@ def main(argv: list[str] | None = None) -> int:
         print("sexto: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
-        print(f"sexto: {describe(exc)}", file=sys.stderr)
+        # The migration commands connect with the owner's URL when it is given.
+        migrating = settings_class is DatabaseSettings and any(
+            os.environ.get(f"SEXTO_MIGRATION_DATABASE_URL{suffix}") for suffix in ("", "_FILE")
+        )
+        url_setting = "SEXTO_MIGRATION_DATABASE_URL" if migrating else "SEXTO_DATABASE_URL"
+        print(f"sexto: {describe(exc, url_setting)}", file=sys.stderr)
         return EXIT_FAILED
 
 

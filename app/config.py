@@ -64,7 +64,8 @@ class DatabaseSettings(BaseSettings):
         default=Environment.development,
         description="`production` refuses to start without SEXTO_DATABASE_URL, the token and audit signing "
         "keys, the data keys and an audit witness, or with argon2 parameters below the recommended ones, and refuses to load "
-        "demo data. `development` creates what is missing under SEXTO_VAR_DIR.",
+        "demo data (`sexto migrate` and `sexto db create-app-role` need only a database URL, no key). "
+        "`development` creates what is missing under SEXTO_VAR_DIR.",
     )
     var_dir: Path = Field(
         default=DEFAULT_VAR_DIR,

@@ -88,6 +88,35 @@ def test_a_known_error_is_one_line_and_no_traceback(bare_env, environment, expec
     assert "Traceback" not in done.stderr and "s3cr3t" not in done.stderr
 
 
+CREATE_ROLE = ("db", "create-app-role", "sexto_app", "--no-password")
+
+
+@pytest.mark.parametrize(
+    ("url", "commands", "expected"),
+    [
+        ("nosuchdb://owner:s3cr3t-pw@db/sexto", [("migrate",)], "SEXTO_MIGRATION_DATABASE_URL is not a database URL"),
+        (
+            "nosuchdb://owner:s3cr3t-pw@db/sexto",
+            [CREATE_ROLE],
+            "is a PostgreSQL role: set SEXTO_MIGRATION_DATABASE_URL",
+        ),
+        (
+            "postgresql+psycopg://owner:s3cr3t-pw@127.0.0.1:1/sexto",
+            [("migrate",), CREATE_ROLE],
+            "(check SEXTO_MIGRATION_DATABASE_URL)",
+        ),
+    ],
+)
+def test_a_bad_migration_url_is_named_in_one_line(bare_env, url, commands, expected):
+    environment = {**bare_env, "SEXTO_MIGRATION_DATABASE_URL": url, "SEXTO_DATABASE_URL": "sqlite:///unused.db"}
+    for command in commands:
+        done = sexto(environment, *command)
+        assert done.returncode == cli.EXIT_FAILED, done.stderr
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and expected in lines[0], done.stderr
+        assert "Traceback" not in done.stderr and "s3cr3t" not in done.stderr
+
+
 def test_an_unknown_schema_is_one_line(bare_env, tmp_path):
     done = sexto({**bare_env, "SEXTO_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}, "audit", "export")
     assert done.returncode == cli.EXIT_FAILED
