@@ -101,6 +101,8 @@ def test_every_sh_block_of_deploying_md_runs(postgres_server, tmp_path):
     env.update(
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
         HOME=str(tmp_path),
+        NO_PROXY="127.0.0.1,localhost",  # curl reaches the instances directly, whatever proxy the machine has
+        no_proxy="127.0.0.1,localhost",
         SECRETS=str(tmp_path / "etc" / "secrets"),  # not ./secrets: compose.yaml's, made by the page
         MIGRATION_URL=owner_url,
         APP_ROLE=role,
@@ -121,7 +123,9 @@ def test_every_sh_block_of_deploying_md_runs(postgres_server, tmp_path):
             start_new_session=True,  # its own process group: the instances it starts end with it
         )
         try:
-            returncode = run.wait(timeout=600)
+            returncode: int | str = run.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            returncode = "timed out after 600 s"
         finally:
             _end_group(run.pid)
             run.wait()
@@ -129,9 +133,10 @@ def test_every_sh_block_of_deploying_md_runs(postgres_server, tmp_path):
             _drop_role(postgres_server, role)
     reached = marker.read_text().strip() if marker.exists() else "0"
     if returncode != 0 or reached != "done":
+        outcome = returncode if isinstance(returncode, str) else f"ended {returncode}"
         failed = blocks[int(reached) - 1] if reached.isdigit() and int(reached) > 0 else "(before the first block)"
         pytest.fail(
-            f"docs/deploying.md: sh block {reached} of {len(blocks)} ended {returncode}:\n"
+            f"docs/deploying.md: sh block {reached} of {len(blocks)}: {outcome}:\n"
             f"```sh\n{failed}\n```\n--- output (last 80 lines) ---\n"
             + "\n".join(output.read_text(errors="replace").splitlines()[-80:]),
             pytrace=False,
