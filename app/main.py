@@ -43,7 +43,7 @@ from app.lease import take as take_lease
 from app.limits import purge_expired as purge_expired_counters
 from app.logs import configure_logging
 from app.middleware import RequestGuard
-from app.migrations import head_revision
+from app.migrations import head_revision, may_change_audit_log
 from app.openapi import install_openapi
 from app.orgs.router import router as orgs_router
 from app.police.router import router as police_router
@@ -135,6 +135,23 @@ def _check_data_keys(engine: Engine, cipher: DataCipher) -> KeyCheck:
     return key_check
 
 
+def _warn_when_serving_as_owner(engine: Engine) -> None:
+    """Serving as the role that owns the audit tables undoes the grants that
+    make the log append-only for the service: say so at start-up."""
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect() as connection:
+            too_much = may_change_audit_log(connection)
+    except SQLAlchemyError:
+        return  # no schema yet
+    if too_much:
+        logger.warning(
+            "the service's database role may change the audit log (its owner, a superuser, or granted too much): "
+            "serve as the application role (sexto db create-app-role, docs/deploying.md)"
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level.value)
@@ -155,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         cipher = DataCipher.from_settings(settings)
         key_check = _check_data_keys(engine, cipher)
+        _warn_when_serving_as_owner(engine)
         if settings.first_admin_username and settings.first_admin_password:
             with Session(engine) as session:
                 try:

@@ -212,3 +212,19 @@ def test_the_role_may_connect_where_public_may_not(scratch, owner_env):
     assert cli.main(["db", "create-app-role", role, "--no-password"]) == 0
     with scratch.connect(scratch.url_as(role)) as connection:
         assert connection.execute("SELECT current_user").fetchone()[0] == role
+
+
+def test_the_service_warns_when_it_serves_as_a_role_that_may_change_the_log(
+    database_url, app_database_url, var_dir, caplog
+):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    warning = "may change the audit log"
+    with TestClient(create_app(make_settings(app_database_url, var_dir))) as client:
+        assert client.get("/readyz").status_code == 200
+    assert warning not in caplog.text
+    with TestClient(create_app(make_settings(database_url, var_dir))) as client:  # the owner
+        assert client.get("/readyz").status_code == 200
+    assert warning in caplog.text

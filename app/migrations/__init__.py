@@ -120,6 +120,19 @@ def ensure_app_role(connection: Connection, role: str, password: str | None) -> 
     return AppRole(name=role, created=existing is None, tables_granted=migrated)
 
 
+def may_change_audit_log(connection: Connection) -> bool:
+    """Whether the connected role may UPDATE, DELETE or TRUNCATE an audit
+    table (PostgreSQL): the owner, a superuser, or a role granted too much.
+    Only the triggers would then stand between it and the log."""
+    for table in APPEND_ONLY_TABLES:
+        allowed: bool = connection.exec_driver_sql(
+            "SELECT has_table_privilege(current_user, %(table)s, 'UPDATE, DELETE, TRUNCATE')", {"table": table}
+        ).scalar_one()
+        if allowed:
+            return True
+    return False
+
+
 # The PostgreSQL advisory lock held while migrating (an arbitrary fixed key,
 # the same in every instance).
 MIGRATION_LOCK_KEY = 0x5E7_0001
