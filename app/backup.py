@@ -275,6 +275,7 @@ class RestoreReport:
     archive: str
     database: str
     manifest: dict[str, Any]
+    drill: bool = False  # the database was made for the drill, and dropped
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -327,6 +328,13 @@ def _table_count(connection: Connection) -> int:
     )
 
 
+def _drop_database(engine: Engine, name: str) -> None:
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        quoted = connection.dialect.identifier_preparer.quote(name)
+        connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+
+
 def _create_database(engine: Engine, name: str) -> None:
     from sqlalchemy.exc import ProgrammingError
 
@@ -349,12 +357,23 @@ def restore(
     create: bool = False,
     overwrite: bool = False,
     allow_behind_witness: bool = False,
+    drill: bool = False,
 ) -> RestoreReport:
     """Restore ``archive`` into a new database and verify it: each check
-    reported, none stopping the others once the data is in."""
+    reported, none stopping the others once the data is in.  ``drill``:
+    into a database made for it and dropped afterwards, the witness's
+    checkpoints past the backup a warning (the service went on meanwhile)."""
     manifest = read_manifest(archive)
     if not archive.is_file():
         raise BackupRefused(f"no such archive: {archive}")
+    if drill:
+        if into is not None or create or overwrite:
+            raise BackupRefused("--drill makes its own database: give none of --into, --create, --overwrite")
+        into, create, allow_behind_witness = (
+            f"sexto_drill_{datetime.now(UTC):%Y%m%d%H%M%S}_{os.urandom(3).hex()}",
+            True,
+            True,
+        )
     if into is not None and not _DATABASE_NAME.match(into):
         raise BackupRefused("--into takes a database name: letters, digits and _, not starting with a digit")
     if create and into is None:
@@ -367,27 +386,29 @@ def restore(
             raise BackupRefused("the archive does not match its manifest's SHA-256: damaged, or not this backup's")
     dumped_by = int(str(manifest.get("pg_dump_version", "0")).split(".")[0])
     pg_restore = client_program("pg_restore", dumped_by)
-    if create:
-        owner_engine = create_db_engine(owner.render_as_string(hide_password=False), pool_size=1)
-        try:
-            _create_database(owner_engine, str(into))
-        finally:
-            owner_engine.dispose()
-    report = RestoreReport(archive=archive.name, database=str(target.database), manifest=manifest)
-    report.checks.append(Check("archive", True, "its SHA-256 is the manifest's"))
-    engine = create_db_engine(target.render_as_string(hide_password=False), pool_size=1)
+    owner_engine = create_db_engine(owner.render_as_string(hide_password=False), pool_size=1)
     try:
-        with engine.connect() as connection:
-            held = _table_count(connection)
-        if held and not overwrite:
-            raise BackupRefused(
-                f"database {target.database} already holds {held} tables: restore into a new, empty database "
-                "(--into NAME --create), or give --overwrite to replace what it holds"
-            )
-        _pg_restore(pg_restore, archive, target, overwrite, progress)
-        _after_restore(settings, engine, target, manifest, report, progress, allow_behind_witness)
+        if create:
+            _create_database(owner_engine, str(into))
+        report = RestoreReport(archive=archive.name, database=str(target.database), manifest=manifest, drill=drill)
+        report.checks.append(Check("archive", True, "its SHA-256 is the manifest's"))
+        engine = create_db_engine(target.render_as_string(hide_password=False), pool_size=1)
+        try:
+            with engine.connect() as connection:
+                held = _table_count(connection)
+            if held and not overwrite:
+                raise BackupRefused(
+                    f"database {target.database} already holds {held} tables: restore into a new, empty database "
+                    "(--into NAME --create), or give --overwrite to replace what it holds"
+                )
+            _pg_restore(pg_restore, archive, target, overwrite, progress)
+            _after_restore(settings, engine, target, manifest, report, progress, allow_behind_witness)
+        finally:
+            engine.dispose()
+            if drill:
+                _drop_database(owner_engine, str(into))
     finally:
-        engine.dispose()
+        owner_engine.dispose()
     return report
 
 

@@ -377,17 +377,21 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
             create=args.create,
             overwrite=args.overwrite,
             allow_behind_witness=args.allow_behind_witness,
+            drill=args.drill,
         )
     except backup.BackupRefused as refused:
         raise CommandError(str(refused)) from None
     if args.json:
         checks = [dataclasses.asdict(check) for check in report.checks]
-        _json_out({"ok": report.ok, "database": report.database, "archive": report.archive, "checks": checks})
+        document = {"ok": report.ok, "database": report.database, "archive": report.archive, "drill": report.drill}
+        _json_out({**document, "checks": checks})
         return 0 if report.ok else EXIT_FAILED
     print(f"restored {report.archive} into database {report.database}")
     for check in report.checks:
         state = "ok" if check.ok and not check.warning else "WARNING" if check.ok else "FAILED"
         print(f"{check.name}: {state}: {check.detail}")
+    if report.drill:
+        print(f"drill database {report.database} dropped")
     print("restore verified" if report.ok else "restore NOT VERIFIED")
     return 0 if report.ok else EXIT_FAILED
 
@@ -698,10 +702,11 @@ def build_parser() -> argparse.ArgumentParser:
         "SEXTO_DATABASE_URL (pg_restore --no-owner --single-transaction: all or nothing), apply the "
         "application role's grants, bring the schema to the head, then check: the audit log verifies (and "
         "against SEXTO_AUDIT_WITNESS), its chain heads are the manifest's, and the configured data keys "
-        "decrypt what is stored. Refuses a database that holds tables unless --overwrite.",
+        "decrypt what is stored. Refuses a database that holds tables unless --overwrite. --drill restores "
+        "into a database of its own, verifies it and drops it: the restore drill, to schedule.",
         [
             "sexto restore --into sexto_restored --create /var/backups/sexto/nightly.dump",
-            "sexto restore --into sexto_drill --create --allow-behind-witness --json nightly.dump",
+            "sexto restore --drill --json /var/backups/sexto/nightly.dump",
         ],
         _restore,
     )
@@ -720,6 +725,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a witness holding checkpoints past the backup is a warning, not a failure (a drill while the "
         "service runs, or a loss already recorded)",
+    )
+    restore.add_argument(
+        "--drill",
+        action="store_true",
+        help="restore into a new database made for it, verify, then drop it (implies --allow-behind-witness)",
     )
     _json_flag(restore)
 

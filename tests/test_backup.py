@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pty
 import secrets
 import stat
 import subprocess
@@ -142,7 +143,9 @@ def test_the_drill_backs_up_restores_verifies_and_serves_the_restored_database(
         assert [person["name"] for person in people] == [NAME]
 
 
-def test_a_restore_behind_the_witness_says_what_it_lost(case, desk, owner_env, tmp_path, new_database, witness):
+def test_a_restore_behind_the_witness_says_what_it_lost(
+    case, desk, owner_env, tmp_path, new_database, witness, database_url
+):
     archive = tmp_path / "earlier.dump"
     assert sexto(owner_env, "backup", str(archive)).returncode == 0
     backed_up = max(record.seq for record in FileWitness(Path(witness.removeprefix("file:"))).read().records)
@@ -160,11 +163,15 @@ def test_a_restore_behind_the_witness_says_what_it_lost(case, desk, owner_env, t
     assert "audit log: ok" in done.stdout and "chain heads: ok" in done.stdout
     assert done.stdout.rstrip().endswith("restore NOT VERIFIED")
 
-    allowed = sexto(
-        owner_env, "restore", "--into", new_database(), "--create", "--allow-behind-witness", str(archive), "--json"
-    )
-    assert allowed.returncode == 0, allowed.stdout
-    assert _checks(allowed)["witness"]["warning"] is True
+    # The drill, while the service goes on: a database of its own, dropped
+    # afterwards; what the witness holds past the backup is a warning.
+    drill = sexto(owner_env, "restore", "--drill", str(archive), "--json")
+    assert drill.returncode == 0, drill.stdout + drill.stderr
+    report = json.loads(drill.stdout)
+    assert report["drill"] is True and report["database"].startswith("sexto_drill_")
+    assert _checks(drill)["witness"]["warning"] is True
+    assert all(check["ok"] for check in report["checks"])
+    assert raw_rows(database_url, f"SELECT 1 FROM pg_database WHERE datname = '{report['database']}'") == []
 
 
 def test_a_restore_with_other_data_keys_fails_naming_the_key_id(case, owner_env, tmp_path, new_database, var_dir):
@@ -264,3 +271,30 @@ def test_sqlite_is_refused_in_one_line(tmp_path, command):
         [sys.executable, "-m", "app.cli", *command], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     _one_line(done, "is for PostgreSQL")
+
+
+def test_progress_is_drawn_on_a_terminal_never_into_the_json(case, owner_env, tmp_path):
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "backup", str(tmp_path / "seen.dump"), "--json"],
+        env={**owner_env, "TERM": "xterm", "COLUMNS": "100"},
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    drawn = b""
+    try:
+        while True:  # read as it is drawn: a full terminal would block the command
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the command ended: its side of the terminal is closed
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(controller)
+    out = process.stdout.read()
+    assert process.wait(timeout=300) == 0, drawn
+    assert json.loads(out)["archive_sha256"]
+    assert b"backing up the database" in drawn
