@@ -188,7 +188,7 @@ def test_a_restore_with_other_data_keys_fails_naming_the_key_id(case, owner_env,
     assert f"data is stored under key {current!r}, which is not among the configured data keys" in done.stdout
 
 
-def test_a_restore_refuses_a_database_that_holds_tables(case, owner_env, tmp_path, database_url):
+def test_a_restore_refuses_a_database_that_holds_tables(case, owner_env, tmp_path, database_url, new_database):
     archive = tmp_path / "full.dump"
     assert sexto(owner_env, "backup", str(archive)).returncode == 0
     # Without --into: the database of SEXTO_DATABASE_URL, the live one.
@@ -196,6 +196,26 @@ def test_a_restore_refuses_a_database_that_holds_tables(case, owner_env, tmp_pat
     into = make_url(database_url).database
     _one_line(sexto(owner_env, "restore", "--into", into, str(archive)), f"database {into} already holds")
     _one_line(sexto(owner_env, "restore", "--into", into, "--create", str(archive)), f"cannot create database {into}")
+    # A database restored once is refused too; --overwrite replaces what it holds, knowingly.
+    restored = new_database()
+    assert sexto(owner_env, "restore", "--into", restored, "--create", str(archive)).returncode == 0
+    _one_line(sexto(owner_env, "restore", "--into", restored, str(archive)), f"database {restored} already holds")
+    again = sexto(owner_env, "restore", "--into", restored, "--overwrite", str(archive))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.rstrip().endswith("restore verified")
+
+
+def test_a_backup_of_an_older_schema_is_migrated_on_restore(case, owner_env, tmp_path, database_url, new_database):
+    from app.migrations import downgrade, head_revision
+
+    previous = str(int(head_revision()) - 1).zfill(4)
+    downgrade(database_url, previous)
+    archive = tmp_path / "older.dump"
+    assert sexto(owner_env, "backup", str(archive)).returncode == 0
+    assert json.loads(archive.with_name("older.dump.manifest.json").read_text())["schema_revision"] == previous
+    done = sexto(owner_env, "restore", "--into", new_database(), "--create", str(archive))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"schema: ok: revision {previous}, migrated to the head ({head_revision()})" in done.stdout
 
 
 def test_an_archive_that_does_not_match_its_manifest_is_refused(case, owner_env, tmp_path, new_database):
@@ -205,7 +225,11 @@ def test_an_archive_that_does_not_match_its_manifest_is_refused(case, owner_env,
     content[len(content) // 2] ^= 0xFF
     archive.write_bytes(bytes(content))
     _one_line(sexto(owner_env, "restore", "--into", new_database(), str(archive)), "does not match its manifest")
-    archive.with_name("damaged.dump.manifest.json").unlink()
+    manifest_file = archive.with_name("damaged.dump.manifest.json")
+    newer = {**json.loads(manifest_file.read_text()), "schema_revision": "9999"}
+    manifest_file.write_text(json.dumps(newer))
+    _one_line(sexto(owner_env, "restore", "--into", new_database(), str(archive)), "schema revision 9999 is unknown")
+    manifest_file.unlink()
     _one_line(sexto(owner_env, "restore", "--into", new_database(), str(archive)), "no manifest beside the archive")
 
 
