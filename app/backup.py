@@ -30,6 +30,7 @@ command line, which ``ps`` shows to everyone on the machine.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -211,15 +212,14 @@ def _revision(connection: Connection) -> str:
 
 def backup(settings: Settings, archive: Path, progress: Progress) -> dict[str, Any]:
     """Write ``archive`` and its manifest; return the manifest."""
-    import json
-
     url = _postgresql(owner_database_url(settings), "backup")
     manifest_file = manifest_path(archive)
     if existing := [str(path) for path in (archive, manifest_file) if path.exists()]:
         raise BackupRefused(f"refusing to overwrite {', '.join(existing)}")
     if not archive.parent.is_dir():
         raise BackupRefused(f"no such directory: {archive.parent}")
-    partial = archive.with_name(f".{archive.name}.partial")
+    # A name of its own: a backup killed midway leaves its file, never in this one's way.
+    partial = archive.with_name(f".{archive.name}.{os.urandom(4).hex()}.partial")
     engine = create_db_engine(url.render_as_string(hide_password=False), pool_size=1)
     try:
         with engine.connect() as connection:
@@ -284,8 +284,6 @@ class RestoreReport:
 
 
 def read_manifest(archive: Path) -> dict[str, Any]:
-    import json
-
     path = manifest_path(archive)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
