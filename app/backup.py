@@ -480,13 +480,15 @@ def _after_restore(
 
     heads = {entry["chain"]: int(entry["seq"]) for entry in manifest.get("audit_chains", [])}
     signer = CheckpointSigner.from_settings(settings)
-    held = CheckpointSigner.from_settings(settings)
-    held.witness = _WitnessUpTo(signer.witness, heads)
     with engine.connect() as connection:
         with progress("verifying the audit log", sum(heads.values())) as advance:
-            strict = chain.verify(connection, held.verify, progress=advance)
+            full = chain.verify(connection, signer.verify, progress=advance)
+        strict = full
+        if not full.ok:  # again, held only to what the witness holds up to the backup
+            held = CheckpointSigner.from_settings(settings)
+            held.witness = _WitnessUpTo(signer.witness, heads)
+            strict = chain.verify(connection, held.verify)
         checks.append(_audit_check(strict))
-        full = chain.verify(connection, signer.verify)
         checks.append(_witness_check(full, strict, heads, allow_behind_witness))
         checks.append(_heads_check(connection, strict, manifest))
         checks.append(_keys_check(connection, settings, manifest))
