@@ -2,7 +2,7 @@
 
 ``sexto --version``; ``migrate``, ``demo``, ``accounts approve``, ``openapi``, ``docs-config``,
 ``keys generate``, ``audit verify|checkpoint|export``, ``retention run``,
-``purge-idempotency``, ``reencrypt-data``; ``sexto <command> --help`` gives
+``purge-idempotency``, ``reencrypt-data``, ``backup``, ``restore``; ``sexto <command> --help`` gives
 each one's description and examples.
 
 argparse gives the structure (subcommands, their help and examples), Rich
