@@ -2,7 +2,7 @@
 
 ``sexto --version``; ``migrate``, ``db create-app-role``, ``demo``, ``accounts approve``, ``openapi``, ``docs-config``,
 ``keys generate``, ``audit verify|checkpoint|export``, ``retention run``,
-``purge-idempotency``, ``reencrypt-data``; ``sexto <command> --help`` gives
+``purge-idempotency``, ``reencrypt-data``, ``backup``, ``restore``; ``sexto <command> --help`` gives
 each one's description and examples.
 
 argparse gives the structure (subcommands, their help and examples), Rich
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import json
 import os
 import re
@@ -200,7 +201,6 @@ def _accounts(settings: Settings, args: argparse.Namespace) -> int:
     """``accounts approve KIND:ID``: the operator approves every pending grant
     of one account (the first approver of an organization has nobody to
     approve it), and the credential issued is printed once."""
-    import dataclasses
     import uuid
 
     from app.accounts.duties import operator_approval
@@ -422,6 +422,59 @@ def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
             advance((total or 0) % 1000)
         sys.stdout.flush()  # a closed pipe is found here, not at exit
     return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from app import backup
+
+    try:
+        manifest = backup.backup(settings, args.archive, _progress)
+    except backup.BackupRefused as refused:
+        raise CommandError(str(refused)) from None
+    manifest_file = backup.manifest_path(args.archive)
+    if args.json:
+        _json_out({"archive": str(args.archive), "manifest": str(manifest_file), **manifest})
+        return 0
+    entries = sum(chain["seq"] for chain in manifest["audit_chains"])
+    print(f"archive: {args.archive} ({manifest['archive_bytes']} bytes, pg_dump {manifest['pg_dump_version']})")
+    print(f"manifest: {manifest_file}")
+    print(
+        f"schema revision {manifest['schema_revision']}; {len(manifest['audit_chains'])} audit chains, {entries} entries"
+    )
+    print(f"data keys needed to read it: {', '.join(manifest['data_key_ids']) or 'none'}")
+    print("The keys are not in the archive: back them up apart (docs/deploying.md#backups-and-restore).")
+    return 0
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from app import backup
+
+    try:
+        report = backup.restore(
+            settings,
+            args.archive,
+            _progress,
+            into=args.into,
+            create=args.create,
+            overwrite=args.overwrite,
+            allow_behind_witness=args.allow_behind_witness,
+            drill=args.drill,
+        )
+    except backup.BackupRefused as refused:
+        raise CommandError(str(refused)) from None
+    if args.json:
+        checks = [dataclasses.asdict(check) for check in report.checks]
+        document = {"ok": report.ok, "database": report.database, "archive": report.archive, "drill": report.drill}
+        _json_out({**document, "checks": checks})
+        return 0 if report.ok else EXIT_FAILED
+    print(f"restored {report.archive} into database {report.database}")
+    for check in report.checks:
+        state = "ok" if check.ok and not check.warning else "WARNING" if check.ok else "FAILED"
+        print(f"{check.name}: {state}: {check.detail}")
+    if report.drill:
+        print(f"drill database {report.database} dropped")
+    print("restore verified" if report.ok else "restore NOT VERIFIED")
+    return 0 if report.ok else EXIT_FAILED
 
 
 def _purge_idempotency(settings: Settings, args: argparse.Namespace) -> int:
@@ -759,6 +812,61 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="list what would be destroyed and what is kept; change nothing"
     )
     _json_flag(run)
+
+    backup = _command(
+        commands,
+        "backup",
+        "back up the PostgreSQL database: an archive and its manifest",
+        "Dump the database (pg_dump --format=custom, which must be on PATH, of the server's major version or "
+        "later) into ARCHIVE, and write ARCHIVE.manifest.json beside it: the schema revision, each audit "
+        "chain's head and the ids of the data keys the data is encrypted under. Both files are 0600; neither "
+        "is ever overwritten. The keys are NOT in the archive: back them up apart.",
+        [
+            'sexto backup "/var/backups/sexto/sexto-$(date -u +%Y%m%dT%H%M%SZ).dump"',
+            "sexto backup --json /var/backups/sexto/nightly.dump",
+        ],
+        _backup,
+    )
+    backup.add_argument("archive", type=Path, help="the archive to write (ARCHIVE.manifest.json beside it)")
+    _json_flag(backup)
+    restore = _command(
+        commands,
+        "restore",
+        "restore a backup into a new database, then verify it (exit 1 if a check fails)",
+        "Restore ARCHIVE (with ARCHIVE.manifest.json beside it) into a new, empty database on the server of "
+        "SEXTO_DATABASE_URL (pg_restore --no-owner --single-transaction: all or nothing), apply the "
+        "application role's grants, bring the schema to the head, then check: the audit log verifies (and "
+        "against SEXTO_AUDIT_WITNESS), its chain heads are the manifest's, and the configured data keys "
+        "decrypt what is stored. Refuses a database that holds tables unless --overwrite. --drill restores "
+        "into a database of its own, verifies it and drops it: the restore drill, to schedule.",
+        [
+            "sexto restore --into sexto_restored --create /var/backups/sexto/nightly.dump",
+            "sexto restore --drill --json /var/backups/sexto/nightly.dump",
+        ],
+        _restore,
+    )
+    restore.add_argument("archive", type=Path, help="the archive written by `sexto backup`")
+    restore.add_argument(
+        "--into", metavar="NAME", help="the database to restore into (default: the one SEXTO_DATABASE_URL names)"
+    )
+    restore.add_argument("--create", action="store_true", help="create the database named by --into first")
+    restore.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="restore into a database that holds tables, replacing the archive's (pg_restore --clean)",
+    )
+    restore.add_argument(
+        "--allow-behind-witness",
+        action="store_true",
+        help="a witness holding checkpoints past the backup is a warning, not a failure (a drill while the "
+        "service runs, or a loss already recorded)",
+    )
+    restore.add_argument(
+        "--drill",
+        action="store_true",
+        help="restore into a new database made for it, verify, then drop it (implies --allow-behind-witness)",
+    )
+    _json_flag(restore)
 
     purge = _command(
         commands,

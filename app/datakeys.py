@@ -83,6 +83,35 @@ class KeyProblem:
         return f"data is stored under key {self.key_id!r}, which is not among the configured data keys"
 
 
+def _key_ids_besides(connection: Connection, encrypted: EncryptedColumn, known: list[str]) -> list[str]:
+    """The key ids a column holds values under, other than ``known``: one
+    query per id found (a scan that stops at its first value), and a last
+    one that finds none."""
+    column = encrypted.table.c[encrypted.column]
+    known, found = list(known), list[str]()
+    while True:
+        value = connection.execute(
+            select(column)
+            .where(column.startswith(f"{PREFIX}:", autoescape=True))
+            .where(and_(*(not_(_stored_under(encrypted, key_id)) for key_id in known)))
+            .limit(1)
+        ).scalar()
+        if value is None:
+            return found
+        key_id = value.split(":", 2)[1]
+        found.append(key_id)
+        known.append(key_id)
+
+
+def stored_key_ids(connection: Connection) -> list[str]:
+    """Every key id some stored value is encrypted under (a backup's
+    manifest lists them: the keys that backup needs)."""
+    found: list[str] = []
+    for encrypted in ENCRYPTED_COLUMNS:
+        found += _key_ids_besides(connection, encrypted, found)
+    return sorted(found)
+
+
 def check_keys(connection: Connection, cipher: DataCipher) -> list[KeyProblem]:
     """What keeps the configured keys from reading the stored data (empty
     when nothing does).  Names key ids, never keys nor values."""
@@ -91,19 +120,7 @@ def check_keys(connection: Connection, cipher: DataCipher) -> list[KeyProblem]:
     wrong: set[str] = set()
     for encrypted in ENCRYPTED_COLUMNS:
         column = encrypted.table.c[encrypted.column]
-        known = [*cipher.key_ids, *missing]
-        while True:  # one query per key id found that is not configured
-            found = connection.execute(
-                select(column)
-                .where(column.startswith(f"{PREFIX}:", autoescape=True))
-                .where(and_(*(not_(_stored_under(encrypted, key_id)) for key_id in known)))
-                .limit(1)
-            ).scalar()
-            if found is None:
-                break
-            key_id = found.split(":", 2)[1]
-            missing.append(key_id)
-            known.append(key_id)
+        missing += _key_ids_besides(connection, encrypted, [*cipher.key_ids, *missing])
         for key_id in sorted(unchecked):
             row = connection.execute(
                 select(*encrypted.key, column).where(_stored_under(encrypted, key_id)).limit(1)
