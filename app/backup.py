@@ -74,7 +74,7 @@ def owner_database_url(settings: Settings) -> str:
     with: the owner's, who migrates (the application role may not read
     everything a dump needs, nor create tables).  The one place that says
     which setting names it."""
-    return settings.effective_database_url
+    return settings.effective_migration_database_url
 
 
 def manifest_path(archive: Path) -> Path:

@@ -834,7 +834,7 @@ def build_parser() -> argparse.ArgumentParser:
         "restore",
         "restore a backup into a new database, then verify it (exit 1 if a check fails)",
         "Restore ARCHIVE (with ARCHIVE.manifest.json beside it) into a new, empty database on the server of "
-        "SEXTO_DATABASE_URL (pg_restore --no-owner --single-transaction: all or nothing), apply the "
+        "SEXTO_MIGRATION_DATABASE_URL (else SEXTO_DATABASE_URL; pg_restore --no-owner --single-transaction: all or nothing), apply the "
         "application role's grants, bring the schema to the head, then check: the audit log verifies (and "
         "against SEXTO_AUDIT_WITNESS), its chain heads are the manifest's, and the configured data keys "
         "decrypt what is stored. Refuses a database that holds tables unless --overwrite. --drill restores "
@@ -847,7 +847,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("archive", type=Path, help="the archive written by `sexto backup`")
     restore.add_argument(
-        "--into", metavar="NAME", help="the database to restore into (default: the one SEXTO_DATABASE_URL names)"
+        "--into", metavar="NAME", help="the database to restore into (default: the one SEXTO_MIGRATION_DATABASE_URL names, else SEXTO_DATABASE_URL)"
     )
     restore.add_argument("--create", action="store_true", help="create the database named by --into first")
     restore.add_argument(
