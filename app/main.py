@@ -155,7 +155,6 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
         if settings.database_url is None:
             settings.var_dir.mkdir(parents=True, exist_ok=True)
         engine = create_db_engine(settings.effective_database_url)
-        _observe_engine(engine, metrics, tracing)
         hasher = PasswordHasher(settings)
         tokens = TokenService.from_settings(settings)
         checkpoints = CheckpointSigner.from_settings(settings)
@@ -184,7 +183,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
         gc.freeze()
         sign_checkpoints, purge_expired_rows = _maintenance(engine, checkpoints, settings, new_holder())
         cadence = CheckpointCadence(settings.audit_checkpoint_every_entries, settings.audit_checkpoint_interval_seconds)
-        periodic = []
+        periodic: list[asyncio.Task[None]] = []
         if cadence.enabled:
             # A checkpoint at start-up, published to the witness: the log is
             # anchored outside the database from the first moment.  A witness
@@ -193,6 +192,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
             periodic.append(asyncio.create_task(_checkpointing(cadence, sign_checkpoints)))
         if settings.maintenance_interval_seconds:
             periodic.append(asyncio.create_task(_every(settings.maintenance_interval_seconds, purge_expired_rows)))
+        periodic += _observe_engine(engine, metrics, tracing)
         try:
             yield {
                 "settings": settings,
@@ -265,12 +265,11 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     return app
 
 
-def _observe_engine(engine: Engine, metrics: Metrics | None, tracing: Tracing | None) -> None:
-    """The pool gauges, and a span per statement, when each is on."""
-    if metrics is not None:
-        metrics.watch_pool(engine)
+def _observe_engine(engine: Engine, metrics: Metrics | None, tracing: Tracing | None) -> list[asyncio.Task[None]]:
+    """The pool gauges' sampling, and a span per statement, when each is on."""
     if tracing is not None:
         tracing.instrument_engine(engine)
+    return [asyncio.create_task(metrics.watch_pool(engine))] if metrics is not None else []
 
 
 def _stop_observing(metrics: Metrics | None, tracing: Tracing | None) -> None:

@@ -3,7 +3,7 @@
 
 What each process records as it works (``Metrics``): requests by method,
 route template and status, their latency, the audit appends' latency and
-failures, and its database pool's connections in use.  What the database
+failures, and its database pool's connections in use (sampled each second).  What the database
 holds is read when a scrape asks (``DatabaseGauges``): readiness, the age of
 the newest signed checkpoint and the entries no checkpoint covers yet, the
 police feed's lag.
@@ -23,6 +23,7 @@ run; a worker that stops takes its gauges with it
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hmac
 import logging
@@ -32,18 +33,19 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
 from app.audit.checkpoints import signing_state
+from app.datakeys import KeyCheck
 from app.db import pool_capacity
 from app.errors import problem_response, request_language
 from app.health.service import readiness
@@ -58,6 +60,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # Seconds.  Most answers take a few milliseconds; the upper buckets catch
 # pool waits and slow sign-ins (argon2).
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+POOL_SAMPLE_SECONDS = 1.0
 APPEND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -105,11 +108,21 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        self._counted: dict[tuple[tuple[str, str], int | None], Counter] = {}
+        self._timed: dict[tuple[str, str], Histogram] = {}
 
     def observe_request(self, method: str | None, route: str, status: int | None, seconds: float) -> None:
-        method = method if method in METHODS else "OTHER"
-        self.requests.labels(method, route, str(status or 0)).inc()
-        self.request_seconds.labels(method, route).observe(seconds)
+        # The children of each label set, kept: ``labels()`` costs more
+        # than the increment itself.  As bounded as the labels are.
+        key = (method if method in METHODS else "OTHER", route)
+        counted = self._counted.get((key, status))
+        if counted is None:
+            counted = self._counted[(key, status)] = self.requests.labels(*key, str(status or 0))
+        timed = self._timed.get(key)
+        if timed is None:
+            timed = self._timed[key] = self.request_seconds.labels(*key)
+        counted.inc()
+        timed.observe(seconds)
 
     def observe_append(self, seconds: float) -> None:
         self.append_seconds.observe(seconds)
@@ -117,19 +130,17 @@ class Metrics:
     def append_failed(self) -> None:
         self.append_failures.inc()
 
-    def watch_pool(self, engine: Engine) -> None:
-        """Keep the pool gauges current: set on every checkout and checkin
-        (the pool's own count, so a missed event corrects itself)."""
+    async def watch_pool(self, engine: Engine) -> None:
+        """Keep the pool gauges current: the pool's count, sampled every
+        ``POOL_SAMPLE_SECONDS`` (a scrape comes every 15 s or so; a write
+        at every checkout would cost each request instead)."""
         pool = engine.pool
         if not isinstance(pool, QueuePool):
             return
         self.pool_capacity.set(pool_capacity(pool))
-
-        def in_use(*_: object) -> None:
+        while True:
             self.pool_in_use.set(pool.checkedout())
-
-        event.listen(pool, "checkout", in_use)
-        event.listen(pool, "checkin", in_use)
+            await asyncio.sleep(POOL_SAMPLE_SECONDS)
 
     def exposition(self, database: Collector) -> bytes:
         """The text a scrape reads: every process's values (or this one's),
@@ -160,7 +171,7 @@ class DatabaseGauges(Collector):
     """What the database says at the moment of the scrape.  A database that
     does not answer leaves ``sexto_ready`` at 0 and the other gauges out."""
 
-    def __init__(self, engine: Engine, migration_head: str, key_check: Any) -> None:
+    def __init__(self, engine: Engine, migration_head: str, key_check: KeyCheck) -> None:
         self._engine = engine
         self._migration_head = migration_head
         self._key_check = key_check

@@ -10,6 +10,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -252,6 +253,11 @@ def test_two_workers_add_up_in_one_scrape(settings, var_dir, tmp_path):
     with running_service(env, workers=2) as base:
         with httpx.Client(base_url=base) as http:
             assert http.get("/metrics").status_code == 401
+            # Until both workers have started (their pools' capacities add up).
+            deadline = time.monotonic() + 60
+            while value(http.get("/metrics", headers=SCRAPE).text, "sexto_db_pool_connections_max") != 2 * 20:
+                assert time.monotonic() < deadline, "the second worker did not start"
+                time.sleep(0.2)
         before = _healthz_count(base)
 
         def burst(_: int) -> list[int]:
@@ -266,9 +272,6 @@ def test_two_workers_add_up_in_one_scrape(settings, var_dir, tmp_path):
         # Both workers counted some of them, each in its own file.
         per_worker = [_healthz_in(path) for path in sorted(folder.glob("counter_*.db"))]
         assert len(per_worker) == 2 and all(per_worker) and sum(per_worker) == before + 200, per_worker
-        with httpx.Client(base_url=base) as http:
-            text = http.get("/metrics", headers=SCRAPE).text
-        assert value(text, "sexto_db_pool_connections_max") == 2 * 20  # both live pools
     with running_service(env, workers=2) as base:
         # A new run: the last one's counts are gone (its files were removed).
         assert _healthz_count(base) < before + 200
