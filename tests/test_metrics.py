@@ -158,7 +158,8 @@ def test_audit_appends_pool_and_readiness(metered_desk, metered):
 
 def test_a_failed_audit_append_is_counted(metered_desk, metered, database_url, engine_name):
     """The audit log cannot be written: the request is refused (503) and
-    the failure shows in ``sexto_audit_append_failures_total``."""
+    the failure shows in ``sexto_audit_append_failures_total``, whether the
+    route class or the guard (a refusal before routing) wrote the entry."""
     desk = metered_desk
     desk.login("demo-staff-a")
     if engine_name == "postgresql":
@@ -171,6 +172,10 @@ def test_a_failed_audit_append_is_counted(metered_desk, metered, database_url, e
             owner.execute("CREATE TRIGGER refuse_all BEFORE INSERT ON audit_entry BEGIN SELECT RAISE(ABORT, 'no'); END")
     assert desk.call("GET", "/cases", "demo-staff-a").status_code == 503
     assert value(scrape(metered), "sexto_audit_append_failures_total") == 1
+    # A request refused before routing (not JSON) is audited by the guard: counted too.
+    refused = metered.post("/api/v1/cases", content=b"plain", headers={"Content-Type": "text/plain"})
+    assert refused.status_code == 503
+    assert value(scrape(metered), "sexto_audit_append_failures_total") == 2
 
 
 # --- the database's gauges ---------------------------------------------------------------
