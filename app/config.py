@@ -28,6 +28,8 @@ from app.i18n import translate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEFAULT_DEMO_PASSWORD = "sexto-demo-2026"
+# A token nobody guesses (the metrics endpoint does not count failed tries).
+METRICS_TOKEN_MIN_LENGTH = 32
 
 
 class LogLevel(StrEnum):
@@ -279,6 +281,17 @@ class Settings(DatabaseSettings):
         "standard error ([operations.md](operations.md#logs)).",
     )
 
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token Prometheus sends to `GET /metrics` (at least 32 characters, e.g. "
+        "`openssl rand -hex 32`; compared in constant time; anyone else gets 401). Unset: no `/metrics`, and "
+        "no metric is recorded. With several worker processes, set `PROMETHEUS_MULTIPROC_DIR` too "
+        "([deploying.md](deploying.md#metrics)).",
+    )
+    metrics_token_file: Path | None = Field(
+        default=None, description="A file holding the metrics token, instead of SEXTO_METRICS_TOKEN."
+    )
+
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Request bodies over this get 413, declared or streamed."
     )
@@ -387,7 +400,7 @@ class Settings(DatabaseSettings):
 
     # Validators run in this order: the first admin's password, what
     # production lacks, the files read (a password read is checked then), the
-    # data keys.
+    # metrics token's length, the data keys.
 
     @model_validator(mode="after")
     def _first_admin_password_is_acceptable(self) -> Settings:
@@ -427,6 +440,15 @@ class Settings(DatabaseSettings):
     @model_validator(mode="after")
     def _secrets_from_files(self) -> Settings:
         read_secret_files(self, SECRET_FILE_SETTINGS[len(DATABASE_SECRET_FILE_SETTINGS) :])
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_token_is_long(self) -> Settings:
+        # After the files are read: the token may come from one.
+        if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < METRICS_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"SEXTO_METRICS_TOKEN is too short: at least {METRICS_TOKEN_MIN_LENGTH} characters (openssl rand -hex 32)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -495,6 +517,15 @@ to run the service is in [operations.md](operations.md).
 """
 
 CONFIGURATION_PAGE_OUTRO = """\
+Two families of variables are read without the `SEXTO_` prefix, under the
+names their libraries give them ([deploying.md](deploying.md#metrics)):
+`PROMETHEUS_MULTIPROC_DIR`, the folder where each worker process writes its
+metrics when the service runs several (required then, with
+SEXTO_METRICS_TOKEN), and the OpenTelemetry `OTEL_` variables: traces are
+exported only when `OTEL_TRACES_EXPORTER` (`otlp` or `console`) or
+`OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is
+set, and `OTEL_SDK_DISABLED=true` turns them off.
+
 Tests only, not a setting of the service: `SEXTO_TEST_POSTGRES_URL` (default
 `postgresql+psycopg://postgres@127.0.0.1:5432/test`) names the PostgreSQL
 server on which the tests make their throwaway databases, and
@@ -513,6 +544,7 @@ SECRET_FILE_SETTINGS = (
     "data_keys",
     "first_admin_password",
     "demo_password",
+    "metrics_token",
 )
 
 

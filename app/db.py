@@ -20,7 +20,7 @@ from fastapi import Request
 from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -129,6 +129,12 @@ def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
         isolation_level="READ COMMITTED",
         connect_args={"connect_timeout": 5},
     )
+
+
+def pool_capacity(pool: QueuePool) -> int:
+    """The most connections a pool of ``create_db_engine`` opens at once: its
+    size, and as many again in overflow."""
+    return 2 * pool.size()
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -7,6 +7,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -42,6 +43,7 @@ from app.lease import lease_seconds, new_holder
 from app.lease import take as take_lease
 from app.limits import purge_expired as purge_expired_counters
 from app.logs import configure_logging
+from app.metrics import Metrics, metrics_from_environment, metrics_router
 from app.middleware import RequestGuard
 from app.migrations import head_revision, may_change_audit_log
 from app.openapi import install_openapi
@@ -50,6 +52,10 @@ from app.police.router import router as police_router
 from app.privacy.router import holds_router
 from app.privacy.router import router as privacy_router
 from app.security import PasswordHasher, TokenService
+from app.tracing import Tracing, tracing_from_environment
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 logger = logging.getLogger("sexto")
 
@@ -152,9 +158,14 @@ def _warn_when_serving_as_owner(engine: Engine) -> None:
         )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None) -> FastAPI:
+    """The service.  ``span_exporter``: traces go to it alone (the tests'
+    in-memory exporter); otherwise the ``OTEL_`` variables say (``app.tracing``)."""
     settings = settings or Settings()
     configure_logging(settings.log_level.value)
+    # Before any request: the multiprocess folder is made ready here.
+    metrics = metrics_from_environment(settings.metrics_token is not None)
+    tracing = tracing_from_environment(span_exporter)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
@@ -190,7 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         sign_checkpoints, purge_expired_rows = _maintenance(engine, checkpoints, settings, new_holder())
         cadence = CheckpointCadence(settings.audit_checkpoint_every_entries, settings.audit_checkpoint_interval_seconds)
-        periodic = []
+        periodic: list[asyncio.Task[None]] = []
         if cadence.enabled:
             # A checkpoint at start-up, published to the witness: the log is
             # anchored outside the database from the first moment.  A witness
@@ -199,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             periodic.append(asyncio.create_task(_checkpointing(cadence, sign_checkpoints)))
         if settings.maintenance_interval_seconds:
             periodic.append(asyncio.create_task(_every(settings.maintenance_interval_seconds, purge_expired_rows)))
+        periodic += _observe_engine(engine, metrics, tracing)
         try:
             yield {
                 "settings": settings,
@@ -218,12 +230,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # The route class ties a refused request's audit entry to the
                 # case its path leads to; what leads to a case is the cases' to say.
                 "case_of_path": case_named,
+                # Told of each audit append's latency and failures (None: metrics off).
+                "metrics": metrics,
             }
         finally:
             for task in periodic:
                 task.cancel()
             hasher.close()
             engine.dispose()
+            _stop_observing(metrics, tracing)
 
     app = FastAPI(
         title="Sexto case service",
@@ -237,12 +252,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # First: the tracing middleware goes outside the server error handler,
+    # and the security headers (``install_headers``) outside it.
+    _observe_app(app, settings, metrics, tracing)
     install_problem_handlers(app)
     install_openapi(app)
     install_headers(app)
     if settings.api_docs_enabled:
         install_docs(app)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    # The guard times every request for its log line, and for the metrics.
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     if settings.trusted_proxies:
         # Outside the guard, whose refusals are audited with the client address
         # too.  Only the proxies named are believed, however the app is served.
@@ -262,3 +281,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy_router)
     app.include_router(audit_router)
     return app
+
+
+def _observe_engine(engine: Engine, metrics: Metrics | None, tracing: Tracing | None) -> list[asyncio.Task[None]]:
+    """The pool gauges' sampling, and a span per statement, when each is on."""
+    if tracing is not None:
+        tracing.instrument_engine(engine)
+    return [asyncio.create_task(metrics.watch_pool(engine))] if metrics is not None else []
+
+
+def _stop_observing(metrics: Metrics | None, tracing: Tracing | None) -> None:
+    """At shutdown: this process's gauges leave the sums, pending spans leave."""
+    if metrics is not None:
+        metrics.forget_this_process()
+    if tracing is not None:
+        tracing.shutdown()
+
+
+def _observe_app(app: FastAPI, settings: Settings, metrics: Metrics | None, tracing: Tracing | None) -> None:
+    """``GET /metrics`` when the metrics are on; a span per request when traces are."""
+    if metrics is not None and settings.metrics_token is not None:
+        app.include_router(metrics_router(settings.metrics_token.get_secret_value(), metrics))
+    if tracing is not None:
+        tracing.instrument_app(app)

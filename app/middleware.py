@@ -34,16 +34,24 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
 
 from app.audit.chain import clean
-from app.audit.recorder import write_refusal
+from app.audit.recorder import AppendWatcher, write_refusal
 from app.errors import problem_body
 from app.i18n import negotiate_language, translate
-from app.logs import request_log
+from app.logs import request_log, route_template
+
+
+class RequestWatcher(AppendWatcher, Protocol):
+    """Told of every request's method, route template, status and duration
+    (``app.metrics.Metrics``)."""
+
+    def observe_request(self, method: str | None, route: str, status: int | None, seconds: float) -> None: ...
+
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -168,9 +176,12 @@ def _not_i_json(body: bytes) -> bool:
 
 
 class RequestGuard:
-    def __init__(self, app: Callable[..., Awaitable[None]], max_body_bytes: int) -> None:
+    def __init__(
+        self, app: Callable[..., Awaitable[None]], max_body_bytes: int, metrics: RequestWatcher | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -178,7 +189,8 @@ class RequestGuard:
             return
         scope = canonical_ids(scope)
         # The request's one log line (app.logs), whatever the answer: written
-        # once the answer has left, or the request has failed.
+        # once the answer has left, or the request has failed; and its
+        # metrics (app.metrics), timed by the same clock.
         started = time.perf_counter()
         status: int | None = None
 
@@ -194,7 +206,10 @@ class RequestGuard:
             status = status or 500  # answered by Starlette's last-resort handler
             raise
         finally:
-            request_log(scope, status, (time.perf_counter() - started) * 1000)
+            seconds = time.perf_counter() - started
+            request_log(scope, status, seconds * 1000)
+            if self.metrics is not None:
+                self.metrics.observe_request(scope.get("method"), route_template(scope), status, seconds)
 
     async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901 (to split: #12)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -232,9 +247,12 @@ class RequestGuard:
                             request_id=request_id,
                             caller_request_id=caller_request_id,
                             appended=state.get("audit_appended"),
+                            metrics=self.metrics,
                         )
                 except Exception:
                     logger.error("audit entry for a refused request could not be written")
+                    if self.metrics is not None:
+                        self.metrics.append_failed()
                     status, code, params = 503, "service_unavailable", {}
             problem = problem_body(
                 status=status, code=code, detail=translate(code, language, **params), language=language

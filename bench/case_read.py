@@ -6,7 +6,11 @@ demo-staff-a), serve the service and the bench-only baseline
 each with wrk (16 connections) in alternating rounds, in the same run.  Then
 check that the audit log holds one entry per audited read and verifies.
 
-    .venv/bin/python bench/case_read.py [--seconds 10] [--rounds 3]
+    .venv/bin/python bench/case_read.py [--seconds 10] [--rounds 3] [--metrics]
+
+``--metrics`` also serves the service with its metrics on
+(SEXTO_METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR), loaded in the same rounds,
+to measure what they cost, and checks that a scrape counts every read.
 
 Needs wrk (Debian: apt-get install wrk).
 """
@@ -15,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from sqlalchemy import create_engine, func, make_url, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -43,6 +50,13 @@ from bench.common import figures, staff_case  # noqa: E402
 
 SERVER = os.environ.get("SEXTO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-not-secret"
+
+
+def free_port() -> int:
+    """A port no one listens on now: several people may run benchmarks on one machine."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
@@ -92,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--metrics", action="store_true", help="the audited service with its metrics on")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -111,23 +126,38 @@ def main() -> None:
         engine = create_engine(url)
         with Session(engine) as session:
             load_demo(session, PasswordHasher(settings), PASSWORD, local_today(settings.local_timezone))
-        processes.append(serve("app.main:create_app", 18801, env))
-        processes.append(serve("bench.baseline_app:create_baseline_app", 18802, env))
-        service = "http://127.0.0.1:18801"
+        ports = {"audited": free_port(), "baseline": free_port()}
+        processes.append(serve("app.main:create_app", ports["audited"], env))
+        processes.append(serve("bench.baseline_app:create_baseline_app", ports["baseline"], env))
+        metrics_token = secrets.token_hex(32)
+        if args.metrics:
+            # The same service with its metrics on, loaded in the same rounds.
+            ports["metered"] = free_port()
+            metered_env = env | {
+                "SEXTO_METRICS_TOKEN": metrics_token,
+                "PROMETHEUS_MULTIPROC_DIR": str(var_dir / "metrics"),
+            }
+            processes.append(serve("app.main:create_app", ports["metered"], metered_env))
+        service = f"http://127.0.0.1:{ports['audited']}"
         token, case_id = staff_case(service, PASSWORD)
         path = f"/api/v1/cases/{case_id}"
-        for port in (18801, 18802):  # warm up
+        for port in ports.values():  # warm up
             wrk(f"http://127.0.0.1:{port}{path}", token, 2)
         with engine.connect() as connection:
             before = connection.execute(select(func.count()).select_from(AuditEntry)).scalar()
-        results: dict[str, list[dict[str, float]]] = {"audited": [], "baseline": []}
+        results: dict[str, list[dict[str, float]]] = {label: [] for label in ports}
         audited_requests = 0
+        metered_requests = 0
         for _ in range(args.rounds):
-            for label, port in (("baseline", 18802), ("audited", 18801)):
-                result = wrk(f"http://127.0.0.1:{port}{path}", token, args.seconds)
+            for label in ("baseline", "audited", "metered"):
+                if label not in ports:
+                    continue
+                result = wrk(f"http://127.0.0.1:{ports[label]}{path}", token, args.seconds)
                 results[label].append(result)
-                if label == "audited":
+                if label != "baseline":
                     audited_requests += result["requests"]
+                if label == "metered":
+                    metered_requests += result["requests"]
         with engine.connect() as connection:
             after = connection.execute(select(func.count()).select_from(AuditEntry)).scalar()
             report = chain.verify(connection)
@@ -149,16 +179,40 @@ def main() -> None:
         print(
             f"ratio audited/baseline: {audited['rps'] / baseline['rps']:.2f} (median of {args.rounds} rounds of {args.seconds} s)"
         )
+        if args.metrics:
+            metered = summary("metered")
+            print(
+                f"audited, metrics on: {metered['rps']:,.0f} req/s, p50 {metered['p50']:.1f} ms, p99 {metered['p99']:.1f} ms, errors {metered['errors']}"
+            )
+            print(
+                f"ratio metered/baseline: {metered['rps'] / baseline['rps']:.2f}, metered/audited: {metered['rps'] / audited['rps']:.2f}"
+            )
         # wrk may count a request cut at the end of a round that the server still completed.
         print(
             f"audit entries written: {after - before:,} for {audited_requests:,} audited reads counted by wrk; chain {'verified' if report.ok else 'BROKEN'}"
         )
         if not report.ok:
             print([vars(c) for c in report.chains], report.checkpoint_problems)
+        if args.metrics:
+            scraped = httpx.get(
+                f"http://127.0.0.1:{ports['metered']}/metrics", headers={"Authorization": f"Bearer {metrics_token}"}
+            ).text
+            counted = sum(
+                sample.value
+                for family in text_string_to_metric_families(scraped)
+                for sample in family.samples
+                if sample.name == "sexto_http_requests_total"
+                and sample.labels == {"method": "GET", "route": "/api/v1/cases/{case_id}", "status": "200"}
+            )
+            print(
+                f"case reads the metrics counted: {counted:,.0f} for {metered_requests:,} counted by wrk (and the warm-up)"
+            )
         if baseline["errors"]:
             print(
                 "baseline answered:",
-                httpx.get(f"http://127.0.0.1:18802{path}", headers={"Authorization": f"Bearer {token}"}).text[:300],
+                httpx.get(
+                    f"http://127.0.0.1:{ports['baseline']}{path}", headers={"Authorization": f"Bearer {token}"}
+                ).text[:300],
             )
     finally:
         for process in processes:

@@ -27,6 +27,8 @@ import base64
 import contextlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -311,3 +313,32 @@ class CheckpointCadence:
         by_entries = self._due.is_set()
         self._due.clear()
         return by_entries
+
+
+@dataclass
+class SigningState:
+    """How far the checkpoints are behind the log (``sexto_audit_*`` metrics)."""
+
+    newest_checkpoint_at: datetime | None
+    unsigned_entries: int
+
+
+def signing_state(connection: Connection) -> SigningState:
+    """When the newest checkpoint was issued (None: none yet), and how many
+    entries, over all chains, lie past the newest checkpoint of their chain.
+    Both read the checkpoints newest first by their key: a few rows, however
+    long the log."""
+    newest = connection.execute(select(_checkpoints.c.issued_at).order_by(_checkpoints.c.id.desc()).limit(1)).scalar()
+    latest_signed = (
+        select(_checkpoints.c.seq)
+        .where(_checkpoints.c.chain == _heads.c.chain)
+        .order_by(_checkpoints.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    unsigned = sum(
+        int(row.seq) - int(row.signed or 0)
+        for row in connection.execute(select(_heads.c.seq, latest_signed.label("signed")).where(_heads.c.seq > 0))
+    )
+    at = datetime.strptime(newest, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) if newest else None
+    return SigningState(newest_checkpoint_at=at, unsigned_entries=max(unsigned, 0))

@@ -31,8 +31,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -52,6 +53,15 @@ from app.idempotency.answers import IdempotentReplay, keep_answer
 from app.pagination import Page
 
 logger = logging.getLogger("sexto.audit")
+
+
+class AppendWatcher(Protocol):
+    """Told of each audit append's latency and of each append that failed
+    (``app.metrics.Metrics``, handed over in the application's state)."""
+
+    def observe_append(self, seconds: float) -> None: ...
+
+    def append_failed(self) -> None: ...
 
 
 def _outcome(status: int) -> str:
@@ -137,14 +147,27 @@ def _error_answer(exc: Exception, request: Request) -> Exception:
     return InternalError()
 
 
+def _append_and_commit(
+    metrics: AppendWatcher | None, session: Session, draft: chain.EntryDraft, chain_name: str = chain.PLATFORM_CHAIN
+) -> chain.Appended:
+    """``chain.append_and_commit``, timed for the metrics when they are on."""
+    if metrics is None:
+        return chain.append_and_commit(session, draft, chain_name)
+    started = time.perf_counter()
+    appended = chain.append_and_commit(session, draft, chain_name)
+    metrics.observe_append(time.perf_counter() - started)
+    return appended
+
+
 def _write(
     request: Request, note: AuditNote, status: int, *, own_transaction: bool, response: Response | None = None
 ) -> None:
     session: Session | None = getattr(request.state, "session", None)
+    metrics = getattr(request.state, "metrics", None)
     if session is None:
         with Session(request.state.engine) as fresh:
             _tie_to_case(fresh, request, note)
-            appended = chain.append_and_commit(fresh, _draft(request, note, status), note.chain)
+            appended = _append_and_commit(metrics, fresh, _draft(request, note, status), note.chain)
         _tell_appended(getattr(request.state, "audit_appended", None), appended)
         return
     if own_transaction:
@@ -153,7 +176,7 @@ def _write(
         _tie_to_case(session, request, note)
         if response is not None:
             keep_answer(session, note, response, request.state.cipher)
-        appended = chain.append_and_commit(session, _draft(request, note, status), note.chain)
+        appended = _append_and_commit(metrics, session, _draft(request, note, status), note.chain)
     except Exception:
         session.rollback()
         raise
@@ -187,6 +210,9 @@ async def _append(
             await run_in_threadpool(_write, request, note, status, own_transaction=own_transaction, response=response)
     except Exception:
         logger.error(failure)
+        metrics = getattr(request.state, "metrics", None)
+        if metrics is not None:
+            metrics.append_failed()
         raise ServiceUnavailable() from None
 
 
@@ -200,6 +226,7 @@ def write_refusal(
     request_id: str,
     caller_request_id: str | None,
     appended: Callable[[chain.Appended], None] | None = None,
+    metrics: AppendWatcher | None = None,
 ) -> None:
     """The entry of a request refused before any route (body too large, not
     JSON): its own transaction, anonymous (no token was read); the service's
@@ -215,7 +242,7 @@ def write_refusal(
         reason=reason,
     )
     with Session(engine) as session:
-        entry = chain.append_and_commit(session, draft)
+        entry = _append_and_commit(metrics, session, draft)
     _tell_appended(appended, entry)
 
 

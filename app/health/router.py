@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import problem_response, problem_responses, request_language
+from app.health.service import readiness
 from app.i18n import Language, translate
 
 router = APIRouter(tags=["health"])
@@ -43,26 +42,17 @@ def healthz() -> Health:
     responses=problem_responses(503),
 )
 def readyz(request: Request) -> Readiness | JSONResponse:
-    expected = request.state.migration_head
-    try:
-        with request.state.engine.connect() as connection:
-            current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except SQLAlchemyError:
-        current = None
+    state = readiness(request.state.engine, request.state.migration_head, request.state.key_check)
     language = request_language(request)
-    if current != expected:
+    if not state.current or not state.keys_checked or state.migration is None:
         return _not_ready(translate("service_unavailable", language), language)
-    try:
-        problems = request.state.key_check.run(request.state.engine)
-    except SQLAlchemyError:
-        return _not_ready(translate("service_unavailable", language), language)
-    if problems:
+    if state.key_problems:
         # The key ids (never the keys) are the operator's to read: they name
         # which key in SEXTO_DATA_KEYS is wrong or missing.
-        key_ids = [problem.key_id for problem in problems]
+        key_ids = [problem.key_id for problem in state.key_problems]
         detail = translate("data_keys_unusable", language, key_ids=", ".join(key_ids))
         return _not_ready(detail, language, extra={"data_key_ids": key_ids})
-    return Readiness(status="ready", migration=current)
+    return Readiness(status="ready", migration=state.migration)
 
 
 def _not_ready(detail: str, language: Language, extra: dict[str, Any] | None = None) -> JSONResponse:

@@ -6,10 +6,11 @@ import base64
 import binascii
 import re
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, literal_column, or_, select, text
+from sqlalchemy import Connection, Row, and_, func, insert, literal_column, or_, select, text, true
 from sqlmodel import Session, col
 
 from app.accounts.models import Role
@@ -18,6 +19,7 @@ from app.cases.models import Case
 from app.cases.policy import visible_cases
 from app.db import table_of
 from app.errors import Forbidden, UnprocessableContent
+from app.orgs.models import PoliceForce
 from app.police.models import PoliceFeedChange
 
 _changes = table_of(PoliceFeedChange)
@@ -102,3 +104,38 @@ def changes_since(
     }
     items = [(cases[row.case_id], row.kind, row.created_at) for row in latest.values() if row.case_id in cases]
     return items, next_cursor
+
+
+@dataclass
+class HeldBack:
+    """Committed changes the feed cannot hand out yet, and the oldest one's time."""
+
+    count: int
+    oldest_at: datetime | None
+
+
+def held_back(connection: Connection) -> HeldBack:
+    """The police feed's lag (``sexto_police_feed_*`` metrics).  On
+    PostgreSQL the feed hands out a committed change only once every
+    transaction that started before its own has finished (``changes_since``):
+    until then it is held back, and the oldest such change's age is the lag
+    (a long-open writing transaction makes it grow).  Read force by force
+    along the feed's own index.  SQLite serializes writers: the feed can
+    hand out every committed change, and nothing is held back."""
+    if connection.dialect.name != "postgresql":
+        return HeldBack(0, None)
+    forces = table_of(PoliceForce)
+    per_force = (
+        select(func.count().label("held"), func.min(_changes.c.created_at).label("oldest"))
+        .where(_changes.c.police_force_id == forces.c.id, _changes.c.txid >= _FINISHED_BELOW)
+        .lateral()
+    )
+    row = connection.execute(
+        select(func.coalesce(func.sum(per_force.c.held), 0), func.min(per_force.c.oldest)).select_from(
+            forces.join(per_force, true())
+        )
+    ).one()
+    oldest = row[1]
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return HeldBack(int(row[0]), oldest)
