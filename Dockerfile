@@ -14,7 +14,8 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    SEXTO_ENVIRONMENT=production
+    SEXTO_ENVIRONMENT=production \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/sexto-metrics
 
 COPY --from=build /dist /dist
 COPY constraints.txt /tmp/constraints.txt
