@@ -112,6 +112,7 @@ def test_enrolment_gives_a_secret_for_an_app_and_ten_recovery_codes_once(client,
     assert parsed.secret == body["secret"] and parsed.name == "demo-staff-a" and parsed.issuer == "Sexto"
     assert len(base64.b32decode(body["secret"])) == 20  # 160 bits
     assert client.get(ME, headers=headers).json()["mfa_enrolled"] is False
+    assert client.get(ME, headers=headers).json()["mfa_recovery_codes_left"] is None
     # Not confirmed yet: the sign-in does not ask for it.
     assert sign_in(client, "demo-staff-a").status_code == 200
 
@@ -225,6 +226,7 @@ def test_a_recovery_code_works_once_in_place_of_the_apps(client, login, clock, d
     assert again.status_code == 401 and again.json()["code"] == "mfa_code_invalid"
     assert sign_in(client, "demo-staff-a", codes[1]).status_code == 200
     assert entries(db, "issue_token")[-1].reason == "recovery_code:8_left"
+    assert client.get(ME, headers=login("demo-staff-a")).json()["mfa_recovery_codes_left"] == 8
 
 
 def test_new_recovery_codes_replace_the_old_ones(client, login, clock, db):

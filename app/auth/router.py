@@ -122,6 +122,7 @@ def me(principal: EnrollingPrincipal, session: SessionDep) -> Me:
         found_user = session.get(User, principal.id)
         assert found_user is not None
         user = user_out(session, found_user)
+        enrolled = factor.confirmed_factor(session, found_user.id) is not None
         return Me(
             kind="user",
             id=user.id,
@@ -132,7 +133,8 @@ def me(principal: EnrollingPrincipal, session: SessionDep) -> Me:
             attestations=user.attestations,
             may_handle_cases=principal.is_architect,
             must_change_password=found_user.must_change_password,
-            mfa_enrolled=factor.confirmed_factor(session, found_user.id) is not None,
+            mfa_enrolled=enrolled,
+            mfa_recovery_codes_left=factor.recovery_codes_left(session, found_user.id) if enrolled else None,
             mfa_enrolment_required=principal.needs_second_factor,
         )
     found_account = session.get(ServiceAccount, principal.id)

@@ -87,6 +87,11 @@ class Me(BaseModel):
         "(`POST /api/v1/auth/password`).",
     )
     mfa_enrolled: bool = Field(default=False, description="People only: a confirmed second factor (TOTP).")
+    mfa_recovery_codes_left: int | None = Field(
+        default=None,
+        description="People with a second factor: recovery codes not used yet (new ones: `POST "
+        "/api/v1/auth/mfa/recovery-codes`).",
+    )
     mfa_enrolment_required: bool = Field(
         default=False,
         description="People only: the role requires a second factor and there is none yet: no reach, and only "
