@@ -16,7 +16,7 @@ import json
 from enum import StrEnum
 from pathlib import Path
 from types import UnionType
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -44,6 +44,13 @@ class LogLevel(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> LogLevel | None:
         return cls.__members__.get(str(value).upper())
+
+
+# The roles by name (``app.accounts.models.Role``; a test holds the two
+# together): the settings reach no domain package.
+RoleName = Literal[
+    "school_staff", "school_lead", "police_liaison", "dpj_reporter", "auditor", "privacy_officer", "admin"
+]
 
 
 class Environment(StrEnum):
@@ -323,6 +330,21 @@ class Settings(DatabaseSettings):
         default=900, ge=1, description="How long the lock lasts (429 with `Retry-After`)."
     )
 
+    # The second factor of local accounts (app.auth.mfa).
+    mfa_required_roles: list[RoleName] | None = Field(
+        default=None,
+        description="Roles whose people must have a second factor (TOTP): until they enrol, they sign in with "
+        "their password but reach nothing ([security.md](security.md#a-second-factor-totp)). Service "
+        "accounts are never concerned. Unset: every role that reads case contents (`school_staff`, "
+        "`school_lead`, `police_liaison`, `dpj_reporter`) in production, none in development. `[]`: none.",
+    )
+    mfa_totp_issuer: str = Field(
+        default="Sexto",
+        min_length=1,
+        max_length=60,
+        description="The issuer an authenticator app shows beside the account name (the otpauth:// URI's).",
+    )
+
     # Sign-in attempts counted before any hashing (app.limits), per client
     # address and over all of them, across processes and instances.
     signin_limit_per_address: int = Field(
@@ -580,6 +602,8 @@ def _kind(annotation: Any) -> str:
     args = [arg for arg in get_args(annotation) if arg is not type(None)]
     if isinstance(annotation, UnionType):
         return _kind(args[0])
+    if get_origin(annotation) is list and get_origin(args[0]) is Literal:
+        return f"JSON list of {', '.join(f'`{value}`' for value in get_args(args[0]))}"
     if get_origin(annotation) is list:
         return f"JSON list of {_kind(args[0])}s"
     if get_origin(annotation) is tuple:

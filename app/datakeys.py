@@ -25,6 +25,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, func, not_, select, tuple_, update
 
+from app.auth.mfa.models import TotpFactor, secret_context
 from app.cases.models import Case, Note, Participant
 from app.cases.service import note_context, summary_context
 from app.crypto import PREFIX, DataCipher
@@ -57,6 +58,7 @@ ENCRYPTED_COLUMNS = (
     EncryptedColumn(table_of(Case), "summary", summary_context),
     EncryptedColumn(table_of(Note), "text", note_context),
     EncryptedColumn(table_of(IdempotencyRecord), "body", lambda row: answer_context(row.subject, row.key)),
+    EncryptedColumn(table_of(TotpFactor), "secret", lambda row: secret_context(row.user_id)),
 )
 
 

@@ -508,6 +508,39 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Trop de demandes de cette opération par ce compte. Réessayez dans {retry_after} secondes.",
         "en": "Too many requests of this operation by this account. Try again in {retry_after} seconds.",
     },
+    # The second factor (app.auth.mfa)
+    "mfa_required": {
+        "fr": "Ce compte a un second facteur : envoyez aussi le code de votre application d'authentification "
+        "(champ « otp »), ou un code de récupération.",
+        "en": "This account has a second factor: send the code of your authenticator app too ('otp' field), "
+        "or a recovery code.",
+    },
+    "mfa_code_invalid": {
+        "fr": "Le code à usage unique est erroné ou a déjà servi : attendez le code suivant de votre application.",
+        "en": "The one-time code is wrong or was already used: wait for your app's next code.",
+    },
+    "mfa_enrolment_required": {
+        "fr": "Votre rôle exige un second facteur : inscrivez une application d'authentification "
+        "(POST /api/v1/auth/mfa/totp) avant toute autre opération.",
+        "en": "Your role requires a second factor: enrol an authenticator app (POST /api/v1/auth/mfa/totp) "
+        "before anything else.",
+    },
+    "mfa_people_only": {
+        "fr": "Seule une personne a un second facteur ; un compte de service s'authentifie par son secret.",
+        "en": "Only a person has a second factor; a service account authenticates with its secret.",
+    },
+    "mfa_already_enrolled": {
+        "fr": "Un second facteur est déjà en usage : retirez-le d'abord (avec un code) pour en inscrire un autre.",
+        "en": "A second factor is already in use: remove it first (with a code) to enrol another.",
+    },
+    "mfa_no_enrolment": {
+        "fr": "Aucune inscription en cours : commencez par POST /api/v1/auth/mfa/totp.",
+        "en": "No enrolment in progress: start with POST /api/v1/auth/mfa/totp.",
+    },
+    "mfa_not_enrolled": {
+        "fr": "Aucun second facteur n'est en usage pour ce compte.",
+        "en": "No second factor is in use for this account.",
+    },
     # Administration
     "username_taken": {
         "fr": "Ce nom d'utilisateur est déjà utilisé.",

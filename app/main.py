@@ -22,6 +22,8 @@ from app.accounts.service import ensure_first_admin
 from app.apidocs import install_docs
 from app.audit.checkpoints import CheckpointCadence, CheckpointSigner
 from app.audit.router import router as audit_router
+from app.auth.mfa.router import admin_router as mfa_admin_router
+from app.auth.mfa.router import router as mfa_router
 from app.auth.revocation import purge_expired_revocations
 from app.auth.router import password_router, token_router
 from app.auth.router import router as auth_router
@@ -270,6 +272,8 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     app.include_router(token_router)
     app.include_router(auth_router)
     app.include_router(password_router)
+    app.include_router(mfa_router)
+    app.include_router(mfa_admin_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)
     app.include_router(staff_router)

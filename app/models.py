@@ -2,6 +2,7 @@
 
 from app.accounts.models import ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
+from app.auth.mfa.models import RecoveryCode, TotpFactor
 from app.auth.models import LoginThrottle, RevokedToken
 from app.cases.models import (
     Case,
@@ -49,12 +50,14 @@ __all__ = [
     "PrivacyIncident",
     "PrivacyIncidentVersion",
     "RateLimitCounter",
+    "RecoveryCode",
     "RetentionRule",
     "RevokedToken",
     "School",
     "SchoolBoard",
     "ScopeGrant",
     "ServiceAccount",
+    "TotpFactor",
     "TrainingAttestation",
     "User",
 ]

@@ -92,7 +92,14 @@ IF_NONE_MATCH_HEADER = {
     "description": "The ETag of your copy: 304 when it is still current.",
     "schema": {"type": "string"},
 }
-NO_IDEMPOTENCY = {"/api/v1/auth/token"}
+# POSTs that take no Idempotency-Key: sign-in, and the second factor's own
+# routes, whose answers hold secrets shown once (app.auth.mfa.router).
+NO_IDEMPOTENCY = {
+    "/api/v1/auth/token",
+    "/api/v1/auth/mfa/totp",
+    "/api/v1/auth/mfa/totp/confirm",
+    "/api/v1/auth/mfa/recovery-codes",
+}
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
     "in": "header",

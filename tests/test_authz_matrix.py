@@ -123,6 +123,12 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/auth/sign-out"):              {"-": "401 204 204 204 204 204 204 204 204 204 204 204"},
     # Each column sends its own password as the new one: let through, then refused (password_unchanged).
     ("POST", "/api/v1/auth/password"):              {"-": "401 422 422 422 422 422 422 422 422 422 422 422"},
+    # The second factor, each column its own: an enrolment started; a wrong first code (one started
+    # before the cell); removal and new recovery codes without a factor in use.
+    ("POST", "/api/v1/auth/mfa/totp"):              {"-": "401 200 200 200 200 200 200 200 200 200 200 200"},
+    ("POST", "/api/v1/auth/mfa/totp/confirm"):      {"-": "401 422 422 422 422 422 422 422 422 422 422 422"},
+    ("DELETE", "/api/v1/auth/mfa/totp"):            {"-": "401 409 409 409 409 409 409 409 409 409 409 409"},
+    ("POST", "/api/v1/auth/mfa/recovery-codes"):    {"-": "401 409 409 409 409 409 409 409 409 409 409 409"},
 
     # --- administration: admin only; no secret, so 403 for the others -------------------------------
     #                                                             ano adm aud lea sta st2 stb poa pob dpj pva pvb
@@ -150,6 +156,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("DELETE", "/api/v1/users/{user_id}/attestations/{level}"):
                                                             {"-": "401 204 403 403 403 403 403 403 403 403 403 403"},
     ("POST", "/api/v1/users/{user_id}/revoke-tokens"):      {"-": "401 204 403 403 403 403 403 403 403 403 403 403"},
+    ("POST", "/api/v1/users/{user_id}/mfa/reset"):          {"-": "401 204 403 403 403 403 403 403 403 403 403 403"},
     ("POST", "/api/v1/service-accounts"):                   {"-": "401 201 403 403 403 403 403 403 403 403 403 403"},
     ("GET", "/api/v1/service-accounts"):                    {"-": "401 200 403 403 403 403 403 403 403 403 403 403"},
     ("GET", "/api/v1/service-accounts/{account_id}"):       {"-": "401 200 403 403 403 403 403 403 403 403 403 403"},
@@ -473,7 +480,7 @@ def read_matrix(matrix: dict[tuple[str, str], dict[str, str]]) -> list[Cell]:
 
 
 CELLS = read_matrix(MATRIX)
-CELL_COUNT = 2712  # the exact number of cells (per engine); checked below
+CELL_COUNT = 2772  # the exact number of cells (per engine); checked below
 
 
 def _param(cell: Cell):
@@ -795,6 +802,8 @@ def _other_body(cell: Cell, world: World, ids: dict[str, str]) -> Any:
         return _case_create(world.ids["school_a"])
     if path == "/auth/password":
         return {"current_password": DEMO_PASSWORD, "new_password": DEMO_PASSWORD}
+    if path.startswith("/auth/mfa/"):
+        return {"code": "000000"} if (cell.method, path) != ("POST", "/auth/mfa/totp") else None
     targets = world.targets()
     bodies = {
         "/boards": {"name": f"CSS {tag}"},
@@ -870,6 +879,9 @@ def _call(cell: Cell, world: World, subject: Subject | None) -> Call:
         if "json" in kwargs and "case_ids" in kwargs["json"]:
             absent_kwargs["json"] = {**kwargs["json"], "case_ids": [MISSING]}
         absent = (_fill(cell.template, missing), absent_kwargs)
+    if cell.template == f"{API}/auth/mfa/totp/confirm" and cell.column != "ano":
+        # An enrolment to confirm: started (again) before each cell.
+        world.ok("POST", "/auth/mfa/totp", cell.column, 200)
     if cell.template == f"{API}/users/{{user_id}}/attestations/{{level}}":
         # The attestation to withdraw exists: recorded (again) before each cell.
         badge = {

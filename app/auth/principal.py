@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2
-from sqlalchemy import Select, SQLColumnExpression, and_, bindparam, case, func, literal
+from sqlalchemy import Select, SQLColumnExpression, and_, bindparam, case, exists, func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,8 @@ from app.accounts.models import (
 )
 from app.accounts.scopes import Scope
 from app.auth import revocation
+from app.auth.mfa.factor import required_roles
+from app.auth.mfa.models import TotpFactor
 from app.db import get_session
 from app.errors import Forbidden, InvalidToken, NotAuthenticated
 from app.orgs.models import School
@@ -52,6 +54,9 @@ class Principal:
     # moment it is accepted: what a sign-out revokes, and for how long.
     token_id: str
     token_accepted_until: datetime
+    # A person whose role requires a second factor and who has none yet: no
+    # reach, and only the routes that enrol one (``EnrollingPrincipal``).
+    needs_second_factor: bool = False
 
     @property
     def subject(self) -> str:
@@ -106,6 +111,12 @@ def _principal_query(
         revocation.revoked_clause(),
         col(account.credential_pending),
         col(User.must_change_password) if account is User else literal(False).label("must_change_password"),
+        # A confirmed second factor: a primary-key probe, read only for people.
+        exists()
+        .where(col(TotpFactor.user_id) == col(User.id), col(TotpFactor.confirmed_at).is_not(None))
+        .label("has_second_factor")
+        if account is User
+        else literal(True).label("has_second_factor"),
         col(ScopeGrant.board_id),
         col(ScopeGrant.school_id),
         col(ScopeGrant.police_force_id),
@@ -140,12 +151,20 @@ _QUERIES = {
 
 
 def load_principal(
-    session: Session, *, subject: str, generation: int, credential_id: str, accepted_until: datetime
+    session: Session,
+    *,
+    subject: str,
+    generation: int,
+    credential_id: str,
+    accepted_until: datetime,
+    second_factor_roles: frozenset[Role] = frozenset(),
 ) -> Principal:
     """Who a credential's subject is now, in one statement.  Refused when the
     credential was revoked (signed out), or the account is gone, disabled,
     or its tokens revoked since the credential was issued (a bumped
-    generation: revoke-all, a new password or secret, a disable)."""
+    generation: revoke-all, a new password or secret, a disable).  A person
+    of one of ``second_factor_roles`` without a confirmed second factor has
+    no reach (``needs_second_factor``)."""
     kind, _, raw_id = subject.partition(":")
     if kind not in _QUERIES:
         raise TokenError("unknown_subject")
@@ -162,7 +181,8 @@ def load_principal(
     first = rows[0]
     role = Role(first.role)
     attestation = _RANKED_LEVELS.get(first.attestation_rank) if kind == "user" else None
-    if not has_reach(
+    needs_second_factor = role in second_factor_roles and not first.has_second_factor
+    if needs_second_factor or not has_reach(
         role, credential_pending=first.credential_pending, must_change_password=first.must_change_password
     ):
         rows = []  # signed in, but its grants are not in force: no reach
@@ -173,14 +193,18 @@ def load_principal(
         platform=any(row.platform for row in rows),
     )
     principal_kind: PrincipalKind = "user" if kind == "user" else "service_account"
-    return Principal(principal_kind, account_id, role, scope, attestation, credential_id, accepted_until)
+    return Principal(
+        principal_kind, account_id, role, scope, attestation, credential_id, accepted_until, needs_second_factor
+    )
 
 
-def get_principal(
+def get_enrolling_principal(
     request: Request,
     session: Annotated[Session, Depends(get_session)],
     token: Annotated[str | None, Depends(bearer_token)],
 ) -> Principal:
+    """The caller, even one who must first enrol a second factor (for
+    ``/auth/me`` and the enrolment routes only)."""
     if token is None:
         raise NotAuthenticated()
     tokens: TokenService = request.state.tokens
@@ -192,6 +216,7 @@ def get_principal(
             generation=claims.generation,
             credential_id=claims.token_id,
             accepted_until=claims.accepted_until,
+            second_factor_roles=required_roles(request.state.settings),
         )
     except TokenError as exc:
         request.state.token_failure = exc.reason
@@ -200,7 +225,21 @@ def get_principal(
     return principal
 
 
+def get_principal(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> Principal:
+    """The caller, refused (403 ``mfa_enrolment_required``) while it must
+    first enrol a second factor."""
+    principal = get_enrolling_principal(request, session, token)
+    if principal.needs_second_factor:
+        raise Forbidden("mfa_enrolment_required", code="mfa_enrolment_required")
+    return principal
+
+
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+EnrollingPrincipal = Annotated[Principal, Depends(get_enrolling_principal)]
 
 
 def require_roles(*roles: Role) -> Callable[[Principal], Principal]:

@@ -12,7 +12,8 @@ from app.accounts.models import ServiceAccount, User
 from app.accounts.service import service_account_out, user_out
 from app.audit.recorder import AuditedRoute, SignInRoute, SteppedRoute, step_slot
 from app.auth import service
-from app.auth.principal import CurrentPrincipal, Principal, bearer_token, get_principal
+from app.auth.mfa import factor
+from app.auth.principal import CurrentPrincipal, EnrollingPrincipal, Principal, bearer_token, get_enrolling_principal
 from app.auth.schemas import Me, PasswordChange, TokenRequest, TokenResponse
 from app.db import get_session
 from app.errors import BadRequest, Forbidden, InvalidClient, InvalidGrant, problem_responses
@@ -30,7 +31,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def _principal_ended(request: Request, session: Session, token: str | None) -> Principal:
     try:
-        return get_principal(request, session, token)
+        # A person who must still enrol a second factor may change a password.
+        return get_enrolling_principal(request, session, token)
     finally:
         session.rollback()  # the read's transaction ends here
 
@@ -84,7 +86,7 @@ async def issue_token(
     if form.grant_type == "password":
         if not form.username or form.password is None:
             raise InvalidGrant()
-        attempt = service.password_attempt(state.cipher, form.username, form.password)
+        attempt = service.password_attempt(state.cipher, form.username, form.password, form.otp)
     elif form.grant_type == "client_credentials":
         basic = _basic_credentials(request)
         client_id, secret = basic if basic else (form.client_id, form.client_secret)
@@ -113,13 +115,14 @@ async def issue_token(
     response_model=Me,
     responses=problem_responses(401, 503),
 )
-def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
+def me(principal: EnrollingPrincipal, session: SessionDep) -> Me:
     # The principal was just resolved from its account, and accounts are
     # never deleted (only disabled): the account is there.
     if principal.kind == "user":
         found_user = session.get(User, principal.id)
         assert found_user is not None
         user = user_out(session, found_user)
+        enrolled = factor.confirmed_factor(session, found_user.id) is not None
         return Me(
             kind="user",
             id=user.id,
@@ -130,6 +133,9 @@ def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
             attestations=user.attestations,
             may_handle_cases=principal.is_architect,
             must_change_password=found_user.must_change_password,
+            mfa_enrolled=enrolled,
+            mfa_recovery_codes_left=factor.recovery_codes_left(session, found_user.id) if enrolled else None,
+            mfa_enrolment_required=principal.needs_second_factor,
         )
     found_account = session.get(ServiceAccount, principal.id)
     assert found_account is not None

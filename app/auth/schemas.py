@@ -31,6 +31,13 @@ class TokenRequest(BaseModel):
     password: str | None = Field(default=None, max_length=1024)
     client_id: str | None = Field(default=None, max_length=200)
     client_secret: str | None = Field(default=None, max_length=1024)
+    otp: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Password grant, for an account with a second factor: the code of its authenticator app, "
+        "or one of its recovery codes (each works once). Without it such an account gets 401 `mfa_required`; "
+        "a wrong or used code gets 401 `mfa_code_invalid` and counts as a failed sign-in.",
+    )
     scope: str | None = Field(default=None, max_length=200, description="Ignored: the scope comes from the account.")
 
 
@@ -78,4 +85,16 @@ class Me(BaseModel):
         default=False,
         description="People only: a temporary password issued with an approval; no reach until it is changed "
         "(`POST /api/v1/auth/password`).",
+    )
+    mfa_enrolled: bool = Field(default=False, description="People only: a confirmed second factor (TOTP).")
+    mfa_recovery_codes_left: int | None = Field(
+        default=None,
+        description="People with a second factor: recovery codes not used yet (new ones: `POST "
+        "/api/v1/auth/mfa/recovery-codes`).",
+    )
+    mfa_enrolment_required: bool = Field(
+        default=False,
+        description="People only: the role requires a second factor and there is none yet: no reach, and only "
+        "this route, the password change and the enrolment routes (`/api/v1/auth/mfa/...`) answer, until it is "
+        "enrolled (403 `mfa_enrolment_required` elsewhere).",
     )

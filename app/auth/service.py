@@ -34,6 +34,7 @@ from app.accounts.scopes import approved, load_grants, resolve_scope
 from app.accounts.service import refuse_weak_password
 from app.audit.note import AuditNote
 from app.auth import revocation
+from app.auth.mfa import factor
 from app.auth.models import LoginThrottle
 from app.auth.principal import Principal
 from app.config import Settings
@@ -73,7 +74,8 @@ def normalize_username(username: str) -> str:
 @dataclass(frozen=True)
 class Attempt:
     """What a grant checks: the account it names, its throttle key, and the
-    refusal a wrong secret gets."""
+    refusal a wrong secret gets; for a person, the one-time code of a second
+    factor if one came (``otp``: a TOTP or a recovery code)."""
 
     kind: str
     secret_field: str
@@ -81,9 +83,10 @@ class Attempt:
     account_query: SelectOfScalar[User] | SelectOfScalar[ServiceAccount]
     secret: str
     refusal: type[Problem]
+    otp: str | None = None
 
 
-def password_attempt(cipher: DataCipher, username: str, password: str) -> Attempt:
+def password_attempt(cipher: DataCipher, username: str, password: str, otp: str | None = None) -> Attempt:
     name = normalize_username(username)
     return Attempt(
         kind="user",
@@ -92,6 +95,7 @@ def password_attempt(cipher: DataCipher, username: str, password: str) -> Attemp
         account_query=select(User).where(User.username == name),
         secret=password,
         refusal=InvalidGrant,
+        otp=otp,
     )
 
 
@@ -151,7 +155,7 @@ async def sign_in(
     # The last step keeps its slot until the route class has committed the
     # request's entry with it: its transaction never waits for a slot.
     await step_slot.hold()
-    return await run_in_threadpool(_issue, session, attempt, account, new_hash, tokens)
+    return await run_in_threadpool(_issue, session, attempt, account, new_hash, tokens, cipher, settings, audit)
 
 
 def _busy() -> ServiceUnavailable:
@@ -195,7 +199,19 @@ def _issue(
     account: User | ServiceAccount,
     new_hash: str | None,
     tokens: TokenService,
+    cipher: DataCipher,
+    settings: Settings,
+    audit: AuditNote,
 ) -> IssuedToken:
+    if attempt.kind == "user":
+        # The second factor, in the transaction that issues the token: a code
+        # is used up only with the sign-in it served.  A wrong code keeps the
+        # reservation (a failure); no code at all gives it back.
+        try:
+            factor.check_sign_in(session, cipher, account.id, attempt.otp, audit)
+        except factor.SecondFactorRequired:
+            _release_attempt(session, attempt.throttle_key, settings)
+            raise
     if new_hash:
         setattr(account, attempt.secret_field, new_hash)
     _clear_failures(session, attempt.throttle_key)
@@ -292,6 +308,21 @@ def _release_attempt(session: Session, key: str, settings: Settings) -> None:
         )
     )
     session.commit()
+
+
+def reserve_own_check(session: Session, settings: Settings, cipher: DataCipher, username: str) -> str:
+    """A person's own secret checked outside a sign-in (a one-time code to
+    confirm, remove or renew a second factor): counted on the account name's
+    sign-in throttle, as a sign-in is, before the check (429 when locked),
+    committed at once.  Returns the key whose failures a success clears
+    (``clear_own_failures``)."""
+    key = cipher.keyed_digest(f"user:{normalize_username(username)}", THROTTLE_PURPOSE)
+    _reserve_attempt(session, key, settings)
+    return key
+
+
+def clear_own_failures(session: Session, key: str) -> None:
+    _clear_failures(session, key)
 
 
 def purge_expired_throttles(session: Session, settings: Settings) -> int:

@@ -1,0 +1,133 @@
+"""The second factor's routes: a person's own enrolment (``/auth/mfa``),
+open to a person who must still enrol one, and the admin's reset.
+
+A person's own routes take no ``Idempotency-Key``: their answers hold
+secrets shown once, which are never kept, and a retry of a check would be a
+second use of its code anyway (``app.openapi.NO_IDEMPOTENCY``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlmodel import Session
+
+from app.accounts.models import User
+from app.audit.recorder import AuditedRoute
+from app.auth.mfa import service
+from app.auth.mfa.schemas import CodeIn, RecoveryCodes, TotpEnrolment
+from app.auth.principal import AdminPrincipal, EnrollingPrincipal, Principal
+from app.db import get_session
+from app.errors import Forbidden, problem_responses
+from app.idempotency.service import idempotency
+from app.orgs.service import get_or_404
+
+router = APIRouter(prefix="/api/v1/auth/mfa", tags=["auth"], route_class=AuditedRoute)
+admin_router = APIRouter(
+    prefix="/api/v1", tags=["admin"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
+)
+
+SessionDep = Annotated[Session, Depends(get_session)]
+CHECK_ERRORS = problem_responses(401, 403, 409, 413, 415, 422, 429, 503)
+
+
+def _own_account(principal: Principal, session: Session, request: Request) -> User:
+    if principal.kind != "user":
+        raise Forbidden("mfa_people_only", code="mfa_people_only")
+    user = session.get(User, principal.id)
+    assert user is not None  # just resolved from its account
+    service.concern_account(session, request.state.audit, user)
+    return user
+
+
+@router.post(
+    "/totp",
+    summary="Start enrolling an authenticator app: a new TOTP secret, shown once",
+    description=(
+        "The secret is not asked for at sign-in until a first code confirms it (`POST "
+        "/api/v1/auth/mfa/totp/confirm`); starting again replaces one not confirmed yet. 409 "
+        "`mfa_already_enrolled` while a factor is in use. People only (403 `mfa_people_only`)."
+    ),
+    response_model=TotpEnrolment,
+    responses=problem_responses(401, 403, 409, 503),
+)
+def start_totp_enrolment(principal: EnrollingPrincipal, session: SessionDep, request: Request) -> TotpEnrolment:
+    user = _own_account(principal, session, request)
+    state = request.state
+    secret, uri = service.start_enrolment(session, state.cipher, state.settings, user)
+    return TotpEnrolment(secret=secret, otpauth_uri=uri)
+
+
+@router.post(
+    "/totp/confirm",
+    summary="Confirm the authenticator app with its first code: the factor is in use; ten recovery codes, shown once",
+    description=(
+        "A wrong or used code is a 422 (`body.code`: `mfa_code_invalid`) and counts as a failed sign-in of the "
+        "account (429 `login_throttled` once locked). 409 `mfa_no_enrolment` before `POST "
+        "/api/v1/auth/mfa/totp`, `mfa_already_enrolled` after a confirmation."
+    ),
+    response_model=RecoveryCodes,
+    responses=CHECK_ERRORS,
+)
+def confirm_totp_enrolment(
+    body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request
+) -> RecoveryCodes:
+    user = _own_account(principal, session, request)
+    state = request.state
+    codes = service.confirm_enrolment(session, state.cipher, state.settings, user, body.code, state.audit)
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.delete(
+    "/totp",
+    status_code=204,
+    summary="Remove my authenticator app, with a current code or a recovery code",
+    description=(
+        "Its recovery codes go with it. Where the role requires a second factor, the account has no reach "
+        "until a new one is enrolled. A wrong or used code is a 422 and counts as a failed sign-in; 409 "
+        "`mfa_not_enrolled` without a factor in use."
+    ),
+    responses=CHECK_ERRORS,
+)
+def remove_totp(body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
+    user = _own_account(principal, session, request)
+    state = request.state
+    service.remove_factor(session, state.cipher, state.settings, user, body.code, state.audit)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/recovery-codes",
+    summary="New recovery codes, with a current code (the earlier ones stop working); shown once",
+    description="A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without "
+    "a factor in use.",
+    response_model=RecoveryCodes,
+    responses=CHECK_ERRORS,
+)
+def renew_recovery_codes(
+    body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request
+) -> RecoveryCodes:
+    user = _own_account(principal, session, request)
+    state = request.state
+    codes = service.renew_recovery_codes(session, state.cipher, state.settings, user, body.code, state.audit)
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@admin_router.post(
+    "/users/{user_id}/mfa/reset",
+    status_code=204,
+    summary="Take a person's second factor away (a lost phone): every token of the account ends",
+    description=(
+        "The person signs in again with the password and enrols a new factor; where the role requires one, "
+        "the account has no reach until then. The password stays the person's own, so the reset gives the "
+        "admin nothing of the account's reach."
+    ),
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def reset_user_mfa(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, request: Request) -> Response:
+    user = get_or_404(session, User, user_id)
+    service.concern_account(session, request.state.audit, user)
+    had = service.reset_by_admin(session, user)
+    request.state.audit.reason = "factor_removed" if had else "no_factor"
+    return Response(status_code=204)
