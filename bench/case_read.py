@@ -6,7 +6,11 @@ demo-staff-a), serve the service and the bench-only baseline
 each with wrk (16 connections) in alternating rounds, in the same run.  Then
 check that the audit log holds one entry per audited read and verifies.
 
-    .venv/bin/python bench/case_read.py [--seconds 10] [--rounds 3]
+    .venv/bin/python bench/case_read.py [--seconds 10] [--rounds 3] [--way bearer|session]
+
+``--way session``: the service's read is made with a browser session's
+cookie (``POST /api/v1/auth/sessions``); the baseline, which has no
+sessions, keeps its bearer token.
 
 Needs wrk (Debian: apt-get install wrk).
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -77,9 +82,9 @@ def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     raise RuntimeError(f"{target} did not start")
 
 
-def wrk(url: str, token: str, seconds: int) -> dict[str, float]:
+def wrk(url: str, header: str, seconds: int) -> dict[str, float]:
     output = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Authorization: Bearer {token}", url],
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", header, url],
         capture_output=True,
         text=True,
         check=True,
@@ -92,6 +97,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--way", choices=("bearer", "session"), default="bearer")
+    parser.add_argument("--port", type=int, default=18801, help="the service's; the baseline's is the next one")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -111,20 +118,31 @@ def main() -> None:
         engine = create_engine(url)
         with Session(engine) as session:
             load_demo(session, PasswordHasher(settings), PASSWORD, local_today(settings.local_timezone))
-        processes.append(serve("app.main:create_app", 18801, env))
-        processes.append(serve("bench.baseline_app:create_baseline_app", 18802, env))
-        service = "http://127.0.0.1:18801"
+        audited_port, baseline_port = args.port, args.port + 1
+        for port in (audited_port, baseline_port):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    sys.exit(f"port {port} is taken: another bench is running (choose --port)")
+        processes.append(serve("app.main:create_app", audited_port, env))
+        processes.append(serve("bench.baseline_app:create_baseline_app", baseline_port, env))
+        service = f"http://127.0.0.1:{audited_port}"
         token, case_id = staff_case(service, PASSWORD)
         path = f"/api/v1/cases/{case_id}"
-        for port in (18801, 18802):  # warm up
-            wrk(f"http://127.0.0.1:{port}{path}", token, 2)
+        headers = {audited_port: f"Authorization: Bearer {token}", baseline_port: f"Authorization: Bearer {token}"}
+        if args.way == "session":
+            opened = httpx.post(
+                f"{service}/api/v1/auth/sessions", json={"username": "demo-staff-a", "password": PASSWORD}
+            )
+            headers[audited_port] = f"Cookie: sexto_session={opened.cookies['sexto_session']}"
+        for port in (audited_port, baseline_port):  # warm up
+            wrk(f"http://127.0.0.1:{port}{path}", headers[port], 2)
         with engine.connect() as connection:
             before = connection.execute(select(func.count()).select_from(AuditEntry)).scalar()
         results: dict[str, list[dict[str, float]]] = {"audited": [], "baseline": []}
         audited_requests = 0
         for _ in range(args.rounds):
-            for label, port in (("baseline", 18802), ("audited", 18801)):
-                result = wrk(f"http://127.0.0.1:{port}{path}", token, args.seconds)
+            for label, port in (("baseline", baseline_port), ("audited", audited_port)):
+                result = wrk(f"http://127.0.0.1:{port}{path}", headers[port], args.seconds)
                 results[label].append(result)
                 if label == "audited":
                     audited_requests += result["requests"]
@@ -147,7 +165,8 @@ def main() -> None:
             f"audited read:        {audited['rps']:,.0f} req/s, p50 {audited['p50']:.1f} ms, p99 {audited['p99']:.1f} ms, errors {audited['errors']}"
         )
         print(
-            f"ratio audited/baseline: {audited['rps'] / baseline['rps']:.2f} (median of {args.rounds} rounds of {args.seconds} s)"
+            f"ratio audited/baseline: {audited['rps'] / baseline['rps']:.2f} (median of {args.rounds} rounds of {args.seconds} s; "
+            f"the service read with a {'browser session' if args.way == 'session' else 'bearer token'})"
         )
         # wrk may count a request cut at the end of a round that the server still completed.
         print(
@@ -158,7 +177,9 @@ def main() -> None:
         if baseline["errors"]:
             print(
                 "baseline answered:",
-                httpx.get(f"http://127.0.0.1:18802{path}", headers={"Authorization": f"Bearer {token}"}).text[:300],
+                httpx.get(f"http://127.0.0.1:{baseline_port}{path}", headers={"Authorization": f"Bearer {token}"}).text[
+                    :300
+                ],
             )
     finally:
         for process in processes:
