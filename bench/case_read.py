@@ -131,7 +131,9 @@ def main() -> None:
         headers = {audited_port: f"Authorization: Bearer {token}", baseline_port: f"Authorization: Bearer {token}"}
         if args.way == "session":
             opened = httpx.post(
-                f"{service}/api/v1/auth/sessions", json={"username": "demo-staff-a", "password": PASSWORD}
+                f"{service}/api/v1/auth/sessions",
+                json={"username": "demo-staff-a", "password": PASSWORD},
+                timeout=60,
             )
             headers[audited_port] = f"Cookie: sexto_session={opened.cookies['sexto_session']}"
         for port in (audited_port, baseline_port):  # warm up
