@@ -320,8 +320,7 @@ def _session_principal(request: Request, session: Session, secret: str) -> Princ
         raise InvalidToken() from None
     principal = found.principal
     request.state.principal = principal
-    refusal = sessions.csrf_refusal(
-        method=request.method,
+    refusal = request.method in sessions.UNSAFE_METHODS and sessions.csrf_refusal(
         origin=request.headers.get("origin"),
         host=request.headers.get("host"),
         sent=request.headers.get(sessions.CSRF_HEADER),

@@ -103,12 +103,11 @@ def expiry(last_seen_at: datetime, expires_at: datetime, settings: Settings, now
     return None
 
 
-def csrf_refusal(*, method: str, origin: str | None, host: str | None, sent: str | None, expected: str) -> str | None:
-    """Why an unsafe request made with the cookie is refused, or None: a
-    foreign ``Origin`` (compared by host, which a reverse proxy passes on),
-    a missing or wrong ``X-CSRF-Token`` (compared in constant time)."""
-    if method not in UNSAFE_METHODS:
-        return None
+def csrf_refusal(*, origin: str | None, host: str | None, sent: str | None, expected: str) -> str | None:
+    """Why an unsafe request (``UNSAFE_METHODS``) made with the cookie is
+    refused, or None: a foreign ``Origin`` (compared by host, which a reverse
+    proxy passes on), a missing or wrong ``X-CSRF-Token`` (compared in
+    constant time)."""
     if foreign_origin(origin, host):
         return "csrf_origin"
     if not sent:
