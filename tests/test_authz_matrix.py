@@ -21,7 +21,8 @@ from situation letters to one row, one column per caller (``COLUMNS``):
     #        ano adm aud lea sta st2 stb poa pob dpj pva pvb
     "R":    "401 404 403 200 200 404 404 404 404 404 404 404",
 
-- ``ano`` is a caller without a token; the others are the demo users
+- ``ano`` is a caller without a token (over sessions: with the cookie and
+  CSRF token of a session signed out); the others are the demo users
   (``USERS``: ``lea`` = demo-lead-a, ``st2`` = demo-staff-a2, ...).
 - A key of several letters (``"HC"``) gives the same row to each.
 - ``200+`` / ``200-`` (list routes): 200, and the situation's case (or
@@ -533,12 +534,16 @@ class World:
         self._absent: dict[tuple[str, ...], Any] = {}
 
     def _sign_in(self, username: str | None) -> dict[str, str]:
-        if not username:
-            return {}
         if self.way == "bearer":
-            return {"Authorization": f"Bearer {token_for(self.client, username)}"}
-        opened = self.open_session(username)
-        return {"Cookie": f"sexto_session={opened['secret']}", "X-CSRF-Token": opened["csrf_token"]}
+            return {"Authorization": f"Bearer {token_for(self.client, username)}"} if username else {}
+        opened = self.open_session(username or "demo-staff-a")
+        headers = {"Cookie": f"sexto_session={opened['secret']}", "X-CSRF-Token": opened["csrf_token"]}
+        if not username:
+            # ``ano`` comes with a session that was signed out: refused everywhere as no session at all.
+            ended = self.client.post(f"{API}/auth/sign-out", headers=headers)
+            assert ended.status_code == 204, ended.text
+            self.client.cookies.clear()
+        return headers
 
     def open_session(self, username: str) -> dict[str, str]:
         """A browser session of the user's: its id, cookie and CSRF token."""
