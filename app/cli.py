@@ -846,9 +846,7 @@ def build_parser() -> argparse.ArgumentParser:
         _restore,
     )
     restore.add_argument("archive", type=Path, help="the archive written by `sexto backup`")
-    restore.add_argument(
-        "--into", metavar="NAME", help="the database to restore into (default: the one SEXTO_MIGRATION_DATABASE_URL names, else SEXTO_DATABASE_URL)"
-    )
+    restore.add_argument("--into", metavar="NAME", help="the database to restore into (default: the owner's URL's)")
     restore.add_argument("--create", action="store_true", help="create the database named by --into first")
     restore.add_argument(
         "--overwrite",

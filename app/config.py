@@ -161,6 +161,26 @@ class Settings(DatabaseSettings):
     token_issuer: str = Field(default="sexto-service", description="`iss` of the tokens issued and required.")
     token_audience: str = Field(default="sexto-api", description="`aud` of the tokens issued and required.")
     token_lifetime_seconds: int = Field(default=900, ge=60, le=3600, description="Access-token lifetime.")
+    session_idle_timeout_seconds: int = Field(
+        default=1800,
+        ge=60,
+        le=28800,
+        description="A browser session ends after this long without a request (30 minutes: OWASP ASVS 5.0 "
+        "V7 for sensitive data; the web app's reads keep an active person signed in).",
+    )
+    session_lifetime_seconds: int = Field(
+        default=43200,
+        ge=300,
+        le=86400,
+        description="A browser session ends this long after its sign-in, however active (12 hours: a school "
+        "day, so a person signs in again each day; NIST SP 800-63B caps it at 12 hours at AAL2).",
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie `Secure` and name it with the `__Host-` prefix "
+        "(`__Host-sexto_session`). Unset: on in production, off in development, where `make run` serves plain "
+        "http and the cookie is `sexto_session`. Production refuses `false`.",
+    )
 
     # Audit log: checkpoints are signed with their own Ed25519 key.
     audit_signing_key: SecretStr | None = Field(
@@ -455,6 +475,8 @@ class Settings(DatabaseSettings):
             problems.append("SEXTO_AUDIT_WITNESS (file:<path> or directory:<path>) is required in production")
         if (self.argon2_time_cost, self.argon2_memory_cost) < (3, 65536):
             problems.append("argon2 parameters below the recommended ones in production")
+        if self.session_cookie_secure is False:
+            problems.append("SEXTO_SESSION_COOKIE_SECURE=false is refused in production")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -520,6 +542,16 @@ class Settings(DatabaseSettings):
     @property
     def api_docs_enabled(self) -> bool:
         return not self.is_production if self.api_docs is None else self.api_docs
+
+    @property
+    def session_cookie_name(self) -> str:
+        """``__Host-``: the browser keeps the cookie only if it is ``Secure``,
+        has ``Path=/`` and no ``Domain``, so no sibling host can set or shadow it."""
+        return "__Host-sexto_session" if self.session_cookie_is_secure else "sexto_session"
+
+    @property
+    def session_cookie_is_secure(self) -> bool:
+        return self.is_production if self.session_cookie_secure is None else self.session_cookie_secure
 
 
 # --- docs/configuration.md, generated from the descriptions above (`make docs`) ---

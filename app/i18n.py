@@ -600,6 +600,20 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "Your access is not in force yet: it waits for approval by a person of your organization, "
         "or for your temporary password to be changed.",
     },
+    "csrf_refused": {
+        "fr": "Requête refusée : une modification faite avec une session de navigateur doit venir du service "
+        "lui-même et porter l'en-tête X-CSRF-Token de la session.",
+        "en": "Request refused: a change made with a browser session must come from the service itself and "
+        "carry the session's X-CSRF-Token header.",
+    },
+    "password_change_required": {
+        "fr": "Votre mot de passe est temporaire : changez-le d'abord (POST /api/v1/auth/password).",
+        "en": "Your password is temporary: change it first (POST /api/v1/auth/password).",
+    },
+    "no_current_session": {
+        "fr": "Cette requête n'a pas été faite avec une session de navigateur.",
+        "en": "This request was not made with a browser session.",
+    },
     "password_people_only": {
         "fr": "Seule une personne change son mot de passe ; un compte de service reçoit un nouveau secret.",
         "en": "Only a person changes their password; a service account is given a new secret.",

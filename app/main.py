@@ -28,6 +28,7 @@ from app.auth.revocation import purge_expired_revocations
 from app.auth.router import password_router, token_router
 from app.auth.router import router as auth_router
 from app.auth.service import purge_expired_throttles
+from app.auth.sessions import purge_expired_sessions
 from app.cases.policy import unshown_flags
 from app.cases.router import router as cases_router
 from app.cases.service import case_named
@@ -125,6 +126,7 @@ def _maintenance(
             purge_expired(session)
             purge_expired_throttles(session, settings)
             purge_expired_revocations(session)
+            purge_expired_sessions(session, settings)
             purge_expired_counters(session)
             session.commit()
 

@@ -3,7 +3,7 @@
 from app.accounts.models import ScopeGrant, ServiceAccount, TrainingAttestation, User
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.mfa.models import RecoveryCode, TotpFactor
-from app.auth.models import LoginThrottle, RevokedToken
+from app.auth.models import BrowserSession, LoginThrottle, RevokedToken
 from app.cases.models import (
     Case,
     CaseCounter,
@@ -28,6 +28,7 @@ __all__ = [
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEntry",
+    "BrowserSession",
     "Case",
     "CaseCounter",
     "CaseStatusChange",

@@ -6,11 +6,15 @@ demo-staff-a), serve the service and the bench-only baseline
 each with wrk (16 connections) in alternating rounds, in the same run.  Then
 check that the audit log holds one entry per audited read and verifies.
 
-    .venv/bin/python bench/case_read.py [--seconds 10] [--rounds 3] [--metrics]
+    .venv/bin/python bench/case_read.py [--seconds 10] [--rounds 3] [--metrics] [--way bearer|session]
 
 ``--metrics`` also serves the service with its metrics on
 (SEXTO_METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR), loaded in the same rounds,
 to measure what they cost, and checks that a scrape counts every read.
+
+``--way session``: the service's reads (audited and metered) are made with a
+browser session's cookie (``POST /api/v1/auth/sessions``); the baseline,
+which has no sessions, keeps its bearer token.
 
 Needs wrk (Debian: apt-get install wrk).
 """
@@ -91,9 +95,9 @@ def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     raise RuntimeError(f"{target} did not start")
 
 
-def wrk(url: str, token: str, seconds: int) -> dict[str, float]:
+def wrk(url: str, header: str, seconds: int) -> dict[str, float]:
     output = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Authorization: Bearer {token}", url],
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", header, url],
         capture_output=True,
         text=True,
         check=True,
@@ -107,6 +111,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--metrics", action="store_true", help="the audited service with its metrics on")
+    parser.add_argument("--way", choices=("bearer", "session"), default="bearer")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -141,8 +146,18 @@ def main() -> None:
         service = f"http://127.0.0.1:{ports['audited']}"
         token, case_id = staff_case(service, PASSWORD)
         path = f"/api/v1/cases/{case_id}"
-        for port in ports.values():  # warm up
-            wrk(f"http://127.0.0.1:{port}{path}", token, 2)
+        bearer = f"Authorization: Bearer {token}"
+        headers = dict.fromkeys(ports, bearer)
+        if args.way == "session":
+            opened = httpx.post(
+                f"{service}/api/v1/auth/sessions",
+                json={"username": "demo-staff-a", "password": PASSWORD},
+                timeout=60,
+            )
+            cookie = f"Cookie: sexto_session={opened.cookies['sexto_session']}"
+            headers.update({label: cookie for label in ports if label != "baseline"})
+        for label, port in ports.items():  # warm up
+            wrk(f"http://127.0.0.1:{port}{path}", headers[label], 2)
         with engine.connect() as connection:
             before = connection.execute(select(func.count()).select_from(AuditEntry)).scalar()
         results: dict[str, list[dict[str, float]]] = {label: [] for label in ports}
@@ -152,7 +167,7 @@ def main() -> None:
             for label in ("baseline", "audited", "metered"):
                 if label not in ports:
                     continue
-                result = wrk(f"http://127.0.0.1:{ports[label]}{path}", token, args.seconds)
+                result = wrk(f"http://127.0.0.1:{ports[label]}{path}", headers[label], args.seconds)
                 results[label].append(result)
                 if label != "baseline":
                     audited_requests += result["requests"]
@@ -177,7 +192,8 @@ def main() -> None:
             f"audited read:        {audited['rps']:,.0f} req/s, p50 {audited['p50']:.1f} ms, p99 {audited['p99']:.1f} ms, errors {audited['errors']}"
         )
         print(
-            f"ratio audited/baseline: {audited['rps'] / baseline['rps']:.2f} (median of {args.rounds} rounds of {args.seconds} s)"
+            f"ratio audited/baseline: {audited['rps'] / baseline['rps']:.2f} (median of {args.rounds} rounds of {args.seconds} s; "
+            f"the service read with a {'browser session' if args.way == 'session' else 'bearer token'})"
         )
         if args.metrics:
             metered = summary("metered")

@@ -5,8 +5,11 @@ expectations come from reading those, not from the service: where the
 service answers otherwise, the cell keeps the spec's answer and is listed in
 ``DISCREPANCIES`` (a strict xfail) until the code is fixed.
 
-One test per cell, over HTTP, against the demo data, on both engines:
-2712 cells (``CELL_COUNT``), so 5424 runs.  Besides: a route the app serves
+One test per cell, over HTTP, against the demo data, on both engines and
+both ways in (``WAYS``: a bearer token; a browser session's cookie with its
+CSRF token): 2832 cells (``CELL_COUNT``), so 11328 runs.  A way in has a world
+(a database) of its own per engine, its users signed in once.  The rows are
+the same for both ways but where ``BEARER_ROWS`` says otherwise.  Besides: a route the app serves
 without rows, or rows for a route it does not serve, fail; and every refusal
 the cells provoke must be in the audit log as one denied entry.
 
@@ -18,7 +21,8 @@ from situation letters to one row, one column per caller (``COLUMNS``):
     #        ano adm aud lea sta st2 stb poa pob dpj pva pvb
     "R":    "401 404 403 200 200 404 404 404 404 404 404 404",
 
-- ``ano`` is a caller without a token; the others are the demo users
+- ``ano`` is a caller without a token (over sessions: with the cookie and
+  CSRF token of a session signed out); the others are the demo users
   (``USERS``: ``lea`` = demo-lead-a, ``st2`` = demo-staff-a2, ...).
 - A key of several letters (``"HC"``) gives the same row to each.
 - ``200+`` / ``200-`` (list routes): 200, and the situation's case (or
@@ -119,7 +123,15 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     #                                                     ano adm aud lea sta st2 stb poa pob dpj pva pvb
     ("POST", "/api/v1/auth/token"):                 {"-": "400 200 200 200 200 200 200 200 200 200 200 200"},
     ("GET", "/api/v1/auth/me"):                     {"-": "401 200 200 200 200 200 200 200 200 200 200 200"},
-    # each column signs out its own token (then signs in again: REVOKES_THE_CALLERS_TOKEN)
+    ("POST", "/api/v1/auth/sessions"):              {"-": "400 201 201 201 201 201 201 201 201 201 201 201"},
+    ("GET", "/api/v1/auth/sessions"):               {"-": "401 200 200 200 200 200 200 200 200 200 200 200"},
+    ("GET", "/api/v1/auth/sessions/current"):       {"-": "401 200 200 200 200 200 200 200 200 200 200 200"},
+    # a fresh session of the admin's: only the admin ends it; another's session reads as a missing one
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"):
+                                                    {"-": "401 204 404 404 404 404 404 404 404 404 404 404"},
+    # each column ends its other sessions (the current one stays; made with a token, the token stays)
+    ("DELETE", "/api/v1/auth/sessions"):            {"-": "401 204 204 204 204 204 204 204 204 204 204 204"},
+    # each column signs out its own token or session (then signs in again: REVOKES_THE_CALLERS_TOKEN)
     ("POST", "/api/v1/auth/sign-out"):              {"-": "401 204 204 204 204 204 204 204 204 204 204 204"},
     # Each column sends its own password as the new one: let through, then refused (password_unchanged).
     ("POST", "/api/v1/auth/password"):              {"-": "401 422 422 422 422 422 422 422 422 422 422 422"},
@@ -407,6 +419,16 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
 # and the entry must go).
 DISCREPANCIES: dict[tuple[str, str, str, str], str] = {}
 
+# The ways in: each cell runs over both.
+WAYS = ("bearer", "session")
+# Where a bearer token is answered otherwise than a browser session: the row for the bearer way.
+# fmt: off
+BEARER_ROWS: dict[tuple[str, str], str] = {
+    # a request made with a token has no current session
+    ("GET", "/api/v1/auth/sessions/current"):       "401 404 404 404 404 404 404 404 404 404 404 404",
+}
+# fmt: on
+
 # Placeholders filled from the situation (the rest are administration targets).
 SUBJECT_IDS = ("case_id", "participant_id", "device_id", "hold_id", "incident_id")
 # List routes: the query, and how an item names the situation's case or entry.
@@ -480,7 +502,7 @@ def read_matrix(matrix: dict[tuple[str, str], dict[str, str]]) -> list[Cell]:
 
 
 CELLS = read_matrix(MATRIX)
-CELL_COUNT = 2772  # the exact number of cells (per engine); checked below
+CELL_COUNT = 2832  # the exact number of cells (per engine and way in); checked below
 
 
 def _param(cell: Cell):
@@ -505,8 +527,9 @@ class World:
     """The service on one engine, the demo users signed in, and the cases and
     register entries the situations need."""
 
-    def __init__(self, client: TestClient, database_url: str, settle: Callable[[], None]) -> None:
+    def __init__(self, client: TestClient, database_url: str, settle: Callable[[], None], way: str) -> None:
         self.client = client
+        self.way = way
         self.database_url = database_url  # the owner's, for reading the audit log directly
         self.settle = settle  # before reading the police feed (conftest's settle_feed)
         # (request id, status, cell, the case its path names or None) of every refusal
@@ -518,14 +541,39 @@ class World:
         self._absent: dict[tuple[str, ...], Any] = {}
 
     def _sign_in(self, username: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token_for(self.client, username)}"} if username else {}
+        if self.way == "bearer":
+            return {"Authorization": f"Bearer {token_for(self.client, username)}"} if username else {}
+        opened = self.open_session(username or "demo-staff-a")
+        headers = {"Cookie": f"sexto_session={opened['secret']}", "X-CSRF-Token": opened["csrf_token"]}
+        if not username:
+            # ``ano`` comes with a session that was signed out: refused everywhere as no session at all.
+            ended = self.client.post(f"{API}/auth/sign-out", headers=headers)
+            assert ended.status_code == 204, ended.text
+            self.client.cookies.clear()
+        return headers
+
+    def open_session(self, username: str) -> dict[str, str]:
+        """A browser session of the user's: its id, cookie and CSRF token."""
+        response = self.client.post(f"{API}/auth/sessions", json={"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 201, response.text
+        self.client.cookies.clear()
+        return {**response.json(), "secret": response.cookies["sexto_session"]}
+
+    def expected(self, cell: Cell) -> int:
+        """The cell's status for this world's way in."""
+        row = BEARER_ROWS.get((cell.method, cell.template)) if self.way == "bearer" else None
+        return int(row.split()[COLUMNS.index(cell.column)]) if row else cell.expected
 
     def sign_in_again(self, column: str) -> None:
         """A cell ended the column's token (a sign-out): a new one for the cells after it."""
         self.headers[column] = self._sign_in(USERS[column])
 
     def call(self, method: str, path: str, column: str, **kwargs):
-        return self.client.request(method, path, headers=self.headers[column], **kwargs)
+        try:
+            return self.client.request(method, path, headers=self.headers[column], **kwargs)
+        finally:
+            # A sign-in's cookie must not follow the next caller (``ano`` included).
+            self.client.cookies.clear()
 
     def ok(self, method: str, path: str, column: str, status: int = 201, **kwargs) -> dict:
         response = self.call(method, f"{API}{path}", column, **kwargs)
@@ -662,12 +710,12 @@ class World:
         return self._targets
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(scope="module", params=[(engine, way) for engine in ENGINES for way in WAYS], ids="-".join)
 def world(request, templates, tmp_path_factory, var_dir, postgres_server):
-    """One demo database per engine for the whole module: the conftest
-    fixtures give one per test, and these cells need only fresh cases,
-    built here over HTTP."""
-    engine = request.param
+    """One demo database per engine and way in for the whole module: the
+    conftest fixtures give one per test, and these cells need only fresh
+    cases, built here over HTTP."""
+    engine, way = request.param
     if engine == "postgresql" and postgres_server is None:
         pytest.skip("PostgreSQL does not answer (set SEXTO_TEST_POSTGRES_URL)")
     built = _templates_for(engine, templates, tmp_path_factory, var_dir, postgres_server)
@@ -677,7 +725,7 @@ def world(request, templates, tmp_path_factory, var_dir, postgres_server):
     settle = postgres_server.settle if engine == "postgresql" else lambda: None
     try:
         with TestClient(create_app(make_settings(app_url, var_dir))) as client:
-            yield World(client, url, settle)
+            yield World(client, url, settle, way)
     finally:
         factory.discard()
 
@@ -849,6 +897,10 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 def _call(cell: Cell, world: World, subject: Subject | None) -> Call:
+    if cell.template == f"{API}/auth/sessions" and cell.method == "POST":
+        username = USERS[cell.column]
+        username, password = (username, DEMO_PASSWORD) if username else ("matrice-inconnu", "pas le bon mot de passe")
+        return Call(cell.template, {"json": {"username": username, "password": password}}, None)
     if cell.template == f"{API}/auth/token":
         username = USERS[cell.column]
         username, password = (username, DEMO_PASSWORD) if username else ("matrice-inconnu", "pas le bon mot de passe")
@@ -859,6 +911,8 @@ def _call(cell: Cell, world: World, subject: Subject | None) -> Call:
     names = set(re.findall(r"{(\w+)}", cell.template))
     if "grant_id" in names:
         ids = {**ids, "grant_id": _pending_grant(world)}
+    if "session_id" in names:
+        ids = {**ids, "session_id": world.open_session("demo-admin")["id"]}
     values = {**{name: world.targets()[name] for name in names - set(ids)}, **ids}
     kwargs: dict[str, Any] = {}
     if cell.writes:
@@ -936,10 +990,11 @@ def _stable(headers) -> dict[str, str]:
 
 @pytest.mark.parametrize("cell", [_param(cell) for cell in CELLS])
 def test_cell(world: World, cell: Cell):
+    expected = world.expected(cell)
     subject = None
     if cell.situation != "-":
         # A write that should go through changes the case (entry): it gets one of its own.
-        fresh = cell.writes and cell.expected < 300 and (cell.method, cell.template) not in LEAVES_THE_CASE
+        fresh = cell.writes and expected < 300 and (cell.method, cell.template) not in LEAVES_THE_CASE
         subject = world.subject(cell.situation, fresh=fresh)
     call = _call(cell, world, subject)
     if cell.template == f"{API}/police/cases":
@@ -953,8 +1008,8 @@ def test_cell(world: World, cell: Cell):
     if cell.template.startswith(API) and response.status_code in (401, 403, 404):
         named = subject.ids.get("case_id") if subject and cell.names_a_subject else None
         world.denials.append((response.headers["x-request-id"], response.status_code, cell.id, named))
-    assert response.status_code == cell.expected, (
-        f"{cell.id}: expected {cell.expected}, got {response.status_code} {response.text[:300]}"
+    assert response.status_code == expected, (
+        f"{cell.id}: expected {expected}, got {response.status_code} {response.text[:300]}"
     )
     if cell.listed is not None:
         shown = _listed(world, cell, response, subject.key)
@@ -963,9 +1018,7 @@ def test_cell(world: World, cell: Cell):
         )
     if call.absent is not None:
         absent = world.absent(cell.method, cell.column, *call.absent)
-        assert absent.status_code == cell.expected, (
-            f"{cell.id}: something that does not exist gives {absent.status_code}"
-        )
+        assert absent.status_code == expected, f"{cell.id}: something that does not exist gives {absent.status_code}"
         assert response.json() == absent.json(), f"{cell.id}: the body tells a hidden case from a missing one"
         assert _stable(response.headers) == _stable(absent.headers), (
             f"{cell.id}: the headers tell a hidden case from a missing one"
@@ -1053,3 +1106,5 @@ def test_the_matrix_has_every_cell():
     assert len(CELLS) == len({cell.id for cell in CELLS}), "a cell appears twice"
     assert len(CELLS) == CELL_COUNT, f"{len(CELLS)} cells: update CELL_COUNT (and docs/security.md)"
     assert set(DISCREPANCIES) <= {cell.key for cell in CELLS}, "a discrepancy names no cell"
+    assert set(BEARER_ROWS) <= set(MATRIX), "a bearer row names no route"
+    assert all(len(row.split()) == len(COLUMNS) for row in BEARER_ROWS.values())

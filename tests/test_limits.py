@@ -299,7 +299,7 @@ def test_a_sign_in_holds_no_transaction_while_it_waits_for_a_slot(client, db, mo
     issued, gate = threading.Event(), threading.Event()
     blocked = {"count": 0}
     lock = threading.Lock()
-    original_issue, original_admit = auth_service._issue, auth_service._admit
+    original_complete, original_admit = auth_service._complete, auth_service._admit
 
     def admit(*args, **kwargs):
         if issued.is_set():  # the flood's first steps hold every other slot
@@ -308,8 +308,8 @@ def test_a_sign_in_holds_no_transaction_while_it_waits_for_a_slot(client, db, mo
             assert gate.wait(60)
         return original_admit(*args, **kwargs)
 
-    def issue(*args, **kwargs):
-        token = original_issue(*args, **kwargs)
+    def complete(*args, **kwargs):
+        token = original_complete(*args, **kwargs)
         issued.set()
         deadline = time.monotonic() + 20
         while blocked["count"] < SIGNIN_SLOTS - 1:  # the other slots taken
@@ -319,7 +319,7 @@ def test_a_sign_in_holds_no_transaction_while_it_waits_for_a_slot(client, db, mo
         return token
 
     monkeypatch.setattr(auth_service, "_admit", admit)
-    monkeypatch.setattr(auth_service, "_issue", issue)
+    monkeypatch.setattr(auth_service, "_complete", complete)
     pool = ThreadPoolExecutor(max_workers=SIGNIN_SLOTS + 1)
     try:
         signing_in = pool.submit(

@@ -12,6 +12,8 @@ from app.main import create_app
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 UNAUTHENTICATED = {"/healthz", "/readyz", "/api/v1/auth/token"}
+# Sign-in for a browser session: its path's other operations are authenticated.
+UNAUTHENTICATED_OPERATIONS = {("post", "/api/v1/auth/sessions")}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def test_every_route_has_a_summary(served):
 
 def test_every_authenticated_route_declares_401_and_is_secured(served):
     for path, method, operation in _operations(served):
-        if path in UNAUTHENTICATED:
+        if path in UNAUTHENTICATED or (method, path) in UNAUTHENTICATED_OPERATIONS:
             continue
         assert "401" in operation["responses"], f"{method.upper()} {path}"
         assert operation.get("security"), f"{method.upper()} {path}"
@@ -175,3 +177,13 @@ def test_the_contact_body_is_a_union_on_kind_with_one_named_example_per_kind(ser
         "application/json"
     ]
     assert len(acknowledge["examples"]) >= 2  # with and without the force's file number
+
+
+def test_the_session_cookie_is_declared_next_to_the_bearer_scheme(served):
+    schemes = served["components"]["securitySchemes"]
+    cookie = schemes["SessionCookie"]
+    assert (cookie["type"], cookie["in"], cookie["name"]) == ("apiKey", "cookie", "__Host-sexto_session")
+    assert "X-CSRF-Token" in cookie["description"]
+    for path, method, operation in _operations(served):
+        if operation.get("security"):
+            assert operation["security"] == [{"OAuth2": []}, {"SessionCookie": []}], f"{method.upper()} {path}"

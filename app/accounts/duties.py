@@ -181,10 +181,13 @@ def _issue_credential(hasher: PasswordHasher, holder: User | ServiceAccount) -> 
 
 def set_by_admin(session: Session, holder: User | ServiceAccount) -> None:
     """An admin set the account's password or secret: it gives no case reach,
-    and the account's grants wait for approval again."""
+    and the account's grants wait for approval again.  A person's is a
+    temporary password, to change at the next sign-in: until then the
+    account has no reach, and an admin's or auditor's routes refuse it
+    (``app.auth.principal.require_roles``)."""
     holder.credential_pending = True
     if isinstance(holder, User):
-        holder.must_change_password = False
+        holder.must_change_password = True
         grants = select(ScopeGrant).where(ScopeGrant.user_id == holder.id)
     else:
         grants = select(ScopeGrant).where(ScopeGrant.service_account_id == holder.id)

@@ -1,13 +1,15 @@
 """Failed sign-ins, counted in the database so that the limit holds across
-server processes; and the credentials revoked before their expiry."""
+server processes; the credentials revoked before their expiry; and the
+browser sessions."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime
+from app.db import UTCDateTime, new_id
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -31,4 +33,23 @@ class RevokedToken(SQLModel, table=True):
     __tablename__ = "revoked_token"
 
     digest: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class BrowserSession(SQLModel, table=True):
+    """A person's session in a browser (``app.auth.sessions``): the cookie's
+    value is never kept, only its SHA-256 digest.  It carries the account's
+    ``token_generation`` at sign-in, as a token does, so that a revoke-all, a
+    new password or a disable ends it too.  Neither the client's address nor
+    its user agent is kept here: the sign-in's audit entry has them."""
+
+    __tablename__ = "browser_session"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
+    generation: int
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # The absolute end, whatever the activity; the idle end is last_seen_at + the setting.
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

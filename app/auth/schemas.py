@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -98,3 +99,59 @@ class Me(BaseModel):
         "this route, the password change and the enrolment routes (`/api/v1/auth/mfa/...`) answer, until it is "
         "enrolled (403 `mfa_enrolment_required` elsewhere).",
     )
+
+
+class SessionSignIn(InputModel):
+    """A person's sign-in for a browser session (the web app), as JSON."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "demo-staff-a", "password": "sexto-demo-2026"}]}
+    )
+
+    username: str = Field(min_length=1, max_length=200)
+    password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH, strip_whitespace=False)]
+    otp: str | None = Field(
+        default=None, max_length=64, description="The one-time code of a second factor, when the account has one."
+    )
+
+
+class SessionOpened(BaseModel):
+    """A browser session just opened: its cookie is set by the same answer
+    (`Set-Cookie`, `HttpOnly`: never readable by JavaScript)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b5d3c1e-8a54-4a43-9a61-3f1d8f0c2e10",
+                    "created_at": "2026-12-01T13:00:00Z",
+                    "expires_at": "2026-12-02T01:00:00Z",
+                    "idle_timeout_seconds": 1800,
+                    "csrf_token": "6f1c...e2",
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime = Field(description="The absolute end, however active the session.")
+    idle_timeout_seconds: int = Field(description="The session ends after this long without a request.")
+    csrf_token: str = Field(description="Send it as `X-CSRF-Token` with every write made with this session.")
+
+
+class SessionOut(BaseModel):
+    """One of my browser sessions."""
+
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime = Field(description="The last request, within a minute.")
+    expires_at: datetime = Field(description="The absolute end, however active the session.")
+    current: bool = Field(description="The session this request came with.")
+
+
+class CurrentSession(SessionOut):
+    """The browser session this request came with, and its CSRF token."""
+
+    idle_expires_at: datetime = Field(description="When it ends without another request.")
+    csrf_token: str = Field(description="Send it as `X-CSRF-Token` with every write made with this session.")

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import case, delete, literal, null, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,7 +34,7 @@ from app.accounts.models import ServiceAccount, User
 from app.accounts.scopes import approved, load_grants, resolve_scope
 from app.accounts.service import refuse_weak_password
 from app.audit.note import AuditNote
-from app.auth import revocation
+from app.auth import revocation, sessions
 from app.auth.mfa import factor
 from app.auth.models import LoginThrottle
 from app.auth.principal import Principal
@@ -65,6 +66,7 @@ class IssuedToken:
 
 
 THROTTLE_PURPOSE = "login_throttle"
+T = TypeVar("T")
 
 
 def normalize_username(username: str) -> str:
@@ -83,6 +85,7 @@ class Attempt:
     account_query: SelectOfScalar[User] | SelectOfScalar[ServiceAccount]
     secret: str
     refusal: type[Problem]
+    # The one-time code of a second factor, sent with a password (``otp``).
     otp: str | None = None
 
 
@@ -111,22 +114,28 @@ def client_credentials_attempt(cipher: DataCipher, client_id: str, client_secret
     )
 
 
+Finish = Callable[[Session, User | ServiceAccount], T]
+"""How a successful sign-in ends, in its last step: a token
+(``token_issuer``) or a browser session (``session_opener``)."""
+
+
 async def sign_in(
     session: Session,
     attempt: Attempt,
     *,
     settings: Settings,
     hasher: PasswordHasher,
-    tokens: TokenService,
     cipher: DataCipher,
     client_address: str | None,
     audit: AuditNote,
     step_slot: StepSlot,
-) -> IssuedToken:
-    """Both grants: count the attempt per client address and overall, reserve
-    it for its account name (or refuse it), check the secret (a dummy hash
-    when there is no usable account, so timing says nothing), then issue the
-    token.
+    finish: Finish[T],
+) -> T:
+    """Every sign-in (both grants, and a browser session's): count the
+    attempt per client address and overall, reserve it for its account name
+    (or refuse it), check the secret (a dummy hash when there is no usable
+    account, so timing says nothing), then ``finish``: issue the token or
+    open the session.
 
     The database steps are short thread hops, each in one of the sign-in
     slots (``step_slot``) and ending its transaction so that the connection
@@ -155,7 +164,7 @@ async def sign_in(
     # The last step keeps its slot until the route class has committed the
     # request's entry with it: its transaction never waits for a slot.
     await step_slot.hold()
-    return await run_in_threadpool(_issue, session, attempt, account, new_hash, tokens, cipher, settings, audit)
+    return await run_in_threadpool(_complete, session, attempt, account, new_hash, finish, cipher, settings, audit)
 
 
 def _busy() -> ServiceUnavailable:
@@ -193,18 +202,18 @@ def _find_account(session: Session, attempt: Attempt, audit: AuditNote) -> User 
     return account
 
 
-def _issue(
+def _complete(
     session: Session,
     attempt: Attempt,
     account: User | ServiceAccount,
     new_hash: str | None,
-    tokens: TokenService,
+    finish: Finish[T],
     cipher: DataCipher,
     settings: Settings,
     audit: AuditNote,
-) -> IssuedToken:
+) -> T:
     if attempt.kind == "user":
-        # The second factor, in the transaction that issues the token: a code
+        # The second factor, in the transaction that ends the sign-in: a code
         # is used up only with the sign-in it served.  A wrong code keeps the
         # reservation (a failure); no code at all gives it back.
         try:
@@ -215,18 +224,38 @@ def _issue(
     if new_hash:
         setattr(account, attempt.secret_field, new_hash)
     _clear_failures(session, attempt.throttle_key)
-    holder = {"service_account_id": account.id} if attempt.kind == "service_account" else {"user_id": account.id}
-    scope = resolve_scope(session, approved(load_grants(session, **holder)))
-    subject = f"{attempt.kind}:{account.id}"
-    token, lifetime = tokens.issue(
-        subject=subject,
-        role=account.role,
-        scope=scope.as_claim(),
-        generation=account.token_generation,
-        now=utcnow(),
-    )
-    session.flush()
-    return IssuedToken(token, lifetime, subject)
+    return finish(session, account)
+
+
+def token_issuer(tokens: TokenService) -> Finish[IssuedToken]:
+    """A sign-in that ends with an access token (``POST /auth/token``)."""
+
+    def issue(session: Session, account: User | ServiceAccount) -> IssuedToken:
+        kind = "user" if isinstance(account, User) else "service_account"
+        holder = {"user_id": account.id} if kind == "user" else {"service_account_id": account.id}
+        scope = resolve_scope(session, approved(load_grants(session, **holder)))
+        subject = f"{kind}:{account.id}"
+        token, lifetime = tokens.issue(
+            subject=subject,
+            role=account.role,
+            scope=scope.as_claim(),
+            generation=account.token_generation,
+            now=utcnow(),
+        )
+        session.flush()
+        return IssuedToken(token, lifetime, subject)
+
+    return issue
+
+
+def session_opener(settings: Settings) -> Finish[sessions.OpenedSession]:
+    """A person's sign-in that ends with a browser session (``POST /auth/sessions``)."""
+
+    def open_session(session: Session, account: User | ServiceAccount) -> sessions.OpenedSession:
+        assert isinstance(account, User)  # a password attempt names a person
+        return sessions.create_session(session, account, settings=settings)
+
+    return open_session
 
 
 def _reserve_attempt(session: Session, key: str, settings: Settings) -> None:
@@ -340,8 +369,11 @@ def purge_expired_throttles(session: Session, settings: Settings) -> int:
 
 
 def sign_out(session: Session, principal: Principal) -> None:
-    """Revoke the credential the caller came with, at once; the account's
-    other credentials live on."""
+    """End the credential the caller came with, at once (a token is revoked,
+    a browser session deleted); the account's other credentials live on."""
+    if principal.session_id is not None:
+        sessions.end_session(session, principal.id, principal.session_id)
+        return
     revocation.revoke(session, credential_id=principal.token_id, accepted_until=principal.token_accepted_until)
 
 
@@ -355,9 +387,12 @@ async def change_own_password(
     current_password: str,
     new_password: str,
     step_slot: StepSlot,
+    keep_session: uuid.UUID | None = None,
 ) -> None:
     """A person changes their own password: the way out of a temporary one
-    issued with an approval (``must_change_password``).  The current password
+    issued with an approval (``must_change_password``).  It ends the
+    account's tokens and browser sessions but ``keep_session``: the one the
+    change was made in, if any.  The current password
     is checked like a sign-in's, throttled on the same count.  It never clears
     ``credential_pending``: a password an admin set stays one that gives no
     case reach, whoever changes it (app.accounts.duties).
@@ -391,7 +426,7 @@ async def change_own_password(
             await run_in_threadpool(_release_attempt, session, throttle_key, settings)
         raise _busy() from None
     await step_slot.hold()
-    await run_in_threadpool(_apply_change, session, user, throttle_key, new_hash)
+    await run_in_threadpool(_apply_change, session, user, throttle_key, new_hash, keep_session)
 
 
 def _begin_change(
@@ -415,10 +450,15 @@ def _begin_change(
     return user, throttle_key
 
 
-def _apply_change(session: Session, user: User, throttle_key: str, new_hash: str) -> None:
+def _apply_change(
+    session: Session, user: User, throttle_key: str, new_hash: str, keep_session: uuid.UUID | None
+) -> None:
     _clear_failures(session, throttle_key)
     user.password_hash = new_hash
     user.must_change_password = False
     revocation.revoke_all(user)
+    sessions.end_sessions(session, user.id, keep=keep_session)
+    if keep_session is not None:
+        sessions.carry_over(session, keep_session, user.token_generation)
     user.updated_at = utcnow()
     session.flush()
