@@ -119,6 +119,8 @@ def _maintenance(
             purge_expired_revocations(session)
             purge_expired_counters(session)
             session.commit()
+        # Which instance did the round (its lease holder id is random, never a host name).
+        logger.debug("periodic purge_expired_rows ran (holder %s)", holder)
 
     return sign_checkpoints, purge_expired_rows
 
