@@ -102,8 +102,8 @@ def _maintenance(
 
     def sign_checkpoints(leased: bool = True) -> None:
         """``leased``: only on the instance holding the lease (the interval's
-        rounds); otherwise here and now (start-up, N entries): two instances
-        signing the same heads leave duplicate records the witness tolerates."""
+        rounds); otherwise here and now (start-up, N entries).  Either way
+        each head is stored and published once (``CheckpointSigner.issue``)."""
         if leased and not take_lease(engine, "sign_checkpoints", holder, checkpoint_lease):
             return
         with Session(engine) as session:
