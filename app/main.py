@@ -111,8 +111,8 @@ def _maintenance(
 
     def sign_checkpoints(leased: bool = True) -> None:
         """``leased``: only on the instance holding the lease (the interval's
-        rounds); otherwise here and now (start-up, N entries): two instances
-        signing the same heads leave duplicate records the witness tolerates."""
+        rounds); otherwise here and now (start-up, N entries).  Either way
+        each head is stored and published once (``CheckpointSigner.issue``)."""
         if leased and not take_lease(engine, "sign_checkpoints", holder, checkpoint_lease):
             return
         with Session(engine) as session:
@@ -129,6 +129,8 @@ def _maintenance(
             purge_expired_sessions(session, settings)
             purge_expired_counters(session)
             session.commit()
+        # Which instance did the round (its lease holder id is random, never a host name).
+        logger.debug("periodic purge_expired_rows ran (holder %s)", holder)
 
     return sign_checkpoints, purge_expired_rows
 

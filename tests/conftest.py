@@ -20,6 +20,8 @@ import gc
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -517,8 +519,8 @@ def service_env(settings: Settings, var_dir: Path, **extra: str) -> dict[str, st
         SEXTO_AUDIT_CHECKPOINT_EVERY_ENTRIES="0",
         SEXTO_AUDIT_WITNESS="none",
         **{f"SEXTO_{name.upper()}": str(value) for name, value in TEST_LIMITS.items()},
-        **extra,
     )
+    env.update(extra)  # may replace any of the above
     return env
 
 
@@ -543,52 +545,67 @@ def write_routes(app):
 @contextmanager
 def running_service(env: dict[str, str], workers: int = 1, *, with_process: bool = False) -> Iterator:
     """uvicorn serving the app in a child process; yields its base URL once
-    /healthz answers (with the process too, to kill it, if ``with_process``).
+    /healthz answers (with the process too, to kill it, if ``with_process``)."""
+    with running_services([env], workers) as [(base, server)]:
+        yield (base, server) if with_process else base
 
-    It serves on a socket bound here to a port the system picks and handed
+
+@contextmanager
+def running_services(
+    envs: list[dict[str, str]], workers: int = 1, *, logs: list[Path] | None = None
+) -> Iterator[list[tuple[str, subprocess.Popen]]]:
+    """One uvicorn process per environment, all started before any is waited
+    for (as replicas starting together); yields each one's base URL and
+    process once every /healthz answers.  Each process's standard error goes
+    to its file in ``logs`` when given (nowhere otherwise).
+
+    Each serves on a socket bound here to a port the system picks and handed
     over already listening, so no other test or run can take the port, and
-    /healthz can only be answered by this service."""
-    import subprocess
-    import sys
-
+    /healthz can only be answered by that service."""
     import httpx
 
-    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-    with listener:
-        port = listener.getsockname()[1]
-        # Served as the Dockerfile serves it: uvicorn itself believes no proxy header.
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--no-proxy-headers",
-            "--no-access-log",
-        ]
-        command += ["--fd", str(listener.fileno())]
-        if workers > 1:
-            command += ["--workers", str(workers)]
-        server = subprocess.Popen(
-            command, env=env, pass_fds=[listener.fileno()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-    base = f"http://127.0.0.1:{port}"
+    servers: list[tuple[str, subprocess.Popen]] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, f"the service exited with {server.returncode}"
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.2)
-        yield (base, server) if with_process else base
+        for number, env in enumerate(envs):
+            listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+            with listener, contextlib.ExitStack() as files:
+                port = listener.getsockname()[1]
+                # Served as the Dockerfile serves it: uvicorn itself believes no proxy header.
+                command = [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "app.main:create_app",
+                    "--factory",
+                    "--no-proxy-headers",
+                    "--no-access-log",
+                ]
+                command += ["--fd", str(listener.fileno())]
+                if workers > 1:
+                    command += ["--workers", str(workers)]
+                stderr = files.enter_context(logs[number].open("ab")) if logs else subprocess.DEVNULL
+                server = subprocess.Popen(
+                    command, env=env, pass_fds=[listener.fileno()], stdout=subprocess.DEVNULL, stderr=stderr
+                )
+            servers.append((f"http://127.0.0.1:{port}", server))
+        deadline = time.monotonic() + 60 * len(servers)  # they start on the same cores
+        for base, server in servers:
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, f"the service exited with {server.returncode}"
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.2)
+        yield servers
     finally:
-        if server.poll() is None:
-            server.terminate()
-        server.wait(timeout=20)
+        for _base, server in servers:
+            if server.poll() is None:
+                server.terminate()
+        for _base, server in servers:
+            server.wait(timeout=20)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select, text
@@ -216,5 +217,52 @@ def test_the_duties_migration_fails_closed_both_ways(databases):
                 >= pending_accounts
             )
         upgrade(url)
+    finally:
+        engine.dispose()
+
+
+def test_the_one_checkpoint_per_head_migration_stops_on_checkpoints_signed_twice(databases):
+    """0021: the service never stored two checkpoints of a chain at one seq,
+    and the table is append-only: rows like that were written some other way,
+    and the upgrade stops rather than remove or hide them."""
+    from app.audit.models import AuditCheckpoint
+
+    url = databases.clone("empty")
+    downgrade(url, "0020")
+    engine = create_db_engine(url, pool_size=1)
+    row = dict(chain="platform", seq=7, entry_hash="0" * 64, key_id="k", signature="s")
+    try:
+        with engine.begin() as connection:
+            for issued_at in ("2026-12-01T00:00:00.000000Z", "2026-12-01T00:00:01.000000Z"):
+                connection.execute(insert(AuditCheckpoint.__table__).values(**row, issued_at=issued_at))
+        with pytest.raises(RuntimeError, match=r"more than one checkpoint at 1 \(chain, seq\) pair"):
+            upgrade(url)
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == "0020"
+            assert connection.execute(select(func.count()).select_from(AuditCheckpoint.__table__)).scalar_one() == 2
+    finally:
+        engine.dispose()
+
+
+def test_the_audit_checkpoints_stay_append_only_through_0021_both_ways(databases):
+    """0021 copies the table on SQLite (to add its constraint): the copy is
+    append-only too, after the upgrade and after the downgrade."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.audit.models import AuditCheckpoint
+
+    url = databases.clone("empty")
+    engine = create_db_engine(url, pool_size=1)
+    table = AuditCheckpoint.__table__
+    row = dict(chain="platform", seq=1, entry_hash="0" * 64, issued_at="x", key_id="k", signature="s")
+    try:
+        for step in (lambda: downgrade(url, "0020"), lambda: upgrade(url)):
+            step()
+            with engine.begin() as connection:
+                connection.execute(insert(table).values(**row))
+            for change in (table.update().values(signature="t"), table.delete()):
+                with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+                    connection.execute(change)
+            row["seq"] += 1
     finally:
         engine.dispose()

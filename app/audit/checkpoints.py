@@ -15,6 +15,11 @@ sign) past the cut.  For the same reason the signer refuses to sign a chain
 whose head is behind, or whose entry at that seq is not, what it signed last
 (stored or witnessed): a rewritten tail never gets a fresh signature.
 
+Each (chain, seq) is signed once: several instances may find the same head
+due at the same moment (at start-up, or one at an interval round and another
+at a multiple of N entries); the one whose insert stores the row publishes
+it, the others' inserts do nothing and they publish nothing.
+
 ``CheckpointCadence`` says when: at start-up, then whenever a chain reaches a
 multiple of N entries (the seq is shared by every process, so exactly one of
 them sees each multiple) or T seconds have passed, whichever comes first.
@@ -33,6 +38,8 @@ from datetime import UTC, datetime
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from app.audit.chain import Appended, ChainReport, VerifyReport, format_time
@@ -135,6 +142,7 @@ class CheckpointSigner:
                     raise ChainRewritten(head.chain, seq)
             if stored is None or stored.seq != head.seq:
                 due.append(head)
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         issued = []
         for head in due:
             issued_at = format_time(utcnow())
@@ -147,9 +155,19 @@ class CheckpointSigner:
                 key_id=self.key_id,
                 signature=base64.b64encode(signature).decode(),
             )
-            session.add(checkpoint)
-            issued.append(checkpoint)
-        session.flush()
+            # One checkpoint per chain and seq: when another instance stored
+            # this one first (the head lock normally makes this one wait and
+            # find it; the constraint holds whatever the isolation), this
+            # insert does nothing and this checkpoint is neither kept nor
+            # published.
+            checkpoint.id = session.execute(
+                insert(_checkpoints)
+                .values(checkpoint.model_dump(exclude={"id"}))
+                .on_conflict_do_nothing(index_elements=["chain", "seq"])
+                .returning(_checkpoints.c.id)
+            ).scalar()
+            if checkpoint.id is not None:
+                issued.append(checkpoint)
         # Published before the caller commits: what a record names is an entry
         # already committed (the head names only those), whether or not this
         # checkpoint's own row is.  A witness that cannot be written fails the

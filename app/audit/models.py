@@ -67,6 +67,9 @@ class AuditCheckpoint(SQLModel, table=True):
     """An Ed25519 signature over a chain's head at one moment."""
 
     __tablename__ = "audit_checkpoint"
+    # One checkpoint per chain and seq, whichever instance signs it first:
+    # the others' inserts do nothing and they publish nothing.
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     chain: str = Field(max_length=64)
