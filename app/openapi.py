@@ -92,10 +92,13 @@ IF_NONE_MATCH_HEADER = {
     "description": "The ETag of your copy: 304 when it is still current.",
     "schema": {"type": "string"},
 }
-# POSTs that take no Idempotency-Key: sign-in, and the second factor's own
+# POSTs that take no Idempotency-Key: sign-in, sign-out (idempotent per
+# credential; a key is kept per account, so another credential's retry would
+# replay the first answer and end nothing), and the second factor's own
 # routes, whose answers hold secrets shown once (app.auth.mfa.router).
 NO_IDEMPOTENCY = {
     "/api/v1/auth/token",
+    "/api/v1/auth/sign-out",
     "/api/v1/auth/mfa/totp",
     "/api/v1/auth/mfa/totp/confirm",
     "/api/v1/auth/mfa/recovery-codes",

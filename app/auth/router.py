@@ -36,7 +36,6 @@ from app.auth.schemas import (
 from app.config import Settings
 from app.db import get_session
 from app.errors import BadRequest, Forbidden, InvalidClient, InvalidGrant, NotFound, problem_responses
-from app.idempotency.service import idempotency
 from app.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=AuditedRoute)
@@ -326,10 +325,10 @@ def me(principal: EnrollingPrincipal, session: SessionDep) -> Me:
     description=(
         "The token or session is refused from the next request on (401 `invalid_token`); the account's other "
         "tokens and sessions still work. A browser session's cookie is cleared. A retry after the credential "
-        "was ended gets that 401: it is ended either way."
+        "was ended gets that 401: it is ended either way. No `Idempotency-Key`: a sign-out is one already, and "
+        "another credential's retry with the same key must end that credential, not replay the first answer."
     ),
-    responses=problem_responses(401, 403, 422, 503),
-    dependencies=[Depends(idempotency)],
+    responses=problem_responses(401, 403, 503),
 )
 def sign_out(principal: CurrentPrincipal, session: SessionDep, request: Request) -> Response:
     service.sign_out(session, principal)
