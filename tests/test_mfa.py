@@ -320,6 +320,27 @@ def test_required_but_not_enrolled_signs_in_but_reaches_nothing_until_enrolled(s
     assert strict.get(ME, headers=headers).json()["mfa_enrolment_required"] is False
 
 
+def test_a_person_who_must_enrol_may_sign_out_and_read_their_sessions_csrf_token(strict):
+    token = token_for(strict, "demo-staff-a")
+    assert strict.get(ME, headers=bearer(token)).json()["mfa_enrolment_required"] is True
+    signed_out = strict.post("/api/v1/auth/sign-out", headers=bearer(token))
+    assert signed_out.status_code == 204, signed_out.text
+    assert strict.get(ME, headers=bearer(token)).status_code == 401
+    # In a browser: the web app, reloaded, reads the CSRF token again to enrol or to sign out.
+    opened = strict.post("/api/v1/auth/sessions", json={"username": "demo-staff-a", "password": DEMO_PASSWORD})
+    assert opened.status_code == 201, opened.text
+    strict.cookies.clear()
+    cookie = {"Cookie": f"sexto_session={opened.cookies['sexto_session']}"}
+    current = strict.get("/api/v1/auth/sessions/current", headers=cookie)
+    assert current.status_code == 200, current.text
+    csrf = {**cookie, "X-CSRF-Token": current.json()["csrf_token"]}
+    assert strict.post(TOTP, headers=csrf).status_code == 200
+    assert [item["current"] for item in strict.get("/api/v1/auth/sessions", headers=cookie).json()["items"]] == [True]
+    assert strict.delete("/api/v1/auth/sessions", headers=csrf).status_code == 204
+    assert strict.post("/api/v1/auth/sign-out", headers=csrf).status_code == 204
+    assert strict.get(ME, headers=cookie).status_code == 401
+
+
 def test_removing_a_required_factor_takes_the_reach_away(strict, desk, clock):
     case = desk.open_case()
     headers = bearer(token_for(strict, "demo-staff-a"))

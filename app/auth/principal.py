@@ -318,7 +318,8 @@ def get_enrolling_principal(
     cookie: Annotated[str | None, Depends(session_cookie)] = None,
 ) -> Principal:
     """The caller, even one who must first enrol a second factor (for
-    ``/auth/me`` and the enrolment routes only)."""
+    ``/auth/me``, the enrolment routes, and the routes of the person's own
+    sessions and sign-out only)."""
     if token is None:
         if cookie is None:
             raise NotAuthenticated()

@@ -16,7 +16,6 @@ from app.auth import service, sessions
 from app.auth.mfa import factor
 from app.auth.models import BrowserSession
 from app.auth.principal import (
-    CurrentPrincipal,
     EnrollingPrincipal,
     Principal,
     bearer_token,
@@ -197,6 +196,11 @@ async def open_session(request: Request, body: SessionSignIn, session: SessionDe
     )
 
 
+# The routes of a person's own credentials (list, end, sign out) take a
+# person who must still enrol a second factor too: they reach no case, and
+# the web app needs them (its CSRF token again after a reload, a way out).
+
+
 @router.get(
     "/sessions",
     summary="My browser sessions in force",
@@ -205,7 +209,7 @@ async def open_session(request: Request, body: SessionSignIn, session: SessionDe
     responses=problem_responses(401, 422, 503),
 )
 def list_sessions(
-    principal: CurrentPrincipal, session: SessionDep, page: PageDep, request: Request
+    principal: EnrollingPrincipal, session: SessionDep, page: PageDep, request: Request
 ) -> Page[SessionOut]:
     statement = sessions.live_sessions(principal.id, request.state.settings)
     rows, next_cursor = paginate(session, statement, BrowserSession, page)
@@ -231,7 +235,7 @@ def _session_out(row: BrowserSession, principal: Principal) -> SessionOut:
     responses=problem_responses(401, 404, 503),
 )
 def current_session(
-    principal: CurrentPrincipal, cookie: CookieDep, session: SessionDep, request: Request
+    principal: EnrollingPrincipal, cookie: CookieDep, session: SessionDep, request: Request
 ) -> CurrentSession:
     row = session.get(BrowserSession, principal.session_id) if principal.session_id else None
     if row is None or cookie is None:
@@ -251,7 +255,7 @@ def current_session(
     description="Ending the current one also clears its cookie. Another person's session is 404, as a missing one.",
     responses=problem_responses(401, 403, 404, 422, 503),
 )
-def end_session(session_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> Response:
+def end_session(session_id: uuid.UUID, principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
     if not sessions.end_session(session, principal.id, session_id):
         raise NotFound()
     response = Response(status_code=204)
@@ -270,7 +274,7 @@ def end_session(session_id: uuid.UUID, principal: CurrentPrincipal, session: Ses
     ),
     responses=problem_responses(401, 403, 503),
 )
-def end_other_sessions(principal: CurrentPrincipal, session: SessionDep, request: Request) -> Response:
+def end_other_sessions(principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
     ended = sessions.end_sessions(session, principal.id, keep=principal.session_id)
     request.state.audit.returned(list(ended))
     return Response(status_code=204)
@@ -330,7 +334,7 @@ def me(principal: EnrollingPrincipal, session: SessionDep) -> Me:
     ),
     responses=problem_responses(401, 403, 503),
 )
-def sign_out(principal: CurrentPrincipal, session: SessionDep, request: Request) -> Response:
+def sign_out(principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
     service.sign_out(session, principal)
     response = Response(status_code=204)
     if principal.session_id is not None:
