@@ -63,6 +63,8 @@ def start_totp_enrolment(principal: EnrollingPrincipal, session: SessionDep, req
     "/totp/confirm",
     summary="Confirm the authenticator app with its first code: the factor is in use; ten recovery codes, shown once",
     description=(
+        "Every token and browser session of the account, opened with the password alone, ends: all but the "
+        "browser session this request came with (a bearer token ends too; sign in again with a code). "
         "A wrong or used code is a 422 (`body.code`: `mfa_code_invalid`) and counts as a failed sign-in of the "
         "account (429 `login_throttled` once locked). 409 `mfa_no_enrolment` before `POST "
         "/api/v1/auth/mfa/totp`, `mfa_already_enrolled` after a confirmation."
@@ -75,7 +77,9 @@ def confirm_totp_enrolment(
 ) -> RecoveryCodes:
     user = _own_account(principal, session, request)
     state = request.state
-    codes = service.confirm_enrolment(session, state.cipher, state.settings, user, body.code, state.audit)
+    codes = service.confirm_enrolment(
+        session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
+    )
     return RecoveryCodes(recovery_codes=codes)
 
 
