@@ -236,6 +236,22 @@ def test_activity_is_written_at_most_once_a_minute(client, db):
     assert last_seen() > opened
 
 
+def test_an_active_session_outlives_the_shortest_idle_timeout(settings, var_dir, db):
+    """The last request is written at most once a minute, but never so
+    seldom that an active person's session ends: at the shortest idle timeout
+    (60 seconds), once a minute, it would end 60 seconds after the sign-in
+    however active the person."""
+    short = make_settings(settings.effective_database_url, var_dir, session_idle_timeout_seconds=60)
+    with TestClient(create_app(short)) as client:
+        browser = Browser(client, "demo-staff-a")
+        _age(db, browser, last_seen_at=utcnow() - timedelta(seconds=45))
+        assert browser.get(ME).status_code == 200
+        db.expire_all()
+        seen = db.get(BrowserSession, uuid.UUID(browser.id)).last_seen_at
+        # The person was active just now: their session lasts the most of a minute more.
+        assert seen >= utcnow() - timedelta(seconds=15)
+
+
 def test_an_unknown_cookie_is_refused(client, db):
     response = client.get(ME, headers={"Cookie": f"{COOKIE}=made-up"})
     assert response.status_code == 401

@@ -379,7 +379,7 @@ def _session_principal(request: Request, session: Session, secret: str) -> Princ
         request.state.token_failure = refusal
         raise Forbidden("csrf_refused", code="csrf_refused")
     assert principal.session_id is not None
-    sessions.touch(session, principal.session_id, found.last_seen_at, now)
+    sessions.touch(session, principal.session_id, found.last_seen_at, now, settings)
     return principal
 
 

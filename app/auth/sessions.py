@@ -13,7 +13,8 @@ random id in an ``HttpOnly``, ``Secure``, ``SameSite=Strict`` cookie.
   (an admin's revoke-all, a new password, a disable) bumps the account's
   ``token_generation``, which the session carries as a token does.
 * **Last seen** is written at most once a minute (``LAST_SEEN_EVERY``): a
-  read does not become a write each time.
+  read does not become a write each time; and at least every tenth of the
+  idle timeout, so that a short one does not end an active session.
 * **CSRF** for writes made with the cookie: ``SameSite=Strict``, the
   ``Origin`` of an unsafe request (when the browser sends one) must be the
   service's own, and the ``X-CSRF-Token`` header must carry the session's
@@ -126,9 +127,12 @@ def foreign_origin(origin: str | None, host: str | None) -> bool:
     return urlsplit(origin).netloc.lower() != (host or "").lower()
 
 
-def touch(session: Session, session_id: uuid.UUID, last_seen_at: datetime, now: datetime) -> None:
-    """Record activity, at most once a minute (in the request's transaction)."""
-    if now - last_seen_at >= LAST_SEEN_EVERY:
+def touch(session: Session, session_id: uuid.UUID, last_seen_at: datetime, now: datetime, settings: Settings) -> None:
+    """Record activity, at most once a minute (in the request's transaction),
+    and at least every tenth of the idle timeout: after a request, the
+    session lives at least nine tenths of it, however short it is set."""
+    every = min(LAST_SEEN_EVERY, timedelta(seconds=settings.session_idle_timeout_seconds) / 10)
+    if now - last_seen_at >= every:
         session.execute(update(BrowserSession).where(col(BrowserSession.id) == session_id).values(last_seen_at=now))
 
 
