@@ -349,8 +349,11 @@ def test_confirming_a_factor_ends_the_credentials_opened_without_it(strict, desk
     secret = strict.post(TOTP, headers=own).json()["secret"]
     confirmed = strict.post(CONFIRM, json={"code": code_at(secret, clock.now)}, headers=own)
     assert confirmed.status_code == 200, confirmed.text
-    assert strict.get(f"/api/v1/cases/{case['id']}", headers=own).status_code == 200
-    for stale in (stale_token, stale_session):
+    strict.cookies.clear()
+    # That session goes on, under a new cookie: a copy of the old one reaches nothing.
+    renewed = {"Cookie": f"sexto_session={confirmed.cookies['sexto_session']}"}
+    assert strict.get(f"/api/v1/cases/{case['id']}", headers=renewed).status_code == 200
+    for stale in (stale_token, stale_session, own):
         refused = strict.get(f"/api/v1/cases/{case['id']}", headers=stale)
         assert refused.status_code == 401, refused.text
     # Confirmed with a bearer token: that token ends too; the next sign-in takes the code.

@@ -53,7 +53,17 @@ class Browser:
         return self.client.get(path, headers=self.headers(), **kwargs)
 
     def request(self, method: str, path: str, *, csrf: bool = True, extra: dict | None = None, **kwargs):
-        return self.client.request(method, path, headers=self.headers(csrf, **(extra or {})), **kwargs)
+        response = self.client.request(method, path, headers=self.headers(csrf, **(extra or {})), **kwargs)
+        self.client.cookies.clear()
+        return response
+
+    def follow(self, response) -> None:
+        """Keep the cookie an answer renewed, as a browser does, and read
+        the CSRF token again, as the web app does."""
+        self.secret = response.cookies[COOKIE]
+        current = self.get(f"{SESSIONS}/current")
+        assert current.status_code == 200, current.text
+        self.answer = {**self.answer, "csrf_token": current.json()["csrf_token"]}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -358,11 +368,30 @@ def test_a_password_change_ends_the_other_sessions_and_tokens_but_not_this_one(c
         "POST", f"{API}/auth/password", json={"current_password": DEMO_PASSWORD, "new_password": new}
     )
     assert changed.status_code == 204, changed.text
+    here.follow(changed)  # under a new cookie
     assert here.get(ME).status_code == 200
     assert refused_because(there, db) == "session_unknown"
     assert client.get(ME, headers=bearer(token)).status_code == 401
     assert [item["id"] for item in here.get(SESSIONS).json()["items"]] == [here.id]
     assert Browser(client, "demo-dpj-a", new).get(ME).status_code == 200
+
+
+def test_a_password_change_gives_its_session_a_new_cookie(client, db):
+    """Whoever holds a copy of the cookie (the reason one changes a password)
+    is signed out too: the session goes on under a new cookie, and a new
+    CSRF token."""
+    browser = Browser(client, "demo-dpj-a")
+    body = {"current_password": DEMO_PASSWORD, "new_password": "une toute nouvelle phrase de passe"}
+    changed = browser.request("POST", f"{API}/auth/password", json=body)
+    assert changed.status_code == 204, changed.text
+    client.cookies.clear()
+    renewed = changed.cookies[COOKIE]
+    assert renewed != browser.secret
+    assert "httponly" in changed.headers["set-cookie"].lower()
+    assert refused_because(browser, db) == "session_unknown"
+    current = client.get(f"{SESSIONS}/current", headers={"Cookie": f"{COOKIE}={renewed}"})
+    assert current.status_code == 200, current.text
+    assert current.json()["id"] == browser.id and current.json()["csrf_token"] != browser.answer["csrf_token"]
 
 
 def test_a_password_change_with_a_token_ends_every_session_and_token(client, db):
@@ -393,6 +422,7 @@ def test_the_admins_reset_is_a_temporary_password_and_ends_everything(client, lo
     new = "ma propre phrase de passe, enfin"
     changed = fresh.request("POST", f"{API}/auth/password", json={"current_password": temporary, "new_password": new})
     assert changed.status_code == 204, changed.text
+    fresh.follow(changed)  # under a new cookie
     assert fresh.get(ME).json()["must_change_password"] is False
     if username == "demo-auditor":
         assert fresh.get(f"{API}/audit/verify").status_code == 200

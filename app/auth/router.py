@@ -129,7 +129,7 @@ async def issue_token(
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
-def _set_cookie(response: Response, settings: Settings, secret: str) -> None:
+def set_session_cookie(response: Response, settings: Settings, secret: str) -> None:
     # No Max-Age: the browser forgets the cookie when it closes (a shared
     # school computer); the service ends the session at its idle or absolute end.
     response.set_cookie(
@@ -186,7 +186,7 @@ async def open_session(request: Request, body: SessionSignIn, session: SessionDe
         finish=service.session_opener(state.settings),
     )
     state.audit.touched("sessions", opened.id)
-    _set_cookie(response, state.settings, opened.secret)
+    set_session_cookie(response, state.settings, opened.secret)
     return SessionOpened(
         id=opened.id,
         created_at=opened.created_at,
@@ -255,7 +255,9 @@ def current_session(
     description="Ending the current one also clears its cookie. Another person's session is 404, as a missing one.",
     responses=problem_responses(401, 403, 404, 422, 503),
 )
-def end_session(session_id: uuid.UUID, principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
+def end_session(
+    session_id: uuid.UUID, principal: EnrollingPrincipal, session: SessionDep, request: Request
+) -> Response:
     if not sessions.end_session(session, principal.id, session_id):
         raise NotFound()
     response = Response(status_code=204)
@@ -347,8 +349,9 @@ def sign_out(principal: EnrollingPrincipal, session: SessionDep, request: Reques
     status_code=204,
     summary="Change my password (people only); signs me out everywhere else",
     description=(
-        "Every token and browser session of the account ends, but the browser session the change is made in "
-        "(a change made with a bearer token ends that token too). "
+        "Every token and browser session of the account ends, but the browser session the change is made in, "
+        "which goes on under a new cookie (set by this answer; read its new CSRF token from `GET "
+        "/api/v1/auth/sessions/current`); a change made with a bearer token ends that token too. "
         "The current password is checked like a sign-in's, on the same count per account name (429 "
         "`login_throttled`). When every password-hash slot and the queue in front of them are taken, 503 "
         "`signin_busy` with `Retry-After`."
@@ -363,7 +366,7 @@ async def change_password(
     if principal.kind != "user":
         raise Forbidden("password_people_only")
     state = request.state
-    await service.change_own_password(
+    renewed = await service.change_own_password(
         session,
         settings=state.settings,
         hasher=state.hasher,
@@ -374,4 +377,7 @@ async def change_password(
         step_slot=step_slot(request),
         keep_session=principal.session_id,
     )
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    if renewed is not None:
+        set_session_cookie(response, state.settings, renewed)
+    return response

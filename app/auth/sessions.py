@@ -173,10 +173,20 @@ def end_sessions(session: Session, user_id: uuid.UUID, *, keep: uuid.UUID | None
     return ended
 
 
-def carry_over(session: Session, session_id: uuid.UUID, generation: int) -> None:
+def renew(session: Session, session_id: uuid.UUID, generation: int) -> str:
     """Keep one session in force across a generation bump (a person's own
-    password change ends their other sessions, not the one they changed it in)."""
-    session.execute(update(BrowserSession).where(col(BrowserSession.id) == session_id).values(generation=generation))
+    password change, or second factor confirmed, ends their other sessions,
+    not the one it was made in), under a new secret: the old cookie, and any
+    copy of it, ends (OWASP ASVS V7: a new session token on
+    re-authentication).  Its id and its two ends stay.  The new secret, for
+    the answer's cookie."""
+    secret = secrets.token_urlsafe(32)
+    session.execute(
+        update(BrowserSession)
+        .where(col(BrowserSession.id) == session_id)
+        .values(digest=session_digest(secret), generation=generation)
+    )
+    return secret
 
 
 def purge_expired_sessions(session: Session, settings: Settings) -> int:
