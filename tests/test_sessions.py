@@ -5,6 +5,9 @@ that end the other sessions."""
 
 from __future__ import annotations
 
+import base64
+import json
+import secrets
 import uuid
 from datetime import timedelta
 
@@ -17,6 +20,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import BrowserSession
 from app.auth.principal import load_session_principal
 from app.auth.sessions import session_digest
+from app.crypto import _development_keys
 from app.db import create_db_engine, utcnow
 from app.main import create_app
 from app.security import TokenError
@@ -187,6 +191,28 @@ def test_a_write_with_the_cookie_needs_the_csrf_token(client, db):
     password = browser.request("POST", f"{API}/auth/password", json=body, extra={"Origin": "http://testserver"})
     assert password.status_code == 422 and password.json()["errors"][0]["code"] == "password_unchanged"
     assert browser.request("POST", SIGN_OUT).status_code == 204
+
+
+def test_a_data_key_made_current_keeps_the_csrf_tokens_given_before(client, settings, var_dir):
+    """The instances restart one by one when a data key is made current
+    (operations.md): a token given under the other current key is taken as
+    long as that key is configured, whichever instance answers."""
+    browser = Browser(client, "demo-lead-a")
+    old_keys, old_current = _development_keys(var_dir / "data-keys.json")
+    keys = {**old_keys, "k2": secrets.token_bytes(32)}
+    encoded = json.dumps({key_id: base64.b64encode(key).decode() for key_id, key in keys.items()})
+    for current in ("k2", old_current):
+        rotated = make_settings(settings.effective_database_url, var_dir, data_keys=encoded, data_key_current=current)
+        with TestClient(create_app(rotated)) as instance:
+            browser.client = instance
+            assert browser.request("DELETE", SESSIONS).status_code == 204  # a write
+            refused = browser.request("DELETE", SESSIONS, csrf=False, extra={"X-CSRF-Token": "0" * 64})
+            assert refused.status_code == 403
+    # A token made under a key no longer configured is refused.
+    only_new = json.dumps({"k2": base64.b64encode(keys["k2"]).decode()})
+    with TestClient(create_app(make_settings(settings.effective_database_url, var_dir, data_keys=only_new))) as new:
+        browser.client = new
+        assert browser.request("DELETE", SESSIONS).status_code == 403
 
 
 def test_a_bearer_write_needs_no_csrf_token(client, login, demo):

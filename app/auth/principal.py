@@ -373,7 +373,7 @@ def _session_principal(request: Request, session: Session, secret: str) -> Princ
         origin=request.headers.get("origin"),
         host=request.headers.get("host"),
         sent=request.headers.get(sessions.CSRF_HEADER),
-        expected=sessions.csrf_token(request.state.cipher, secret),
+        expected=sessions.accepted_csrf_tokens(request.state.cipher, secret),
     )
     if refusal:
         request.state.token_failure = refusal

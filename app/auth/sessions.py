@@ -19,7 +19,9 @@ random id in an ``HttpOnly``, ``Secure``, ``SameSite=Strict`` cookie.
   ``Origin`` of an unsafe request (when the browser sends one) must be the
   service's own, and the ``X-CSRF-Token`` header must carry the session's
   token (``csrf_token``), compared in constant time.  The token is an HMAC
-  of the session's id under the data key, so nothing more is stored; the
+  of the session's id under the current data key (one made under another
+  key still configured is taken too: ``accepted_csrf_tokens``), so nothing
+  more is stored; the
   web app reads it from the sign-in's answer or ``GET
   /api/v1/auth/sessions/current``.
 
@@ -33,6 +35,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -91,6 +94,13 @@ def csrf_token(cipher: DataCipher, secret: str) -> str:
     return cipher.keyed_digest(secret, CSRF_PURPOSE)
 
 
+def accepted_csrf_tokens(cipher: DataCipher, secret: str) -> list[str]:
+    """The tokens a write may carry: under the current data key, or another
+    one still configured (given out before it was made current, or by an
+    instance not restarted yet)."""
+    return cipher.keyed_digests(secret, CSRF_PURPOSE)
+
+
 def idle_end(last_seen_at: datetime, settings: Settings) -> datetime:
     return last_seen_at + timedelta(seconds=settings.session_idle_timeout_seconds)
 
@@ -104,16 +114,17 @@ def expiry(last_seen_at: datetime, expires_at: datetime, settings: Settings, now
     return None
 
 
-def csrf_refusal(*, origin: str | None, host: str | None, sent: str | None, expected: str) -> str | None:
+def csrf_refusal(*, origin: str | None, host: str | None, sent: str | None, expected: Sequence[str]) -> str | None:
     """Why an unsafe request (``UNSAFE_METHODS``) made with the cookie is
     refused, or None: a foreign ``Origin`` (compared by host, which a reverse
-    proxy passes on), a missing or wrong ``X-CSRF-Token`` (compared in
-    constant time)."""
+    proxy passes on), a missing ``X-CSRF-Token``, or one that is none of
+    ``expected`` (each compared in constant time)."""
     if foreign_origin(origin, host):
         return "csrf_origin"
     if not sent:
         return "csrf_token_missing"
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
+    matches = [hmac.compare_digest(sent.encode(), token.encode()) for token in expected]
+    if not any(matches):
         return "csrf_token_wrong"
     return None
 
