@@ -40,11 +40,13 @@ class DataCipher:
                 raise ValueError(f"data key {key_id!r} must be 32 bytes and its id have no ':'")
         self._aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current = current
-        # A key of its own for digests, derived from the current data key:
-        # never the encryption key itself.
-        self._digest_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"sexto keyed digest").derive(
-            keys[current]
-        )
+        # A key of its own for digests, derived from each data key: never
+        # the encryption key itself.
+        self._digest_keys = {
+            key_id: HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"sexto keyed digest").derive(key)
+            for key_id, key in keys.items()
+        }
+        self._digest_key = self._digest_keys[current]
 
     @property
     def key_ids(self) -> list[str]:
@@ -80,7 +82,18 @@ class DataCipher:
         """HMAC-SHA256 of ``value`` (hex), for what must be found again but
         never read back (the sign-in throttle's account names).  It changes
         when the current data key does."""
-        mac = hmac.HMAC(self._digest_key, hashes.SHA256())
+        return self._keyed_digest(self._digest_key, value, purpose)
+
+    def keyed_digests(self, value: str, purpose: str) -> list[str]:
+        """``keyed_digest`` under every configured key, the current one
+        first: what a digest given out before another key was made current
+        may still be (a CSRF token, while instances restart one by one)."""
+        others = [key for key_id, key in sorted(self._digest_keys.items()) if key_id != self.current]
+        return [self._keyed_digest(key, value, purpose) for key in (self._digest_key, *others)]
+
+    @staticmethod
+    def _keyed_digest(key: bytes, value: str, purpose: str) -> str:
+        mac = hmac.HMAC(key, hashes.SHA256())
         mac.update(f"{purpose}\x00{value}".encode())
         return mac.finalize().hex()
 

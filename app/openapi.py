@@ -92,10 +92,17 @@ IF_NONE_MATCH_HEADER = {
     "description": "The ETag of your copy: 304 when it is still current.",
     "schema": {"type": "string"},
 }
-# POSTs that take no Idempotency-Key: sign-in, and the second factor's own
-# routes, whose answers hold secrets shown once (app.auth.mfa.router).
+# POSTs that take no Idempotency-Key: sign-in (a token, a session's cookie:
+# secrets never kept), sign-out (idempotent per credential; a key is kept per
+# account, so another credential's retry would replay the first answer and
+# end nothing), the password change (checks a secret, as a sign-in does),
+# and the second factor's own routes, whose answers hold secrets shown once
+# (app.auth.mfa.router).
 NO_IDEMPOTENCY = {
     "/api/v1/auth/token",
+    "/api/v1/auth/sessions",
+    "/api/v1/auth/sign-out",
+    "/api/v1/auth/password",
     "/api/v1/auth/mfa/totp",
     "/api/v1/auth/mfa/totp/confirm",
     "/api/v1/auth/mfa/recovery-codes",

@@ -77,12 +77,21 @@ def sign_in(client, username: str, otp: str | None = None):
 
 def enrol(client, headers: dict[str, str], clock: Clock) -> tuple[str, list[str]]:
     """Enrol an app for the caller: its secret and recovery codes.  The
-    clock then moves on a step, so that the next code is a fresh one."""
+    confirmation ends the caller's token (every credential opened without
+    the factor ends): ``headers`` get a new one, signed in with the next
+    step's code.  The clock then moves on a step, so that the next code is a
+    fresh one."""
+    username = client.get(ME, headers=headers).json()["username"]
     started = client.post(TOTP, headers=headers)
     assert started.status_code == 200, started.text
     secret = started.json()["secret"]
     confirmed = client.post(CONFIRM, json={"code": code_at(secret, clock.now)}, headers=headers)
     assert confirmed.status_code == 200, confirmed.text
+    assert client.get(ME, headers=headers).status_code == 401
+    clock.advance()
+    signed = sign_in(client, username, code_at(secret, clock.now))
+    assert signed.status_code == 200, signed.text
+    headers["Authorization"] = f"Bearer {signed.json()['access_token']}"
     clock.advance()
     return secret, confirmed.json()["recovery_codes"]
 
@@ -128,6 +137,10 @@ def test_enrolment_gives_a_secret_for_an_app_and_ten_recovery_codes_once(client,
     codes = confirmed.json()["recovery_codes"]
     assert len(codes) == len(set(codes)) == 10
     assert all(len(code.replace("-", "")) == 24 for code in codes)
+    # The token the factor was confirmed with was opened with the password alone: it ended.
+    assert client.get(ME, headers=headers).status_code == 401
+    clock.advance()
+    headers = bearer(sign_in(client, "demo-staff-a", code_at(body["secret"], clock.now)).json()["access_token"])
     assert client.get(ME, headers=headers).json()["mfa_enrolled"] is True
     # Confirmed once: a second confirmation or a new start is a conflict.
     assert client.post(CONFIRM, json={"code": "123456"}, headers=headers).json()["code"] == "mfa_already_enrolled"
@@ -315,9 +328,62 @@ def test_required_but_not_enrolled_signs_in_but_reaches_nothing_until_enrolled(s
     assert strict.get("/api/v1/cases", headers=bearer(token_for(strict, "demo-police-a"))).status_code == 200
 
     enrol(strict, headers, clock)
-    # The same token reaches the case once the factor is confirmed.
+    # Signed in again with the factor's code, the person reaches the case.
     assert strict.get(f"/api/v1/cases/{case['id']}", headers=headers).status_code == 200
     assert strict.get(ME, headers=headers).json()["mfa_enrolment_required"] is False
+
+
+def test_confirming_a_factor_ends_the_credentials_opened_without_it(strict, desk, clock):
+    """Tokens and sessions opened with the password alone, while the person
+    had to enrol, must not gain reach when someone confirms a factor in
+    another one: only the one the code was proved in goes on."""
+    case = desk.open_case()
+    stale_token = bearer(token_for(strict, "demo-staff-a"))
+    opened = strict.post("/api/v1/auth/sessions", json={"username": "demo-staff-a", "password": DEMO_PASSWORD})
+    stale_session = {"Cookie": f"sexto_session={opened.cookies['sexto_session']}"}
+    strict.cookies.clear()
+    # The person enrols in a browser session of their own.
+    here = strict.post("/api/v1/auth/sessions", json={"username": "demo-staff-a", "password": DEMO_PASSWORD})
+    strict.cookies.clear()
+    own = {"Cookie": f"sexto_session={here.cookies['sexto_session']}", "X-CSRF-Token": here.json()["csrf_token"]}
+    secret = strict.post(TOTP, headers=own).json()["secret"]
+    confirmed = strict.post(CONFIRM, json={"code": code_at(secret, clock.now)}, headers=own)
+    assert confirmed.status_code == 200, confirmed.text
+    strict.cookies.clear()
+    # That session goes on, under a new cookie: a copy of the old one reaches nothing.
+    renewed = {"Cookie": f"sexto_session={confirmed.cookies['sexto_session']}"}
+    assert strict.get(f"/api/v1/cases/{case['id']}", headers=renewed).status_code == 200
+    for stale in (stale_token, stale_session, own):
+        refused = strict.get(f"/api/v1/cases/{case['id']}", headers=stale)
+        assert refused.status_code == 401, refused.text
+    # Confirmed with a bearer token: that token ends too; the next sign-in takes the code.
+    clock.advance()
+    enrolled = bearer(token_for(strict, "demo-staff-b"))
+    secret = strict.post(TOTP, headers=enrolled).json()["secret"]
+    assert strict.post(CONFIRM, json={"code": code_at(secret, clock.now)}, headers=enrolled).status_code == 200
+    assert strict.get(ME, headers=enrolled).status_code == 401
+    assert sign_in(strict, "demo-staff-b").json()["code"] == "mfa_required"
+
+
+def test_a_person_who_must_enrol_may_sign_out_and_read_their_sessions_csrf_token(strict):
+    token = token_for(strict, "demo-staff-a")
+    assert strict.get(ME, headers=bearer(token)).json()["mfa_enrolment_required"] is True
+    signed_out = strict.post("/api/v1/auth/sign-out", headers=bearer(token))
+    assert signed_out.status_code == 204, signed_out.text
+    assert strict.get(ME, headers=bearer(token)).status_code == 401
+    # In a browser: the web app, reloaded, reads the CSRF token again to enrol or to sign out.
+    opened = strict.post("/api/v1/auth/sessions", json={"username": "demo-staff-a", "password": DEMO_PASSWORD})
+    assert opened.status_code == 201, opened.text
+    strict.cookies.clear()
+    cookie = {"Cookie": f"sexto_session={opened.cookies['sexto_session']}"}
+    current = strict.get("/api/v1/auth/sessions/current", headers=cookie)
+    assert current.status_code == 200, current.text
+    csrf = {**cookie, "X-CSRF-Token": current.json()["csrf_token"]}
+    assert strict.post(TOTP, headers=csrf).status_code == 200
+    assert [item["current"] for item in strict.get("/api/v1/auth/sessions", headers=cookie).json()["items"]] == [True]
+    assert strict.delete("/api/v1/auth/sessions", headers=csrf).status_code == 204
+    assert strict.post("/api/v1/auth/sign-out", headers=csrf).status_code == 204
+    assert strict.get(ME, headers=cookie).status_code == 401
 
 
 def test_removing_a_required_factor_takes_the_reach_away(strict, desk, clock):

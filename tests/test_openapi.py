@@ -9,6 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from app.main import create_app
+from tests.conftest import api_routes
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 UNAUTHENTICATED = {"/healthz", "/readyz", "/api/v1/auth/token"}
@@ -187,3 +188,29 @@ def test_the_session_cookie_is_declared_next_to_the_bearer_scheme(served):
     for path, method, operation in _operations(served):
         if operation.get("security"):
             assert operation["security"] == [{"OAuth2": []}, {"SessionCookie": []}], f"{method.upper()} {path}"
+
+
+def _depends_on(dependant, call) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+def test_every_post_that_declares_an_idempotency_key_honours_it(served):
+    """The document says a retry with the same key gets the first answer: a
+    route that ignores the header must not declare it (a retried password
+    change would run again, and count as a failed sign-in)."""
+    from fastapi.routing import APIRoute
+
+    from app.idempotency.service import idempotency
+
+    declared = {
+        path
+        for path, method, operation in _operations(served)
+        if method == "post" and any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    }
+    ignoring = {
+        path
+        for path, methods, route in api_routes(create_app())
+        if isinstance(route, APIRoute) and "POST" in methods and not _depends_on(route.dependant, idempotency)
+    }
+    assert "/api/v1/auth/token" in ignoring  # the walk sees the routes
+    assert declared & ignoring == set()

@@ -96,6 +96,17 @@ def test_signing_out_ends_only_that_token(client, db):
     assert refused_because(client, db, leaving) == "token_revoked"
 
 
+def test_a_sign_out_with_a_key_used_by_another_token_still_ends_this_one(client, db):
+    """An Idempotency-Key is kept per account: a replay of another token's
+    sign-out would answer 204 and leave this token in force."""
+    first, second = token_for(client, "demo-lead-a"), token_for(client, "demo-lead-a")
+    key = {"Idempotency-Key": "sign-out"}
+    assert client.post(SIGN_OUT, headers={**bearer(first), **key}).status_code == 204
+    assert client.post(SIGN_OUT, headers={**bearer(second), **key}).status_code == 204
+    assert refused_because(client, db, first) == "token_revoked"
+    assert refused_because(client, db, second) == "token_revoked"
+
+
 def test_a_service_account_signs_out_too(client, db, portal):
     _, sign_in = portal
     token = sign_in()

@@ -5,6 +5,9 @@ that end the other sessions."""
 
 from __future__ import annotations
 
+import base64
+import json
+import secrets
 import uuid
 from datetime import timedelta
 
@@ -17,6 +20,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import BrowserSession
 from app.auth.principal import load_session_principal
 from app.auth.sessions import session_digest
+from app.crypto import _development_keys
 from app.db import create_db_engine, utcnow
 from app.main import create_app
 from app.security import TokenError
@@ -53,7 +57,17 @@ class Browser:
         return self.client.get(path, headers=self.headers(), **kwargs)
 
     def request(self, method: str, path: str, *, csrf: bool = True, extra: dict | None = None, **kwargs):
-        return self.client.request(method, path, headers=self.headers(csrf, **(extra or {})), **kwargs)
+        response = self.client.request(method, path, headers=self.headers(csrf, **(extra or {})), **kwargs)
+        self.client.cookies.clear()
+        return response
+
+    def follow(self, response) -> None:
+        """Keep the cookie an answer renewed, as a browser does, and read
+        the CSRF token again, as the web app does."""
+        self.secret = response.cookies[COOKIE]
+        current = self.get(f"{SESSIONS}/current")
+        assert current.status_code == 200, current.text
+        self.answer = {**self.answer, "csrf_token": current.json()["csrf_token"]}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -179,6 +193,28 @@ def test_a_write_with_the_cookie_needs_the_csrf_token(client, db):
     assert browser.request("POST", SIGN_OUT).status_code == 204
 
 
+def test_a_data_key_made_current_keeps_the_csrf_tokens_given_before(client, settings, var_dir):
+    """The instances restart one by one when a data key is made current
+    (operations.md): a token given under the other current key is taken as
+    long as that key is configured, whichever instance answers."""
+    browser = Browser(client, "demo-lead-a")
+    old_keys, old_current = _development_keys(var_dir / "data-keys.json")
+    keys = {**old_keys, "k2": secrets.token_bytes(32)}
+    encoded = json.dumps({key_id: base64.b64encode(key).decode() for key_id, key in keys.items()})
+    for current in ("k2", old_current):
+        rotated = make_settings(settings.effective_database_url, var_dir, data_keys=encoded, data_key_current=current)
+        with TestClient(create_app(rotated)) as instance:
+            browser.client = instance
+            assert browser.request("DELETE", SESSIONS).status_code == 204  # a write
+            refused = browser.request("DELETE", SESSIONS, csrf=False, extra={"X-CSRF-Token": "0" * 64})
+            assert refused.status_code == 403
+    # A token made under a key no longer configured is refused.
+    only_new = json.dumps({"k2": base64.b64encode(keys["k2"]).decode()})
+    with TestClient(create_app(make_settings(settings.effective_database_url, var_dir, data_keys=only_new))) as new:
+        browser.client = new
+        assert browser.request("DELETE", SESSIONS).status_code == 403
+
+
 def test_a_bearer_write_needs_no_csrf_token(client, login, demo):
     response = client.post(SIGN_OUT, headers={**login("demo-lead-a"), "Origin": "https://elsewhere.example"})
     assert response.status_code == 204
@@ -234,6 +270,22 @@ def test_activity_is_written_at_most_once_a_minute(client, db):
     _age(db, browser, last_seen_at=opened - timedelta(seconds=61))
     assert browser.get(ME).status_code == 200
     assert last_seen() > opened
+
+
+def test_an_active_session_outlives_the_shortest_idle_timeout(settings, var_dir, db):
+    """The last request is written at most once a minute, but never so
+    seldom that an active person's session ends: at the shortest idle timeout
+    (60 seconds), once a minute, it would end 60 seconds after the sign-in
+    however active the person."""
+    short = make_settings(settings.effective_database_url, var_dir, session_idle_timeout_seconds=60)
+    with TestClient(create_app(short)) as client:
+        browser = Browser(client, "demo-staff-a")
+        _age(db, browser, last_seen_at=utcnow() - timedelta(seconds=45))
+        assert browser.get(ME).status_code == 200
+        db.expire_all()
+        seen = db.get(BrowserSession, uuid.UUID(browser.id)).last_seen_at
+        # The person was active just now: their session lasts the most of a minute more.
+        assert seen >= utcnow() - timedelta(seconds=15)
 
 
 def test_an_unknown_cookie_is_refused(client, db):
@@ -342,11 +394,30 @@ def test_a_password_change_ends_the_other_sessions_and_tokens_but_not_this_one(c
         "POST", f"{API}/auth/password", json={"current_password": DEMO_PASSWORD, "new_password": new}
     )
     assert changed.status_code == 204, changed.text
+    here.follow(changed)  # under a new cookie
     assert here.get(ME).status_code == 200
     assert refused_because(there, db) == "session_unknown"
     assert client.get(ME, headers=bearer(token)).status_code == 401
     assert [item["id"] for item in here.get(SESSIONS).json()["items"]] == [here.id]
     assert Browser(client, "demo-dpj-a", new).get(ME).status_code == 200
+
+
+def test_a_password_change_gives_its_session_a_new_cookie(client, db):
+    """Whoever holds a copy of the cookie (the reason one changes a password)
+    is signed out too: the session goes on under a new cookie, and a new
+    CSRF token."""
+    browser = Browser(client, "demo-dpj-a")
+    body = {"current_password": DEMO_PASSWORD, "new_password": "une toute nouvelle phrase de passe"}
+    changed = browser.request("POST", f"{API}/auth/password", json=body)
+    assert changed.status_code == 204, changed.text
+    client.cookies.clear()
+    renewed = changed.cookies[COOKIE]
+    assert renewed != browser.secret
+    assert "httponly" in changed.headers["set-cookie"].lower()
+    assert refused_because(browser, db) == "session_unknown"
+    current = client.get(f"{SESSIONS}/current", headers={"Cookie": f"{COOKIE}={renewed}"})
+    assert current.status_code == 200, current.text
+    assert current.json()["id"] == browser.id and current.json()["csrf_token"] != browser.answer["csrf_token"]
 
 
 def test_a_password_change_with_a_token_ends_every_session_and_token(client, db):
@@ -377,6 +448,7 @@ def test_the_admins_reset_is_a_temporary_password_and_ends_everything(client, lo
     new = "ma propre phrase de passe, enfin"
     changed = fresh.request("POST", f"{API}/auth/password", json={"current_password": temporary, "new_password": new})
     assert changed.status_code == 204, changed.text
+    fresh.follow(changed)  # under a new cookie
     assert fresh.get(ME).json()["must_change_password"] is False
     if username == "demo-auditor":
         assert fresh.get(f"{API}/audit/verify").status_code == 200

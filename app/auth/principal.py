@@ -318,7 +318,8 @@ def get_enrolling_principal(
     cookie: Annotated[str | None, Depends(session_cookie)] = None,
 ) -> Principal:
     """The caller, even one who must first enrol a second factor (for
-    ``/auth/me`` and the enrolment routes only)."""
+    ``/auth/me``, the enrolment routes, and the routes of the person's own
+    sessions and sign-out only)."""
     if token is None:
         if cookie is None:
             raise NotAuthenticated()
@@ -372,13 +373,13 @@ def _session_principal(request: Request, session: Session, secret: str) -> Princ
         origin=request.headers.get("origin"),
         host=request.headers.get("host"),
         sent=request.headers.get(sessions.CSRF_HEADER),
-        expected=sessions.csrf_token(request.state.cipher, secret),
+        expected=sessions.accepted_csrf_tokens(request.state.cipher, secret),
     )
     if refusal:
         request.state.token_failure = refusal
         raise Forbidden("csrf_refused", code="csrf_refused")
     assert principal.session_id is not None
-    sessions.touch(session, principal.session_id, found.last_seen_at, now)
+    sessions.touch(session, principal.session_id, found.last_seen_at, now, settings)
     return principal
 
 

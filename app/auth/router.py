@@ -16,7 +16,6 @@ from app.auth import service, sessions
 from app.auth.mfa import factor
 from app.auth.models import BrowserSession
 from app.auth.principal import (
-    CurrentPrincipal,
     EnrollingPrincipal,
     Principal,
     bearer_token,
@@ -36,7 +35,6 @@ from app.auth.schemas import (
 from app.config import Settings
 from app.db import get_session
 from app.errors import BadRequest, Forbidden, InvalidClient, InvalidGrant, NotFound, problem_responses
-from app.idempotency.service import idempotency
 from app.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=AuditedRoute)
@@ -131,7 +129,7 @@ async def issue_token(
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
-def _set_cookie(response: Response, settings: Settings, secret: str) -> None:
+def set_session_cookie(response: Response, settings: Settings, secret: str) -> None:
     # No Max-Age: the browser forgets the cookie when it closes (a shared
     # school computer); the service ends the session at its idle or absolute end.
     response.set_cookie(
@@ -188,7 +186,7 @@ async def open_session(request: Request, body: SessionSignIn, session: SessionDe
         finish=service.session_opener(state.settings),
     )
     state.audit.touched("sessions", opened.id)
-    _set_cookie(response, state.settings, opened.secret)
+    set_session_cookie(response, state.settings, opened.secret)
     return SessionOpened(
         id=opened.id,
         created_at=opened.created_at,
@@ -196,6 +194,11 @@ async def open_session(request: Request, body: SessionSignIn, session: SessionDe
         idle_timeout_seconds=state.settings.session_idle_timeout_seconds,
         csrf_token=sessions.csrf_token(state.cipher, opened.secret),
     )
+
+
+# The routes of a person's own credentials (list, end, sign out) take a
+# person who must still enrol a second factor too: they reach no case, and
+# the web app needs them (its CSRF token again after a reload, a way out).
 
 
 @router.get(
@@ -206,7 +209,7 @@ async def open_session(request: Request, body: SessionSignIn, session: SessionDe
     responses=problem_responses(401, 422, 503),
 )
 def list_sessions(
-    principal: CurrentPrincipal, session: SessionDep, page: PageDep, request: Request
+    principal: EnrollingPrincipal, session: SessionDep, page: PageDep, request: Request
 ) -> Page[SessionOut]:
     statement = sessions.live_sessions(principal.id, request.state.settings)
     rows, next_cursor = paginate(session, statement, BrowserSession, page)
@@ -232,7 +235,7 @@ def _session_out(row: BrowserSession, principal: Principal) -> SessionOut:
     responses=problem_responses(401, 404, 503),
 )
 def current_session(
-    principal: CurrentPrincipal, cookie: CookieDep, session: SessionDep, request: Request
+    principal: EnrollingPrincipal, cookie: CookieDep, session: SessionDep, request: Request
 ) -> CurrentSession:
     row = session.get(BrowserSession, principal.session_id) if principal.session_id else None
     if row is None or cookie is None:
@@ -252,7 +255,9 @@ def current_session(
     description="Ending the current one also clears its cookie. Another person's session is 404, as a missing one.",
     responses=problem_responses(401, 403, 404, 422, 503),
 )
-def end_session(session_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request) -> Response:
+def end_session(
+    session_id: uuid.UUID, principal: EnrollingPrincipal, session: SessionDep, request: Request
+) -> Response:
     if not sessions.end_session(session, principal.id, session_id):
         raise NotFound()
     response = Response(status_code=204)
@@ -271,7 +276,7 @@ def end_session(session_id: uuid.UUID, principal: CurrentPrincipal, session: Ses
     ),
     responses=problem_responses(401, 403, 503),
 )
-def end_other_sessions(principal: CurrentPrincipal, session: SessionDep, request: Request) -> Response:
+def end_other_sessions(principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
     ended = sessions.end_sessions(session, principal.id, keep=principal.session_id)
     request.state.audit.returned(list(ended))
     return Response(status_code=204)
@@ -326,12 +331,12 @@ def me(principal: EnrollingPrincipal, session: SessionDep) -> Me:
     description=(
         "The token or session is refused from the next request on (401 `invalid_token`); the account's other "
         "tokens and sessions still work. A browser session's cookie is cleared. A retry after the credential "
-        "was ended gets that 401: it is ended either way."
+        "was ended gets that 401: it is ended either way. No `Idempotency-Key`: a sign-out is one already, and "
+        "another credential's retry with the same key must end that credential, not replay the first answer."
     ),
-    responses=problem_responses(401, 403, 422, 503),
-    dependencies=[Depends(idempotency)],
+    responses=problem_responses(401, 403, 503),
 )
-def sign_out(principal: CurrentPrincipal, session: SessionDep, request: Request) -> Response:
+def sign_out(principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
     service.sign_out(session, principal)
     response = Response(status_code=204)
     if principal.session_id is not None:
@@ -344,8 +349,9 @@ def sign_out(principal: CurrentPrincipal, session: SessionDep, request: Request)
     status_code=204,
     summary="Change my password (people only); signs me out everywhere else",
     description=(
-        "Every token and browser session of the account ends, but the browser session the change is made in "
-        "(a change made with a bearer token ends that token too). "
+        "Every token and browser session of the account ends, but the browser session the change is made in, "
+        "which goes on under a new cookie (set by this answer; read its new CSRF token from `GET "
+        "/api/v1/auth/sessions/current`); a change made with a bearer token ends that token too. "
         "The current password is checked like a sign-in's, on the same count per account name (429 "
         "`login_throttled`). When every password-hash slot and the queue in front of them are taken, 503 "
         "`signin_busy` with `Retry-After`."
@@ -360,7 +366,7 @@ async def change_password(
     if principal.kind != "user":
         raise Forbidden("password_people_only")
     state = request.state
-    await service.change_own_password(
+    renewed = await service.change_own_password(
         session,
         settings=state.settings,
         hasher=state.hasher,
@@ -371,4 +377,7 @@ async def change_password(
         step_slot=step_slot(request),
         keep_session=principal.session_id,
     )
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    if renewed is not None:
+        set_session_cookie(response, state.settings, renewed)
+    return response

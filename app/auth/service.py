@@ -388,11 +388,12 @@ async def change_own_password(
     new_password: str,
     step_slot: StepSlot,
     keep_session: uuid.UUID | None = None,
-) -> None:
+) -> str | None:
     """A person changes their own password: the way out of a temporary one
     issued with an approval (``must_change_password``).  It ends the
     account's tokens and browser sessions but ``keep_session``: the one the
-    change was made in, if any.  The current password
+    change was made in, if any, which goes on under a new secret (returned,
+    for the answer's cookie; ``sessions.renew``).  The current password
     is checked like a sign-in's, throttled on the same count.  It never clears
     ``credential_pending``: a password an admin set stays one that gives no
     case reach, whoever changes it (app.accounts.duties).
@@ -426,7 +427,7 @@ async def change_own_password(
             await run_in_threadpool(_release_attempt, session, throttle_key, settings)
         raise _busy() from None
     await step_slot.hold()
-    await run_in_threadpool(_apply_change, session, user, throttle_key, new_hash, keep_session)
+    return await run_in_threadpool(_apply_change, session, user, throttle_key, new_hash, keep_session)
 
 
 def _begin_change(
@@ -452,13 +453,13 @@ def _begin_change(
 
 def _apply_change(
     session: Session, user: User, throttle_key: str, new_hash: str, keep_session: uuid.UUID | None
-) -> None:
+) -> str | None:
     _clear_failures(session, throttle_key)
     user.password_hash = new_hash
     user.must_change_password = False
     revocation.revoke_all(user)
     sessions.end_sessions(session, user.id, keep=keep_session)
-    if keep_session is not None:
-        sessions.carry_over(session, keep_session, user.token_generation)
+    renewed = sessions.renew(session, keep_session, user.token_generation) if keep_session is not None else None
     user.updated_at = utcnow()
     session.flush()
+    return renewed

@@ -13,12 +13,15 @@ random id in an ``HttpOnly``, ``Secure``, ``SameSite=Strict`` cookie.
   (an admin's revoke-all, a new password, a disable) bumps the account's
   ``token_generation``, which the session carries as a token does.
 * **Last seen** is written at most once a minute (``LAST_SEEN_EVERY``): a
-  read does not become a write each time.
+  read does not become a write each time; and at least every tenth of the
+  idle timeout, so that a short one does not end an active session.
 * **CSRF** for writes made with the cookie: ``SameSite=Strict``, the
   ``Origin`` of an unsafe request (when the browser sends one) must be the
   service's own, and the ``X-CSRF-Token`` header must carry the session's
   token (``csrf_token``), compared in constant time.  The token is an HMAC
-  of the session's id under the data key, so nothing more is stored; the
+  of the session's id under the current data key (one made under another
+  key still configured is taken too: ``accepted_csrf_tokens``), so nothing
+  more is stored; the
   web app reads it from the sign-in's answer or ``GET
   /api/v1/auth/sessions/current``.
 
@@ -32,6 +35,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -90,6 +94,13 @@ def csrf_token(cipher: DataCipher, secret: str) -> str:
     return cipher.keyed_digest(secret, CSRF_PURPOSE)
 
 
+def accepted_csrf_tokens(cipher: DataCipher, secret: str) -> list[str]:
+    """The tokens a write may carry: under the current data key, or another
+    one still configured (given out before it was made current, or by an
+    instance not restarted yet)."""
+    return cipher.keyed_digests(secret, CSRF_PURPOSE)
+
+
 def idle_end(last_seen_at: datetime, settings: Settings) -> datetime:
     return last_seen_at + timedelta(seconds=settings.session_idle_timeout_seconds)
 
@@ -103,16 +114,17 @@ def expiry(last_seen_at: datetime, expires_at: datetime, settings: Settings, now
     return None
 
 
-def csrf_refusal(*, origin: str | None, host: str | None, sent: str | None, expected: str) -> str | None:
+def csrf_refusal(*, origin: str | None, host: str | None, sent: str | None, expected: Sequence[str]) -> str | None:
     """Why an unsafe request (``UNSAFE_METHODS``) made with the cookie is
     refused, or None: a foreign ``Origin`` (compared by host, which a reverse
-    proxy passes on), a missing or wrong ``X-CSRF-Token`` (compared in
-    constant time)."""
+    proxy passes on), a missing ``X-CSRF-Token``, or one that is none of
+    ``expected`` (each compared in constant time)."""
     if foreign_origin(origin, host):
         return "csrf_origin"
     if not sent:
         return "csrf_token_missing"
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
+    matches = [hmac.compare_digest(sent.encode(), token.encode()) for token in expected]
+    if not any(matches):
         return "csrf_token_wrong"
     return None
 
@@ -126,9 +138,12 @@ def foreign_origin(origin: str | None, host: str | None) -> bool:
     return urlsplit(origin).netloc.lower() != (host or "").lower()
 
 
-def touch(session: Session, session_id: uuid.UUID, last_seen_at: datetime, now: datetime) -> None:
-    """Record activity, at most once a minute (in the request's transaction)."""
-    if now - last_seen_at >= LAST_SEEN_EVERY:
+def touch(session: Session, session_id: uuid.UUID, last_seen_at: datetime, now: datetime, settings: Settings) -> None:
+    """Record activity, at most once a minute (in the request's transaction),
+    and at least every tenth of the idle timeout: after a request, the
+    session lives at least nine tenths of it, however short it is set."""
+    every = min(LAST_SEEN_EVERY, timedelta(seconds=settings.session_idle_timeout_seconds) / 10)
+    if now - last_seen_at >= every:
         session.execute(update(BrowserSession).where(col(BrowserSession.id) == session_id).values(last_seen_at=now))
 
 
@@ -169,10 +184,20 @@ def end_sessions(session: Session, user_id: uuid.UUID, *, keep: uuid.UUID | None
     return ended
 
 
-def carry_over(session: Session, session_id: uuid.UUID, generation: int) -> None:
+def renew(session: Session, session_id: uuid.UUID, generation: int) -> str:
     """Keep one session in force across a generation bump (a person's own
-    password change ends their other sessions, not the one they changed it in)."""
-    session.execute(update(BrowserSession).where(col(BrowserSession.id) == session_id).values(generation=generation))
+    password change, or second factor confirmed, ends their other sessions,
+    not the one it was made in), under a new secret: the old cookie, and any
+    copy of it, ends (OWASP ASVS V7: a new session token on
+    re-authentication).  Its id and its two ends stay.  The new secret, for
+    the answer's cookie."""
+    secret = secrets.token_urlsafe(32)
+    session.execute(
+        update(BrowserSession)
+        .where(col(BrowserSession.id) == session_id)
+        .values(digest=session_digest(secret), generation=generation)
+    )
+    return secret
 
 
 def purge_expired_sessions(session: Session, settings: Settings) -> int:

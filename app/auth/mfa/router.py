@@ -18,6 +18,7 @@ from app.audit.recorder import AuditedRoute
 from app.auth.mfa import service
 from app.auth.mfa.schemas import CodeIn, RecoveryCodes, TotpEnrolment
 from app.auth.principal import AdminPrincipal, EnrollingPrincipal, Principal
+from app.auth.router import set_session_cookie
 from app.db import get_session
 from app.errors import Forbidden, problem_responses
 from app.idempotency.service import idempotency
@@ -63,6 +64,10 @@ def start_totp_enrolment(principal: EnrollingPrincipal, session: SessionDep, req
     "/totp/confirm",
     summary="Confirm the authenticator app with its first code: the factor is in use; ten recovery codes, shown once",
     description=(
+        "Every token and browser session of the account, opened with the password alone, ends: all but the "
+        "browser session this request came with, which goes on under a new cookie set by this answer (read its "
+        "new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too: sign in again with "
+        "a code. "
         "A wrong or used code is a 422 (`body.code`: `mfa_code_invalid`) and counts as a failed sign-in of the "
         "account (429 `login_throttled` once locked). 409 `mfa_no_enrolment` before `POST "
         "/api/v1/auth/mfa/totp`, `mfa_already_enrolled` after a confirmation."
@@ -71,11 +76,15 @@ def start_totp_enrolment(principal: EnrollingPrincipal, session: SessionDep, req
     responses=CHECK_ERRORS,
 )
 def confirm_totp_enrolment(
-    body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request
+    body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request, response: Response
 ) -> RecoveryCodes:
     user = _own_account(principal, session, request)
     state = request.state
-    codes = service.confirm_enrolment(session, state.cipher, state.settings, user, body.code, state.audit)
+    codes, renewed = service.confirm_enrolment(
+        session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
+    )
+    if renewed is not None:
+        set_session_cookie(response, state.settings, renewed)
     return RecoveryCodes(recovery_codes=codes)
 
 

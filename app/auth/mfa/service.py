@@ -8,13 +8,15 @@ does not buy unlimited guesses at the codes.  A success clears the count.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from app.accounts.models import User
 from app.accounts.scopes import load_grants, resolve_scope
 from app.audit.note import AuditNote
-from app.auth import revocation
+from app.auth import revocation, sessions
 from app.auth import service as signin
 from app.auth.mfa import factor
 from app.auth.mfa.models import RecoveryCode, TotpFactor, secret_context
@@ -84,16 +86,33 @@ def _check(
 
 
 def confirm_enrolment(
-    session: Session, cipher: DataCipher, settings: Settings, user: User, code: str, audit: AuditNote
-) -> list[str]:
+    session: Session,
+    cipher: DataCipher,
+    settings: Settings,
+    user: User,
+    code: str,
+    audit: AuditNote,
+    *,
+    keep_session: uuid.UUID | None = None,
+) -> tuple[list[str], str | None]:
     """The first code from the app proves the secret was copied: the factor
     is in use from now on, and ten recovery codes are issued (returned once,
-    kept as digests)."""
+    kept as digests), with the new secret of ``keep_session`` if any.
+
+    Every token and browser session of the account ends but ``keep_session``
+    (the one the code was proved in, if any, which goes on under a new
+    secret: ``sessions.renew``): they were opened with the password alone,
+    and where the role requires a factor they would otherwise gain the
+    account's reach now that it has one.  A confirmation made with a bearer
+    token ends that token too; the next sign-in takes the code."""
     pending = _check(session, cipher, settings, user, code, audit, confirmed=False)
     pending.confirmed_at = utcnow()
+    revocation.revoke_all(user)
+    sessions.end_sessions(session, user.id, keep=keep_session)
+    renewed = sessions.renew(session, keep_session, user.token_generation) if keep_session is not None else None
     codes = factor.new_recovery_codes()
     factor.store_recovery_codes(session, user.id, codes)
-    return codes
+    return codes, renewed
 
 
 def remove_factor(
