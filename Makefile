@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test openapi docs audit-deps lint typecheck format clean
+.PHONY: run test openapi docs audit-deps lint lint-openapi typecheck format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -29,12 +29,33 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## The gate every commit passes before the tests (.ci/run): ruff's lint rules
-## and its formatter, then mypy on app/, as configured in pyproject.toml.
+## and its formatter, mypy on app/, as configured in pyproject.toml, then
+## Spectral on the committed OpenAPI document.
 LINTED := app tests bench
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(MAKE) --no-print-directory typecheck
+	$(MAKE) --no-print-directory lint-openapi
+
+## Spectral's `spectral:oas` rules (.spectral.yaml) on openapi/openapi.json:
+## any warning fails. Spectral is pinned in openapi/package.json and its lock,
+## installed by `npm ci` into openapi/node_modules when that is missing or
+## older than the lock (no install scripts run). It needs Node.js 20.17 or newer.
+SPECTRAL_DIR := openapi
+SPECTRAL_STAMP := $(SPECTRAL_DIR)/node_modules/.installed-stamp
+NEEDS_NODE = @node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 17) ? 0 : 1)' 2>/dev/null \
+	&& command -v npm >/dev/null 2>&1 \
+	|| { echo "make lint needs Node.js 20.17 or newer, with npm, to run Spectral on the OpenAPI document: install them and run make lint again" >&2; exit 1; }
+
+$(SPECTRAL_STAMP): $(SPECTRAL_DIR)/package.json $(SPECTRAL_DIR)/package-lock.json
+	$(NEEDS_NODE)
+	cd $(SPECTRAL_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+lint-openapi: $(SPECTRAL_STAMP)
+	$(NEEDS_NODE)
+	$(SPECTRAL_DIR)/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=warn openapi/openapi.json
 
 ## Type-check app/ with mypy (strict, less disallow_any_generics; see pyproject.toml).
 typecheck: $(STAMP)

@@ -73,6 +73,13 @@ TAGS = [
     {"name": "auth", "description": "Sign-in and the caller's identity."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
+# Where the paths are: relative to the document, which the service serves at
+# its own root (``/openapi.json``), so each deployment's document names
+# itself; the same as OpenAPI's default, said out loud for the tools that ask.
+SERVERS = [{"url": "/", "description": "The service that serves this document: paths start at its root."}]
+# Each deployment is run by its school board or service provider; the document
+# names the project that answers for the contract.
+CONTACT = {"name": "Sexto case service maintainers"}
 # Codes that are problem codes (the rest of app.i18n's keys are checklist or reason texts).
 _NOT_PROBLEM_CODES = ("step_", "scope_", "title_", "field_")
 IF_MATCH_OPERATIONS = {"update_case", "take_transition"}
@@ -130,6 +137,8 @@ def install_openapi(app: FastAPI) -> None:  # noqa: C901 (to split: #12)
             description=app.description,
             routes=app.routes,
             tags=TAGS,
+            servers=SERVERS,
+            contact=CONTACT,
         )
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -58,6 +58,13 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422, 503)
     "/users",
     status_code=201,
     summary="Create a user with a role and scope",
+    description=(
+        "Usernames are unique (409 `username_taken`); the password must pass the password rules "
+        "(422). A password set by an admin gives no case reach: a grant of a role that reads case "
+        "contents, or approves such grants, waits for a person of the organization concerned to "
+        "approve it (`GET /api/v1/approvals`), and that first approval issues the person a "
+        "temporary password. Administrators only; other roles get 403."
+    ),
     response_model=UserOut,
     responses=WRITE_ERRORS,
 )
@@ -69,7 +76,13 @@ def create_user(
     return service.user_out(session, user)
 
 
-@router.get("/users", summary="List users", response_model=Page[UserOut], responses=READ_ERRORS)
+@router.get(
+    "/users",
+    summary="List users",
+    description="Oldest first, a page at a time; filter by role. Administrators only; other roles get 403.",
+    response_model=Page[UserOut],
+    responses=READ_ERRORS,
+)
 def list_users(
     _: AdminPrincipal,
     session: SessionDep,
@@ -83,7 +96,16 @@ def list_users(
     return Page[UserOut](items=[service.user_out(session, u) for u in rows], next_cursor=cursor)
 
 
-@router.get("/users/{user_id}", summary="Read a user", response_model=UserOut, responses=READ_ERRORS)
+@router.get(
+    "/users/{user_id}",
+    summary="Read a user",
+    description=(
+        "With its scope, the approval state of its grants and its attestations. Administrators "
+        "only; other roles get 403."
+    ),
+    response_model=UserOut,
+    responses=READ_ERRORS,
+)
 def read_user(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> UserOut:
     return service.user_out(session, get_or_404(session, User, user_id))
 
@@ -91,6 +113,13 @@ def read_user(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> Use
 @router.patch(
     "/users/{user_id}",
     summary="Change a user's name, role, scope or password, or disable the account",
+    description=(
+        "A new role or scope waits for approval again where the role needs it; a new password "
+        "ends the user's tokens and puts the account back to waiting for approval. Disabling ends "
+        "the account's tokens for good. The last active admin cannot be demoted or disabled (409 "
+        "`last_admin`). Attestations go when the role is no longer a school role. Administrators "
+        "only; other roles get 403."
+    ),
     response_model=UserOut,
     responses=WRITE_ERRORS,
 )
@@ -104,6 +133,11 @@ def update_user(
 @router.post(
     "/users/{user_id}/attestations",
     summary="Record or renew a user's Sexto training attestation",
+    description=(
+        "School staff and leads only (422 `attestation_for_school_staff_only`): the architect "
+        "attestation is what lets them handle cases. Recording a level already held renews it. "
+        "Administrators only; other roles get 403."
+    ),
     response_model=UserOut,
     responses=WRITE_ERRORS,
 )
@@ -117,6 +151,7 @@ def record_attestation(user_id: uuid.UUID, body: AttestationIn, _: AdminPrincipa
     "/users/{user_id}/attestations/{level}",
     status_code=204,
     summary="Withdraw a user's attestation at one level",
+    description="404 when the user holds no attestation at that level. Administrators only; other roles get 403.",
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 def revoke_attestation(user_id: uuid.UUID, level: AttestationLevel, _: AdminPrincipal, session: SessionDep) -> Response:
@@ -129,6 +164,12 @@ def revoke_attestation(user_id: uuid.UUID, level: AttestationLevel, _: AdminPrin
     "/service-accounts",
     status_code=201,
     summary="Create a service account (board system or police portal)",
+    description=(
+        "For a board's information system or a police portal (never an admin: 422 "
+        "`service_account_admin`). The client secret is in the answer, once, unless the role "
+        "needs approval: then the first approval issues a new secret to the approver. "
+        "Administrators only; other roles get 403."
+    ),
     response_model=ServiceAccountCreated,
     responses=WRITE_ERRORS,
 )
@@ -142,7 +183,11 @@ def create_service_account(
 
 
 @router.get(
-    "/service-accounts", summary="List service accounts", response_model=Page[ServiceAccountOut], responses=READ_ERRORS
+    "/service-accounts",
+    summary="List service accounts",
+    description="Oldest first, a page at a time. Administrators only; other roles get 403.",
+    response_model=Page[ServiceAccountOut],
+    responses=READ_ERRORS,
 )
 def list_service_accounts(_: AdminPrincipal, session: SessionDep, page: PageDep) -> Page[ServiceAccountOut]:
     rows, cursor = paginate(session, select(ServiceAccount), ServiceAccount, page)
@@ -152,6 +197,10 @@ def list_service_accounts(_: AdminPrincipal, session: SessionDep, page: PageDep)
 @router.get(
     "/service-accounts/{account_id}",
     summary="Read a service account",
+    description=(
+        "With its scope and the approval state of its grants; never its secret. Administrators "
+        "only; other roles get 403."
+    ),
     response_model=ServiceAccountOut,
     responses=READ_ERRORS,
 )
@@ -162,6 +211,11 @@ def read_service_account(account_id: uuid.UUID, _: AdminPrincipal, session: Sess
 @router.patch(
     "/service-accounts/{account_id}",
     summary="Change a service account's name, role or scope, or disable it",
+    description=(
+        "A new role or scope waits for approval again where the role needs it (never admin: 422 "
+        "`service_account_admin`). Disabling ends the account's tokens for good. Administrators "
+        "only; other roles get 403."
+    ),
     response_model=ServiceAccountOut,
     responses=WRITE_ERRORS,
 )
@@ -175,6 +229,11 @@ def update_service_account(
 @router.post(
     "/service-accounts/{account_id}/secret",
     summary="Rotate a service account's secret (older tokens stop working)",
+    description=(
+        "Every token issued with the old secret stops working. Where the role needs approval the "
+        "new secret is not shown here: the account's grants wait for approval again, and the "
+        "approval issues a secret to the approver. Administrators only; other roles get 403."
+    ),
     response_model=ServiceAccountCredentials,
     responses=problem_responses(401, 403, 404, 503),
 )
@@ -190,6 +249,10 @@ def rotate_secret(
     "/users/{user_id}/revoke-tokens",
     status_code=204,
     summary="Revoke every token of a user, at once (the user signs in again)",
+    description=(
+        "For a lost device or a leaked token: every token and browser session of the user is "
+        "refused from now on; the password stays. Administrators only; other roles get 403."
+    ),
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 def revoke_user_tokens(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> Response:
@@ -201,6 +264,10 @@ def revoke_user_tokens(user_id: uuid.UUID, _: AdminPrincipal, session: SessionDe
     "/service-accounts/{account_id}/revoke-tokens",
     status_code=204,
     summary="Revoke every token of a service account, at once (its secret stays)",
+    description=(
+        "For a leaked token: every token of the account is refused from now on; it gets new ones "
+        "with the same secret. Administrators only; other roles get 403."
+    ),
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 def revoke_service_account_tokens(account_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> Response:
@@ -214,6 +281,11 @@ def revoke_service_account_tokens(account_id: uuid.UUID, _: AdminPrincipal, sess
 @approvals_router.get(
     "/approvals",
     summary="Grants waiting for my approval: of my board or police force, never my own",
+    description=(
+        "For the people who approve grants (a board's privacy officer or a school lead for the "
+        "board and its schools, a police liaison for its force), whose own reach is approved. A "
+        "page at a time, oldest request first."
+    ),
     response_model=Page[PendingGrantOut],
     responses=READ_ERRORS,
 )
@@ -231,6 +303,11 @@ def list_pending_approvals(
 @approvals_router.post(
     "/approvals/{grant_id}/approve",
     summary="Approve a grant: it takes effect; the first approval of an account issues its credential, once",
+    description=(
+        "The grant takes effect. The first approval of an account whose credential an admin set "
+        "issues it a new one, shown here once: a temporary password the person changes at first "
+        "sign-in, or a client secret. A grant the caller may not decide, or its own, is a 404."
+    ),
     response_model=GrantDecisionOut,
     responses=problem_responses(401, 403, 404, 503),
 )
@@ -243,6 +320,10 @@ def approve_grant(
 @approvals_router.post(
     "/approvals/{grant_id}/refuse",
     summary="Refuse a grant: it gives no reach; the admin sees it refused",
+    description=(
+        "The grant gives no reach, and the admin sees it refused. A grant the caller may not "
+        "decide, or its own, is a 404."
+    ),
     response_model=GrantDecisionOut,
     responses=problem_responses(401, 403, 404, 503),
 )
@@ -258,6 +339,11 @@ def refuse_grant(
 @staff_router.get(
     "/staff",
     summary="School lead: the staff of its schools, to put on a case team (name, role, attestation)",
+    description=(
+        "The active school staff and leads of the lead's schools (or of one of them), with their "
+        "highest attestation, to add to a case team. A school outside the lead's scope is a 404; "
+        "other roles get 403."
+    ),
     response_model=Page[StaffMemberOut],
     responses=READ_ERRORS,
 )

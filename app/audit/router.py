@@ -180,6 +180,11 @@ def verify_log(principal: AuditorPrincipal, session: SessionDep, request: Reques
 @router.get(
     "/checkpoints",
     summary="List signed checkpoints and the public keys",
+    description=(
+        "Oldest first, a page at a time, with the public keys (PEM, by key id) that verify their "
+        "Ed25519 signatures, so that a copy of the log can be checked away from the service. "
+        "Auditors only."
+    ),
     response_model=CheckpointList,
     responses=ERRORS,
 )

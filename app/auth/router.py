@@ -285,6 +285,12 @@ def end_other_sessions(principal: EnrollingPrincipal, session: SessionDep, reque
 @router.get(
     "/me",
     summary="Who am I: role, scope and attestations, as resolved now",
+    description=(
+        "The caller as the service resolves it on this request: a user (name, role, scope, "
+        "attestations, whether it may handle cases, and its password and second-factor duties) or "
+        "a service account (client id, name, role, scope). Answers also while a second factor "
+        "still has to be enrolled, so that a front end can say so."
+    ),
     response_model=Me,
     responses=problem_responses(401, 503),
 )

@@ -109,6 +109,12 @@ def _location(response: Response, path: str) -> None:
     "/cases",
     status_code=201,
     summary="Open a case at a school",
+    description=(
+        "School staff and leads with the architect attestation (403 `architect_required`), at a "
+        "school in their scope. The kit may be used only while a DCPP agreement of the police "
+        "force serving the school is in force (409 `kit_not_permitted`). `Location` names the new "
+        "case."
+    ),
     response_model_exclude_unset=True,
     response_model=CaseOut,
     responses=WRITE,
@@ -122,7 +128,16 @@ def open_case(
 
 
 @router.get(
-    "/cases", summary="List the cases the caller may see (no names)", response_model=Page[CaseSummary], responses=READ
+    "/cases",
+    summary="List the cases the caller may see (no names)",
+    description=(
+        "Oldest first, a page at a time, as summaries without names. What each role sees: staff, "
+        "the cases of their schools whose team they are on; leads, every case of their schools; "
+        "police, the cases handed off to their force; DPJ reporters, the cases of their schools "
+        "that need a DPJ report."
+    ),
+    response_model=Page[CaseSummary],
+    responses=READ,
 )
 def list_cases(
     principal: CurrentPrincipal,
@@ -140,7 +155,16 @@ def list_cases(
 
 
 @router.get(
-    "/cases/{case_id}", summary="Read a case", response_model_exclude_unset=True, response_model=CaseOut, responses=READ
+    "/cases/{case_id}",
+    summary="Read a case",
+    description=(
+        "A case outside the caller's visibility is a 404. Each role reads only the fields it "
+        "needs: a field left out is absent, not null. The `ETag` answers `If-None-Match` (304) "
+        "and `If-Match`."
+    ),
+    response_model_exclude_unset=True,
+    response_model=CaseOut,
+    responses=READ,
 )
 def read_case(principal: CurrentPrincipal, request: Request, case: ReadableCase) -> CaseOut:
     return _case_out(case, principal, request.state.cipher)
@@ -149,6 +173,11 @@ def read_case(principal: CurrentPrincipal, request: Request, case: ReadableCase)
 @router.patch(
     "/cases/{case_id}",
     summary="Change the intake fields the case's status allows",
+    description=(
+        "School staff and leads with the architect attestation. A field the case's status does "
+        "not let change is refused (409). Send the `ETag` you read as `If-Match` to be told (412) "
+        "when the case changed since."
+    ),
     response_model_exclude_unset=True,
     response_model=CaseOut,
     responses={**WRITE, **problem_responses(412)},
@@ -181,6 +210,10 @@ def _options(session: Session, principal: Principal, case: Case, request: Reques
 @router.get(
     "/cases/{case_id}/transitions",
     summary="The transitions the caller can take now, and what blocks the others",
+    description=(
+        "Every transition from the case's status, each allowed or with the rules that block it, "
+        "in the caller's language: what a front end offers, without recomputing a rule."
+    ),
     response_model=Transitions,
     responses=READ,
 )
@@ -193,6 +226,11 @@ def list_transitions(
 @router.post(
     "/cases/{case_id}/transitions",
     summary="Take a transition (a refusal names every rule that blocks it, as GET /transitions does)",
+    description=(
+        "A refusal names every rule that blocks the transition, as `GET` on the same path lists "
+        "them: 403 when the first is the caller's role, 409 otherwise. Service accounts must send "
+        "`If-Match` (428 without it); 412 when the case changed since."
+    ),
     response_model_exclude_unset=True,
     response_model=CaseOut,
     responses={**WRITE, **problem_responses(412, 428)},
@@ -211,6 +249,11 @@ def take_transition(
 @router.get(
     "/cases/{case_id}/next-steps",
     summary="The protocol as a checklist for this case",
+    description=(
+        "The protocol's steps for this case, each done or not, in the caller's language, with the "
+        "transitions as `GET /transitions` gives them. Steps about a flag the caller's role is "
+        "not shown are left out."
+    ),
     response_model=NextSteps,
     responses=READ,
 )
@@ -239,6 +282,10 @@ def next_steps(principal: CurrentPrincipal, session: SessionDep, request: Reques
     "/cases/{case_id}/acknowledgement",
     status_code=201,
     summary="Police: record that the force took the handed-off case",
+    description=(
+        "Police liaisons of the force the case was handed off to, once (409 "
+        "`already_acknowledged`), optionally with the force's file number."
+    ),
     response_model_exclude_unset=True,
     response_model=CaseOut,
     responses=WRITE,
@@ -257,6 +304,11 @@ def acknowledge(
 @router.post(
     "/cases/{case_id}/police-outcome",
     summary="Police: record the DCPP decision, the awareness meeting, or close the police part",
+    description=(
+        "Police liaisons of the force the case was handed off to: the DCPP's decision, the "
+        "awareness meeting, and closing the police part, after which nothing more is recorded "
+        "(409 `police_part_closed`). The school reads the outcome, never the police file."
+    ),
     response_model_exclude_unset=True,
     response_model=CaseOut,
     responses=WRITE,
@@ -274,6 +326,7 @@ def record_police_outcome(
 @router.get(
     "/cases/{case_id}/team",
     summary="The case team (names, roles, attestations)",
+    description="Oldest first, a page at a time. School staff on the team and school leads.",
     response_model=Page[TeamMemberOut],
     responses=READ,
 )
@@ -294,6 +347,11 @@ def list_team(
     "/cases/{case_id}/team",
     status_code=201,
     summary="School lead: add a staff member to the case team (find them at /staff)",
+    description=(
+        "School leads with the architect attestation, on a case of their schools. The member must "
+        "be active school staff of the case's school (422 `team_member_invalid`); `GET "
+        "/api/v1/staff` lists them."
+    ),
     response_model=TeamMemberOut,
     responses=WRITE,
 )
@@ -311,6 +369,11 @@ def add_team_member(
 @router.get(
     "/cases/{case_id}/participants",
     summary="The people involved (corrections included, marked)",
+    description=(
+        "Oldest first, a page at a time: a corrected entry stays, marked as superseded. Each role "
+        "reads only the fields it needs (police and DPJ reporters never read the board's student "
+        "id)."
+    ),
     response_model_exclude_unset=True,
     response_model=Page[ParticipantOut],
     responses=READ,
@@ -332,6 +395,11 @@ def list_participants(
     "/cases/{case_id}/participants",
     status_code=201,
     summary="Add a person involved (or correct one)",
+    description=(
+        "School staff and leads with the architect attestation. To correct a person, name the "
+        "entry it supersedes: the old one stays, marked (409 `participant_superseded` when that entry "
+        "is not the person's current one). `Location` names the new entry."
+    ),
     response_model_exclude_unset=True,
     response_model=ParticipantOut,
     responses=WRITE,
@@ -353,6 +421,11 @@ def add_participant(
     "/cases/{case_id}/participants/{participant_id}/flags",
     status_code=201,
     summary="Flag a person: malicious intent suspected, or refusal to take part (with a reason)",
+    description=(
+        "School staff and leads with the architect attestation; a person is flagged once (409 "
+        "`participant_already_flagged`). A refusal to take part blocks grids with that person and "
+        "calls for the police."
+    ),
     response_model_exclude_unset=True,
     response_model=ParticipantOut,
     responses=WRITE,
@@ -383,6 +456,11 @@ class _PersonFor(CaseReach):
 @router.get(
     "/cases/{case_id}/participants/{participant_id}/export",
     summary="School lead: everything held about one person, for an access request",
+    description=(
+        "School leads, for a person's access request: the person's records on this case "
+        "(corrections included), the interviews completed with them, and the contacts and devices "
+        "that concern them."
+    ),
     response_model_exclude_unset=True,
     response_model=ParticipantExport,
     responses=READ,
@@ -407,6 +485,11 @@ def export_participant(
 @router.get(
     "/cases/{case_id}/grids",
     summary="Grid submissions (interviews)",
+    description=(
+        "Oldest first, a page at a time. School staff and leads read every answer; police read "
+        "only the sections the template marks for police, and the flags those answers raise. DPJ "
+        "reporters never read the interviews (403)."
+    ),
     response_model_exclude_unset=True,
     response_model=Page[GridSubmissionOut],
     responses=READ,
@@ -430,6 +513,12 @@ def list_grids(
     "/cases/{case_id}/grids",
     status_code=201,
     summary="Submit the evaluation grid completed with one person (immutable; sets the case's flags)",
+    description=(
+        "School staff and leads with the architect attestation. The answers are checked against "
+        "the template version named (422), the submission cannot change afterwards (a later one "
+        "may supersede it) and its flags become the case's. A person who refused to take part has "
+        "no grid (409 `participant_refused`)."
+    ),
     response_model_exclude_unset=True,
     response_model=GridSubmissionOut,
     responses=WRITE,
@@ -455,6 +544,11 @@ def submit_grid(
 @router.get(
     "/cases/{case_id}/devices",
     summary="Confiscated devices and their chain of custody",
+    description=(
+        "Oldest first, a page at a time, each with its latest custody step and whether the school "
+        "still holds it. School staff and leads, and police on handed-off cases; DPJ reporters "
+        "get 403."
+    ),
     response_model=Page[DeviceOut],
     responses=READ,
 )
@@ -470,6 +564,11 @@ def list_devices(
     "/cases/{case_id}/devices",
     status_code=201,
     summary="Record a device confiscated (switched off, content never viewed)",
+    description=(
+        "School staff and leads with the architect attestation. Record it switched off and its "
+        "content never viewed: this service accepts no images. `Location` names the device; its "
+        "custody starts as `confiscated`."
+    ),
     response_model=DeviceOut,
     responses=WRITE,
 )
@@ -488,6 +587,7 @@ def confiscate_device(
 @router.get(
     "/devices/{device_id}/custody-events",
     summary="A device's chain of custody",
+    description="In the order they were recorded. A device of a case outside the caller's visibility is a 404.",
     response_model=Page[CustodyEventOut],
     responses=READ,
 )
@@ -506,6 +606,13 @@ def list_custody_events(
     "/devices/{device_id}/custody-events",
     status_code=201,
     summary="Record the next custody step (stored, transferred to police; police: returned, retained)",
+    description=(
+        "Steps follow each other in order (409 otherwise; 409 `custody_final` after a return or "
+        "retention). School users record storage and transfer to police; only police record the "
+        "return to its owner or retention as evidence (403 `custody_police_only`), and they may "
+        "record the transfer too. A transfer names the officer and badge number (422 "
+        "`officer_required`)."
+    ),
     response_model=CustodyEventOut,
     responses=WRITE,
 )
@@ -523,6 +630,11 @@ def record_custody_event(
 @router.get(
     "/cases/{case_id}/contacts",
     summary="Parents, police, DPJ, media and take-down contacts",
+    description=(
+        "Oldest first, a page at a time. Police and DPJ reporters read only the kinds that "
+        "concern them: the parents', the police's and the DPJ report (police also the take-down "
+        "referrals); media inquiries are the school's."
+    ),
     response_model_exclude_unset=True,
     response_model=Page[ContactOut],
     responses=READ,
@@ -541,6 +653,11 @@ def list_contacts(
     "/cases/{case_id}/contacts",
     status_code=201,
     summary="Record a contact (parents, police, DPJ report, media, take-down)",
+    description=(
+        "School staff and leads with the architect attestation record every kind; the report to "
+        "the DPJ, everyone's duty, needs no attestation, and DPJ reporters record it too. Parents "
+        "are notified only for a minor (422 `parent_contact_minor_only`)."
+    ),
     response_model=ContactOut,
     responses=WRITE,
 )
@@ -556,7 +673,13 @@ def record_contact(
     return contact
 
 
-@router.get("/cases/{case_id}/notes", summary="The case chronology", response_model=Page[NoteOut], responses=READ)
+@router.get(
+    "/cases/{case_id}/notes",
+    summary="The case chronology",
+    description="Oldest first, a page at a time. School staff on the team and school leads; never police or DPJ reporters.",
+    response_model=Page[NoteOut],
+    responses=READ,
+)
 def list_notes(
     session: SessionDep,
     request: Request,
@@ -571,6 +694,10 @@ def list_notes(
     "/cases/{case_id}/notes",
     status_code=201,
     summary="Add a note to the chronology (append-only)",
+    description=(
+        "School staff and leads with the architect attestation. Notes are never changed nor "
+        "deleted: a correction is a new note. `Location` names it."
+    ),
     response_model=NoteOut,
     responses=WRITE,
 )

@@ -16,6 +16,11 @@ router = APIRouter(prefix="/api/v1/grid-templates", tags=["cases"], route_class=
 @router.get(
     "/current",
     summary="The current grid template: JSON Schema with French and English labels, and its flag rules",
+    description=(
+        "The version a new grid submission is checked against: its JSON Schema with labels in "
+        "French and English, the sections police read (`x-police`) and the rules that raise the "
+        "case's flags. Any signed-in caller."
+    ),
     response_model=GridTemplateOut,
     response_model_exclude_unset=True,
     responses=problem_responses(401, 503),
@@ -28,6 +33,10 @@ def current_template(_: CurrentPrincipal, request: Request) -> GridTemplateOut:
 @router.get(
     "/{version}",
     summary="One version of the grid template",
+    description=(
+        "Former versions stay readable: each grid submission names the version it was completed "
+        "with. 404 for a version that does not exist. Any signed-in caller."
+    ),
     response_model=GridTemplateOut,
     response_model_exclude_unset=True,
     responses=problem_responses(401, 404, 422, 503),

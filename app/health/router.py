@@ -30,7 +30,12 @@ class Readiness(BaseModel):
     migration: str
 
 
-@router.get("/healthz", summary="The process is up", response_model=Health)
+@router.get(
+    "/healthz",
+    summary="The process is up",
+    description="For liveness probes: answers 200 while the process serves requests. It reads no database and needs no token.",
+    response_model=Health,
+)
 def healthz() -> Health:
     return Health(status="ok")
 
@@ -38,6 +43,12 @@ def healthz() -> Health:
 @router.get(
     "/readyz",
     summary="The database answers, its schema is current and the data keys read the stored data",
+    description=(
+        "For readiness probes and load balancers: 200 once the database answers, its schema is at "
+        "the latest migration and the data keys (SEXTO_DATA_KEYS) decrypt the data stored under "
+        "them; otherwise 503 with `Retry-After`, naming the ids of the keys at fault (never the "
+        "keys). Needs no token."
+    ),
     response_model=Readiness,
     responses=problem_responses(503),
 )

@@ -47,7 +47,12 @@ def _created(response: Response, request: Request, row_id: uuid.UUID) -> None:
 
 
 @router.post(
-    "/boards", status_code=201, summary="Create a school board", response_model=BoardOut, responses=CREATE_ERRORS
+    "/boards",
+    status_code=201,
+    summary="Create a school board",
+    description="Board names are unique: 409 `name_taken` otherwise. Administrators only; other roles get 403.",
+    response_model=BoardOut,
+    responses=CREATE_ERRORS,
 )
 def create_board(
     body: BoardCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response
@@ -57,18 +62,36 @@ def create_board(
     return board
 
 
-@router.get("/boards", summary="List school boards", response_model=Page[BoardOut], responses=READ_ERRORS)
+@router.get(
+    "/boards",
+    summary="List school boards",
+    description="Oldest first, a page at a time. Administrators only; other roles get 403.",
+    response_model=Page[BoardOut],
+    responses=READ_ERRORS,
+)
 def list_boards(_: AdminPrincipal, session: SessionDep, page: PageDep) -> Page[BoardOut]:
     rows, cursor = paginate(session, select(SchoolBoard), SchoolBoard, page)
     return Page[BoardOut](items=rows, next_cursor=cursor)
 
 
-@router.get("/boards/{board_id}", summary="Read a school board", response_model=BoardOut, responses=READ_ERRORS)
+@router.get(
+    "/boards/{board_id}",
+    summary="Read a school board",
+    description="404 for a board that does not exist. Administrators only; other roles get 403.",
+    response_model=BoardOut,
+    responses=READ_ERRORS,
+)
 def read_board(board_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> SchoolBoard:
     return service.get_or_404(session, SchoolBoard, board_id)
 
 
-@router.patch("/boards/{board_id}", summary="Rename a school board", response_model=BoardOut, responses=WRITE_ERRORS)
+@router.patch(
+    "/boards/{board_id}",
+    summary="Rename a school board",
+    description="Board names are unique: 409 `name_taken` otherwise. Administrators only; other roles get 403.",
+    response_model=BoardOut,
+    responses=WRITE_ERRORS,
+)
 def update_board(board_id: uuid.UUID, body: BoardUpdate, _: AdminPrincipal, session: SessionDep) -> SchoolBoard:
     return service.update(session, service.get_or_404(session, SchoolBoard, board_id), body)
 
@@ -86,6 +109,11 @@ def _force_out(session: Session, request: Request, forces: list[PoliceForce]) ->
     "/police-forces",
     status_code=201,
     summary="Create a police force",
+    description=(
+        "Force names are unique: 409 `name_taken` otherwise. The kit may be used at the schools a "
+        "force serves only while one of its DCPP agreements is in force (`kit_in_force`). "
+        "Administrators only; other roles get 403."
+    ),
     response_model=PoliceForceOut,
     responses=CREATE_ERRORS,
 )
@@ -97,21 +125,38 @@ def create_police_force(
     return _force_out(session, request, [force])[0]
 
 
-@router.get("/police-forces", summary="List police forces", response_model=Page[PoliceForceOut], responses=READ_ERRORS)
+@router.get(
+    "/police-forces",
+    summary="List police forces",
+    description=(
+        "Oldest first, a page at a time, each with `kit_in_force` as of today, Quebec time. "
+        "Administrators only; other roles get 403."
+    ),
+    response_model=Page[PoliceForceOut],
+    responses=READ_ERRORS,
+)
 def list_police_forces(_: AdminPrincipal, session: SessionDep, page: PageDep, request: Request) -> Page[PoliceForceOut]:
     rows, cursor = paginate(session, select(PoliceForce), PoliceForce, page)
     return Page[PoliceForceOut](items=_force_out(session, request, rows), next_cursor=cursor)
 
 
 @router.get(
-    "/police-forces/{force_id}", summary="Read a police force", response_model=PoliceForceOut, responses=READ_ERRORS
+    "/police-forces/{force_id}",
+    summary="Read a police force",
+    description="With `kit_in_force` as of today, Quebec time. Administrators only; other roles get 403.",
+    response_model=PoliceForceOut,
+    responses=READ_ERRORS,
 )
 def read_police_force(force_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, request: Request) -> PoliceForceOut:
     return _force_out(session, request, [service.get_or_404(session, PoliceForce, force_id)])[0]
 
 
 @router.patch(
-    "/police-forces/{force_id}", summary="Rename a police force", response_model=PoliceForceOut, responses=WRITE_ERRORS
+    "/police-forces/{force_id}",
+    summary="Rename a police force",
+    description="Force names are unique: 409 `name_taken` otherwise. Administrators only; other roles get 403.",
+    response_model=PoliceForceOut,
+    responses=WRITE_ERRORS,
 )
 def update_police_force(
     force_id: uuid.UUID, body: PoliceForceUpdate, _: AdminPrincipal, session: SessionDep, request: Request
@@ -123,7 +168,17 @@ def update_police_force(
 # --- schools ---------------------------------------------------------------------
 
 
-@router.post("/schools", status_code=201, summary="Create a school", response_model=SchoolOut, responses=CREATE_ERRORS)
+@router.post(
+    "/schools",
+    status_code=201,
+    summary="Create a school",
+    description=(
+        "The board and the police force must exist (422 `unknown_reference`); a school's name is "
+        "unique within its board (409 `name_taken`). Administrators only; other roles get 403."
+    ),
+    response_model=SchoolOut,
+    responses=CREATE_ERRORS,
+)
 def create_school(
     body: SchoolCreate, _: AdminPrincipal, session: SessionDep, request: Request, response: Response
 ) -> School:
@@ -133,7 +188,16 @@ def create_school(
     return school
 
 
-@router.get("/schools", summary="List schools", response_model=Page[SchoolOut], responses=READ_ERRORS)
+@router.get(
+    "/schools",
+    summary="List schools",
+    description=(
+        "Oldest first, a page at a time; filter by board or by the police force serving the "
+        "schools. Administrators only; other roles get 403."
+    ),
+    response_model=Page[SchoolOut],
+    responses=READ_ERRORS,
+)
 def list_schools(
     _: AdminPrincipal,
     session: SessionDep,
@@ -150,7 +214,13 @@ def list_schools(
     return Page[SchoolOut](items=rows, next_cursor=cursor)
 
 
-@router.get("/schools/{school_id}", summary="Read a school", response_model=SchoolOut, responses=READ_ERRORS)
+@router.get(
+    "/schools/{school_id}",
+    summary="Read a school",
+    description="404 for a school that does not exist. Administrators only; other roles get 403.",
+    response_model=SchoolOut,
+    responses=READ_ERRORS,
+)
 def read_school(school_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> School:
     return service.get_or_404(session, School, school_id)
 
@@ -158,6 +228,10 @@ def read_school(school_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) ->
 @router.patch(
     "/schools/{school_id}",
     summary="Rename a school or change the police force serving it",
+    description=(
+        "A new police force must exist (422 `unknown_reference`); a school's name is unique "
+        "within its board (409 `name_taken`). Administrators only; other roles get 403."
+    ),
     response_model=SchoolOut,
     responses=WRITE_ERRORS,
 )
@@ -181,6 +255,11 @@ def _agreement_out(request: Request, agreement: DcppAgreement) -> AgreementOut:
     "/agreements",
     status_code=201,
     summary="Record a DCPP agreement of a police force",
+    description=(
+        "The police force must exist (422 `unknown_reference`). While an agreement is in force "
+        "(from `starts_on` through `ends_on`, Quebec time), the kit may be used at the schools "
+        "the force serves. Administrators only; other roles get 403."
+    ),
     response_model=AgreementOut,
     responses=CREATE_ERRORS,
 )
@@ -193,7 +272,16 @@ def create_agreement(
     return _agreement_out(request, agreement)
 
 
-@router.get("/agreements", summary="List DCPP agreements", response_model=Page[AgreementOut], responses=READ_ERRORS)
+@router.get(
+    "/agreements",
+    summary="List DCPP agreements",
+    description=(
+        "Oldest first, a page at a time, each with `in_force_today`; filter by police force. "
+        "Administrators only; other roles get 403."
+    ),
+    response_model=Page[AgreementOut],
+    responses=READ_ERRORS,
+)
 def list_agreements(
     _: AdminPrincipal,
     session: SessionDep,
@@ -209,7 +297,11 @@ def list_agreements(
 
 
 @router.get(
-    "/agreements/{agreement_id}", summary="Read a DCPP agreement", response_model=AgreementOut, responses=READ_ERRORS
+    "/agreements/{agreement_id}",
+    summary="Read a DCPP agreement",
+    description="With `in_force_today`, Quebec time. Administrators only; other roles get 403.",
+    response_model=AgreementOut,
+    responses=READ_ERRORS,
 )
 def read_agreement(agreement_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, request: Request) -> AgreementOut:
     return _agreement_out(request, service.get_or_404(session, DcppAgreement, agreement_id))
@@ -218,6 +310,7 @@ def read_agreement(agreement_id: uuid.UUID, _: AdminPrincipal, session: SessionD
 @router.patch(
     "/agreements/{agreement_id}",
     summary="Change a DCPP agreement's reference or dates",
+    description="An agreement cannot end before it starts (422 `agreement_dates`). Administrators only; other roles get 403.",
     response_model=AgreementOut,
     responses=WRITE_ERRORS,
 )

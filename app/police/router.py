@@ -43,6 +43,12 @@ class Feed(BaseModel):
 @router.get(
     "/cases",
     summary="Police feed: cases handed off to the caller's force that changed since the cursor, oldest first",
+    description=(
+        "For police portals that poll: police liaisons of one force only (403 otherwise). Each "
+        "case appears once per page, with its latest change, as the case routes show it to "
+        "police; start without a cursor, then pass `next_cursor` each time, even when the page is "
+        "empty."
+    ),
     response_model=Feed,
     response_model_exclude_unset=True,  # a field the role may not read is absent, as in the case routes
     responses=problem_responses(401, 403, 422, 503),

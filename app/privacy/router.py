@@ -78,6 +78,10 @@ def _rule_out(request: Request, session: Session, principal: Principal) -> Reten
 @router.get(
     "/retention-rule",
     summary="The board's retention rule (or the service default)",
+    description=(
+        "How many years after closure the privacy officer's board keeps a closed case; "
+        "`is_default` when the board has set none. Privacy officers only."
+    ),
     response_model=RetentionRuleOut,
     responses=READ,
 )
@@ -89,6 +93,10 @@ def read_retention_rule(principal: PrivacyOfficer, session: SessionDep, request:
 @router.put(
     "/retention-rule",
     summary="Set the board's retention rule",
+    description=(
+        "Years after closure, and the reference of the board's retention schedule; each change "
+        "raises `version`. Privacy officers only."
+    ),
     response_model=RetentionRuleOut,
     responses=problem_responses(401, 403, 413, 415, 422, 503),
 )
@@ -103,6 +111,11 @@ def set_retention_rule(
 @router.get(
     "/retention/preview",
     summary="Dry run: the board's closed cases, when each is destroyed, what would go, and why any is kept",
+    description=(
+        "Changes nothing. For each closed case of the board, a page at a time: when it is due for "
+        "destruction, what would be destroyed, and why any is kept. Privacy officers only; "
+        "references, never case contents."
+    ),
     response_model=RetentionPreview,
     responses=READ,
 )
@@ -129,6 +142,10 @@ def _hold_out(hold: LegalHold) -> LegalHoldOut:
 @router.get(
     "/legal-holds",
     summary="Legal holds on the board's cases (references only)",
+    description=(
+        "The case references and schools, never case contents; filter by holds in force or "
+        "lifted. Privacy officers only."
+    ),
     response_model=Page[LegalHoldOverview],
     responses=READ,
 )
@@ -151,6 +168,10 @@ def list_board_holds(
 @holds_router.get(
     "/cases/{case_id}/legal-holds",
     summary="Legal holds on the case",
+    description=(
+        "School leads and police liaisons who see the case; others get 403, and a case outside "
+        "the caller's visibility is a 404."
+    ),
     response_model=Page[LegalHoldOut],
     responses=problem_responses(401, 403, 404, 422, 503),
 )
@@ -169,6 +190,11 @@ def list_case_holds(
     "/cases/{case_id}/legal-holds",
     status_code=201,
     summary="School lead or police: keep a handed-off or DPJ-reported case from destruction",
+    description=(
+        "With a reason. A hold keeps the case from destruction whatever the retention rule says, "
+        "until lifted. Only a case handed off to police or reported to the DPJ (409 "
+        "`legal_hold_not_applicable`); not a destroyed one (409 `case_destroyed`)."
+    ),
     response_model=LegalHoldOut,
     responses=WRITE,
 )
@@ -183,6 +209,10 @@ def place_legal_hold(
 @holds_router.post(
     "/cases/{case_id}/legal-holds/{hold_id}/lift",
     summary="Lift a legal hold (the role that placed it), with a reason",
+    description=(
+        "Only the side that placed it lifts it, with a reason (403 `legal_hold_other_party`); a "
+        "hold is lifted once (409 `legal_hold_lifted`). The hold stays in the list, lifted."
+    ),
     response_model=LegalHoldOut,
     responses=WRITE,
 )
@@ -209,6 +239,10 @@ def _incidents_out(session: Session, incidents: list[PrivacyIncident]) -> list[I
     "/incidents",
     status_code=201,
     summary="Record a confidentiality incident in the register",
+    description=(
+        "It gets the board's next reference of the year it was discovered (`INC-2026-0001`). "
+        "Privacy officers only; case references, never case contents."
+    ),
     response_model=IncidentOut,
     responses=WRITE,
 )
@@ -223,6 +257,7 @@ def create_incident(
 @router.get(
     "/incidents",
     summary="The board's confidentiality-incident register",
+    description="The current version of each entry, oldest first, a page at a time. Privacy officers only.",
     response_model=Page[IncidentOut],
     responses=READ,
 )
@@ -235,6 +270,10 @@ def list_incidents(principal: PrivacyOfficer, session: SessionDep, page: PageDep
 @router.get(
     "/incidents/export",
     summary="Export the register as JSON Lines (one entry per line, current version)",
+    description=(
+        "The current version of each entry of the board's register, by year and number, up to "
+        "10,000 entries. Privacy officers only."
+    ),
     response_class=Response,
     responses={
         200: {"content": {"application/jsonl": {"schema": {"type": "string"}}}, "description": "One entry per line."},
@@ -256,6 +295,7 @@ def export_incidents(principal: PrivacyOfficer, session: SessionDep, request: Re
 @router.get(
     "/incidents/{incident_id}",
     summary="A register entry",
+    description="An entry of another board is a 404. Privacy officers only.",
     response_model=IncidentOut,
     responses={**READ, **problem_responses(404)},
 )
@@ -266,6 +306,10 @@ def read_incident(incident_id: uuid.UUID, principal: PrivacyOfficer, session: Se
 @router.patch(
     "/incidents/{incident_id}",
     summary="Update a register entry (every version is kept)",
+    description=(
+        "Each change is kept as a version (`/history`); dates must follow each other (422 "
+        "`incident_dates_order`). Privacy officers only."
+    ),
     response_model=IncidentOut,
     responses={**WRITE, **problem_responses(404)},
 )
@@ -279,6 +323,7 @@ def update_incident(
 @router.get(
     "/incidents/{incident_id}/history",
     summary="Every version of a register entry",
+    description="Oldest first, a page at a time. Privacy officers only.",
     response_model=Page[IncidentVersionOut],
     responses={**READ, **problem_responses(404)},
 )

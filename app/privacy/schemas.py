@@ -272,7 +272,12 @@ class Thresholds(BaseModel):
     denied: int
     distinct_cases: int
     window_minutes: int
-    school_hours: tuple[int, int]
+    school_hours: tuple[int, int] = Field(
+        description="Local hours [start, end) of school days (Monday to Friday).",
+        # Every item an integer, said as `items` too: the pair's `prefixItems`
+        # alone is JSON Schema 2020-12, which OpenAPI 3.0 tools do not read.
+        json_schema_extra={"items": {"type": "integer"}},
+    )
     timezone: str
 
 
