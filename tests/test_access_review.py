@@ -5,8 +5,11 @@ that every case access is "outside school hours" whenever the test runs."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
+from app.orgs.service import local_today
 from tests.conftest import make_settings
 from tests.protocol_helpers import Desk
 
@@ -53,7 +56,13 @@ def test_many_denied_requests_many_cases_and_odd_hours_are_found_and_linked(desk
     assert review(desk, "demo-privacy-b") == []
 
 
-def test_a_finding_becomes_a_register_entry(desk, demo):
+def _local_date(timestamp: str, settings) -> str:
+    """The schools' calendar date of a UTC time (the register's dates are
+    local: from 00:00 to 05:00 UTC, the UTC date is tomorrow in Quebec)."""
+    return local_today(settings.local_timezone, datetime.fromisoformat(timestamp)).isoformat()
+
+
+def test_a_finding_becomes_a_register_entry(desk, demo, settings):
     case = desk.open_case("demo-lead-a")
     for _ in range(5):
         desk.call("GET", f"/cases/{case['id']}/notes", "demo-staff-a2")
@@ -61,8 +70,8 @@ def test_a_finding_becomes_a_register_entry(desk, demo):
     entry = {
         "information_involved": "Aucune : accès refusés.",
         "circumstances": "Tentatives répétées d'ouvrir un dossier hors de l'équipe.",
-        "occurred_from": finding["first_at"][:10],
-        "discovered_on": finding["last_at"][:10],
+        "occurred_from": _local_date(finding["first_at"], settings),
+        "discovered_on": _local_date(finding["last_at"], settings),
         "people_concerned": 0,
         "audit_entry_ids": finding["audit_entry_ids"],
         "case_ids": [case["id"]],
