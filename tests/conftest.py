@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import pty
 import shutil
 import socket
 import subprocess
@@ -612,3 +613,38 @@ def running_services(
 def desk(client, login, demo) -> Desk:
     """The demo people working cases through the API (``tests.protocol_helpers``)."""
     return Desk(client, login, demo)
+
+
+@dataclass(frozen=True)
+class OnTerminal:
+    returncode: int
+    stdout: bytes
+    drawn: bytes  # what the command wrote to its standard error, a terminal
+
+
+def sexto_on_terminal(arguments: list[str], env: dict[str, str], timeout: float) -> OnTerminal:
+    """Run ``sexto`` with its standard error on a pseudo-terminal (where
+    progress is drawn) and its standard output on a pipe."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *arguments],
+        env={**env, "TERM": "xterm", "COLUMNS": "100"},
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    drawn = b""
+    try:
+        while True:  # read as it is drawn: a full terminal would block the command
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the command ended: its side of the terminal is closed
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(controller)
+    assert process.stdout is not None
+    out = process.stdout.read()
+    return OnTerminal(process.wait(timeout=timeout), out, drawn)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import pty
 import secrets
 import stat
 import subprocess
@@ -20,7 +19,7 @@ from sqlalchemy import make_url
 
 from app import cli
 from app.audit.witness import FileWitness
-from tests.conftest import APP_ROLE, DEMO_PASSWORD, make_settings, running_service, service_env
+from tests.conftest import APP_ROLE, DEMO_PASSWORD, make_settings, running_service, service_env, sexto_on_terminal
 from tests.test_encryption import raw_rows
 
 pytestmark = pytest.mark.postgres_only
@@ -301,27 +300,7 @@ def test_sqlite_is_refused_in_one_line(tmp_path, command):
 
 
 def test_progress_is_drawn_on_a_terminal_never_into_the_json(case, owner_env, tmp_path):
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "backup", str(tmp_path / "seen.dump"), "--json"],
-        env={**owner_env, "TERM": "xterm", "COLUMNS": "100"},
-        stdout=subprocess.PIPE,
-        stderr=terminal,
-    )
-    os.close(terminal)
-    drawn = b""
-    try:
-        while True:  # read as it is drawn: a full terminal would block the command
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the command ended: its side of the terminal is closed
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(controller)
-    out = process.stdout.read()
-    assert process.wait(timeout=300) == 0, drawn
-    assert json.loads(out)["archive_sha256"]
-    assert b"backing up the database" in drawn
+    done = sexto_on_terminal(["backup", str(tmp_path / "seen.dump"), "--json"], owner_env, timeout=300)
+    assert done.returncode == 0, done.drawn
+    assert json.loads(done.stdout)["archive_sha256"]
+    assert b"backing up the database" in done.drawn

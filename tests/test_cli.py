@@ -9,7 +9,6 @@ import argparse
 import base64
 import json
 import os
-import pty
 import secrets
 import stat
 import subprocess
@@ -23,7 +22,7 @@ from sqlmodel import Session
 from app import cli, datakeys
 from app.audit import chain
 from app.db import create_db_engine
-from tests.conftest import DEMO_PASSWORD, running_service, service_env
+from tests.conftest import DEMO_PASSWORD, running_service, service_env, sexto_on_terminal
 from tests.test_encryption import raw_rows
 
 
@@ -260,27 +259,7 @@ def test_reencrypt_refuses_data_under_a_key_it_is_not_given(rotation, monkeypatc
 def test_progress_goes_to_a_terminal_never_into_the_json(rotation):
     """With standard error on a terminal the bar is drawn there; standard
     output stays one JSON document."""
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "reencrypt-data", "--batch-size", "1", "--json"],
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
-        stdout=subprocess.PIPE,
-        stderr=terminal,
-    )
-    os.close(terminal)
-    drawn = b""
-    try:
-        while True:  # read as it is drawn: a full terminal would block the command
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the command ended: its side of the terminal is closed
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(controller)
-    out = process.stdout.read()
-    assert process.wait(timeout=120) == 0, drawn
-    assert json.loads(out)["rewritten"] == 11
-    assert b"re-encrypting under data key k2099" in drawn
+    done = sexto_on_terminal(["reencrypt-data", "--batch-size", "1", "--json"], dict(os.environ), timeout=120)
+    assert done.returncode == 0, done.drawn
+    assert json.loads(done.stdout)["rewritten"] == 11
+    assert b"re-encrypting under data key k2099" in done.drawn

@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlmodel import Session
@@ -45,6 +45,7 @@ token_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=SignI
 password_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=SteppedRoute)
 
 SessionDep = Annotated[Session, Depends(get_session)]
+T = TypeVar("T")
 CookieDep = Annotated[str | None, Depends(session_cookie)]
 
 
@@ -83,6 +84,23 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
+async def _sign_in(request: Request, session: Session, attempt: service.Attempt, finish: service.Finish[T]) -> T:
+    """``service.sign_in`` with what the request gives it; ``finish`` says
+    whether it ends with a token or a browser session."""
+    state = request.state
+    return await service.sign_in(
+        session,
+        attempt,
+        settings=state.settings,
+        hasher=state.hasher,
+        cipher=state.cipher,
+        client_address=request.client.host if request.client else None,
+        audit=state.audit,
+        step_slot=step_slot(request),
+        finish=finish,
+    )
+
+
 @token_router.post(
     "/token",
     summary="Get an access token (password or client-credentials grant)",
@@ -115,17 +133,7 @@ async def issue_token(
         attempt = service.client_credentials_attempt(state.cipher, client_id, secret)
     else:
         raise BadRequest("unsupported_grant_type", code="unsupported_grant_type")
-    issued = await service.sign_in(
-        session,
-        attempt,
-        settings=state.settings,
-        hasher=state.hasher,
-        cipher=state.cipher,
-        client_address=request.client.host if request.client else None,
-        audit=state.audit,
-        step_slot=step_slot(request),
-        finish=service.token_issuer(state.tokens),
-    )
+    issued = await _sign_in(request, session, attempt, service.token_issuer(state.tokens))
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
@@ -174,17 +182,7 @@ async def open_session(request: Request, body: SessionSignIn, session: SessionDe
         state.token_failure = "csrf_origin"
         raise Forbidden("csrf_refused", code="csrf_refused")
     attempt = service.password_attempt(state.cipher, body.username, body.password, body.otp)
-    opened = await service.sign_in(
-        session,
-        attempt,
-        settings=state.settings,
-        hasher=state.hasher,
-        cipher=state.cipher,
-        client_address=request.client.host if request.client else None,
-        audit=state.audit,
-        step_slot=step_slot(request),
-        finish=service.session_opener(state.settings),
-    )
+    opened = await _sign_in(request, session, attempt, service.session_opener(state.settings))
     state.audit.touched("sessions", opened.id)
     set_session_cookie(response, state.settings, opened.secret)
     return SessionOpened(
