@@ -268,8 +268,12 @@ def test_removing_my_factor_needs_a_code(client, login, clock, db, settings):
     assert failures(db, settings, "demo-staff-a") == 0
     db.expire_all()
     assert db.exec(select(TotpFactor)).all() == [] and db.exec(select(RecoveryCode)).all() == []
-    assert sign_in(client, "demo-staff-a").status_code == 200
-    gone = client.request("DELETE", TOTP, json={"code": code_at(secret, clock.now)}, headers=headers)
+    # The token it was removed with ended with it (as every other one did).
+    assert client.get(ME, headers=headers).status_code == 401
+    signed = sign_in(client, "demo-staff-a")
+    assert signed.status_code == 200
+    again = bearer(signed.json()["access_token"])
+    gone = client.request("DELETE", TOTP, json={"code": code_at(secret, clock.now)}, headers=again)
     assert gone.status_code == 409 and gone.json()["code"] == "mfa_not_enrolled"
 
 
@@ -392,7 +396,44 @@ def test_removing_a_required_factor_takes_the_reach_away(strict, desk, clock):
     _, codes = enrol(strict, headers, clock)
     assert strict.get(f"/api/v1/cases/{case['id']}", headers=headers).status_code == 200
     assert strict.request("DELETE", TOTP, json={"code": codes[0]}, headers=headers).status_code == 204
-    assert strict.get(f"/api/v1/cases/{case['id']}", headers=headers).json()["code"] == "mfa_enrolment_required"
+    assert strict.get(f"/api/v1/cases/{case['id']}", headers=headers).status_code == 401  # ended with it
+    fresh = bearer(token_for(strict, "demo-staff-a"))
+    assert strict.get(f"/api/v1/cases/{case['id']}", headers=fresh).json()["code"] == "mfa_enrolment_required"
+
+
+@pytest.mark.parametrize("change", ["renew_recovery_codes", "remove_factor"])
+def test_changing_a_factor_ends_the_other_credentials_and_renews_the_session_it_was_made_in(
+    client, login, clock, desk, change
+):
+    """OWASP ASVS 5.0 V7.4.3: a factor changed (new recovery codes, or the
+    factor removed) ends every other token and browser session of the
+    account; the browser session the change was made in goes on under a new
+    cookie, and a copy of the old one reaches nothing."""
+    case = desk.open_case()
+    headers = login("demo-staff-a")
+    secret, codes = enrol(client, headers, clock)
+    other_token = bearer(sign_in(client, "demo-staff-a", codes[0]).json()["access_token"])
+    sessions = []
+    for code in (codes[1], codes[2]):
+        body = {"username": "demo-staff-a", "password": DEMO_PASSWORD, "otp": code}
+        opened = client.post("/api/v1/auth/sessions", json=body)
+        assert opened.status_code == 201, opened.text
+        client.cookies.clear()
+        sessions.append((opened.cookies["sexto_session"], opened.json()["csrf_token"]))
+    (here, csrf), (elsewhere, _) = sessions
+    own = {"Cookie": f"sexto_session={here}", "X-CSRF-Token": csrf}
+    if change == "renew_recovery_codes":
+        answer = client.post(RECOVERY, json={"code": code_at(secret, clock.now)}, headers=own)
+        assert answer.status_code == 200, answer.text
+    else:
+        answer = client.request("DELETE", TOTP, json={"code": code_at(secret, clock.now)}, headers=own)
+        assert answer.status_code == 204, answer.text
+    client.cookies.clear()
+    renewed = {"Cookie": f"sexto_session={answer.cookies['sexto_session']}"}
+    assert answer.cookies["sexto_session"] != here
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=renewed).status_code == 200
+    for stale in (headers, other_token, {"Cookie": f"sexto_session={elsewhere}"}, {"Cookie": f"sexto_session={here}"}):
+        assert client.get(f"/api/v1/cases/{case['id']}", headers=stale).status_code == 401
 
 
 def test_service_accounts_are_never_asked_for_a_factor(client, login, demo, settings):

@@ -93,7 +93,9 @@ def confirm_totp_enrolment(
     status_code=204,
     summary="Remove my authenticator app, with a current code or a recovery code",
     description=(
-        "Its recovery codes go with it. Where the role requires a second factor, the account has no reach "
+        "Its recovery codes go with it. "
+        "Every other token and browser session of the account ends; the browser session this request came with goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too. "
+        "Where the role requires a second factor, the account has no reach "
         "until a new one is enrolled. A wrong or used code is a 422 and counts as a failed sign-in; 409 "
         "`mfa_not_enrolled` without a factor in use."
     ),
@@ -102,24 +104,36 @@ def confirm_totp_enrolment(
 def remove_totp(body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
     user = _own_account(principal, session, request)
     state = request.state
-    service.remove_factor(session, state.cipher, state.settings, user, body.code, state.audit)
-    return Response(status_code=204)
+    renewed = service.remove_factor(
+        session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
+    )
+    response = Response(status_code=204)
+    if renewed is not None:
+        set_session_cookie(response, state.settings, renewed)
+    return response
 
 
 @router.post(
     "/recovery-codes",
     summary="New recovery codes, with a current code (the earlier ones stop working); shown once",
-    description="A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without "
-    "a factor in use.",
+    description=(
+        "Every other token and browser session of the account ends; the browser session this request came with goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too. "
+        "A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without a factor "
+        "in use."
+    ),
     response_model=RecoveryCodes,
     responses=CHECK_ERRORS,
 )
 def renew_recovery_codes(
-    body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request
+    body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request, response: Response
 ) -> RecoveryCodes:
     user = _own_account(principal, session, request)
     state = request.state
-    codes = service.renew_recovery_codes(session, state.cipher, state.settings, user, body.code, state.audit)
+    codes, renewed = service.renew_recovery_codes(
+        session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
+    )
+    if renewed is not None:
+        set_session_cookie(response, state.settings, renewed)
     return RecoveryCodes(recovery_codes=codes)
 
 

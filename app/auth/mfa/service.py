@@ -107,33 +107,59 @@ def confirm_enrolment(
     token ends that token too; the next sign-in takes the code."""
     pending = _check(session, cipher, settings, user, code, audit, confirmed=False)
     pending.confirmed_at = utcnow()
-    revocation.revoke_all(user)
-    sessions.end_sessions(session, user.id, keep=keep_session)
-    renewed = sessions.renew(session, keep_session, user.token_generation) if keep_session is not None else None
+    renewed = _end_other_credentials(session, user, keep_session)
     codes = factor.new_recovery_codes()
     factor.store_recovery_codes(session, user.id, codes)
     return codes, renewed
 
 
+def _end_other_credentials(session: Session, user: User, keep_session: uuid.UUID | None) -> str | None:
+    """A factor changed (confirmed, removed, its recovery codes renewed):
+    every token and browser session of the account ends but ``keep_session``
+    (the one the change was made in, if any), which goes on under a new
+    secret, returned for the answer's cookie (OWASP ASVS 5.0 V7.4.3)."""
+    revocation.revoke_all(user)
+    sessions.end_sessions(session, user.id, keep=keep_session)
+    return sessions.renew(session, keep_session, user.token_generation) if keep_session is not None else None
+
+
 def remove_factor(
-    session: Session, cipher: DataCipher, settings: Settings, user: User, code: str, audit: AuditNote
-) -> None:
+    session: Session,
+    cipher: DataCipher,
+    settings: Settings,
+    user: User,
+    code: str,
+    audit: AuditNote,
+    *,
+    keep_session: uuid.UUID | None = None,
+) -> str | None:
     """One's own factor removed, with a current code or a recovery code: its
     recovery codes go with it.  Where the role requires a factor, the
-    person's reach ends with it until a new one is enrolled."""
+    person's reach ends with it until a new one is enrolled.  The account's
+    other tokens and sessions end (``_end_other_credentials``): the new
+    secret of ``keep_session``, if any."""
     _check(session, cipher, settings, user, code, audit, confirmed=True)
     _delete_factor(session, user)
+    return _end_other_credentials(session, user, keep_session)
 
 
 def renew_recovery_codes(
-    session: Session, cipher: DataCipher, settings: Settings, user: User, code: str, audit: AuditNote
-) -> list[str]:
+    session: Session,
+    cipher: DataCipher,
+    settings: Settings,
+    user: User,
+    code: str,
+    audit: AuditNote,
+    *,
+    keep_session: uuid.UUID | None = None,
+) -> tuple[list[str], str | None]:
     """New recovery codes, with a current code (or a recovery code): the
-    earlier ones stop working."""
+    earlier ones stop working, and so do the account's other tokens and
+    sessions; with the new secret of ``keep_session``, if any."""
     _check(session, cipher, settings, user, code, audit, confirmed=True)
     codes = factor.new_recovery_codes()
     factor.store_recovery_codes(session, user.id, codes)
-    return codes
+    return codes, _end_other_credentials(session, user, keep_session)
 
 
 def reset_by_admin(session: Session, user: User) -> bool:
