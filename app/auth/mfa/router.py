@@ -31,6 +31,19 @@ admin_router = APIRouter(
 
 SessionDep = Annotated[Session, Depends(get_session)]
 CHECK_ERRORS = problem_responses(401, 403, 409, 413, 415, 422, 429, 503)
+# What a factor changed does to the account's other credentials
+# (service._end_other_credentials).
+OTHER_CREDENTIALS_END = (
+    "Every other token and browser session of the account ends; the browser session this request came with goes "
+    "on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); "
+    "a bearer token ends too."
+)
+
+
+def _renew_cookie(response: Response, request: Request, renewed: str | None) -> None:
+    """The session the change was made in goes on under ``renewed``, if any."""
+    if renewed is not None:
+        set_session_cookie(response, request.state.settings, renewed)
 
 
 def _own_account(principal: Principal, session: Session, request: Request) -> User:
@@ -83,8 +96,7 @@ def confirm_totp_enrolment(
     codes, renewed = service.confirm_enrolment(
         session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
     )
-    if renewed is not None:
-        set_session_cookie(response, state.settings, renewed)
+    _renew_cookie(response, request, renewed)
     return RecoveryCodes(recovery_codes=codes)
 
 
@@ -94,7 +106,7 @@ def confirm_totp_enrolment(
     summary="Remove my authenticator app, with a current code or a recovery code",
     description=(
         "Its recovery codes go with it. "
-        "Every other token and browser session of the account ends; the browser session this request came with goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too. "
+        f"{OTHER_CREDENTIALS_END} "
         "Where the role requires a second factor, the account has no reach "
         "until a new one is enrolled. A wrong or used code is a 422 and counts as a failed sign-in; 409 "
         "`mfa_not_enrolled` without a factor in use."
@@ -108,8 +120,7 @@ def remove_totp(body: CodeIn, principal: EnrollingPrincipal, session: SessionDep
         session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
     )
     response = Response(status_code=204)
-    if renewed is not None:
-        set_session_cookie(response, state.settings, renewed)
+    _renew_cookie(response, request, renewed)
     return response
 
 
@@ -117,7 +128,7 @@ def remove_totp(body: CodeIn, principal: EnrollingPrincipal, session: SessionDep
     "/recovery-codes",
     summary="New recovery codes, with a current code (the earlier ones stop working); shown once",
     description=(
-        "Every other token and browser session of the account ends; the browser session this request came with goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too. "
+        f"{OTHER_CREDENTIALS_END} "
         "A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without a factor "
         "in use."
     ),
@@ -132,8 +143,7 @@ def renew_recovery_codes(
     codes, renewed = service.renew_recovery_codes(
         session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
     )
-    if renewed is not None:
-        set_session_cookie(response, state.settings, renewed)
+    _renew_cookie(response, request, renewed)
     return RecoveryCodes(recovery_codes=codes)
 
 
