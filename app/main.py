@@ -23,6 +23,7 @@ from app.apidocs import install_docs
 from app.audit.checkpoints import CheckpointCadence, CheckpointSigner
 from app.audit.router import router as audit_router
 from app.auth.mfa.router import admin_router as mfa_admin_router
+from app.auth.mfa.router import reauthenticated_router as mfa_reauthenticated_router
 from app.auth.mfa.router import router as mfa_router
 from app.auth.revocation import purge_expired_revocations
 from app.auth.router import password_router, token_router
@@ -277,6 +278,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     app.include_router(auth_router)
     app.include_router(password_router)
     app.include_router(mfa_router)
+    app.include_router(mfa_reauthenticated_router)
     app.include_router(mfa_admin_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)

@@ -850,8 +850,12 @@ def _other_body(cell: Cell, world: World, ids: dict[str, str]) -> Any:
         return _case_create(world.ids["school_a"])
     if path == "/auth/password":
         return {"current_password": DEMO_PASSWORD, "new_password": DEMO_PASSWORD}
+    if path == "/auth/mfa/totp/confirm":
+        return {"code": "000000"}
     if path.startswith("/auth/mfa/"):
-        return {"code": "000000"} if (cell.method, path) != ("POST", "/auth/mfa/totp") else None
+        # The password proved again first (it is right), then the code.
+        proof = {"password": DEMO_PASSWORD}
+        return proof if (cell.method, path) == ("POST", "/auth/mfa/totp") else {**proof, "code": "000000"}
     targets = world.targets()
     bodies = {
         "/boards": {"name": f"CSS {tag}"},
@@ -935,7 +939,7 @@ def _call(cell: Cell, world: World, subject: Subject | None) -> Call:
         absent = (_fill(cell.template, missing), absent_kwargs)
     if cell.template == f"{API}/auth/mfa/totp/confirm" and cell.column != "ano":
         # An enrolment to confirm: started (again) before each cell.
-        world.ok("POST", "/auth/mfa/totp", cell.column, 200)
+        world.ok("POST", "/auth/mfa/totp", cell.column, 200, json={"password": DEMO_PASSWORD})
     if cell.template == f"{API}/users/{{user_id}}/attestations/{{level}}":
         # The attestation to withdraw exists: recorded (again) before each cell.
         badge = {

@@ -36,6 +36,8 @@ ME = "/api/v1/auth/me"
 TOTP = "/api/v1/auth/mfa/totp"
 CONFIRM = "/api/v1/auth/mfa/totp/confirm"
 RECOVERY = "/api/v1/auth/mfa/recovery-codes"
+# The current password, proved again before the factor changes (ASVS V7.5.1).
+PROOF = {"password": DEMO_PASSWORD}
 # A moment well inside a 30-second step: one step either side stays whole.
 START = 1_800_000_015.0
 STEP = factor.PERIOD_SECONDS
@@ -82,7 +84,7 @@ def enrol(client, headers: dict[str, str], clock: Clock) -> tuple[str, list[str]
     step's code.  The clock then moves on a step, so that the next code is a
     fresh one."""
     username = client.get(ME, headers=headers).json()["username"]
-    started = client.post(TOTP, headers=headers)
+    started = client.post(TOTP, json=PROOF, headers=headers)
     assert started.status_code == 200, started.text
     secret = started.json()["secret"]
     confirmed = client.post(CONFIRM, json={"code": code_at(secret, clock.now)}, headers=headers)
@@ -113,7 +115,7 @@ def failures(db, settings, username: str) -> int:
 
 def test_enrolment_gives_a_secret_for_an_app_and_ten_recovery_codes_once(client, login, clock):
     headers = login("demo-staff-a")
-    started = client.post(TOTP, headers=headers)
+    started = client.post(TOTP, json=PROOF, headers=headers)
     assert started.status_code == 200, started.text
     body = started.json()
     assert (body["algorithm"], body["digits"], body["period"]) == ("SHA1", 6, 30)
@@ -144,7 +146,7 @@ def test_enrolment_gives_a_secret_for_an_app_and_ten_recovery_codes_once(client,
     assert client.get(ME, headers=headers).json()["mfa_enrolled"] is True
     # Confirmed once: a second confirmation or a new start is a conflict.
     assert client.post(CONFIRM, json={"code": "123456"}, headers=headers).json()["code"] == "mfa_already_enrolled"
-    assert client.post(TOTP, headers=headers).json()["code"] == "mfa_already_enrolled"
+    assert client.post(TOTP, json=PROOF, headers=headers).json()["code"] == "mfa_already_enrolled"
 
 
 def test_confirming_before_starting_is_a_conflict(client, login):
@@ -161,7 +163,7 @@ def test_a_service_account_has_no_second_factor(client, login, demo):
         "client_secret": portal["client_secret"],
     }
     token = client.post(TOKEN, data=form).json()["access_token"]
-    answer = client.post(TOTP, headers=bearer(token))
+    answer = client.post(TOTP, json=PROOF, headers=bearer(token))
     assert answer.status_code == 403 and answer.json()["code"] == "mfa_people_only"
 
 
@@ -245,8 +247,8 @@ def test_a_recovery_code_works_once_in_place_of_the_apps(client, login, clock, d
 def test_new_recovery_codes_replace_the_old_ones(client, login, clock, db):
     headers = login("demo-staff-a")
     secret, old = enrol(client, headers, clock)
-    assert client.post(RECOVERY, json={"code": "000000"}, headers=headers).status_code == 422
-    renewed = client.post(RECOVERY, json={"code": code_at(secret, clock.now)}, headers=headers)
+    assert client.post(RECOVERY, json={**PROOF, "code": "000000"}, headers=headers).status_code == 422
+    renewed = client.post(RECOVERY, json={**PROOF, "code": code_at(secret, clock.now)}, headers=headers)
     assert renewed.status_code == 200, renewed.text
     new = renewed.json()["recovery_codes"]
     assert not set(new) & set(old) and len(new) == 10
@@ -259,11 +261,11 @@ def test_new_recovery_codes_replace_the_old_ones(client, login, clock, db):
 def test_removing_my_factor_needs_a_code(client, login, clock, db, settings):
     headers = login("demo-staff-a")
     secret, codes = enrol(client, headers, clock)
-    wrong = client.request("DELETE", TOTP, json={"code": "000000"}, headers=headers)
+    wrong = client.request("DELETE", TOTP, json={**PROOF, "code": "000000"}, headers=headers)
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["code"] == "mfa_code_invalid"
     assert failures(db, settings, "demo-staff-a") == 1
     # A recovery code does it too (a lost phone).
-    removed = client.request("DELETE", TOTP, json={"code": codes[3]}, headers=headers)
+    removed = client.request("DELETE", TOTP, json={**PROOF, "code": codes[3]}, headers=headers)
     assert removed.status_code == 204, removed.text
     assert failures(db, settings, "demo-staff-a") == 0
     db.expire_all()
@@ -273,16 +275,71 @@ def test_removing_my_factor_needs_a_code(client, login, clock, db, settings):
     signed = sign_in(client, "demo-staff-a")
     assert signed.status_code == 200
     again = bearer(signed.json()["access_token"])
-    gone = client.request("DELETE", TOTP, json={"code": code_at(secret, clock.now)}, headers=again)
+    gone = client.request("DELETE", TOTP, json={**PROOF, "code": code_at(secret, clock.now)}, headers=again)
     assert gone.status_code == 409 and gone.json()["code"] == "mfa_not_enrolled"
+
+
+# --- re-authentication (OWASP ASVS 5.0 V7.5.1) -----------------------------------------
+
+
+WRONG_PASSWORD = {"password": "not my password at all"}
+
+
+def test_starting_an_enrolment_proves_the_password_again(client, login, db, settings):
+    """A stolen session or token alone cannot put the thief's authenticator
+    app on the account."""
+    headers = login("demo-staff-a")
+    wrong = client.post(TOTP, json=WRONG_PASSWORD, headers=headers)
+    assert wrong.status_code == 422, wrong.text
+    assert wrong.json()["errors"][0]["field"] == "body.password"
+    assert wrong.json()["errors"][0]["code"] == "password_current_wrong"
+    assert failures(db, settings, "demo-staff-a") == 1
+    db.expire_all()
+    assert db.exec(select(TotpFactor)).all() == []
+    missing = client.post(TOTP, headers=headers)
+    assert missing.status_code == 422
+    # Both refusals are audited.
+    assert [entry.status_code for entry in entries(db, "start_totp_enrolment")] == [422, 422]
+    # The right one clears the count.
+    assert client.post(TOTP, json=PROOF, headers=headers).status_code == 200
+    assert failures(db, settings, "demo-staff-a") == 0
+
+
+def test_changing_a_factor_needs_the_password_and_a_code(client, login, clock, db, settings):
+    headers = login("demo-staff-a")
+    _, codes = enrol(client, headers, clock)
+    # The right code with a wrong password: refused, and the code is not used up.
+    for method, path in (("DELETE", TOTP), ("POST", RECOVERY)):
+        answer = client.request(method, path, json={**WRONG_PASSWORD, "code": codes[0]}, headers=headers)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["code"] == "password_current_wrong"
+    assert failures(db, settings, "demo-staff-a") == 2
+    db.expire_all()
+    assert db.exec(select(TotpFactor)).one().confirmed_at is not None
+    assert len(db.exec(select(RecoveryCode)).all()) == 10  # a used code is deleted
+    # Both right: one request, one reservation, cleared.
+    removed = client.request("DELETE", TOTP, json={**PROOF, "code": codes[0]}, headers=headers)
+    assert removed.status_code == 204, removed.text
+    assert failures(db, settings, "demo-staff-a") == 0
+
+
+def test_a_right_password_refused_for_another_reason_is_no_failure(client, login, clock, db, settings):
+    headers = login("demo-staff-a")
+    gone = client.request("DELETE", TOTP, json={**PROOF, "code": "000000"}, headers=headers)
+    assert gone.status_code == 409 and gone.json()["code"] == "mfa_not_enrolled"
+    assert failures(db, settings, "demo-staff-a") == 0
+    enrol(client, headers, clock)
+    again = client.post(TOTP, json=PROOF, headers=headers)
+    assert again.status_code == 409 and again.json()["code"] == "mfa_already_enrolled"
+    assert failures(db, settings, "demo-staff-a") == 0
 
 
 def test_guessing_codes_with_a_token_is_throttled_like_a_sign_in(client, login, clock, settings):
     headers = login("demo-staff-a")
     secret, _ = enrol(client, headers, clock)
     for _ in range(settings.login_max_failures):
-        assert client.request("DELETE", TOTP, json={"code": "000000"}, headers=headers).status_code == 422
-    locked = client.request("DELETE", TOTP, json={"code": code_at(secret, clock.now)}, headers=headers)
+        assert client.request("DELETE", TOTP, json={**PROOF, "code": "000000"}, headers=headers).status_code == 422
+    locked = client.request("DELETE", TOTP, json={**PROOF, "code": code_at(secret, clock.now)}, headers=headers)
     assert locked.status_code == 429 and locked.json()["code"] == "login_throttled"
     assert sign_in(client, "demo-staff-a", code_at(secret, clock.now)).status_code == 429
 
@@ -350,7 +407,7 @@ def test_confirming_a_factor_ends_the_credentials_opened_without_it(strict, desk
     here = strict.post("/api/v1/auth/sessions", json={"username": "demo-staff-a", "password": DEMO_PASSWORD})
     strict.cookies.clear()
     own = {"Cookie": f"sexto_session={here.cookies['sexto_session']}", "X-CSRF-Token": here.json()["csrf_token"]}
-    secret = strict.post(TOTP, headers=own).json()["secret"]
+    secret = strict.post(TOTP, json=PROOF, headers=own).json()["secret"]
     confirmed = strict.post(CONFIRM, json={"code": code_at(secret, clock.now)}, headers=own)
     assert confirmed.status_code == 200, confirmed.text
     strict.cookies.clear()
@@ -363,7 +420,7 @@ def test_confirming_a_factor_ends_the_credentials_opened_without_it(strict, desk
     # Confirmed with a bearer token: that token ends too; the next sign-in takes the code.
     clock.advance()
     enrolled = bearer(token_for(strict, "demo-staff-b"))
-    secret = strict.post(TOTP, headers=enrolled).json()["secret"]
+    secret = strict.post(TOTP, json=PROOF, headers=enrolled).json()["secret"]
     assert strict.post(CONFIRM, json={"code": code_at(secret, clock.now)}, headers=enrolled).status_code == 200
     assert strict.get(ME, headers=enrolled).status_code == 401
     assert sign_in(strict, "demo-staff-b").json()["code"] == "mfa_required"
@@ -383,7 +440,7 @@ def test_a_person_who_must_enrol_may_sign_out_and_read_their_sessions_csrf_token
     current = strict.get("/api/v1/auth/sessions/current", headers=cookie)
     assert current.status_code == 200, current.text
     csrf = {**cookie, "X-CSRF-Token": current.json()["csrf_token"]}
-    assert strict.post(TOTP, headers=csrf).status_code == 200
+    assert strict.post(TOTP, json=PROOF, headers=csrf).status_code == 200
     assert [item["current"] for item in strict.get("/api/v1/auth/sessions", headers=cookie).json()["items"]] == [True]
     assert strict.delete("/api/v1/auth/sessions", headers=csrf).status_code == 204
     assert strict.post("/api/v1/auth/sign-out", headers=csrf).status_code == 204
@@ -395,7 +452,7 @@ def test_removing_a_required_factor_takes_the_reach_away(strict, desk, clock):
     headers = bearer(token_for(strict, "demo-staff-a"))
     _, codes = enrol(strict, headers, clock)
     assert strict.get(f"/api/v1/cases/{case['id']}", headers=headers).status_code == 200
-    assert strict.request("DELETE", TOTP, json={"code": codes[0]}, headers=headers).status_code == 204
+    assert strict.request("DELETE", TOTP, json={**PROOF, "code": codes[0]}, headers=headers).status_code == 204
     assert strict.get(f"/api/v1/cases/{case['id']}", headers=headers).status_code == 401  # ended with it
     fresh = bearer(token_for(strict, "demo-staff-a"))
     assert strict.get(f"/api/v1/cases/{case['id']}", headers=fresh).json()["code"] == "mfa_enrolment_required"
@@ -423,10 +480,10 @@ def test_changing_a_factor_ends_the_other_credentials_and_renews_the_session_it_
     (here, csrf), (elsewhere, _) = sessions
     own = {"Cookie": f"sexto_session={here}", "X-CSRF-Token": csrf}
     if change == "renew_recovery_codes":
-        answer = client.post(RECOVERY, json={"code": code_at(secret, clock.now)}, headers=own)
+        answer = client.post(RECOVERY, json={**PROOF, "code": code_at(secret, clock.now)}, headers=own)
         assert answer.status_code == 200, answer.text
     else:
-        answer = client.request("DELETE", TOTP, json={"code": code_at(secret, clock.now)}, headers=own)
+        answer = client.request("DELETE", TOTP, json={**PROOF, "code": code_at(secret, clock.now)}, headers=own)
         assert answer.status_code == 204, answer.text
     client.cookies.clear()
     renewed = {"Cookie": f"sexto_session={answer.cookies['sexto_session']}"}
@@ -484,7 +541,7 @@ def test_the_setting_reads_role_names_from_the_environment(monkeypatch):
 
 def test_the_secret_is_encrypted_at_rest_and_reencrypt_data_covers_it(client, login, clock, db, settings, var_dir):
     headers = login("demo-staff-a")
-    started = client.post(TOTP, headers=headers).json()
+    started = client.post(TOTP, json=PROOF, headers=headers).json()
     db.expire_all()
     stored = db.exec(select(TotpFactor)).one()
     assert stored.secret.startswith("v1:") and started["secret"] not in stored.secret

@@ -354,6 +354,14 @@ def clear_own_failures(session: Session, key: str) -> None:
     _clear_failures(session, key)
 
 
+def give_back_own_check(session: Session, settings: Settings, key: str) -> None:
+    """Give back a reservation whose check did not fail (a password proved
+    for a change that is then refused for another reason), committed at
+    once: a refusal that rolls the request back does not count as a failed
+    sign-in."""
+    _release_attempt(session, key, settings)
+
+
 def purge_expired_throttles(session: Session, settings: Settings) -> int:
     """Delete the rows whose window and lock have both passed: they would
     start over anyway."""
@@ -377,6 +385,89 @@ def sign_out(session: Session, principal: Principal) -> None:
     revocation.revoke(session, credential_id=principal.token_id, accepted_until=principal.token_accepted_until)
 
 
+@dataclass(frozen=True)
+class Reauthenticated:
+    """A person who has just proved their current password again: the
+    account, and the throttle key whose reservation the last step clears
+    (``clear_own_failures``)."""
+
+    user: User
+    throttle_key: str
+
+
+async def reauthenticate(
+    session: Session,
+    *,
+    settings: Settings,
+    hasher: PasswordHasher,
+    cipher: DataCipher,
+    user_id: uuid.UUID,
+    password: str,
+    step_slot: StepSlot,
+    field: str = "body.password",
+    vet: Callable[[User], None] | None = None,
+) -> Reauthenticated:
+    """The current password proved again before a change to how the person
+    signs in (a new password, a second factor enrolled, removed or its
+    recovery codes renewed: OWASP ASVS 5.0 V7.5.1).  Checked like a
+    sign-in's, on the same count per account name (429 ``login_throttled``),
+    a wrong one a 422 on ``field`` (``password_current_wrong``).  ``vet``
+    runs on the account before the attempt is reserved (a new password's
+    rules).
+
+    As a sign-in does (``sign_in``): the database step is a short thread hop
+    in a slot (``step_slot``) whose transaction ends there, and the check
+    runs on the hasher's own threads behind its bounded queue (503
+    ``signin_busy`` when full), with no slot, no transaction and no thread of
+    the shared pool held.  ``vet`` may read in that step's transaction.  The reservation stays until the caller's last
+    step clears it with the change it guards; a wrong password keeps it:
+    it is the failure's count."""
+    async with step_slot:
+        user, throttle_key = await run_in_threadpool(
+            _begin_reauthentication, session, settings, cipher, hasher, user_id, vet
+        )
+    try:
+        valid, _ = await hasher.verify_async(password, user.password_hash)
+    except HashQueueFull:
+        await release_own_check(session, settings, throttle_key, step_slot)
+        raise _busy() from None
+    if not valid:
+        raise UnprocessableContent(
+            "validation_failed", extra={"errors": [service_field_error(field, "password_current_wrong")]}
+        )
+    return Reauthenticated(user, throttle_key)
+
+
+async def release_own_check(session: Session, settings: Settings, throttle_key: str, step_slot: StepSlot) -> None:
+    """Give back a reservation whose check could not run (the hasher full)."""
+    async with step_slot:
+        await run_in_threadpool(give_back_own_check, session, settings, throttle_key)
+
+
+def _begin_reauthentication(
+    session: Session,
+    settings: Settings,
+    cipher: DataCipher,
+    hasher: PasswordHasher,
+    user_id: uuid.UUID,
+    vet: Callable[[User], None] | None,
+) -> tuple[User, str]:
+    """The account, read in a transaction that ends here; ``vet``; then the
+    attempt's reservation, committed (or 429)."""
+    user = session.get(User, user_id)
+    assert user is not None  # just resolved from its account
+    try:
+        if vet is not None:
+            vet(user)
+    finally:
+        session.commit()
+    if hasher.full:
+        raise _busy()
+    throttle_key = cipher.keyed_digest(f"user:{user.username}", THROTTLE_PURPOSE)
+    _reserve_attempt(session, throttle_key, settings)
+    return user, throttle_key
+
+
 async def change_own_password(
     session: Session,
     *,
@@ -394,61 +485,39 @@ async def change_own_password(
     account's tokens and browser sessions but ``keep_session``: the one the
     change was made in, if any, which goes on under a new secret (returned,
     for the answer's cookie; ``sessions.renew``).  The current password
-    is checked like a sign-in's, throttled on the same count.  It never clears
+    is proved again (``reauthenticate``).  It never clears
     ``credential_pending``: a password an admin set stays one that gives no
     case reach, whoever changes it (app.accounts.duties).
 
-    As a sign-in does (``sign_in``): its database steps are short thread
-    hops, each in a slot (``step_slot``) and ending its transaction; the check
-    and the new hash run on the hasher's own threads behind its bounded queue
-    (503 ``signin_busy`` when full), with no slot, no transaction and no
-    thread of the shared pool held; the new hash is computed before the
-    change is written.  The last step keeps its slot until the route class
-    has committed the change with the request's audit entry."""
+    The new hash is computed on the hasher's threads, as the check is, before
+    the change is written.  The last step keeps its slot until the route
+    class has committed the change with the request's audit entry."""
     if new_password == current_password:
         raise UnprocessableContent(
             "validation_failed", extra={"errors": [service_field_error("body.new_password", "password_unchanged")]}
         )
-    async with step_slot:
-        user, throttle_key = await run_in_threadpool(
-            _begin_change, session, settings, cipher, hasher, user_id, new_password
-        )
+
+    def vet(user: User) -> None:
+        refuse_weak_password(new_password, username=user.username, full_name=user.full_name, field="body.new_password")
+
+    proved = await reauthenticate(
+        session,
+        settings=settings,
+        hasher=hasher,
+        cipher=cipher,
+        user_id=user_id,
+        password=current_password,
+        step_slot=step_slot,
+        field="body.current_password",
+        vet=vet,
+    )
     try:
-        valid, _ = await hasher.verify_async(current_password, user.password_hash)
-        if not valid:
-            # The reservation stays: it is the failure's count.
-            raise UnprocessableContent(
-                "validation_failed",
-                extra={"errors": [service_field_error("body.current_password", "password_current_wrong")]},
-            )
         new_hash = await hasher.hash_async(new_password)
     except HashQueueFull:
-        async with step_slot:
-            await run_in_threadpool(_release_attempt, session, throttle_key, settings)
+        await release_own_check(session, settings, proved.throttle_key, step_slot)
         raise _busy() from None
     await step_slot.hold()
-    return await run_in_threadpool(_apply_change, session, user, throttle_key, new_hash, keep_session)
-
-
-def _begin_change(
-    session: Session,
-    settings: Settings,
-    cipher: DataCipher,
-    hasher: PasswordHasher,
-    user_id: uuid.UUID,
-    new_password: str,
-) -> tuple[User, str]:
-    """The account, read in a transaction that ends here; the new password's
-    checks; then the attempt's reservation, committed (or 429)."""
-    user = session.get(User, user_id)
-    session.commit()
-    assert user is not None  # just resolved from its account
-    refuse_weak_password(new_password, username=user.username, full_name=user.full_name, field="body.new_password")
-    if hasher.full:
-        raise _busy()
-    throttle_key = cipher.keyed_digest(f"user:{user.username}", THROTTLE_PURPOSE)
-    _reserve_attempt(session, throttle_key, settings)
-    return user, throttle_key
+    return await run_in_threadpool(_apply_change, session, proved.user, proved.throttle_key, new_hash, keep_session)
 
 
 def _apply_change(

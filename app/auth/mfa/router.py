@@ -1,6 +1,13 @@
 """The second factor's routes: a person's own enrolment (``/auth/mfa``),
 open to a person who must still enrol one, and the admin's reset.
 
+Starting an enrolment, removing the factor and renewing its recovery codes
+each prove the current password again (and, once a factor is in use, a
+code): a stolen session or token alone cannot change how the account signs
+in (OWASP ASVS 5.0 V7.5.1).  Those routes wait for a password hash, so they
+take a request slot per database step only (``SteppedRoute``), as the
+password change does.
+
 A person's own routes take no ``Idempotency-Key``: their answers hold
 secrets shown once, which are never kept, and a retry of a check would be a
 second use of its code anyway (``app.openapi.NO_IDEMPOTENCY``)."""
@@ -8,29 +15,40 @@ second use of its code anyway (``app.openapi.NO_IDEMPOTENCY``)."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.models import User
-from app.audit.recorder import AuditedRoute
+from app.audit.recorder import AuditedRoute, SteppedRoute, step_slot
+from app.auth import service as signin
 from app.auth.mfa import service
-from app.auth.mfa.schemas import CodeIn, RecoveryCodes, TotpEnrolment
+from app.auth.mfa.schemas import CodeIn, PasswordIn, ReauthenticationIn, RecoveryCodes, TotpEnrolment
 from app.auth.principal import AdminPrincipal, EnrollingPrincipal, Principal
-from app.auth.router import set_session_cookie
+from app.auth.router import StepPrincipal, set_session_cookie
 from app.db import get_session
 from app.errors import Forbidden, problem_responses
 from app.idempotency.service import idempotency
 from app.orgs.service import get_or_404
 
 router = APIRouter(prefix="/api/v1/auth/mfa", tags=["auth"], route_class=AuditedRoute)
+# The routes that prove the password again wait for its hash.
+reauthenticated_router = APIRouter(prefix="/api/v1/auth/mfa", tags=["auth"], route_class=SteppedRoute)
 admin_router = APIRouter(
     prefix="/api/v1", tags=["admin"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
 )
 
 SessionDep = Annotated[Session, Depends(get_session)]
+T = TypeVar("T")
 CHECK_ERRORS = problem_responses(401, 403, 409, 413, 415, 422, 429, 503)
+REAUTHENTICATION = (
+    "The current password is proved again first (`password`), checked like a sign-in's on the same count per "
+    "account name: a wrong one is a 422 (`body.password`: `password_current_wrong`), 429 `login_throttled` once "
+    "locked, 503 `signin_busy` when every password-hash slot is taken."
+)
 # What a factor changed does to the account's other credentials
 # (service._end_other_credentials).
 OTHER_CREDENTIALS_END = (
@@ -46,6 +64,33 @@ def _renew_cookie(response: Response, request: Request, renewed: str | None) -> 
         set_session_cookie(response, request.state.settings, renewed)
 
 
+async def _reauthenticated(
+    principal: Principal, session: Session, request: Request, password: str
+) -> signin.Reauthenticated:
+    """The caller's own account, its password proved again; the audit entry
+    concerns its organizations whatever the outcome."""
+    if principal.kind != "user":
+        raise Forbidden("mfa_people_only", code="mfa_people_only")
+    state = request.state
+    return await signin.reauthenticate(
+        session,
+        settings=state.settings,
+        hasher=state.hasher,
+        cipher=state.cipher,
+        user_id=principal.id,
+        password=password,
+        step_slot=step_slot(request),
+        vet=lambda user: service.concern_account(session, state.audit, user),
+    )
+
+
+async def _last_step(request: Request, change: Callable[[], T]) -> T:
+    """The change, in the step that keeps its slot until the route class has
+    committed it with the request's entry."""
+    await step_slot(request).hold()
+    return await run_in_threadpool(change)
+
+
 def _own_account(principal: Principal, session: Session, request: Request) -> User:
     if principal.kind != "user":
         raise Forbidden("mfa_people_only", code="mfa_people_only")
@@ -55,21 +100,26 @@ def _own_account(principal: Principal, session: Session, request: Request) -> Us
     return user
 
 
-@router.post(
+@reauthenticated_router.post(
     "/totp",
-    summary="Start enrolling an authenticator app: a new TOTP secret, shown once",
+    summary="Start enrolling an authenticator app, with my password: a new TOTP secret, shown once",
     description=(
+        f"{REAUTHENTICATION} "
         "The secret is not asked for at sign-in until a first code confirms it (`POST "
         "/api/v1/auth/mfa/totp/confirm`); starting again replaces one not confirmed yet. 409 "
         "`mfa_already_enrolled` while a factor is in use. People only (403 `mfa_people_only`)."
     ),
     response_model=TotpEnrolment,
-    responses=problem_responses(401, 403, 409, 503),
+    responses=CHECK_ERRORS,
 )
-def start_totp_enrolment(principal: EnrollingPrincipal, session: SessionDep, request: Request) -> TotpEnrolment:
-    user = _own_account(principal, session, request)
+async def start_totp_enrolment(
+    body: PasswordIn, principal: StepPrincipal, session: SessionDep, request: Request
+) -> TotpEnrolment:
+    proved = await _reauthenticated(principal, session, request, body.password)
     state = request.state
-    secret, uri = service.start_enrolment(session, state.cipher, state.settings, user)
+    secret, uri = await _last_step(
+        request, lambda: service.start_enrolment(session, state.cipher, state.settings, proved)
+    )
     return TotpEnrolment(secret=secret, otpauth_uri=uri)
 
 
@@ -100,11 +150,12 @@ def confirm_totp_enrolment(
     return RecoveryCodes(recovery_codes=codes)
 
 
-@router.delete(
+@reauthenticated_router.delete(
     "/totp",
     status_code=204,
-    summary="Remove my authenticator app, with a current code or a recovery code",
+    summary="Remove my authenticator app, with my password and a current code or a recovery code",
     description=(
+        f"{REAUTHENTICATION} "
         "Its recovery codes go with it. "
         f"{OTHER_CREDENTIALS_END} "
         "Where the role requires a second factor, the account has no reach "
@@ -113,21 +164,27 @@ def confirm_totp_enrolment(
     ),
     responses=CHECK_ERRORS,
 )
-def remove_totp(body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request) -> Response:
-    user = _own_account(principal, session, request)
+async def remove_totp(
+    body: ReauthenticationIn, principal: StepPrincipal, session: SessionDep, request: Request
+) -> Response:
+    proved = await _reauthenticated(principal, session, request, body.password)
     state = request.state
-    renewed = service.remove_factor(
-        session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
+    renewed = await _last_step(
+        request,
+        lambda: service.remove_factor(
+            session, state.cipher, state.settings, proved, body.code, state.audit, keep_session=principal.session_id
+        ),
     )
     response = Response(status_code=204)
     _renew_cookie(response, request, renewed)
     return response
 
 
-@router.post(
+@reauthenticated_router.post(
     "/recovery-codes",
-    summary="New recovery codes, with a current code (the earlier ones stop working); shown once",
+    summary="New recovery codes, with my password and a current code (the earlier ones stop working); shown once",
     description=(
+        f"{REAUTHENTICATION} "
         f"{OTHER_CREDENTIALS_END} "
         "A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without a factor "
         "in use."
@@ -135,13 +192,16 @@ def remove_totp(body: CodeIn, principal: EnrollingPrincipal, session: SessionDep
     response_model=RecoveryCodes,
     responses=CHECK_ERRORS,
 )
-def renew_recovery_codes(
-    body: CodeIn, principal: EnrollingPrincipal, session: SessionDep, request: Request, response: Response
+async def renew_recovery_codes(
+    body: ReauthenticationIn, principal: StepPrincipal, session: SessionDep, request: Request, response: Response
 ) -> RecoveryCodes:
-    user = _own_account(principal, session, request)
+    proved = await _reauthenticated(principal, session, request, body.password)
     state = request.state
-    codes, renewed = service.renew_recovery_codes(
-        session, state.cipher, state.settings, user, body.code, state.audit, keep_session=principal.session_id
+    codes, renewed = await _last_step(
+        request,
+        lambda: service.renew_recovery_codes(
+            session, state.cipher, state.settings, proved, body.code, state.audit, keep_session=principal.session_id
+        ),
     )
     _renew_cookie(response, request, renewed)
     return RecoveryCodes(recovery_codes=codes)

@@ -4,9 +4,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.passwords import MAX_LENGTH
 from app.schemas import InputModel
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+CurrentPassword = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH, strip_whitespace=False)]
 
 
 class TotpEnrolment(BaseModel):
@@ -33,6 +35,26 @@ class TotpEnrolment(BaseModel):
     algorithm: Literal["SHA1"] = "SHA1"
     digits: Literal[6] = 6
     period: Literal[30] = Field(default=30, description="Seconds per code.")
+
+
+class PasswordIn(InputModel):
+    """The current password, proved again before a second factor is enrolled
+    (OWASP ASVS 5.0 V7.5.1)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"password": "sexto-demo-2026"}]})
+
+    password: CurrentPassword
+
+
+class ReauthenticationIn(InputModel):
+    """The current password and a one-time code (from the app, or a
+    recovery code), both proved again before the factor is changed (OWASP
+    ASVS 5.0 V7.5.1)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"password": "sexto-demo-2026", "code": "492039"}]})
+
+    password: CurrentPassword
+    code: Code
 
 
 class CodeIn(InputModel):

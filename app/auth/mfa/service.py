@@ -33,12 +33,18 @@ def concern_account(session: Session, audit: AuditNote, user: User) -> None:
     audit.concerns = [*resolve_scope(session, load_grants(session, user_id=user.id)).organization_ids()]
 
 
-def start_enrolment(session: Session, cipher: DataCipher, settings: Settings, user: User) -> tuple[str, str]:
-    """A new secret, kept unconfirmed (replacing one not confirmed yet):
-    the secret and its ``otpauth://`` URI.  409 when a factor is in use:
-    remove it first."""
+def start_enrolment(
+    session: Session, cipher: DataCipher, settings: Settings, proved: signin.Reauthenticated
+) -> tuple[str, str]:
+    """A new secret, kept unconfirmed (replacing one not confirmed yet), for
+    a person who has just proved the password again (``proved``, whose
+    reservation this clears): the secret and its ``otpauth://`` URI.  409
+    when a factor is in use: remove it first."""
+    user = proved.user
     if factor.confirmed_factor(session, user.id) is not None:
+        signin.give_back_own_check(session, settings, proved.throttle_key)
         raise Conflict("mfa_already_enrolled", code="mfa_already_enrolled")
+    signin.clear_own_failures(session, proved.throttle_key)
     secret = factor.new_secret()
     stored = cipher.encrypt(secret, secret_context(user.id))
     pending = session.get(TotpFactor, user.id)
@@ -65,16 +71,21 @@ def _check(
     audit: AuditNote,
     *,
     confirmed: bool,
+    reserved: str | None = None,
 ) -> TotpFactor:
     """The factor (confirmed or not, as asked: 409 otherwise), then the
-    attempt reserved and the code taken: 422 when wrong or used already."""
+    attempt reserved (unless the password's check of the same request has
+    reserved it already: ``reserved``) and the code taken: 422 when wrong or
+    used already."""
     found = session.get(TotpFactor, user.id)
     if found is None or (found.confirmed_at is not None) != confirmed:
+        if reserved is not None:
+            signin.give_back_own_check(session, settings, reserved)
         if confirmed:
             raise Conflict("mfa_not_enrolled", code="mfa_not_enrolled")
         problem = "mfa_no_enrolment" if found is None else "mfa_already_enrolled"
         raise Conflict(problem, code=problem)
-    key = signin.reserve_own_check(session, settings, cipher, user.username)
+    key = reserved or signin.reserve_own_check(session, settings, cipher, user.username)
     used = factor.use_code(session, cipher, found, code)
     audit.reason = used.value
     if not used.passed or (not confirmed and used is not factor.Used.totp):
@@ -127,18 +138,19 @@ def remove_factor(
     session: Session,
     cipher: DataCipher,
     settings: Settings,
-    user: User,
+    proved: signin.Reauthenticated,
     code: str,
     audit: AuditNote,
     *,
     keep_session: uuid.UUID | None = None,
 ) -> str | None:
-    """One's own factor removed, with a current code or a recovery code: its
-    recovery codes go with it.  Where the role requires a factor, the
+    """One's own factor removed, with the password proved again (``proved``)
+    and a current code or a recovery code: its recovery codes go with it.  Where the role requires a factor, the
     person's reach ends with it until a new one is enrolled.  The account's
     other tokens and sessions end (``_end_other_credentials``): the new
     secret of ``keep_session``, if any."""
-    _check(session, cipher, settings, user, code, audit, confirmed=True)
+    user = proved.user
+    _check(session, cipher, settings, user, code, audit, confirmed=True, reserved=proved.throttle_key)
     _delete_factor(session, user)
     return _end_other_credentials(session, user, keep_session)
 
@@ -147,16 +159,18 @@ def renew_recovery_codes(
     session: Session,
     cipher: DataCipher,
     settings: Settings,
-    user: User,
+    proved: signin.Reauthenticated,
     code: str,
     audit: AuditNote,
     *,
     keep_session: uuid.UUID | None = None,
 ) -> tuple[list[str], str | None]:
-    """New recovery codes, with a current code (or a recovery code): the
+    """New recovery codes, with the password proved again (``proved``) and a
+    current code (or a recovery code): the
     earlier ones stop working, and so do the account's other tokens and
     sessions; with the new secret of ``keep_session``, if any."""
-    _check(session, cipher, settings, user, code, audit, confirmed=True)
+    user = proved.user
+    _check(session, cipher, settings, user, code, audit, confirmed=True, reserved=proved.throttle_key)
     codes = factor.new_recovery_codes()
     factor.store_recovery_codes(session, user.id, codes)
     return codes, _end_other_credentials(session, user, keep_session)
