@@ -29,6 +29,7 @@ CASE_ROUTE_AUDIENCES: dict[str, list[str]] = {
     "record_police_outcome": [POLICE],
     "list_team": [SCHOOL],
     "add_team_member": [SCHOOL],
+    "remove_team_member": [SCHOOL],
     "list_staff": [SCHOOL],
     "list_participants": [SCHOOL, POLICE, DPJ],
     "add_participant": [SCHOOL],

@@ -134,3 +134,38 @@ def test_a_members_new_attestation_changes_the_teams_etag(desk):
     again = desk.call("GET", path, "demo-lead-a", headers={"If-None-Match": etag})
     assert again.status_code == 200
     assert {m["full_name"]: m["may_handle_cases"] for m in again.json()["items"]}["Sophie Nouvelle"] is True
+
+
+def test_a_lead_takes_a_member_off_the_team_and_the_member_no_longer_reads_the_case(desk, db):
+    case = desk.open_case()  # opened by demo-staff-a, on its team
+    staff = str(desk.demo.users["demo-staff-a"])
+    assert desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").status_code == 200
+    # Only a lead takes someone off: the member cannot take themself or another off.
+    assert desk.call("DELETE", f"/cases/{case['id']}/team/{staff}", "demo-staff-a").status_code == 403
+    removed = desk.call("DELETE", f"/cases/{case['id']}/team/{staff}", "demo-lead-a")
+    assert removed.status_code == 204, removed.text
+    gone = desk.call("GET", f"/cases/{case['id']}", "demo-staff-a")
+    assert gone.status_code == 404
+    assert staff not in {m["user_id"] for m in desk.ok("GET", f"/cases/{case['id']}/team", "demo-lead-a")["items"]}
+    # A retried removal is no error; both are audited, by id, without names.
+    again = desk.call("DELETE", f"/cases/{case['id']}/team/{staff}", "demo-lead-a")
+    assert again.status_code == 204
+    db.expire_all()
+    entries = db.exec(select(AuditEntry).where(AuditEntry.action == "remove_team_member").order_by(AuditEntry.id)).all()
+    assert [(e.outcome, e.reason, e.resource_id) for e in entries][-2:] == [
+        ("allowed", "removed", staff),
+        ("allowed", "not_a_member", staff),
+    ]
+    assert "Sam Intervenant" not in json.dumps([e.model_dump(mode="json") for e in entries])
+    # Added back, the member reads the case again.
+    desk.ok("POST", f"/cases/{case['id']}/team", "demo-lead-a", 201, json={"user_id": staff})
+    assert desk.call("GET", f"/cases/{case['id']}", "demo-staff-a").status_code == 200
+
+
+def test_another_schools_lead_cannot_take_anyone_off(desk):
+    case = desk.open_case()
+    staff = str(desk.demo.users["demo-staff-a"])
+    refused = desk.call("DELETE", f"/cases/{case['id']}/team/{staff}", "demo-staff-b")
+    missing = desk.call("DELETE", f"/cases/{MISSING_ID}/team/{staff}", "demo-staff-b")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.json() == missing.json()

@@ -363,6 +363,27 @@ def add_team_member(
     return views.team_out(session, [member], request)[0]
 
 
+@router.delete(
+    "/cases/{case_id}/team/{user_id}",
+    status_code=204,
+    summary="School lead: take a staff member off the case team",
+    description=(
+        "School leads with the architect attestation, on a case of their schools. From the next request the "
+        "member no longer reads the case; what they recorded stays. Taking off someone who is not on the team "
+        "is a 204 too (a retried removal)."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def remove_team_member(
+    case_id: uuid.UUID, user_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, request: Request
+) -> Response:
+    removed = service.remove_team_member(session, principal, case_id, user_id)
+    audit = request.state.audit
+    audit.resource_type, audit.resource_id = "team", user_id
+    audit.reason = "removed" if removed else "not_a_member"
+    return Response(status_code=204)
+
+
 # --- participants ---------------------------------------------------------------------
 
 

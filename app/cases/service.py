@@ -443,6 +443,25 @@ def add_team_member(session: Session, principal: Principal, case_id: uuid.UUID, 
     return member
 
 
+def remove_team_member(session: Session, principal: Principal, case_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """A school lead takes a member off the case team: from the next request
+    the member no longer reads the case (a school staff member reads only the
+    cases of their teams).  What they did on it stays, under their name.
+    Whether they were on it: taking off someone who is not is no error (a
+    retried removal)."""
+    case = visible_case(session, principal, case_id, lock=True)
+    require(principal, Capability.manage_team)
+    member = session.exec(
+        select(CaseTeamMember).where(CaseTeamMember.case_id == case.id, CaseTeamMember.user_id == user_id)
+    ).first()
+    if member is None:
+        return False
+    session.delete(member)
+    touch(case)
+    session.flush()
+    return True
+
+
 # --- participants ------------------------------------------------------------------
 
 
