@@ -1,0 +1,147 @@
+import { expect, test } from "@playwright/test";
+import { PASSWORD, expectAccessible, expectNothingStored, signIn, totp } from "./helpers";
+
+test("sign-in: a refusal in the person's language, the toggle, axe", async ({ page }) => {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Ouvrir une session" })).toBeVisible();
+  await expectAccessible(page, "sign-in (fr)");
+  await page.getByLabel("Nom d’utilisateur").fill("demo-staff-a");
+  await page.getByLabel("Mot de passe").fill("not-the-password");
+  await page.getByRole("button", { name: "Ouvrir la session" }).click();
+  const alert = page.getByRole("alert");
+  await expect(alert).toBeVisible();
+  const frenchDetail = (await alert.textContent()) ?? "";
+  expect(frenchDetail.length).toBeGreaterThan(10);
+
+  await page.getByRole("button", { name: "Switch to English" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
+  await expect(page.locator("html")).toHaveAttribute("lang", "en");
+  await page.getByLabel("Password").fill("still-not-the-password");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  const englishDetail = (await page.getByRole("alert").textContent()) ?? "";
+  expect(englishDetail).not.toEqual(frenchDetail);
+  await expectAccessible(page, "sign-in refused (en)");
+  // The choice holds across a reload, and is all the browser keeps.
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
+  await expectNothingStored(page);
+  await page.getByRole("button", { name: "Passer au français" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Ouvrir une session" })).toBeVisible();
+});
+
+test("staff open a case and read it; the lead finds it in the list; police B never sees it", async ({ page, context }) => {
+  await signIn(page, "demo-staff-a");
+  await expect(page).toHaveURL(/\/cases$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Dossiers" })).toBeVisible();
+  await expectAccessible(page, "case list (staff)");
+  // The session cookie is out of JavaScript's reach; nothing kept in storage.
+  const cookies = await context.cookies();
+  expect(cookies.find((c) => c.name === "sexto_session")?.httpOnly).toBe(true);
+  expect(await page.evaluate(() => document.cookie)).toBe("");
+
+  await page.getByRole("link", { name: "Ouvrir un dossier" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Ouvrir un dossier" })).toBeVisible();
+  await expect(page.getByText("n’accepte jamais d’image")).toBeVisible();
+  await expectAccessible(page, "open a case");
+  await page.getByLabel("Qui a signalé la situation").selectOption("student");
+  await page.getByLabel("Où elle s’est produite").selectOption("online_only");
+  await page.getByLabel("Résumé factuel, sans aucun nom").fill("Une photo circulerait dans une conversation de groupe.");
+  await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+
+  const title = page.getByRole("heading", { level: 1, name: /^Dossier / });
+  await expect(title).toBeVisible();
+  const reference = ((await title.textContent()) ?? "").replace(/^Dossier /, "");
+  await expect(page.getByRole("img", { name: /Étape actuelle : Signalé/ })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Prochaines étapes" })).toBeVisible();
+  await expect(page.locator(".checklist li").first()).toBeVisible();
+  await expect(page.locator(".actions li").first()).toBeVisible();
+  await expectAccessible(page, "case page (staff)");
+  await expectNothingStored(page);
+  const caseUrl = page.url();
+
+  await page.getByRole("button", { name: "Fermer la session" }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await page.goto("/cases");
+  await expect(page).toHaveURL(/\/sign-in$/);
+
+  await signIn(page, "demo-lead-a");
+  await expect(page.getByRole("link", { name: `Ouvrir le dossier ${reference}` })).toBeVisible();
+  await page.getByLabel("Statut").selectOption("reported");
+  await page.getByRole("button", { name: "Filtrer" }).click();
+  await expect(page).toHaveURL(/status=reported/);
+  await expect(page.getByRole("link", { name: `Ouvrir le dossier ${reference}` })).toBeVisible();
+  await page.getByLabel("Statut").selectOption("closed");
+  await page.getByRole("button", { name: "Filtrer" }).click();
+  await expect(page.getByText("Aucun dossier.")).toBeVisible();
+  await expectAccessible(page, "case list filtered (lead)");
+  await page.getByRole("button", { name: "Fermer la session" }).click();
+
+  await signIn(page, "demo-police-b");
+  await expect(page.getByRole("heading", { level: 1, name: "Dossiers" })).toBeVisible();
+  await expect(page.getByText(reference)).toHaveCount(0);
+  await page.goto(caseUrl);
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByText(reference)).toHaveCount(0);
+  await expectAccessible(page, "case refused (police B)");
+});
+
+test("explorer-only staff are refused, in words", async ({ page }) => {
+  await signIn(page, "demo-staff-a2");
+  await expect(page).toHaveURL(/\/cases$/);
+  await page.goto("/cases/new");
+  await page.getByLabel("Résumé factuel, sans aucun nom").fill("Un signalement.");
+  await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  await expect(page.getByRole("alert")).toContainText(/architecte|Architecte/);
+  await expectAccessible(page, "open a case refused (explorer)");
+});
+
+test("school B is refused for its missing agreement, in words", async ({ page }) => {
+  await signIn(page, "demo-staff-b");
+  await page.goto("/cases/new");
+  await page.getByLabel("Résumé factuel, sans aucun nom").fill("Un signalement.");
+  await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  await expect(page.getByRole("alert")).toContainText(/entente/i);
+});
+
+test("a role that requires a second factor enrols one, then signs in with it", async ({ page }) => {
+  await signIn(page, "demo-dpj-a", /\/second-factor$/);
+  await expectAccessible(page, "second factor (start)");
+  await page.getByRole("button", { name: "Obtenir une clé" }).click();
+  const secret = ((await page.locator("code.secret").first().textContent()) ?? "").trim();
+  expect(secret).toMatch(/^[A-Z2-7]+=*$/);
+  await page.getByLabel("Premier code affiché par l’application").fill(totp(secret));
+  await page.getByRole("button", { name: "Confirmer" }).click();
+  await expect(page.getByRole("heading", { name: "Codes de récupération" })).toBeVisible();
+  const codes = await page.locator(".codes code").allTextContents();
+  expect(codes).toHaveLength(10);
+  await expectAccessible(page, "recovery codes");
+  await page.getByRole("button", { name: "Continuer" }).click();
+  await expect(page).toHaveURL(/\/cases$/);
+  await page.getByRole("button", { name: "Fermer la session" }).click();
+
+  // Now the password alone is not enough: the code is asked for.
+  await signIn(page, "demo-dpj-a", null);
+  await expect(page.getByRole("alert")).toBeVisible();
+  await page.getByLabel("Code de l’application d’authentification").fill(codes[0]);
+  await page.getByLabel("Mot de passe").fill(PASSWORD);
+  await page.getByRole("button", { name: "Ouvrir la session" }).click();
+  await expect(page).toHaveURL(/\/cases$/);
+});
+
+test.describe("on a phone", () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+
+  test("the case list and the open-case form fit the screen", async ({ page }) => {
+    await signIn(page, "demo-staff-a");
+    await expect(page.getByRole("heading", { level: 1, name: "Dossiers" })).toBeVisible();
+    await page.getByRole("link", { name: "Ouvrir un dossier" }).click();
+    await page.getByLabel("Résumé factuel, sans aucun nom").fill("Une photo circulerait.");
+    await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: /^Dossier / })).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await expectAccessible(page, "case page (phone)");
+  });
+});

@@ -1,0 +1,100 @@
+import { useQuery } from "@tanstack/react-query";
+import { Link, useParams } from "@tanstack/react-router";
+import { useTranslation } from "react-i18next";
+import { listParticipants, nextSteps, readCase } from "../client/sdk.gen";
+import { unwrap } from "../lib/api";
+import { ProblemView } from "./Problem";
+import { StatusMachine } from "./StatusMachine";
+
+export function CasePage() {
+  const { t } = useTranslation();
+  const { caseId } = useParams({ strict: false }) as { caseId: string };
+  const path = { case_id: caseId };
+  const theCase = useQuery({ queryKey: ["case", caseId], queryFn: () => unwrap(readCase({ path })) });
+  const steps = useQuery({ queryKey: ["case", caseId, "next-steps"], queryFn: () => unwrap(nextSteps({ path })) });
+  const people = useQuery({
+    queryKey: ["case", caseId, "participants"],
+    queryFn: () => unwrap(listParticipants({ path, query: { limit: 100 } })),
+  });
+
+  if (theCase.isError) {
+    return (
+      <section>
+        <p>
+          <Link to="/cases">{t("case.back")}</Link>
+        </p>
+        <ProblemView error={theCase.error} onRetry={() => void theCase.refetch()} />
+      </section>
+    );
+  }
+  if (!theCase.data) return <p aria-live="polite">{t("loading")}</p>;
+  const c = theCase.data;
+  return (
+    <article className="case">
+      <p>
+        <Link to="/cases">{t("case.back")}</Link>
+      </p>
+      <h1>{t("case.title", { reference: c.reference })}</h1>
+      <section aria-labelledby="machine">
+        <h2 id="machine">{t("case.machine")}</h2>
+        <StatusMachine status={c.status} />
+      </section>
+      <section aria-labelledby="flags">
+        <h2 id="flags">{t("case.flags")}</h2>
+        {c.flags.length === 0 ? (
+          <p>{t("cases.noFlags")}</p>
+        ) : (
+          <ul className="flags">
+            {c.flags.map((f) => (
+              <li key={f}>{t(`flag.${f}`)}</li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="steps">
+        <h2 id="steps">{t("case.steps")}</h2>
+        {steps.isError && <ProblemView error={steps.error} />}
+        {steps.data && (
+          <ol className="checklist">
+            {steps.data.steps.map((s) => (
+              <li key={`${s.code}-${s.subject ?? ""}`} className={s.done ? "done" : "todo"}>
+                <span className="tick">{s.done ? "✔" : "○"}</span> {s.detail}{" "}
+                <span className="visually-hidden">({s.done ? t("case.done") : t("case.todo")})</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section aria-labelledby="actions">
+        <h2 id="actions">{t("case.actions")}</h2>
+        {steps.data && (
+          <ul className="actions">
+            {steps.data.transitions.map((tr) => (
+              <li key={tr.action} className={tr.allowed ? "allowed" : "refused"}>
+                <strong>{t(`status.${tr.to_status}`)}</strong> —{" "}
+                {tr.allowed
+                  ? t("case.available")
+                  : t("case.refused", { why: tr.blockers.map((b) => b.detail).join(" ") })}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="people">
+        <h2 id="people">{t("case.participants")}</h2>
+        {people.isError && <ProblemView error={people.error} />}
+        {people.data && people.data.items.length === 0 && <p>{t("case.noParticipants")}</p>}
+        {people.data && people.data.items.length > 0 && (
+          <ul className="people">
+            {people.data.items.map((p) => (
+              <li key={p.id}>
+                <strong>{p.label}</strong> {p.name ? `— ${p.name}` : <em>({t("case.nameHidden")})</em>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <p className="media-note">{t("case.media")}</p>
+    </article>
+  );
+}
