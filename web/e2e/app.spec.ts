@@ -145,3 +145,41 @@ test.describe("on a phone", () => {
     await expectAccessible(page, "case page (phone)");
   });
 });
+
+test("staff record a person and complete the grid drawn from the template; the flags follow", async ({ page }) => {
+  await signIn(page, "demo-staff-a");
+  await page.getByRole("link", { name: "Ouvrir un dossier" }).click();
+  await page.getByLabel("Résumé factuel, sans aucun nom").fill("Une photo aurait été transférée.");
+  await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /^Dossier / })).toBeVisible();
+
+  await page.getByText("Inscrire une personne concernée").click();
+  await page.getByLabel("Rôle dans la situation").selectOption("depicted");
+  await page.getByLabel("Nom (visible seulement au dossier)").fill("Élève Démo");
+  await page.getByRole("button", { name: "Inscrire", exact: true }).click();
+  await expect(page.locator(".people li").first()).toContainText("P1");
+  await expect(page.locator(".people li").first()).toContainText("Élève Démo");
+  await expectAccessible(page, "case page with a person");
+
+  await page.getByRole("link", { name: "Remplir la grille d’évaluation" }).click();
+  await expect(page.getByRole("group", { name: "Amorce" })).toBeVisible();
+  await expect(page.locator('input[type="file"]')).toHaveCount(0);
+  await expectAccessible(page, "grid (fr)");
+  await page.getByRole("button", { name: "Switch to English" }).click();
+  await expect(page.getByRole("group", { name: "Trigger" })).toBeVisible();
+  await page.getByRole("button", { name: "Passer au français" }).click();
+
+  // Every required choice: its first answer; the required instant: now.
+  for (const select of await page.locator("form.grid select[required]").all()) {
+    await select.selectOption({ index: 1 });
+  }
+  for (const input of await page.locator('form.grid input[type="datetime-local"][required]').all()) {
+    await input.fill("2026-11-20T10:15");
+  }
+  for (const group of await page.locator('form.grid fieldset[data-required="true"]').all()) {
+    await group.locator('input[type="checkbox"]').first().check();
+  }
+  await page.getByRole("button", { name: "Soumettre la grille" }).click();
+  await expect(page.getByRole("status")).toContainText("Grille soumise");
+  await expectAccessible(page, "grid submitted");
+});

@@ -3,6 +3,7 @@
 import type { QueryClient } from "@tanstack/react-query";
 import { createRootRouteWithContext, createRoute, createRouter, redirect } from "@tanstack/react-router";
 import type { CaseStatus } from "./client/types.gen";
+import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
 import { sessionQuery } from "./lib/session";
 import { CaseList, type CaseListSearch } from "./routes/CaseList";
@@ -60,12 +61,14 @@ const casesRoute = createRoute({
 
 const openCaseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/new", component: OpenCase });
 
+const gridRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId/grid", component: GridPage });
+
 const caseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId", component: CasePage });
 
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   secondFactorRoute,
-  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute]),
+  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute]),
 ]);
 
 export function makeRouter(queryClient: QueryClient) {

@@ -3,6 +3,7 @@ import { Link, useParams } from "@tanstack/react-router";
 import { useTranslation } from "react-i18next";
 import { listParticipants, nextSteps, readCase } from "../client/sdk.gen";
 import { unwrap } from "../lib/api";
+import { AddParticipant } from "./AddParticipant";
 import { ProblemView } from "./Problem";
 import { StatusMachine } from "./StatusMachine";
 
@@ -93,6 +94,12 @@ export function CasePage() {
             ))}
           </ul>
         )}
+        {steps.data?.status !== "closed" && <AddParticipant caseId={caseId} />}
+        <p>
+          <Link to="/cases/$caseId/grid" params={{ caseId }} className="button-link">
+            {t("grid.link")}
+          </Link>
+        </p>
       </section>
       <p className="media-note">{t("case.media")}</p>
     </article>

@@ -23,7 +23,9 @@ export function ProblemView({ error, onRetry }: { error: unknown; onRetry?: () =
       {fieldErrors.length > 0 && (
         <ul>
           {fieldErrors.map((e, i) => (
-            <li key={i}>{e.detail}</li>
+            <li key={i}>
+              <code>{e.field}</code> : {e.detail}
+            </li>
           ))}
         </ul>
       )}
