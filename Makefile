@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test openapi docs audit-deps lint lint-openapi typecheck format clean web web-if-node test-web
+.PHONY: run test openapi docs audit-deps lint lint-openapi typecheck format clean web web-if-node test-web web-screenshots bench-web
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -69,6 +69,16 @@ test-web: $(STAMP)
 	fi; \
 	$(MAKE) --no-print-directory web && cd $(WEB) && node scripts/check-client.mjs \
 		&& npx tsc --noEmit && npx vitest run && CHROMIUM=$(CHROMIUM) npx playwright test
+
+## docs/images/case-page-fr.png and case-page-phone.png, taken by the browser
+## tests (web/e2e/extra.spec.ts, @docs) from the real service.
+web-screenshots: $(STAMP) web
+	cd $(WEB) && SEXTO_E2E_EXTRA=@docs CHROMIUM=$(CHROMIUM) npx playwright test
+
+## The web app's figures (docs/benchmarks.md): initial JavaScript, gzipped,
+## and a demo case page's time to ready in Chromium (@bench).
+bench-web: $(STAMP) web
+	cd $(WEB) && SEXTO_E2E_EXTRA=@bench CHROMIUM=$(CHROMIUM) npx playwright test
 
 ## The gate every commit passes before the tests (.ci/run): ruff's lint rules
 ## and its formatter, mypy on app/, as configured in pyproject.toml, then

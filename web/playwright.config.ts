@@ -20,6 +20,9 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [["list"]],
+  // The docs' screenshots (@docs, make web-screenshots) and the benchmark
+  // (@bench, make bench-web) run only when asked for.
+  ...(process.env.SEXTO_E2E_EXTRA ? { grep: new RegExp(process.env.SEXTO_E2E_EXTRA) } : { grepInvert: /@docs|@bench/ }),
   timeout: 30_000,
   use: {
     baseURL,

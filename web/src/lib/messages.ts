@@ -105,6 +105,14 @@ export const fr = {
     submitted: "Grille soumise. Indicateurs du dossier :",
     correction: "Une correction se fait par une nouvelle soumission, qui remplace la précédente pour cette personne.",
   },
+  action: {
+    start_evaluation: "Commencer l’évaluation",
+    start_gathering: "Passer à la collecte d’information",
+    hand_off: "Remettre le dossier à la police",
+    resolve: "Résoudre",
+    close: "Fermer le dossier",
+    reopen: "Rouvrir le dossier",
+  },
   status: {
     reported: "Signalé",
     evaluating: "En évaluation",
@@ -239,6 +247,14 @@ export const en: Messages = {
     noParticipant: "First record the person met in the case.",
     submitted: "Grid submitted. The case's flags:",
     correction: "A correction is a new submission, which replaces the earlier one for that person.",
+  },
+  action: {
+    start_evaluation: "Start the evaluation",
+    start_gathering: "Move on to gathering information",
+    hand_off: "Hand the case off to the police",
+    resolve: "Resolve",
+    close: "Close the case",
+    reopen: "Reopen the case",
   },
   status: {
     reported: "Reported",

@@ -72,7 +72,7 @@ export function CasePage() {
           <ul className="actions">
             {steps.data.transitions.map((tr) => (
               <li key={tr.action} className={tr.allowed ? "allowed" : "refused"}>
-                <strong>{t(`status.${tr.to_status}`)}</strong> —{" "}
+                <strong>{t(`action.${tr.action}`)}</strong> ({t(`status.${tr.to_status}`)}) —{" "}
                 {tr.allowed
                   ? t("case.available")
                   : t("case.refused", { why: tr.blockers.map((b) => b.detail).join(" ") })}
