@@ -60,6 +60,10 @@ test("staff open a case and read it; the lead finds it in the list; police B nev
   await expectAccessible(page, "case page (staff)");
   await expectNothingStored(page);
   const caseUrl = page.url();
+  // An action that is open now is taken from the page; the picture follows.
+  await page.getByRole("button", { name: "Commencer l’évaluation" }).click();
+  await expect(page.getByRole("img", { name: /Étape actuelle : En évaluation/ })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Commencer l’évaluation" })).toHaveCount(0);
 
   await page.getByRole("button", { name: "Fermer la session" }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
@@ -68,9 +72,9 @@ test("staff open a case and read it; the lead finds it in the list; police B nev
 
   await signIn(page, "demo-lead-a");
   await expect(page.getByRole("link", { name: `Ouvrir le dossier ${reference}` })).toBeVisible();
-  await page.getByLabel("Statut").selectOption("reported");
+  await page.getByLabel("Statut").selectOption("evaluating");
   await page.getByRole("button", { name: "Filtrer" }).click();
-  await expect(page).toHaveURL(/status=reported/);
+  await expect(page).toHaveURL(/status=evaluating/);
   await expect(page.getByRole("link", { name: `Ouvrir le dossier ${reference}` })).toBeVisible();
   await page.getByLabel("Statut").selectOption("closed");
   await page.getByRole("button", { name: "Filtrer" }).click();

@@ -3,6 +3,7 @@ import { Link, useParams } from "@tanstack/react-router";
 import { useTranslation } from "react-i18next";
 import { listParticipants, nextSteps, readCase } from "../client/sdk.gen";
 import { unwrap } from "../lib/api";
+import { Actions } from "./Actions";
 import { AddParticipant } from "./AddParticipant";
 import { ProblemView } from "./Problem";
 import { StatusMachine } from "./StatusMachine";
@@ -68,18 +69,7 @@ export function CasePage() {
       </section>
       <section aria-labelledby="actions">
         <h2 id="actions">{t("case.actions")}</h2>
-        {steps.data && (
-          <ul className="actions">
-            {steps.data.transitions.map((tr) => (
-              <li key={tr.action} className={tr.allowed ? "allowed" : "refused"}>
-                <strong>{t(`action.${tr.action}`)}</strong> ({t(`status.${tr.to_status}`)}) —{" "}
-                {tr.allowed
-                  ? t("case.available")
-                  : t("case.refused", { why: tr.blockers.map((b) => b.detail).join(" ") })}
-              </li>
-            ))}
-          </ul>
-        )}
+        {steps.data && <Actions caseId={caseId} options={steps.data.transitions} />}
       </section>
       <section aria-labelledby="people">
         <h2 id="people">{t("case.participants")}</h2>
