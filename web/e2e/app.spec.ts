@@ -187,3 +187,34 @@ test("staff record a person and complete the grid drawn from the template; the f
   await expect(page.getByRole("status")).toContainText("Grille soumise");
   await expectAccessible(page, "grid submitted");
 });
+
+test("staff hand a case off; police A acknowledge it with their file number; police B never see it", async ({ page }) => {
+  await signIn(page, "demo-staff-a");
+  await page.getByRole("link", { name: "Ouvrir un dossier" }).click();
+  await page.getByLabel("Résumé factuel, sans aucun nom").fill("Un adulte aurait demandé des photos à une élève.");
+  await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  const title = page.getByRole("heading", { level: 1, name: /^Dossier / });
+  await expect(title).toBeVisible();
+  const reference = ((await title.textContent()) ?? "").replace(/^Dossier /, "");
+  const caseUrl = page.url();
+  await page.getByLabel("Policier ou policière joint·e (nom)").fill("Agente Tremblay");
+  await page.getByRole("button", { name: "Remettre le dossier à la police" }).click();
+  await expect(page.getByRole("img", { name: /Étape actuelle : Remis à la police/ })).toBeVisible();
+  await page.getByRole("button", { name: "Fermer la session" }).click();
+
+  await signIn(page, "demo-police-a");
+  await page.getByRole("link", { name: `Ouvrir le dossier ${reference}` }).click();
+  await expect(page.getByRole("heading", { name: "Prise en charge policière" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Remplir la grille d’évaluation" })).toHaveCount(0);
+  await expectAccessible(page, "case page (police A)");
+  await page.getByLabel("Numéro du dossier policier (s’il est déjà ouvert)").fill("SPVM-2026-0042");
+  await page.getByRole("button", { name: "Confirmer la prise en charge" }).click();
+  await expect(page.getByRole("status")).toContainText("SPVM-2026-0042");
+  await page.getByRole("button", { name: "Fermer la session" }).click();
+
+  await signIn(page, "demo-police-b");
+  await expect(page.getByText(reference)).toHaveCount(0);
+  await page.goto(caseUrl);
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByText("SPVM-2026-0042")).toHaveCount(0);
+});

@@ -93,6 +93,14 @@ export const fr = {
       reporter: "Personne qui a signalé",
     },
   },
+  police: {
+    title: "Prise en charge policière",
+    handedOff: "Dossier remis au corps de police le",
+    acknowledged: "Prise en charge confirmée le",
+    fileNumber: "dossier policier",
+    fileNumberLabel: "Numéro du dossier policier (s’il est déjà ouvert)",
+    acknowledge: "Confirmer la prise en charge",
+  },
   grid: {
     title: "Grille d’évaluation",
     link: "Remplir la grille d’évaluation",
@@ -236,6 +244,14 @@ export const en: Messages = {
       witness: "Witness",
       reporter: "Person who reported it",
     },
+  },
+  police: {
+    title: "Police handling",
+    handedOff: "Case handed off to the force on",
+    acknowledged: "Handling acknowledged on",
+    fileNumber: "police file",
+    fileNumberLabel: "Police file number (if already open)",
+    acknowledge: "Acknowledge the case",
   },
   grid: {
     title: "Evaluation grid",

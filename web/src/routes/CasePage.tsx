@@ -5,13 +5,18 @@ import { listParticipants, nextSteps, readCase } from "../client/sdk.gen";
 import { unwrap } from "../lib/api";
 import { Actions } from "./Actions";
 import { AddParticipant } from "./AddParticipant";
+import { PolicePanel } from "./PolicePanel";
 import { ProblemView } from "./Problem";
+import { sessionQuery } from "../lib/session";
 import { StatusMachine } from "./StatusMachine";
 
 export function CasePage() {
   const { t } = useTranslation();
   const { caseId } = useParams({ strict: false }) as { caseId: string };
   const path = { case_id: caseId };
+  const session = useQuery(sessionQuery);
+  const role = session.data?.me.role;
+  const school = role === "school_staff" || role === "school_lead";
   const theCase = useQuery({ queryKey: ["case", caseId], queryFn: () => unwrap(readCase({ path })) });
   const steps = useQuery({ queryKey: ["case", caseId, "next-steps"], queryFn: () => unwrap(nextSteps({ path })) });
   const people = useQuery({
@@ -41,6 +46,7 @@ export function CasePage() {
         <h2 id="machine">{t("case.machine")}</h2>
         <StatusMachine status={c.status} />
       </section>
+      {role === "police_liaison" && <PolicePanel theCase={c} />}
       <section aria-labelledby="flags">
         <h2 id="flags">{t("case.flags")}</h2>
         {c.flags.length === 0 ? (
@@ -84,12 +90,14 @@ export function CasePage() {
             ))}
           </ul>
         )}
-        {steps.data?.status !== "closed" && <AddParticipant caseId={caseId} />}
-        <p>
-          <Link to="/cases/$caseId/grid" params={{ caseId }} className="button-link">
-            {t("grid.link")}
-          </Link>
-        </p>
+        {school && steps.data?.status !== "closed" && <AddParticipant caseId={caseId} />}
+        {school && (
+          <p>
+            <Link to="/cases/$caseId/grid" params={{ caseId }} className="button-link">
+              {t("grid.link")}
+            </Link>
+          </p>
+        )}
       </section>
       <p className="media-note">{t("case.media")}</p>
     </article>
