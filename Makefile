@@ -63,7 +63,7 @@ web-if-node:
 ## skipped, and said so; under CI=true that is a failure.
 CHROMIUM ?= /usr/bin/chromium
 test-web: $(STAMP)
-	@if ! $(HAS_WEB_NODE) || [ ! -x "$(CHROMIUM)" ]; then \
+	@if ! { $(HAS_WEB_NODE); } || [ ! -x "$(CHROMIUM)" ]; then \
 		if [ "$${CI:-}" = "true" ]; then echo "test-web: Node.js 20.19+ with npm and $(CHROMIUM) are required under CI" >&2; exit 1; fi; \
 		echo "test-web: SKIPPED: needs Node.js 20.19+ with npm and Chromium at $(CHROMIUM)"; exit 0; \
 	fi; \
