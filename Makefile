@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test openapi docs audit-deps lint lint-openapi typecheck format clean
+.PHONY: run test openapi docs audit-deps lint lint-openapi typecheck format clean web web-if-node test-web web-screenshots bench-web
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 ## Serve on http://127.0.0.1:8000 with an embedded SQLite database and demo data.
-run: $(STAMP)
+run: $(STAMP) web-if-node
 	$(BIN)/sexto migrate
 	$(BIN)/sexto demo --if-empty
 	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log
@@ -27,6 +27,58 @@ run: $(STAMP)
 TEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(MAKE) --no-print-directory test-web
+
+## The web app (web/, served at /): `npm ci` into web/node_modules when that is
+## missing or older than the lock (no install scripts run), then a Vite build
+## into web/dist when that is missing or older than the app's sources.
+WEB := web
+WEB_STAMP := $(WEB)/node_modules/.installed-stamp
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/index.html \
+	$(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/package-lock.json
+HAS_WEB_NODE = node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null \
+	&& command -v npm >/dev/null 2>&1
+NEEDS_WEB_NODE = @$(HAS_WEB_NODE) || { echo "the web app needs Node.js 20.19 or newer, with npm: install them and run make again" >&2; exit 1; }
+
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	$(NEEDS_WEB_NODE)
+	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(WEB)/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build
+	@touch $@
+
+web: $(WEB)/dist/index.html
+
+## `make run`: builds the app when Node.js is here; without it the API serves
+## and / says how to get the app.
+web-if-node:
+	@if $(HAS_WEB_NODE); then $(MAKE) --no-print-directory web; \
+	else echo "Node.js 20.19+ with npm not found: the API serves, the web app is not built (README, The web app)"; fi
+
+## The web app's tests: the generated client against the OpenAPI document,
+## the type check, Vitest, then Playwright in Debian's Chromium against the
+## real service (web/e2e/serve.sh). Without Node.js or Chromium they are
+## skipped, and said so; under CI=true that is a failure.
+CHROMIUM ?= /usr/bin/chromium
+test-web: $(STAMP)
+	@if ! { $(HAS_WEB_NODE); } || [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$${CI:-}" = "true" ]; then echo "test-web: Node.js 20.19+ with npm and $(CHROMIUM) are required under CI" >&2; exit 1; fi; \
+		echo "test-web: SKIPPED: needs Node.js 20.19+ with npm and Chromium at $(CHROMIUM)"; exit 0; \
+	fi; \
+	$(MAKE) --no-print-directory web && cd $(WEB) && node scripts/check-client.mjs \
+		&& npx tsc --noEmit && npx vitest run && CHROMIUM=$(CHROMIUM) npx playwright test
+
+## docs/images/case-page-fr.png and case-page-phone.png, taken by the browser
+## tests (web/e2e/extra.spec.ts, @docs) from the real service.
+web-screenshots: $(STAMP) web
+	cd $(WEB) && SEXTO_E2E_EXTRA=@docs CHROMIUM=$(CHROMIUM) npx playwright test
+
+## The web app's figures (docs/benchmarks.md): initial JavaScript, gzipped,
+## and a demo case page's time to ready in Chromium (@bench).
+bench-web: $(STAMP) web
+	cd $(WEB) && SEXTO_E2E_EXTRA=@bench CHROMIUM=$(CHROMIUM) npx playwright test
 
 ## The gate every commit passes before the tests (.ci/run): ruff's lint rules
 ## and its formatter, mypy on app/, as configured in pyproject.toml, then
@@ -67,8 +119,9 @@ format: $(STAMP)
 	$(BIN)/ruff format $(LINTED)
 
 ## Regenerate the committed OpenAPI document from the code.
-openapi: $(STAMP)
+openapi: $(STAMP) $(WEB_STAMP)
 	$(BIN)/sexto openapi > openapi/openapi.json
+	cd $(WEB) && npx openapi-ts
 
 ## Regenerate docs/configuration.md from the settings' descriptions in app/config.py.
 docs: $(STAMP)

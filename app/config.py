@@ -301,6 +301,11 @@ class Settings(DatabaseSettings):
         "Unset: on in development, off in production. The OpenAPI document at `/openapi.json` is served "
         "either way.",
     )
+    web_dist: Path | None = Field(
+        default=None,
+        description="The built web app (`npm run build` in `web/`) served at `/`. Unset: `web/dist` of the "
+        "source checkout. Without it `/` says how to build the app; the API serves either way.",
+    )
 
     log_level: LogLevel = Field(
         default=LogLevel.INFO,

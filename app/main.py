@@ -57,6 +57,7 @@ from app.privacy.router import holds_router
 from app.privacy.router import router as privacy_router
 from app.security import PasswordHasher, TokenService
 from app.tracing import Tracing, tracing_from_environment
+from app.web import WebApp
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -267,6 +268,8 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     install_headers(app)
     if settings.api_docs_enabled:
         install_docs(app)
+    # The web app's pages and assets at / (app.web), inside the guard.
+    app.add_middleware(WebApp, dist=settings.web_dist)
     # The guard times every request for its log line, and for the metrics.
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     if settings.trusted_proxies:

@@ -1,0 +1,82 @@
+// The app's routes. Their first path segments are the ones the service
+// serves the app at (public/app-paths.json; router.test.ts keeps them equal).
+import type { QueryClient } from "@tanstack/react-query";
+import { createRootRouteWithContext, createRoute, createRouter, redirect } from "@tanstack/react-router";
+import type { CaseStatus } from "./client/types.gen";
+import { GridPage } from "./grid/GridPage";
+import { STATUSES } from "./lib/labels";
+import { sessionQuery } from "./lib/session";
+import { CaseList, type CaseListSearch } from "./routes/CaseList";
+import { CasePage } from "./routes/CasePage";
+import { Layout } from "./routes/Layout";
+import { NotFound } from "./routes/NotFound";
+import { OpenCase } from "./routes/OpenCase";
+import { SecondFactor } from "./routes/SecondFactor";
+import { SignIn } from "./routes/SignIn";
+
+type Context = { queryClient: QueryClient };
+
+const rootRoute = createRootRouteWithContext<Context>()({ component: Layout, notFoundComponent: NotFound });
+
+const signInRoute = createRoute({ getParentRoute: () => rootRoute, path: "sign-in", component: SignIn });
+
+const secondFactorRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "second-factor",
+  component: SecondFactor,
+  beforeLoad: async ({ context }) => {
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    if (!session) throw redirect({ to: "/sign-in" });
+  },
+});
+
+// Everything below needs a session, and a second factor where the role requires one.
+const signedInRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: "signed-in",
+  beforeLoad: async ({ context }) => {
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    if (!session) throw redirect({ to: "/sign-in" });
+    if (session.me.mfa_enrolment_required) throw redirect({ to: "/second-factor" });
+  },
+});
+
+const indexRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/",
+  beforeLoad: () => {
+    throw redirect({ to: "/cases" });
+  },
+});
+
+const casesRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "cases",
+  component: CaseList,
+  validateSearch: (search: Record<string, unknown>): CaseListSearch => ({
+    ...(STATUSES.includes(search.status as CaseStatus) ? { status: search.status as CaseStatus } : {}),
+    ...(typeof search.cursor === "string" && search.cursor ? { cursor: search.cursor } : {}),
+  }),
+});
+
+const openCaseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/new", component: OpenCase });
+
+const gridRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId/grid", component: GridPage });
+
+const caseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId", component: CasePage });
+
+export const routeTree = rootRoute.addChildren([
+  signInRoute,
+  secondFactorRoute,
+  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute]),
+]);
+
+export function makeRouter(queryClient: QueryClient) {
+  return createRouter({ routeTree, context: { queryClient }, defaultPreload: false });
+}
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: ReturnType<typeof makeRouter>;
+  }
+}
