@@ -112,6 +112,11 @@ test("school B is refused for its missing agreement, in words", async ({ page })
 test("a role that requires a second factor enrols one, then signs in with it", async ({ page }) => {
   await signIn(page, "demo-dpj-a", /\/second-factor$/);
   await expectAccessible(page, "second factor (start)");
+  // The password is asked for again before a factor is added.
+  await page.getByLabel("Votre mot de passe").fill("not the password");
+  await page.getByRole("button", { name: "Obtenir une clé" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await page.getByLabel("Votre mot de passe").fill(PASSWORD);
   await page.getByRole("button", { name: "Obtenir une clé" }).click();
   const secret = ((await page.locator("code.secret").first().textContent()) ?? "").trim();
   expect(secret).toMatch(/^[A-Z2-7]+=*$/);

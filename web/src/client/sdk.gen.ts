@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AccessReviewData, AccessReviewErrors, AccessReviewResponses, AcknowledgeData, AcknowledgeErrors, AcknowledgeResponses, AddNoteData, AddNoteErrors, AddNoteResponses, AddParticipantData, AddParticipantErrors, AddParticipantResponses, AddTeamMemberData, AddTeamMemberErrors, AddTeamMemberResponses, ApproveGrantData, ApproveGrantErrors, ApproveGrantResponses, CaseAccessLogData, CaseAccessLogErrors, CaseAccessLogResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConfirmTotpEnrolmentData, ConfirmTotpEnrolmentErrors, ConfirmTotpEnrolmentResponses, ConfiscateDeviceData, ConfiscateDeviceErrors, ConfiscateDeviceResponses, CreateAgreementData, CreateAgreementErrors, CreateAgreementResponses, CreateBoardData, CreateBoardErrors, CreateBoardResponses, CreateIncidentData, CreateIncidentErrors, CreateIncidentResponses, CreatePoliceForceData, CreatePoliceForceErrors, CreatePoliceForceResponses, CreateSchoolData, CreateSchoolErrors, CreateSchoolResponses, CreateServiceAccountData, CreateServiceAccountErrors, CreateServiceAccountResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CurrentSessionData, CurrentSessionErrors, CurrentSessionResponses, CurrentTemplateData, CurrentTemplateErrors, CurrentTemplateResponses, EndOtherSessionsData, EndOtherSessionsErrors, EndOtherSessionsResponses, EndSessionData, EndSessionErrors, EndSessionResponses, ExportEventsData, ExportEventsErrors, ExportEventsResponses, ExportIncidentsData, ExportIncidentsErrors, ExportIncidentsResponses, ExportParticipantData, ExportParticipantErrors, ExportParticipantResponses, FlagParticipantData, FlagParticipantErrors, FlagParticipantResponses, HealthzData, HealthzResponses, IncidentHistoryData, IncidentHistoryErrors, IncidentHistoryResponses, IssueCheckpointsData, IssueCheckpointsErrors, IssueCheckpointsResponses, IssueTokenData, IssueTokenErrors, IssueTokenResponses, LiftLegalHoldData, LiftLegalHoldErrors, LiftLegalHoldResponses, ListAgreementsData, ListAgreementsErrors, ListAgreementsResponses, ListBoardHoldsData, ListBoardHoldsErrors, ListBoardHoldsResponses, ListBoardsData, ListBoardsErrors, ListBoardsResponses, ListCaseHoldsData, ListCaseHoldsErrors, ListCaseHoldsResponses, ListCasesData, ListCasesErrors, ListCasesResponses, ListCheckpointsData, ListCheckpointsErrors, ListCheckpointsResponses, ListContactsData, ListContactsErrors, ListContactsResponses, ListCustodyEventsData, ListCustodyEventsErrors, ListCustodyEventsResponses, ListDevicesData, ListDevicesErrors, ListDevicesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListGridsData, ListGridsErrors, ListGridsResponses, ListIncidentsData, ListIncidentsErrors, ListIncidentsResponses, ListNotesData, ListNotesErrors, ListNotesResponses, ListParticipantsData, ListParticipantsErrors, ListParticipantsResponses, ListPendingApprovalsData, ListPendingApprovalsErrors, ListPendingApprovalsResponses, ListPoliceForcesData, ListPoliceForcesErrors, ListPoliceForcesResponses, ListSchoolsData, ListSchoolsErrors, ListSchoolsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListTeamData, ListTeamErrors, ListTeamResponses, ListTransitionsData, ListTransitionsErrors, ListTransitionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MeData, MeErrors, MeResponses, NextStepsData, NextStepsErrors, NextStepsResponses, OpenCaseData, OpenCaseErrors, OpenCaseResponses, OpenSessionData, OpenSessionErrors, OpenSessionResponses, PlaceLegalHoldData, PlaceLegalHoldErrors, PlaceLegalHoldResponses, PoliceFeedData, PoliceFeedErrors, PoliceFeedResponses, ReadAgreementData, ReadAgreementErrors, ReadAgreementResponses, ReadBoardData, ReadBoardErrors, ReadBoardResponses, ReadCaseData, ReadCaseErrors, ReadCaseResponses, ReadIncidentData, ReadIncidentErrors, ReadIncidentResponses, ReadPoliceForceData, ReadPoliceForceErrors, ReadPoliceForceResponses, ReadRetentionRuleData, ReadRetentionRuleErrors, ReadRetentionRuleResponses, ReadSchoolData, ReadSchoolErrors, ReadSchoolResponses, ReadServiceAccountData, ReadServiceAccountErrors, ReadServiceAccountResponses, ReadUserData, ReadUserErrors, ReadUserResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RecordAttestationData, RecordAttestationErrors, RecordAttestationResponses, RecordContactData, RecordContactErrors, RecordContactResponses, RecordCustodyEventData, RecordCustodyEventErrors, RecordCustodyEventResponses, RecordPoliceOutcomeData, RecordPoliceOutcomeErrors, RecordPoliceOutcomeResponses, RefuseGrantData, RefuseGrantErrors, RefuseGrantResponses, RemoveTotpData, RemoveTotpErrors, RemoveTotpResponses, RenewRecoveryCodesData, RenewRecoveryCodesErrors, RenewRecoveryCodesResponses, ResetUserMfaData, ResetUserMfaErrors, ResetUserMfaResponses, RetentionPreviewData, RetentionPreviewErrors, RetentionPreviewResponses, RevokeAttestationData, RevokeAttestationErrors, RevokeAttestationResponses, RevokeServiceAccountTokensData, RevokeServiceAccountTokensErrors, RevokeServiceAccountTokensResponses, RevokeUserTokensData, RevokeUserTokensErrors, RevokeUserTokensResponses, RotateSecretData, RotateSecretErrors, RotateSecretResponses, SetRetentionRuleData, SetRetentionRuleErrors, SetRetentionRuleResponses, SignOutData, SignOutErrors, SignOutResponses, StartTotpEnrolmentData, StartTotpEnrolmentErrors, StartTotpEnrolmentResponses, SubmitGridData, SubmitGridErrors, SubmitGridResponses, TakeTransitionData, TakeTransitionErrors, TakeTransitionResponses, TemplateVersionData, TemplateVersionErrors, TemplateVersionResponses, UpdateAgreementData, UpdateAgreementErrors, UpdateAgreementResponses, UpdateBoardData, UpdateBoardErrors, UpdateBoardResponses, UpdateCaseData, UpdateCaseErrors, UpdateCaseResponses, UpdateIncidentData, UpdateIncidentErrors, UpdateIncidentResponses, UpdatePoliceForceData, UpdatePoliceForceErrors, UpdatePoliceForceResponses, UpdateSchoolData, UpdateSchoolErrors, UpdateSchoolResponses, UpdateServiceAccountData, UpdateServiceAccountErrors, UpdateServiceAccountResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyLogData, VerifyLogErrors, VerifyLogResponses } from './types.gen';
+import type { AccessReviewData, AccessReviewErrors, AccessReviewResponses, AcknowledgeData, AcknowledgeErrors, AcknowledgeResponses, AddNoteData, AddNoteErrors, AddNoteResponses, AddParticipantData, AddParticipantErrors, AddParticipantResponses, AddTeamMemberData, AddTeamMemberErrors, AddTeamMemberResponses, ApproveGrantData, ApproveGrantErrors, ApproveGrantResponses, CaseAccessLogData, CaseAccessLogErrors, CaseAccessLogResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConfirmTotpEnrolmentData, ConfirmTotpEnrolmentErrors, ConfirmTotpEnrolmentResponses, ConfiscateDeviceData, ConfiscateDeviceErrors, ConfiscateDeviceResponses, CreateAgreementData, CreateAgreementErrors, CreateAgreementResponses, CreateBoardData, CreateBoardErrors, CreateBoardResponses, CreateIncidentData, CreateIncidentErrors, CreateIncidentResponses, CreatePoliceForceData, CreatePoliceForceErrors, CreatePoliceForceResponses, CreateSchoolData, CreateSchoolErrors, CreateSchoolResponses, CreateServiceAccountData, CreateServiceAccountErrors, CreateServiceAccountResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CurrentSessionData, CurrentSessionErrors, CurrentSessionResponses, CurrentTemplateData, CurrentTemplateErrors, CurrentTemplateResponses, EndOtherSessionsData, EndOtherSessionsErrors, EndOtherSessionsResponses, EndSessionData, EndSessionErrors, EndSessionResponses, ExportEventsData, ExportEventsErrors, ExportEventsResponses, ExportIncidentsData, ExportIncidentsErrors, ExportIncidentsResponses, ExportParticipantData, ExportParticipantErrors, ExportParticipantResponses, FlagParticipantData, FlagParticipantErrors, FlagParticipantResponses, HealthzData, HealthzResponses, IncidentHistoryData, IncidentHistoryErrors, IncidentHistoryResponses, IssueCheckpointsData, IssueCheckpointsErrors, IssueCheckpointsResponses, IssueTokenData, IssueTokenErrors, IssueTokenResponses, LiftLegalHoldData, LiftLegalHoldErrors, LiftLegalHoldResponses, ListAgreementsData, ListAgreementsErrors, ListAgreementsResponses, ListBoardHoldsData, ListBoardHoldsErrors, ListBoardHoldsResponses, ListBoardsData, ListBoardsErrors, ListBoardsResponses, ListCaseHoldsData, ListCaseHoldsErrors, ListCaseHoldsResponses, ListCasesData, ListCasesErrors, ListCasesResponses, ListCheckpointsData, ListCheckpointsErrors, ListCheckpointsResponses, ListContactsData, ListContactsErrors, ListContactsResponses, ListCustodyEventsData, ListCustodyEventsErrors, ListCustodyEventsResponses, ListDevicesData, ListDevicesErrors, ListDevicesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListGridsData, ListGridsErrors, ListGridsResponses, ListIncidentsData, ListIncidentsErrors, ListIncidentsResponses, ListNotesData, ListNotesErrors, ListNotesResponses, ListParticipantsData, ListParticipantsErrors, ListParticipantsResponses, ListPendingApprovalsData, ListPendingApprovalsErrors, ListPendingApprovalsResponses, ListPoliceForcesData, ListPoliceForcesErrors, ListPoliceForcesResponses, ListSchoolsData, ListSchoolsErrors, ListSchoolsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListTeamData, ListTeamErrors, ListTeamResponses, ListTransitionsData, ListTransitionsErrors, ListTransitionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MeData, MeErrors, MeResponses, NextStepsData, NextStepsErrors, NextStepsResponses, OpenCaseData, OpenCaseErrors, OpenCaseResponses, OpenSessionData, OpenSessionErrors, OpenSessionResponses, PlaceLegalHoldData, PlaceLegalHoldErrors, PlaceLegalHoldResponses, PoliceFeedData, PoliceFeedErrors, PoliceFeedResponses, ReadAgreementData, ReadAgreementErrors, ReadAgreementResponses, ReadBoardData, ReadBoardErrors, ReadBoardResponses, ReadCaseData, ReadCaseErrors, ReadCaseResponses, ReadIncidentData, ReadIncidentErrors, ReadIncidentResponses, ReadPoliceForceData, ReadPoliceForceErrors, ReadPoliceForceResponses, ReadRetentionRuleData, ReadRetentionRuleErrors, ReadRetentionRuleResponses, ReadSchoolData, ReadSchoolErrors, ReadSchoolResponses, ReadServiceAccountData, ReadServiceAccountErrors, ReadServiceAccountResponses, ReadUserData, ReadUserErrors, ReadUserResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RecordAttestationData, RecordAttestationErrors, RecordAttestationResponses, RecordContactData, RecordContactErrors, RecordContactResponses, RecordCustodyEventData, RecordCustodyEventErrors, RecordCustodyEventResponses, RecordPoliceOutcomeData, RecordPoliceOutcomeErrors, RecordPoliceOutcomeResponses, RefuseGrantData, RefuseGrantErrors, RefuseGrantResponses, RemoveTeamMemberData, RemoveTeamMemberErrors, RemoveTeamMemberResponses, RemoveTotpData, RemoveTotpErrors, RemoveTotpResponses, RenewRecoveryCodesData, RenewRecoveryCodesErrors, RenewRecoveryCodesResponses, ResetUserMfaData, ResetUserMfaErrors, ResetUserMfaResponses, RetentionPreviewData, RetentionPreviewErrors, RetentionPreviewResponses, RevokeAttestationData, RevokeAttestationErrors, RevokeAttestationResponses, RevokeServiceAccountTokensData, RevokeServiceAccountTokensErrors, RevokeServiceAccountTokensResponses, RevokeUserTokensData, RevokeUserTokensErrors, RevokeUserTokensResponses, RotateSecretData, RotateSecretErrors, RotateSecretResponses, SetRetentionRuleData, SetRetentionRuleErrors, SetRetentionRuleResponses, SignOutData, SignOutErrors, SignOutResponses, StartTotpEnrolmentData, StartTotpEnrolmentErrors, StartTotpEnrolmentResponses, SubmitGridData, SubmitGridErrors, SubmitGridResponses, TakeTransitionData, TakeTransitionErrors, TakeTransitionResponses, TemplateVersionData, TemplateVersionErrors, TemplateVersionResponses, UpdateAgreementData, UpdateAgreementErrors, UpdateAgreementResponses, UpdateBoardData, UpdateBoardErrors, UpdateBoardResponses, UpdateCaseData, UpdateCaseErrors, UpdateCaseResponses, UpdateIncidentData, UpdateIncidentErrors, UpdateIncidentResponses, UpdatePoliceForceData, UpdatePoliceForceErrors, UpdatePoliceForceResponses, UpdateSchoolData, UpdateSchoolErrors, UpdateSchoolResponses, UpdateServiceAccountData, UpdateServiceAccountErrors, UpdateServiceAccountResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyLogData, VerifyLogErrors, VerifyLogResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -171,40 +171,6 @@ export const changePassword = <ThrowOnError extends boolean = false>(options: Op
 });
 
 /**
- * Remove my authenticator app, with a current code or a recovery code
- *
- * Its recovery codes go with it. Every other token and browser session of the account ends; the browser session this request came with goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too. Where the role requires a second factor, the account has no reach until a new one is enrolled. A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without a factor in use.
- */
-export const removeTotp = <ThrowOnError extends boolean = false>(options: Options<RemoveTotpData, ThrowOnError>) => (options.client ?? client).delete<RemoveTotpResponses, RemoveTotpErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, {
-            in: 'cookie',
-            name: '__Host-sexto_session',
-            type: 'apiKey'
-        }],
-    url: '/api/v1/auth/mfa/totp',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * Start enrolling an authenticator app: a new TOTP secret, shown once
- *
- * The secret is not asked for at sign-in until a first code confirms it (`POST /api/v1/auth/mfa/totp/confirm`); starting again replaces one not confirmed yet. 409 `mfa_already_enrolled` while a factor is in use. People only (403 `mfa_people_only`).
- */
-export const startTotpEnrolment = <ThrowOnError extends boolean = false>(options?: Options<StartTotpEnrolmentData, ThrowOnError>) => (options?.client ?? client).post<StartTotpEnrolmentResponses, StartTotpEnrolmentErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, {
-            in: 'cookie',
-            name: '__Host-sexto_session',
-            type: 'apiKey'
-        }],
-    url: '/api/v1/auth/mfa/totp',
-    ...options
-});
-
-/**
  * Confirm the authenticator app with its first code: the factor is in use; ten recovery codes, shown once
  *
  * Every token and browser session of the account, opened with the password alone, ends: all but the browser session this request came with, which goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too: sign in again with a code. A wrong or used code is a 422 (`body.code`: `mfa_code_invalid`) and counts as a failed sign-in of the account (429 `login_throttled` once locked). 409 `mfa_no_enrolment` before `POST /api/v1/auth/mfa/totp`, `mfa_already_enrolled` after a confirmation.
@@ -224,9 +190,47 @@ export const confirmTotpEnrolment = <ThrowOnError extends boolean = false>(optio
 });
 
 /**
- * New recovery codes, with a current code (the earlier ones stop working); shown once
+ * Remove my authenticator app, with my password and a current code or a recovery code
  *
- * Every other token and browser session of the account ends; the browser session this request came with goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too. A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without a factor in use.
+ * The current password is proved again first (`password`), checked like a sign-in's on the same count per account name: a wrong one is a 422 (`body.password`: `password_current_wrong`), 429 `login_throttled` once locked, 503 `signin_busy` when every password-hash slot is taken. Its recovery codes go with it. Every other token and browser session of the account ends; the browser session this request came with goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too. Where the role requires a second factor, the account has no reach until a new one is enrolled. A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without a factor in use.
+ */
+export const removeTotp = <ThrowOnError extends boolean = false>(options: Options<RemoveTotpData, ThrowOnError>) => (options.client ?? client).delete<RemoveTotpResponses, RemoveTotpErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: '__Host-sexto_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/auth/mfa/totp',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Start enrolling an authenticator app, with my password: a new TOTP secret, shown once
+ *
+ * The current password is proved again first (`password`), checked like a sign-in's on the same count per account name: a wrong one is a 422 (`body.password`: `password_current_wrong`), 429 `login_throttled` once locked, 503 `signin_busy` when every password-hash slot is taken. The secret is not asked for at sign-in until a first code confirms it (`POST /api/v1/auth/mfa/totp/confirm`); starting again replaces one not confirmed yet. 409 `mfa_already_enrolled` while a factor is in use. People only (403 `mfa_people_only`).
+ */
+export const startTotpEnrolment = <ThrowOnError extends boolean = false>(options: Options<StartTotpEnrolmentData, ThrowOnError>) => (options.client ?? client).post<StartTotpEnrolmentResponses, StartTotpEnrolmentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: '__Host-sexto_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/auth/mfa/totp',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * New recovery codes, with my password and a current code (the earlier ones stop working); shown once
+ *
+ * The current password is proved again first (`password`), checked like a sign-in's on the same count per account name: a wrong one is a 422 (`body.password`: `password_current_wrong`), 429 `login_throttled` once locked, 503 `signin_busy` when every password-hash slot is taken. Every other token and browser session of the account ends; the browser session this request came with goes on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); a bearer token ends too. A wrong or used code is a 422 and counts as a failed sign-in; 409 `mfa_not_enrolled` without a factor in use.
  */
 export const renewRecoveryCodes = <ThrowOnError extends boolean = false>(options: Options<RenewRecoveryCodesData, ThrowOnError>) => (options.client ?? client).post<RenewRecoveryCodesResponses, RenewRecoveryCodesErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
@@ -991,6 +995,21 @@ export const addTeamMember = <ThrowOnError extends boolean = false>(options: Opt
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * School lead: take a staff member off the case team
+ *
+ * School leads with the architect attestation, on a case of their schools. From the next request the member no longer reads the case; what they recorded stays. Taking off someone who is not on the team is a 204 too (a retried removal).
+ */
+export const removeTeamMember = <ThrowOnError extends boolean = false>(options: Options<RemoveTeamMemberData, ThrowOnError>) => (options.client ?? client).delete<RemoveTeamMemberResponses, RemoveTeamMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: '__Host-sexto_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/cases/{case_id}/team/{user_id}',
+    ...options
 });
 
 /**

@@ -2919,6 +2919,19 @@ export type PasswordChange = {
 };
 
 /**
+ * PasswordIn
+ *
+ * The current password, proved again before a second factor is enrolled
+ * (OWASP ASVS 5.0 V7.5.1).
+ */
+export type PasswordIn = {
+    /**
+     * Password
+     */
+    password: string;
+};
+
+/**
  * PendingGrantOut
  *
  * A grant waiting for the caller's approval: who, which role, which organization.
@@ -3098,6 +3111,24 @@ export type Readiness = {
      * Migration
      */
     migration: string;
+};
+
+/**
+ * ReauthenticationIn
+ *
+ * The current password and a one-time code (from the app, or a
+ * recovery code), both proved again before the factor is changed (OWASP
+ * ASVS 5.0 V7.5.1).
+ */
+export type ReauthenticationIn = {
+    /**
+     * Password
+     */
+    password: string;
+    /**
+     * Code
+     */
+    code: string;
 };
 
 /**
@@ -4626,96 +4657,6 @@ export type ChangePasswordResponses = {
 
 export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
 
-export type RemoveTotpData = {
-    body: CodeIn;
-    path?: never;
-    query?: never;
-    url: '/api/v1/auth/mfa/totp';
-};
-
-export type RemoveTotpErrors = {
-    /**
-     * Not authenticated, or the token is invalid
-     */
-    401: ProblemDocument;
-    /**
-     * The caller's role does not allow this
-     */
-    403: ProblemDocument;
-    /**
-     * Conflicts with the current state
-     */
-    409: ProblemDocument;
-    /**
-     * Request body too large
-     */
-    413: ProblemDocument;
-    /**
-     * Unsupported media type: JSON only, never media
-     */
-    415: ProblemDocument;
-    /**
-     * Validation failed
-     */
-    422: ProblemDocument;
-    /**
-     * Too many requests
-     */
-    429: ProblemDocument;
-    /**
-     * Service unavailable
-     */
-    503: ProblemDocument;
-};
-
-export type RemoveTotpError = RemoveTotpErrors[keyof RemoveTotpErrors];
-
-export type RemoveTotpResponses = {
-    /**
-     * Successful Response
-     */
-    204: void;
-};
-
-export type RemoveTotpResponse = RemoveTotpResponses[keyof RemoveTotpResponses];
-
-export type StartTotpEnrolmentData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/api/v1/auth/mfa/totp';
-};
-
-export type StartTotpEnrolmentErrors = {
-    /**
-     * Not authenticated, or the token is invalid
-     */
-    401: ProblemDocument;
-    /**
-     * The caller's role does not allow this
-     */
-    403: ProblemDocument;
-    /**
-     * Conflicts with the current state
-     */
-    409: ProblemDocument;
-    /**
-     * Service unavailable
-     */
-    503: ProblemDocument;
-};
-
-export type StartTotpEnrolmentError = StartTotpEnrolmentErrors[keyof StartTotpEnrolmentErrors];
-
-export type StartTotpEnrolmentResponses = {
-    /**
-     * Successful Response
-     */
-    200: TotpEnrolment;
-};
-
-export type StartTotpEnrolmentResponse = StartTotpEnrolmentResponses[keyof StartTotpEnrolmentResponses];
-
 export type ConfirmTotpEnrolmentData = {
     body: CodeIn;
     path?: never;
@@ -4769,8 +4710,114 @@ export type ConfirmTotpEnrolmentResponses = {
 
 export type ConfirmTotpEnrolmentResponse = ConfirmTotpEnrolmentResponses[keyof ConfirmTotpEnrolmentResponses];
 
+export type RemoveTotpData = {
+    body: ReauthenticationIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp';
+};
+
+export type RemoveTotpErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Conflicts with the current state
+     */
+    409: ProblemDocument;
+    /**
+     * Request body too large
+     */
+    413: ProblemDocument;
+    /**
+     * Unsupported media type: JSON only, never media
+     */
+    415: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Too many requests
+     */
+    429: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type RemoveTotpError = RemoveTotpErrors[keyof RemoveTotpErrors];
+
+export type RemoveTotpResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RemoveTotpResponse = RemoveTotpResponses[keyof RemoveTotpResponses];
+
+export type StartTotpEnrolmentData = {
+    body: PasswordIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp';
+};
+
+export type StartTotpEnrolmentErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Conflicts with the current state
+     */
+    409: ProblemDocument;
+    /**
+     * Request body too large
+     */
+    413: ProblemDocument;
+    /**
+     * Unsupported media type: JSON only, never media
+     */
+    415: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Too many requests
+     */
+    429: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type StartTotpEnrolmentError = StartTotpEnrolmentErrors[keyof StartTotpEnrolmentErrors];
+
+export type StartTotpEnrolmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: TotpEnrolment;
+};
+
+export type StartTotpEnrolmentResponse = StartTotpEnrolmentResponses[keyof StartTotpEnrolmentResponses];
+
 export type RenewRecoveryCodesData = {
-    body: CodeIn;
+    body: ReauthenticationIn;
     path?: never;
     query?: never;
     url: '/api/v1/auth/mfa/recovery-codes';
@@ -7370,6 +7417,60 @@ export type AddTeamMemberResponses = {
 };
 
 export type AddTeamMemberResponse = AddTeamMemberResponses[keyof AddTeamMemberResponses];
+
+export type RemoveTeamMemberData = {
+    body?: never;
+    path: {
+        /**
+         * Case Id
+         */
+        case_id: string;
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/cases/{case_id}/team/{user_id}';
+};
+
+export type RemoveTeamMemberErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Not found, or outside the caller's scope
+     */
+    404: ProblemDocument;
+    /**
+     * Conflicts with the current state
+     */
+    409: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type RemoveTeamMemberError = RemoveTeamMemberErrors[keyof RemoveTeamMemberErrors];
+
+export type RemoveTeamMemberResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RemoveTeamMemberResponse = RemoveTeamMemberResponses[keyof RemoveTeamMemberResponses];
 
 export type ListParticipantsData = {
     body?: never;

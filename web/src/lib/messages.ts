@@ -17,6 +17,8 @@ export const fr = {
   mfa: {
     title: "Activer la double authentification",
     why: "Votre rôle donne accès au contenu des dossiers : une application d’authentification est exigée.",
+    password: "Votre mot de passe",
+    passwordHelp: "Pour protéger votre compte, votre mot de passe est demandé de nouveau avant d’ajouter un facteur.",
     start: "Obtenir une clé",
     secret: "Clé à saisir dans l’application",
     uri: "Adresse otpauth (pour les applications qui l’acceptent)",
@@ -169,6 +171,8 @@ export const en: Messages = {
   mfa: {
     title: "Turn on two-step sign-in",
     why: "Your role reads case contents: an authenticator app is required.",
+    password: "Your password",
+    passwordHelp: "To protect your account, your password is asked for again before a factor is added.",
     start: "Get a key",
     secret: "Key to type into the app",
     uri: "otpauth address (for apps that take one)",

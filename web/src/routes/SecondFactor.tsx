@@ -16,10 +16,13 @@ export function SecondFactor() {
   const [codes, setCodes] = useState<string[] | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  async function start() {
+  async function start(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    // The password is proved again before a factor is added (OWASP ASVS V7.5.1).
+    const password = String(new FormData(event.currentTarget).get("password"));
     setError(null);
     try {
-      setEnrolment(await unwrap(startTotpEnrolment()));
+      setEnrolment(await unwrap(startTotpEnrolment({ body: { password } })));
     } catch (problem) {
       setError(problem);
     }
@@ -77,9 +80,12 @@ export function SecondFactor() {
           <button type="submit">{t("mfa.confirm")}</button>
         </form>
       ) : (
-        <button type="button" onClick={() => void start()}>
-          {t("mfa.start")}
-        </button>
+        <form onSubmit={(e) => void start(e)}>
+          <label htmlFor="password">{t("mfa.password")}</label>
+          <input id="password" name="password" type="password" autoComplete="current-password" required />
+          <p className="help">{t("mfa.passwordHelp")}</p>
+          <button type="submit">{t("mfa.start")}</button>
+        </form>
       )}
     </section>
   );
