@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, func, not_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, func, not_, select, update
 
 from app.auth.mfa.models import TotpFactor, secret_context
 from app.cases.models import Case, Note, Participant
@@ -32,6 +32,7 @@ from app.crypto import PREFIX, DataCipher
 from app.db import table_of
 from app.idempotency.answers import answer_context
 from app.idempotency.models import IdempotencyRecord
+from app.pagination import after
 
 
 @dataclass(frozen=True)
@@ -184,12 +185,12 @@ def rewrap_batches(engine: Engine, cipher: DataCipher, batch_size: int) -> Itera
     for encrypted in ENCRYPTED_COLUMNS:
         column = encrypted.table.c[encrypted.column]
         key = encrypted.key
-        after: tuple[Any, ...] | None = None
+        last_key: tuple[Any, ...] | None = None
         while True:
             with engine.begin() as connection:
                 statement = select(*key, column).where(_needs_rewrap(encrypted, cipher.current))
-                if after is not None:
-                    statement = statement.where(tuple_(*key) > tuple_(*after))
+                if last_key is not None:
+                    statement = statement.where(after(key, last_key))
                 rows = connection.execute(statement.order_by(*key).limit(batch_size)).all()
                 if not rows:
                     break
@@ -202,7 +203,7 @@ def rewrap_batches(engine: Engine, cipher: DataCipher, batch_size: int) -> Itera
                         update(encrypted.table).where(*matches, column == row[-1]).values({encrypted.column: value})
                     )
                     rewritten += done.rowcount
-                after = tuple(rows[-1][:-1])
+                last_key = tuple(rows[-1][:-1])
             yield rewritten
             if len(rows) < batch_size:
                 break

@@ -1,7 +1,13 @@
 """Cursor pagination: ``limit`` and an opaque ``cursor``; the answer carries
 ``next_cursor`` (null on the last page).  Every list orders by a unique key,
 so a page never skips or repeats a row that existed when the first page was
-read."""
+read.
+
+Every cursor is read back as one row comparison (``after``):
+``(created_at, id) > (:a, :b)``, which a B-tree index on the list's filter
+then its order (``(school_id, created_at, id)``) serves as a range, where
+``created_at > :a OR (created_at = :a AND id > :b)`` could only be a filter
+over every row of the filter (issue 17)."""
 
 from __future__ import annotations
 
@@ -9,13 +15,14 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, tuple_
 from sqlmodel import Session
 
 from app.errors import UnprocessableContent
@@ -69,6 +76,20 @@ def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
+def after(columns: Sequence[Any], values: Sequence[Any], *, descending: bool = False) -> ColumnElement[bool]:
+    """The rows past a cursor in the order ``columns`` (all ascending, or all
+    descending), as one row comparison: ``(c1, c2) > (:v1, :v2)``.  Every
+    cursor of the service is read back through here, so that an index on the
+    list's filter and then ``columns`` serves it as an index range (the
+    generic plan of a prepared statement included)."""
+    if len(columns) != len(values) or not columns:
+        raise ValueError("one value per column")
+    # A Python tuple on the right: each value is bound with its column's type.
+    row, past = tuple_(*columns), tuple(values)
+    clause: ColumnElement[bool] = row < past if descending else row > past
+    return clause
+
+
 def paginate(
     session: Session, statement: Any, model: Any, params: PageParams, *, created: str = "created_at"
 ) -> tuple[list[Any], str | None]:
@@ -76,8 +97,7 @@ def paginate(
     things) one page at a time, ordered by ``(<created>, id)``."""
     created_column = getattr(model, created)
     if params.after is not None:
-        moment, row_id = params.after
-        statement = statement.where(or_(created_column > moment, and_(created_column == moment, model.id > row_id)))
+        statement = statement.where(after((created_column, model.id), params.after))
     rows = list(session.exec(statement.order_by(created_column, model.id).limit(params.limit + 1)).all())
     if len(rows) <= params.limit:
         return rows, None
@@ -103,12 +123,12 @@ def int_cursor(cursor: str | None) -> int:
 
 
 def id_page(
-    session: Session, statement: Any, column: Any, after: int, limit: int, *, scalars: bool = False
+    session: Session, statement: Any, column: Any, after_id: int, limit: int, *, scalars: bool = False
 ) -> tuple[list[Any], str | None]:
     """Run ``statement`` one page at a time by the integer ``column``: at most
-    ``limit`` rows after the id ``after``, and the cursor of the next page
+    ``limit`` rows after the id ``after_id``, and the cursor of the next page
     (None on the last).  ``scalars``: the statement selects one model."""
-    result = session.execute(statement.where(column > after).order_by(column).limit(limit + 1))
+    result = session.execute(statement.where(column > after_id).order_by(column).limit(limit + 1))
     rows: list[Any] = list(result.scalars().all()) if scalars else list(result.all())
     next_cursor = str(getattr(rows[limit - 1], column.key)) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -63,7 +63,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+def serve(target: str, port: int, env: dict[str, str], *, wait_seconds: float = 60) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -84,7 +84,7 @@ def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/cases/x", timeout=1)

@@ -11,9 +11,10 @@ so they cannot say which entries concern a case.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, cast, exists, false, func, or_, select
 from sqlmodel import Session, col
 
 from app.accounts.models import Role
@@ -56,14 +57,30 @@ def _cases_read(principal: Principal) -> ColumnElement[bool]:
     return visible_cases(principal)
 
 
-def readable(principal: Principal) -> ColumnElement[bool]:
+def readable(principal: Principal, case_id: object | None = None) -> ColumnElement[bool]:
     """The entries a reader sees: every entry about a case whose entries it
     reads; an auditor besides those of the organizations it audits (its
     users' requests, wherever they went) and, when its scope holds the
     platform, the platform's (no organization: sign-ins of unknown names,
     requests without a valid token, the admins' actions).  An auditor of
-    organizations alone never reads the platform's."""
-    about_its_cases = about_cases(_cases_read(principal))
+    organizations alone never reads the platform's.
+
+    ``case_id``: the caller selects only the entries about that case
+    (``about_case(case_id)``; an access log).  Whether they are about a
+    case the reader reads is then one question about one case, read by its
+    key and asked once per statement, rather than a set of every case the
+    reader may read, matched entry by entry (issue 17).  It selects the same
+    entries."""
+    if case_id is None:
+        about_its_cases = about_cases(_cases_read(principal))
+    else:
+        try:
+            one_case = col(Case.id) == uuid.UUID(case_key(case_id))
+        except ValueError:  # no case has an id that is not a UUID
+            one_case = false()
+        about_its_cases = exists(
+            select(col(Case.id)).join(School, col(School.id) == Case.school_id).where(one_case, _cases_read(principal))
+        )
     if principal.role is not Role.auditor:
         return about_its_cases
     scope = principal.scope
@@ -80,5 +97,5 @@ def case_access_log(
     """A page of a case's access log (after the entry id ``after``) and the
     next page's cursor: the entries about the case that the reader sees, the
     same as its audit events with ``case_id``."""
-    statement = select(_entries).where(about_case(case_id), readable(principal))
+    statement = select(_entries).where(about_case(case_id), readable(principal, case_id))
     return id_page(session, statement, _entries.c.id, after, limit)

@@ -91,7 +91,7 @@ class EventFilters:
             if bound is not None:
                 text = chain.format_time(bound.astimezone(UTC))
                 statement = statement.where(columns.recorded_at >= text if op == "ge" else columns.recorded_at < text)
-        return statement.where(reading.readable(principal))
+        return statement.where(reading.readable(principal, self.case_id))
 
 
 @router.get(

@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.accounts.models import _one_of
@@ -84,10 +84,23 @@ class Case(SQLModel, table=True):
         CheckConstraint(_one_of("channel", Channel), name="channel"),
         CheckConstraint(_one_of("place", IncidentPlace), name="place"),
         CheckConstraint("dcpp_decision IS NULL OR dcpp_decision IN ('impulsive', 'malicious')", name="dcpp_decision"),
+        # The lists' filter, then their order (``app.pagination.after``): a
+        # page is an index range at any size (migration 0022).
+        Index("ix_sexto_case_school_position", "school_id", "created_at", "id"),
+        Index("ix_sexto_case_force_position", "handed_off_force_id", "created_at", "id"),
+        Index("ix_sexto_case_position", "created_at", "id"),
+        # The retention preview's closed cases not yet destroyed, oldest closure first.
+        Index(
+            "ix_sexto_case_closure_position",
+            "closed_at",
+            "id",
+            postgresql_where=text("closed_at IS NOT NULL AND destroyed_at IS NULL"),
+            sqlite_where=text("closed_at IS NOT NULL AND destroyed_at IS NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    school_id: uuid.UUID = Field(foreign_key="school.id", index=True)
+    school_id: uuid.UUID = Field(foreign_key="school.id")
     year: int
     number: int
     reference: str = Field(max_length=20)
@@ -104,7 +117,7 @@ class Case(SQLModel, table=True):
     reporter_grid_skipped: bool = False
     reporter_grid_skip_reason: str | None = Field(default=None, sa_column=Column(Text))
     handed_off_at: datetime | None = utc_field(default=None)
-    handed_off_force_id: uuid.UUID | None = Field(default=None, foreign_key="police_force.id", index=True)
+    handed_off_force_id: uuid.UUID | None = Field(default=None, foreign_key="police_force.id")
     police_officer_contacted: str | None = Field(default=None, max_length=200)
     police_acknowledged_at: datetime | None = utc_field(default=None)
     police_file_number: str | None = Field(default=None, max_length=64)

@@ -5,6 +5,7 @@ so that an installed wheel migrates as a checkout does."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +137,7 @@ def may_change_audit_log(connection: Connection) -> bool:
 # The PostgreSQL advisory lock held while migrating (an arbitrary fixed key,
 # the same in every instance).
 MIGRATION_LOCK_KEY = 0x5E7_0001
+MIGRATION_LOCK_POLL_SECONDS = 0.2
 
 
 def upgrade(database_url: str, revision: str = "head", app_role: str | None = None) -> None:
@@ -154,13 +156,16 @@ def upgrade(database_url: str, revision: str = "head", app_role: str | None = No
     engine = create_db_engine(database_url, pool_size=1)
     try:
         with engine.connect() as connection:
-            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
-            connection.commit()
+            # Waited for by polling, outside any transaction: a process blocked
+            # in pg_advisory_lock holds a snapshot, which an index built
+            # CONCURRENTLY by the one migrating waits for (a deadlock).
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            while not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})").scalar():
+                time.sleep(MIGRATION_LOCK_POLL_SECONDS)
             try:
                 command.upgrade(config, revision)
             finally:
                 connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
-                connection.commit()
     finally:
         engine.dispose()
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, literal_column, or_, select, text, true
+from sqlalchemy import Connection, Row, func, insert, literal_column, select, text, true
 from sqlmodel import Session, col
 
 from app.accounts.models import Role
@@ -20,6 +20,7 @@ from app.cases.policy import visible_cases
 from app.db import table_of
 from app.errors import Forbidden, UnprocessableContent
 from app.orgs.models import PoliceForce
+from app.pagination import after
 from app.police.models import PoliceFeedChange
 
 _changes = table_of(PoliceFeedChange)
@@ -81,7 +82,7 @@ def changes_since(
     ).where(_changes.c.police_force_id == force_id)
     if postgres:
         statement = statement.where(
-            or_(_changes.c.txid > after_txid, and_(_changes.c.txid == after_txid, _changes.c.id > after_id)),
+            after((_changes.c.txid, _changes.c.id), (after_txid, after_id)),
             _changes.c.txid < _FINISHED_BELOW,
         ).order_by(_changes.c.txid, _changes.c.id)
     else:

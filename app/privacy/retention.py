@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, func, or_, update
+from sqlalchemy import ColumnElement, Engine, delete, func, update
 from sqlmodel import Session, SQLModel, col, select
 
 from app.audit import chain
@@ -45,7 +45,7 @@ from app.db import utcnow
 from app.idempotency.models import IdempotencyRecord
 from app.idempotency.service import purge_expired
 from app.orgs.models import School
-from app.pagination import PageParams
+from app.pagination import PageParams, after
 from app.privacy.models import LegalHold, RetentionRule
 
 ACTION = "retention_destroy"
@@ -152,10 +152,7 @@ def plan(
         statement = statement.where(School.board_id == board_id)
     if page is not None:
         if page.after is not None:
-            moment, after_id = page.after
-            statement = statement.where(
-                or_(col(Case.closed_at) > moment, and_(col(Case.closed_at) == moment, col(Case.id) > after_id))
-            )
+            statement = statement.where(after((col(Case.closed_at), col(Case.id)), page.after))
         statement = statement.limit(page.limit + 1)
     rows = session.exec(statement).all()
     holds = _active_holds(session, [case.id for case, _ in rows])
