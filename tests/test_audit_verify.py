@@ -173,3 +173,13 @@ def test_verification_from_a_start_recomputes_that_entry_and_what_follows(databa
     # A start whose entry is not the signed one is reported there.
     report = _fast(database_url, chain.Start(41, "3" * 64))[0]
     assert report.first_bad_seq == 41 and not report.ok
+
+
+def test_without_a_witnessed_checkpoint_incremental_verification_reads_every_entry(client, login):
+    auditor = login("demo-auditor")
+    client.post("/api/v1/audit/checkpoints", headers=auditor)  # signed, but no witness holds it
+    result = client.get("/api/v1/audit/verify", params={"mode": "since_checkpoint"}, headers=auditor).json()
+    assert result["ok"] is True and result["witness"] == "none"
+    assert [(status["verified_from"], status["entries"]) for status in result["chains"]] == [
+        (1, status["head_seq"]) for status in result["chains"]
+    ]
