@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import uuid
 
-import pytest
 from sqlalchemy import create_engine, insert, select, text, update
 
 from app.audit import chain
@@ -114,11 +113,10 @@ def test_an_entry_relabelled_to_another_form_does_not_verify(client, login, db, 
 
 
 def test_python_and_the_database_build_the_same_canonical_text(client, login, db, database_url, engine_name):
-    """Verification on PostgreSQL reads the canonical text the database
-    concatenates (``_canonical_sql``); for entries of both forms, it is the
-    text Python builds from the stored columns."""
-    if engine_name != "postgresql":
-        pytest.skip("SQLite entries are rendered by Python alone")
+    """Verification reads rows the database renders (PostgreSQL: COPY's text
+    format; SQLite: the text it concatenates); for entries of both forms,
+    the hashed text read from them is the text Python builds from the stored
+    columns, byte for byte, escapes included."""
     _append_form_1_entries(database_url, 3)
     client.get(
         "/api/v1/auth/me",
@@ -130,14 +128,30 @@ def test_python_and_the_database_build_the_same_canonical_text(client, login, db
     )
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        rows = connection.execute(
-            text(f"SELECT form, {chain._canonical_sql()} AS canonical FROM audit_entry ORDER BY seq")
-        ).all()
+        if engine_name == "postgresql":
+            query = chain._COPY_ROW.format(
+                prefix=chain._PREFIX_SQL, fields=", ".join(chain._STREAM_FIELDS), chain="'platform'", start=1
+            )
+            rendered = []
+            for line in list(chain._copy_lines(connection, query)):
+                fields = chain._copy_fields(line)
+                form = chain._FORM_OF_PREFIX[fields[1]]
+                text_read = chain._SEP.join([fields[0], fields[1], *fields[2 : 2 + len(chain.FIELDS[form])]])
+                if form == chain.FORM and b"\\" not in line:
+                    assert line[:-66] == text_read  # what the fast path hashes
+                rendered.append((form, text_read.decode()))
+        else:
+            rows = connection.execute(
+                text(f"SELECT form, {chain._canonical_sqlite()} FROM audit_entry WHERE chain = 'platform' ORDER BY seq")
+            ).all()
+            rendered = [(row[0], row[1]) for row in rows]
     engine.dispose()
     db.expire_all()
     stored = list(db.exec(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
-    assert {row.form for row in rows} == {1, 2}
-    assert len(rows) == len(stored)
-    for row, entry in zip(rows, stored, strict=True):
+    assert {form for form, _ in rendered} == {1, 2}
+    assert len(rendered) == len(stored)
+    assert any("\\" in (entry.user_agent or "") for entry in stored)
+    for (form, text_read), entry in zip(rendered, stored, strict=True):
         values = [getattr(entry, name) for name in chain.FIELDS[entry.form]]
-        assert row.canonical == chain.canonical(values, entry.form)
+        assert form == entry.form
+        assert text_read == entry.prev_hash + chain.SEPARATOR + chain.canonical(values, entry.form)

@@ -426,3 +426,89 @@ def test_production_refuses_to_start_without_a_witness(tmp_path):
         with pytest.raises(ValidationError, match="SEXTO_AUDIT_WITNESS"):
             Settings(**required, audit_witness=witness)
     assert Settings(**required, audit_witness="file:/srv/witness/audit.jsonl").audit_witness
+
+
+# --- incremental verification (#17 item 4) ----------------------------------------
+
+
+def _tamper(database_url: str, statement: str) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def _verify_since_checkpoint(client, login) -> dict:
+    response = client.get("/api/v1/audit/verify", params={"mode": "since_checkpoint"}, headers=login("demo-auditor"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_incremental_verification_starts_at_the_latest_witnessed_checkpoint(client, login, witness_setting):
+    first = _witnessed_checkpoint(client, login, witness_setting)
+    client.get("/api/v1/boards", headers=login("demo-admin"))
+    issued = client.post("/api/v1/audit/checkpoints", headers=login("demo-auditor"))
+    witnessed = issued.json()[0]["seq"]
+    assert [record.seq for record in _witness(witness_setting).read().records] == [first, witnessed]
+    for _ in range(3):
+        client.get("/api/v1/boards", headers=login("demo-admin"))
+    result = _verify_since_checkpoint(client, login)
+    platform = result["chains"][0]
+    assert result["ok"] is True and result["mode"] == "since_checkpoint", result
+    assert platform["verified_from"] == witnessed == platform["witnessed_seq"]
+    assert platform["entries"] == platform["head_seq"] - witnessed + 1 < platform["head_seq"]
+    full = _verify(client, login)
+    assert full["mode"] == "full" and full["chains"][0]["verified_from"] == 1
+    assert full["chains"][0]["entries"] == full["chains"][0]["head_seq"]
+
+
+def test_incremental_verification_names_an_entry_tampered_after_the_checkpoint(
+    client, login, database_url, witness_setting
+):
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    for _ in range(3):
+        client.get("/api/v1/boards", headers=login("demo-admin"))
+    _tamper(
+        database_url, f"UPDATE audit_entry SET outcome = 'denied' WHERE chain = 'platform' AND seq = {witnessed + 2}"
+    )
+    result = _verify_since_checkpoint(client, login)
+    platform = result["chains"][0]
+    assert result["ok"] is False
+    assert (platform["verified_from"], platform["first_bad_seq"]) == (witnessed, witnessed + 2)
+    assert "hash" in platform["problem"]
+
+
+def test_an_entry_tampered_before_the_checkpoint_is_left_to_full_verification(
+    client, login, database_url, witness_setting
+):
+    """What incremental verification does not read (docs/audit.md): an entry
+    edited before the checkpoint, its hash left as it was."""
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    _tamper(
+        database_url, f"UPDATE audit_entry SET outcome = 'denied' WHERE chain = 'platform' AND seq = {witnessed - 2}"
+    )
+    assert _verify_since_checkpoint(client, login)["ok"] is True
+    full = _verify(client, login)
+    assert full["ok"] is False and full["chains"][0]["first_bad_seq"] == witnessed - 2
+
+
+def test_the_cli_verifies_since_the_checkpoint(client, login, database_url, settings, var_dir, witness_setting):
+    witnessed = _witnessed_checkpoint(client, login, witness_setting)
+    env = {**service_env(settings, var_dir), "SEXTO_AUDIT_WITNESS": witness_setting}
+    since = [sys.executable, "-m", "app.cli", "audit", "verify", "--since-checkpoint", "--json"]
+    ok = subprocess.run(since, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["mode"] == "since_checkpoint" and report["chains"][0]["verified_from"] == witnessed
+    _tamper(
+        database_url, f"UPDATE audit_entry SET action = 'nothing' WHERE chain = 'platform' AND seq = {witnessed + 1}"
+    )
+    broken = subprocess.run(since[:-1], env=env, capture_output=True, text=True)
+    assert broken.returncode == 1
+    assert f"from entry {witnessed}" in broken.stdout and f"BROKEN at entry {witnessed + 1}" in broken.stdout
+    full = subprocess.run([*since[:-2], "--full", "--json"], env=env, capture_output=True, text=True)
+    assert full.returncode == 1 and json.loads(full.stdout)["chains"][0]["verified_from"] == 1

@@ -46,10 +46,14 @@ class ChainStatus(BaseModel):
     """One hash chain after verification."""
 
     chain: str
-    entries: int
+    entries: int = Field(description="The entries recomputed: the whole chain, or from `verified_from` on.")
     head_seq: int
     head_hash: str
     ok: bool
+    verified_from: int = Field(
+        description="The first entry recomputed: 1, or (`mode=since_checkpoint`) the seq of the latest witnessed "
+        "checkpoint whose signature verifies and whose entry the chain holds."
+    )
     first_bad_seq: int | None = Field(description="The first entry that does not verify.")
     first_bad_id: int | None
     problem: str | None
@@ -69,6 +73,10 @@ class VerifyResult(BaseModel):
     checkpoint its witness outside the database holds."""
 
     ok: bool
+    mode: str = Field(
+        description="`full`: every entry recomputed; `since_checkpoint`: each chain from its latest witnessed "
+        "checkpoint (from its first entry when it has none)."
+    )
     chains: list[ChainStatus]
     checkpoints_checked: int
     checkpoint_problems: list[str]
