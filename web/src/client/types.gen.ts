@@ -601,6 +601,8 @@ export type ChainStatus = {
     chain: string;
     /**
      * Entries
+     *
+     * The entries recomputed: the whole chain, or from `verified_from` on.
      */
     entries: number;
     /**
@@ -615,6 +617,12 @@ export type ChainStatus = {
      * Ok
      */
     ok: boolean;
+    /**
+     * Verified From
+     *
+     * The first entry recomputed: 1, or (`mode=since_checkpoint`) the seq of the latest witnessed checkpoint whose signature verifies and whose entry the chain holds.
+     */
+    verified_from: number;
     /**
      * First Bad Seq
      *
@@ -4140,6 +4148,12 @@ export type VerifyResult = {
      * Ok
      */
     ok: boolean;
+    /**
+     * Mode
+     *
+     * `full`: every entry recomputed; `since_checkpoint`: each chain from its latest witnessed checkpoint (from its first entry when it has none).
+     */
+    mode: string;
     /**
      * Chains
      */
@@ -9480,7 +9494,14 @@ export type ExportEventsResponse = ExportEventsResponses[keyof ExportEventsRespo
 export type VerifyLogData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Mode
+         *
+         * `full` (the default) recomputes every entry of every chain. `since_checkpoint` starts each chain at its latest checkpoint held by the witness (signature verified, entry still held), so that a daily check costs what was appended since; what only `full` catches: docs/audit.md.
+         */
+        mode?: 'full' | 'since_checkpoint';
+    };
     url: '/api/v1/audit/verify';
 };
 
