@@ -1,7 +1,8 @@
-# The service's image (docs/deploying.md).  Two stages: the first builds the
-# package's wheel from the sources; the second installs that wheel, not
-# editable, with the pinned constraints, and runs as a user that owns none of
-# the code it runs.  tests/test_image_steps.py takes these same steps without
+# The service's image (docs/deploying.md).  Three stages: the first builds the
+# package's wheel from the sources; the second builds the web app (web/, its
+# pinned packages from the lock, no install scripts); the last installs that
+# wheel, not editable, with the pinned constraints, takes the built app, and
+# runs as a user that owns none of the code it runs.  tests/test_image_steps.py takes these same steps without
 # containers, and tests/test_container_files.py checks what is said here.
 
 FROM python:3.11-slim AS build
@@ -10,14 +11,23 @@ COPY pyproject.toml constraints.txt ./
 COPY app ./app
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 
+FROM node:20-slim AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY web ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     SEXTO_ENVIRONMENT=production \
+    SEXTO_WEB_DIST=/opt/sexto/web \
     PROMETHEUS_MULTIPROC_DIR=/tmp/sexto-metrics
 
 COPY --from=build /dist /dist
+COPY --from=web /src/web/dist /opt/sexto/web
 COPY constraints.txt /tmp/constraints.txt
 RUN pip install --no-cache-dir -c /tmp/constraints.txt /dist/*.whl \
     && rm -rf /dist /tmp/constraints.txt \

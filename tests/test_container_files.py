@@ -91,6 +91,22 @@ def test_the_image_checks_readiness_and_serves_only():
     assert not {"sh", "migrate", "sexto"} & set(command), "migrating is a one-shot job of its own"
 
 
+def test_the_image_serves_the_web_app_built_in_a_stage_of_its_own():
+    stages = dockerfile_stages()
+    (web,) = [stage for stage in stages if stage[0][1].split()[-1] == "web"]
+    assert web[0][1].startswith("node:20"), "Node.js 20 builds the app (web/package.json's engines)"
+    runs = [a for i, a in web if i == "RUN"]
+    assert any("npm ci" in a and "--ignore-scripts" in a for a in runs), "the locked packages, no install scripts"
+    assert any("npm run build" in a for a in runs)
+    final = stages[-1]
+    (copied,) = [a for i, a in final if i == "COPY" and "--from=web" in a]
+    target = copied.split()[-1]
+    env = " ".join(a for i, a in final if i == "ENV")
+    assert f"SEXTO_WEB_DIST={target}" in env, "the service serves the app it was given"
+    ignored = (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert "web/dist" in ignored and "node_modules" in ignored, "the app is built in the image, never copied"
+
+
 def test_the_dockerfile_parser_sees_what_it_checks():
     """The checks above fail on the image this Dockerfile used to be."""
     old = 'FROM python:3.11-slim\nRUN pip install -c constraints.txt -e . \\\n && true\nCMD ["sh", "-c", "sexto migrate && exec uvicorn x"]\n'
