@@ -59,7 +59,7 @@ def _redirect_uri(request: Request) -> str:
 
 
 def _provider_out(request: Request, provider: IdentityProvider) -> IdentityProviderOut:
-    return IdentityProviderOut.model_validate(provider).model_copy(update={"redirect_uri": _redirect_uri(request)})
+    return IdentityProviderOut.model_validate({**provider.model_dump(), "redirect_uri": _redirect_uri(request)})
 
 
 # --- the admin's registry -----------------------------------------------------------
