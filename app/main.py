@@ -27,6 +27,7 @@ from app.auth.mfa.router import reauthenticated_router as mfa_reauthenticated_ro
 from app.auth.mfa.router import router as mfa_router
 from app.auth.oidc.client import ProviderDirectory
 from app.auth.oidc.router import admin_router as sso_admin_router
+from app.auth.oidc.router import approvals_router as sso_approvals_router
 from app.auth.oidc.router import install_sso_refusals, sso_router
 from app.auth.oidc.service import purge_expired_logins
 from app.auth.revocation import purge_expired_revocations
@@ -290,6 +291,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     app.include_router(mfa_admin_router)
     app.include_router(sso_router)
     app.include_router(sso_admin_router)
+    app.include_router(sso_approvals_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)
     app.include_router(staff_router)

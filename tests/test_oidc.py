@@ -47,7 +47,7 @@ API = "/api/v1"
 PROVIDERS = f"{API}/identity-providers"
 ME = f"{API}/auth/me"
 CALLBACK = "http://testserver/api/v1/auth/sso/callback"
-SECRET = "test-client-secret-0123456789"
+SECRET = "test-client-secret-0123456789-abcdefgh"
 PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 DOMAIN = "board-a.example"
@@ -163,7 +163,22 @@ def _register(client: TestClient, admin: dict[str, str], provider: Provider, **f
         raise AssertionError("give the provider's organization")
     response = client.post(PROVIDERS, json=body, headers=admin)
     assert response.status_code == 201, response.text
-    return response.json()
+    assert response.json()["approved_at"] is None
+    # A person of its organization approves it (the demo's privacy officers).
+    approver = "demo-privacy-b" if body["board_id"] == _BOARD_B[0] else "demo-privacy-a"
+    return _approve(client, response.json()["id"], approver)
+
+
+def _approve(client: TestClient, provider_id: str, approver: str = "demo-privacy-a") -> dict:
+    approved = client.post(
+        f"{PROVIDERS}/{provider_id}/approve", headers={"Authorization": f"Bearer {token_for(client, approver)}"}
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approved_at"] is not None
+    return approved.json()
+
+
+_BOARD_B: list[str] = [""]
 
 
 @pytest.fixture
@@ -177,6 +192,7 @@ def demo_ids(database_url) -> dict[str, Any]:
         school_b = session.exec(select(School).where(School.name == SCHOOL_B)).one()
         users = {u.username: u.id for u in session.exec(select(User)).all()}
     engine.dispose()
+    _BOARD_B[0] = str(school_b.board_id)
     return {"board_a": str(school_a.board_id), "board_b": str(school_b.board_id), "users": users}
 
 
@@ -365,9 +381,11 @@ def test_a_second_factor_the_provider_does_not_report_is_refused(provider, app_c
     )
     _set_email(app_client, admin, demo_ids["users"]["demo-lead-a"], f"lead@{DOMAIN}")
     _refused(app_client, Flow(app_client, registered["id"], "lead-pwd").back(), database_url, "mfa_acr_missing")
-    app_client.patch(
+    changed = app_client.patch(
         f"{PROVIDERS}/{registered['id']}", json={"required_acr": [], "required_amr": ["otp"]}, headers=admin
     )
+    assert changed.json()["approved_at"] is None  # a new requirement: approved again
+    _approve(app_client, registered["id"])
     _refused(app_client, Flow(app_client, registered["id"], "lead-pwd").back(), database_url, "mfa_amr_missing")
 
 
@@ -514,7 +532,7 @@ def test_a_provider_that_cannot_be_reached_is_unavailable(app_client, admin, dem
         "client_secret_file": "test-op",
         "allowed_domains": [DOMAIN],
     }
-    registered = app_client.post(PROVIDERS, json=body, headers=admin).json()
+    registered = _approve(app_client, app_client.post(PROVIDERS, json=body, headers=admin).json()["id"])
     start = app_client.get(f"{API}/auth/sso/{registered['id']}/start", headers=HTML, follow_redirects=False)
     assert start.status_code == 303 and start.headers["location"] == "/?sso_error=sso_unavailable"
     (entry,) = _entries(database_url, "start_sso")
@@ -561,6 +579,48 @@ def test_the_registry_is_the_admins_and_never_holds_a_secret(provider, app_clien
     assert entry.reason == "provider_disabled"
     audited = {e.action for e in _entries(database_url, "create_identity_provider")}
     assert audited == {"create_identity_provider"}
+
+
+def test_a_provider_gives_no_sign_in_until_a_person_of_its_organization_approves_it(
+    provider, app_client, admin, demo_ids, database_url
+):
+    body = {
+        "name": "CSS A",
+        "board_id": demo_ids["board_a"],
+        "issuer": provider.issuer,
+        "client_id": "sexto",
+        "client_secret_file": "test-op",
+        "allowed_domains": [DOMAIN],
+    }
+    created = app_client.post(PROVIDERS, json=body, headers=admin).json()
+    assert app_client.get(f"{API}/auth/sso/providers").json()["items"] == []
+    start = app_client.get(f"{API}/auth/sso/{created['id']}/start", follow_redirects=False)
+    assert start.status_code == 403
+    assert _entries(database_url, "start_sso")[-1].reason == "provider_pending"
+
+    approve = f"{PROVIDERS}/{created['id']}/approve"
+    # Not the admin; not another board's approver (404, as a provider that does not exist); not a staff member.
+    assert app_client.post(approve, headers=admin).status_code == 403
+    other = {"Authorization": f"Bearer {token_for(app_client, 'demo-privacy-b')}"}
+    assert app_client.post(approve, headers=other).status_code == 404
+    staff = {"Authorization": f"Bearer {token_for(app_client, 'demo-staff-a')}"}
+    assert app_client.post(approve, headers=staff).status_code == 403
+    lead = {"Authorization": f"Bearer {token_for(app_client, 'demo-lead-a')}"}
+    approved = app_client.post(approve, headers=lead)
+    assert approved.status_code == 200
+    assert approved.json()["approved_by"] == str(demo_ids["users"]["demo-lead-a"])
+    assert [p["id"] for p in app_client.get(f"{API}/auth/sso/providers").json()["items"]] == [created["id"]]
+
+    # A new name changes nothing; a new domain is trusted only once approved again.
+    renamed = app_client.patch(f"{PROVIDERS}/{created['id']}", json={"name": "CSS A (Entra)"}, headers=admin)
+    assert renamed.json()["approved_at"] is not None
+    widened = app_client.patch(
+        f"{PROVIDERS}/{created['id']}", json={"allowed_domains": [DOMAIN, "evil.example"]}, headers=admin
+    )
+    assert widened.json()["approved_at"] is None
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    assert app_client.get(f"{API}/auth/sso/{created['id']}/start", follow_redirects=False).status_code == 403
+    assert _entries(database_url, "start_sso")[-1].reason == "provider_pending"
 
 
 def test_an_email_is_one_persons(app_client, admin, demo_ids):

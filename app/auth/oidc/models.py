@@ -37,6 +37,12 @@ class IdentityProvider(SQLModel, table=True):
     required_acr: list[str] = Field(default_factory=list, sa_type=JSON)
     required_amr: list[str] = Field(default_factory=list, sa_type=JSON)
     enabled: bool = True
+    # Approved by a person of its organization (app.accounts.duties): until
+    # then, and again after the admin changes whom it trusts, nobody signs in
+    # through it.  An admin alone must not be able to set up a provider of
+    # their own and sign in through it as the organization's people.
+    approved_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -45,6 +51,10 @@ class IdentityProvider(SQLModel, table=True):
         organization = self.board_id or self.police_force_id
         assert organization is not None  # the check constraint
         return organization
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_at is not None
 
     @property
     def requires_mfa(self) -> bool:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from app import limits
+from app.accounts.router import ApproverPrincipal
 from app.audit.recorder import AuditedRoute, SignInRoute, step_slot
 from app.auth.oidc import client, service
 from app.auth.oidc.models import IdentityProvider
@@ -38,6 +39,12 @@ from app.pagination import Page, PageDep, paginate
 
 admin_router = APIRouter(
     prefix="/api/v1", tags=["admin"], route_class=AuditedRoute, dependencies=[Depends(idempotency)]
+)
+approvals_router = APIRouter(
+    prefix="/api/v1",
+    tags=["privacy", "school", "police"],
+    route_class=AuditedRoute,
+    dependencies=[Depends(idempotency)],
 )
 sso_router = APIRouter(prefix="/api/v1/auth/sso", tags=["auth"], route_class=SignInRoute)
 
@@ -135,20 +142,48 @@ def update_identity_provider(
     return _provider_out(request, service.update_provider(session, provider, body))
 
 
+@approvals_router.post(
+    "/identity-providers/{provider_id}/approve",
+    summary="Approve an identity provider of my organization: people may sign in through it",
+    description=(
+        "For the board's privacy officer or a school lead of one of its schools (a board's provider), a police "
+        "liaison of the force (a force's): the same people who approve grants, never an admin (403), so that an "
+        "admin alone cannot set up a provider of their own and sign in through it as the organization's people. "
+        "A provider outside the caller's organizations is a 404, as one that does not exist. Approving one "
+        "approved already changes nothing. An admin's change to its issuer, client, secret file, domains or "
+        "second-factor requirement asks for approval again."
+    ),
+    response_model=IdentityProviderOut,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def approve_identity_provider(
+    provider_id: uuid.UUID, principal: ApproverPrincipal, session: SessionDep, request: Request
+) -> IdentityProviderOut:
+    provider = service.approve_provider(session, principal, provider_id)
+    request.state.audit.concerns = [provider.organization_id]
+    return _provider_out(request, provider)
+
+
 # --- a browser's way through ----------------------------------------------------------
 
 
 @sso_router.get(
     "/providers",
     summary="The identity providers a person may sign in through (the sign-in page's buttons)",
-    description="Enabled ones only, oldest first, a page at a time: their id, name and start URL. No token needed.",
+    description="Enabled and approved ones only, oldest first, a page at a time: their id, name and start URL. No token needed.",
     response_model=Page[SignInProviderOut],
     responses=problem_responses(422, 503),
 )
 async def list_sign_in_providers(session: SessionDep, page: PageDep, request: Request) -> Page[SignInProviderOut]:
     async with step_slot(request):
         rows, cursor = await run_in_threadpool(
-            paginate, session, select(IdentityProvider).where(col(IdentityProvider.enabled)), IdentityProvider, page
+            paginate,
+            session,
+            select(IdentityProvider).where(
+                col(IdentityProvider.enabled), col(IdentityProvider.approved_at).is_not(None)
+            ),
+            IdentityProvider,
+            page,
         )
     items = [
         SignInProviderOut(

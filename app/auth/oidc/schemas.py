@@ -139,6 +139,12 @@ class IdentityProviderOut(OutputModel):
     required_acr: list[str]
     required_amr: list[str]
     enabled: bool
+    approved_at: datetime | None = Field(
+        description="When a person of its organization approved it (its board's privacy officer or a school lead "
+        "of one of its schools; a police liaison of the force). Until then, and again after a change to its "
+        "issuer, client, secret file, domains or second-factor requirement, nobody signs in through it."
+    )
+    approved_by: uuid.UUID | None = Field(description="Who approved it.")
     redirect_uri: str = Field(description="What to register at the provider as the client's redirect URI.")
     created_at: datetime
     updated_at: datetime

@@ -51,6 +51,7 @@ from urllib.parse import urlencode
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from app.accounts.duties import Caller, approvable
 from app.accounts.models import User
 from app.accounts.scopes import load_grants, resolve_scope
 from app.audit.note import AuditNote
@@ -61,7 +62,7 @@ from app.auth.oidc.models import ExternalIdentity, IdentityProvider, OidcLogin
 from app.auth.oidc.schemas import IdentityProviderCreate, IdentityProviderUpdate
 from app.config import Settings
 from app.db import utcnow
-from app.errors import Conflict, Problem, UnprocessableContent
+from app.errors import Conflict, NotFound, Problem, UnprocessableContent
 from app.field_errors import service_field_error
 from app.orgs.models import PoliceForce, School, SchoolBoard
 
@@ -124,6 +125,37 @@ def _refuse_duplicate(session: Session, issuer: str, client_id: str, provider_id
         raise Conflict("provider_taken", code="provider_taken")
 
 
+# What a provider's approval vouches for: a change to any of them asks for it again.
+TRUST = frozenset(
+    {
+        "issuer",
+        "client_id",
+        "client_secret_file",
+        "client_auth_method",
+        "allowed_domains",
+        "required_acr",
+        "required_amr",
+    }
+)
+
+
+def approve_provider(session: Session, principal: Caller, provider_id: uuid.UUID) -> IdentityProvider:
+    """A person who approves grants for the provider's organization
+    (``app.accounts.duties``: the board's privacy officer or a school lead of
+    one of its schools; a police liaison of the force) approves it.  Outside
+    their organizations it is a 404, as one that does not exist."""
+    provider = session.get(IdentityProvider, provider_id)
+    reach = approvable(session, principal)
+    if provider is None or not (
+        provider.board_id in reach.board_ids or provider.police_force_id in reach.police_force_ids
+    ):
+        raise NotFound()
+    if provider.approved_at is None:
+        provider.approved_by, provider.approved_at = principal.id, utcnow()
+        session.flush()
+    return provider
+
+
 def create_provider(session: Session, body: IdentityProviderCreate) -> IdentityProvider:
     _check_organization(session, body)
     _refuse_duplicate(session, body.issuer, body.client_id, None)
@@ -143,6 +175,9 @@ def update_provider(session: Session, provider: IdentityProvider, body: Identity
     _refuse_duplicate(
         session, changes.get("issuer", provider.issuer), changes.get("client_id", provider.client_id), provider.id
     )
+    if any(getattr(provider, name) != value for name, value in changes.items() if name in TRUST):
+        # Whom it trusts changed: a person of the organization approves it again.
+        provider.approved_by, provider.approved_at = None, None
     for name, value in changes.items():
         setattr(provider, name, value)
     provider.updated_at = utcnow()
@@ -193,6 +228,8 @@ def enabled_provider(session: Session, provider_id: uuid.UUID) -> IdentityProvid
         raise SsoRefused("provider_unknown")
     if not provider.enabled:
         raise SsoRefused("provider_disabled")
+    if not provider.approved:
+        raise SsoRefused("provider_pending")
     return provider
 
 
@@ -274,6 +311,8 @@ def take_login(session: Session, state: str | None, browser_secret: str | None, 
         raise SsoRefused("state_other_browser")
     if provider is None or not provider.enabled:
         raise SsoRefused("provider_disabled")
+    if not provider.approved:
+        raise SsoRefused("provider_pending")
     return Pending(
         provider_id=provider.id,
         organization_id=provider.organization_id,
@@ -288,9 +327,10 @@ def take_login(session: Session, state: str | None, browser_secret: str | None, 
 
 
 def _verified(claims: dict[str, Any]) -> bool:
-    """``email_verified`` as providers send it: true (or "true", as some do)."""
-    value = claims.get("email_verified")
-    return value is True or value == "true"
+    """``email_verified`` as providers send it: true (or "true", as some do);
+    or Microsoft Entra ID's ``xms_edov`` (the address's domain is verified by
+    its owner, the tenant), as Entra ID sends no ``email_verified``."""
+    return any(claims.get(name) in (True, "true", 1, "1") for name in ("email_verified", "xms_edov"))
 
 
 def _belongs(session: Session, user_id: uuid.UUID, provider: IdentityProvider) -> bool:
@@ -364,7 +404,7 @@ def complete(
     link at a first sign-in, and open the browser session; flushed, committed
     by the route class with the request's audit entry."""
     provider = session.get(IdentityProvider, pending.provider_id)
-    if provider is None or not provider.enabled:
+    if provider is None or not provider.enabled or not provider.approved:
         raise SsoRefused("provider_disabled")
     user, first = _find_person(session, provider, claims)
     audit.actor = ("user", str(user.id))

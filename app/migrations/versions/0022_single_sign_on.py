@@ -1,7 +1,7 @@
 """single sign-on: identity providers, people's links to them, sign-ins in progress
 
-The identity providers an admin registers (their client secrets stay in
-files, never here); one row per person and provider once their ``sub`` is
+The identity providers an admin registers, approved by a person of their
+organization (their client secrets stay in files, never here); one row per person and provider once their ``sub`` is
 recorded; one row per single sign-on started and not finished (digests of
 its state and of its browser's secret only).  People get an ``email``,
 unique, which a first sign-in is matched to; a browser session records
@@ -41,10 +41,18 @@ def upgrade() -> None:
         sa.Column("required_acr", sa.JSON(), nullable=False),
         sa.Column("required_amr", sa.JSON(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("approved_by", sa.Uuid(), nullable=True),
+        sa.Column("approved_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(board_id IS NULL) <> (police_force_id IS NULL)", name=op.f("ck_identity_provider_one_organization")
+        ),
+        sa.ForeignKeyConstraint(
+            ["approved_by"],
+            ["app_user.id"],
+            name=op.f("fk_identity_provider_approved_by_app_user"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["board_id"], ["school_board.id"], name=op.f("fk_identity_provider_board_id_school_board")
