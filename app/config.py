@@ -180,11 +180,11 @@ class Settings(DatabaseSettings):
         description="The folder of the single sign-on clients' secrets, one file per identity provider, named "
         "by its registration's `client_secret_file` (docs/single-sign-on.md). The secrets are read from there "
         "when a code is exchanged, never stored in the database. Unset: single sign-on is off (sign-ins through "
-        "a provider are refused with `sso_provider_unavailable`).",
+        "a provider are refused with `sso_unavailable`).",
     )
-    oidc_timeout_seconds: float = Field(
-        default=5.0,
-        gt=0,
+    oidc_timeout_seconds: int = Field(
+        default=5,
+        ge=1,
         le=30,
         description="How long a call to an identity provider (discovery, keys, code exchange) may take.",
     )

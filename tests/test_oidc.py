@@ -60,6 +60,7 @@ ACCOUNTS = {
     "stranger": {"email": f"nobody@{DOMAIN}", "email_verified": True},
     "elsewhere": {"email": "lead@elsewhere.example", "email_verified": True},
     "staff": {"email": f"staff@{DOMAIN}", "email_verified": True, "amr": ["pwd"]},
+    "officer": {"email": "agent.a@police-a.example", "email_verified": True, "amr": ["pwd", "hwk"]},
 }
 
 
@@ -190,10 +191,11 @@ def demo_ids(database_url) -> dict[str, Any]:
     with Session(engine) as session:
         school_a = session.exec(select(School).where(School.name == SCHOOL_A)).one()
         school_b = session.exec(select(School).where(School.name == SCHOOL_B)).one()
+        force_a = str(school_a.police_force_id)
         users = {u.username: u.id for u in session.exec(select(User)).all()}
     engine.dispose()
     _BOARD_B[0] = str(school_b.board_id)
-    return {"board_a": str(school_a.board_id), "board_b": str(school_b.board_id), "users": users}
+    return {"board_a": str(school_a.board_id), "board_b": str(school_b.board_id), "force_a": force_a, "users": users}
 
 
 def _set_email(client: TestClient, admin: dict[str, str], user_id: object, email: str | None) -> None:
@@ -328,6 +330,38 @@ def test_client_secret_post_and_the_providers_second_factor_stands_for_the_local
         assert me["mfa_enrolment_required"] is False
         client.cookies.clear()
         assert client.get(f"{API}/cases", headers={"Cookie": f"sexto_session={cookie}"}).status_code == 200
+
+
+def test_a_police_force_connects_its_own_directory(provider, app_client, admin, demo_ids, database_url):
+    force_a = demo_ids["force_a"]
+    body = {
+        "name": "Police A",
+        "police_force_id": force_a,
+        "issuer": provider.issuer,
+        "client_id": "sexto",
+        "client_secret_file": "test-op",
+        "allowed_domains": ["police-a.example"],
+        "required_amr": ["hwk"],
+    }
+    created = app_client.post(PROVIDERS, json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    # Board A's privacy officer approves for board A only; a liaison of force A approves it.
+    privacy = {"Authorization": f"Bearer {token_for(app_client, 'demo-privacy-a')}"}
+    assert app_client.post(f"{PROVIDERS}/{created.json()['id']}/approve", headers=privacy).status_code == 404
+    _approve(app_client, created.json()["id"], "demo-police-a")
+    # Force B's liaison, whatever the address recorded, is another organization's: refused, nothing linked.
+    other = demo_ids["users"]["demo-police-b"]
+    _set_email(app_client, admin, other, "agent.a@police-a.example")
+    refused = Flow(app_client, created.json()["id"], "officer").back()
+    _refused(app_client, refused, database_url, "account_other_organization")
+    _set_email(app_client, admin, other, None)
+
+    officer = demo_ids["users"]["demo-police-a"]
+    _set_email(app_client, admin, officer, "agent.a@police-a.example")
+    back = Flow(app_client, created.json()["id"], "officer").back()
+    assert back.status_code == 303 and back.headers["location"] == "/", back.text
+    me = _me(app_client, _session_cookie(back)).json()
+    assert (me["username"], me["role"]) == ("demo-police-a", "police_liaison")
 
 
 # --- refusals, each audited with its reason ------------------------------------------

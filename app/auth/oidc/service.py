@@ -299,9 +299,11 @@ def take_login(session: Session, state: str | None, browser_secret: str | None, 
     if login is None:
         session.commit()
         raise SsoRefused("state_unknown")
-    session.exec(delete(OidcLogin).where(col(OidcLogin.id) == login.id))
+    taken = session.exec(delete(OidcLogin).where(col(OidcLogin.id) == login.id)).rowcount
     provider = session.get(IdentityProvider, login.provider_id)
     session.commit()
+    if not taken:
+        raise SsoRefused("state_unknown")  # another request with the same state took it first
     if provider is not None:
         audit.concerns = [provider.organization_id]
         audit.touched("identity-providers", provider.id)
