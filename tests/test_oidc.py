@@ -16,6 +16,7 @@ Without Node.js the tests are skipped, except under ``CI=true``, where that
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import socket
@@ -150,7 +151,9 @@ def admin(app_client) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(app_client, 'demo-admin')}"}
 
 
-def _register(client: TestClient, admin: dict[str, str], provider: Provider, **fields: Any) -> dict:
+def _register(
+    client: TestClient, admin: dict[str, str], provider: Provider, approver: str = "demo-privacy-a", **fields: Any
+) -> dict:
     body = {
         "name": "CSS A (test)",
         "board_id": fields.pop("board_id", None),
@@ -165,8 +168,7 @@ def _register(client: TestClient, admin: dict[str, str], provider: Provider, **f
     response = client.post(PROVIDERS, json=body, headers=admin)
     assert response.status_code == 201, response.text
     assert response.json()["approved_at"] is None
-    # A person of its organization approves it (the demo's privacy officers).
-    approver = "demo-privacy-b" if body["board_id"] == _BOARD_B[0] else "demo-privacy-a"
+    # A person of its organization approves it (the demo's privacy officer of the board).
     return _approve(client, response.json()["id"], approver)
 
 
@@ -177,9 +179,6 @@ def _approve(client: TestClient, provider_id: str, approver: str = "demo-privacy
     assert approved.status_code == 200, approved.text
     assert approved.json()["approved_at"] is not None
     return approved.json()
-
-
-_BOARD_B: list[str] = [""]
 
 
 @pytest.fixture
@@ -194,7 +193,6 @@ def demo_ids(database_url) -> dict[str, Any]:
         force_a = str(school_a.police_force_id)
         users = {u.username: u.id for u in session.exec(select(User)).all()}
     engine.dispose()
-    _BOARD_B[0] = str(school_b.board_id)
     return {"board_a": str(school_a.board_id), "board_b": str(school_b.board_id), "force_a": force_a, "users": users}
 
 
@@ -404,7 +402,7 @@ def test_a_disabled_account_is_refused(provider, app_client, admin, demo_ids, da
 
 def test_a_provider_of_another_organization_is_refused(provider, app_client, admin, demo_ids, database_url):
     # Board B's provider; the person is board A's.
-    registered = _register(app_client, admin, provider, board_id=demo_ids["board_b"])
+    registered = _register(app_client, admin, provider, "demo-privacy-b", board_id=demo_ids["board_b"])
     _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
     _refused(app_client, Flow(app_client, registered["id"], "staff").back(), database_url, "account_other_organization")
 
@@ -679,3 +677,46 @@ def test_an_email_is_one_persons(app_client, admin, demo_ids):
 )
 def test_only_a_path_of_the_service_is_returned_to(asked, taken):
     assert safe_return_to(asked) == taken
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The real provider, each path asked for counted."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return await self._inner.handle_async_request(request)
+
+
+def test_discovery_and_keys_are_kept_and_an_unknown_key_id_refetches_at_most_once_a_while(provider, var_dir):
+    def fetches(paths: list[str]) -> tuple[int, int]:
+        discovery = [p for p in paths if p.endswith("/openid-configuration")]
+        return len(discovery), len(paths) - len(discovery)
+
+    async def scenario() -> None:
+        oidc_client.transport = counting = Counting()
+        slow = oidc_client.ProviderDirectory(make_settings("sqlite://", var_dir, oidc_keys_refresh_seconds=3600))
+        await slow.signing_key(provider.issuer, provider.kid)
+        await slow.signing_key(provider.issuer, provider.kid)
+        for _ in range(3):
+            with pytest.raises(oidc_client.ProviderRefusal, match="id_token_key_unknown"):
+                await slow.signing_key(provider.issuer, "rotated-in-later")
+        # One discovery, one fetch of the keys: unknown key ids fetch nothing more within the window.
+        assert fetches(counting.paths) == (1, 1)
+
+        counting.paths.clear()
+        quick = oidc_client.ProviderDirectory(make_settings("sqlite://", var_dir, oidc_keys_refresh_seconds=1))
+        await quick.signing_key(provider.issuer, provider.kid)
+        await asyncio.sleep(1.1)
+        with pytest.raises(oidc_client.ProviderRefusal):
+            await quick.signing_key(provider.issuer, "rotated-in-later")
+        # Past the window, an unknown key id fetches the keys again (a rotation).
+        assert fetches(counting.paths) == (1, 2)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        oidc_client.transport = None
