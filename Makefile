@@ -25,7 +25,9 @@ run: $(STAMP) web-if-node
 ## auto: one per core).  loadgroup keeps each group of tests that share one
 ## database (tests/conftest.py) on one worker.
 TEST_WORKERS ?= auto
-test: $(STAMP)
+OIDC_PROVIDER_DIR := tests/oidc_provider
+OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER_DIR)/node_modules/.installed-stamp
+test: $(STAMP) $(OIDC_PROVIDER_STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 	$(MAKE) --no-print-directory test-web
 
@@ -79,6 +81,15 @@ web-screenshots: $(STAMP) web
 ## and a demo case page's time to ready in Chromium (@bench).
 bench-web: $(STAMP) web
 	cd $(WEB) && SEXTO_E2E_EXTRA=@bench CHROMIUM=$(CHROMIUM) npx playwright test
+
+## The OpenID Provider the single sign-on tests start (tests/test_oidc.py):
+## oidc-provider, pinned in tests/oidc_provider with its lock, installed by
+## `npm ci` when missing or older than the lock (no install scripts run).
+## Without Node.js the tests skip it, except under CI=true, where they fail.
+$(OIDC_PROVIDER_STAMP): $(OIDC_PROVIDER_DIR)/package.json $(OIDC_PROVIDER_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(OIDC_PROVIDER_DIR) && npm ci --ignore-scripts --no-audit --no-fund && touch node_modules/.installed-stamp; \
+	else echo "npm is missing: the single sign-on tests will be skipped (a failure under CI=true)" >&2; fi
 
 ## The gate every commit passes before the tests (.ci/run): ruff's lint rules
 ## and its formatter, mypy on app/, as configured in pyproject.toml, then

@@ -175,6 +175,39 @@ class Settings(DatabaseSettings):
         description="A browser session ends this long after its sign-in, however active (12 hours: a school "
         "day, so a person signs in again each day; NIST SP 800-63B caps it at 12 hours at AAL2).",
     )
+    oidc_client_secrets_dir: Path | None = Field(
+        default=None,
+        description="The folder of the single sign-on clients' secrets, one file per identity provider, named "
+        "by its registration's `client_secret_file` (docs/single-sign-on.md). The secrets are read from there "
+        "when a code is exchanged, never stored in the database. Unset: single sign-on is off (sign-ins through "
+        "a provider are refused with `sso_unavailable`).",
+    )
+    oidc_timeout_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description="How long a call to an identity provider (discovery, keys, code exchange) may take.",
+    )
+    oidc_sign_in_seconds: int = Field(
+        default=600,
+        ge=60,
+        le=3600,
+        description="How long a single sign-on started may take to come back from the provider (10 minutes).",
+    )
+    oidc_metadata_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="How long a provider's discovery document and keys are kept before they are fetched again. "
+        "An ID token signed by a key not among them fetches the keys again at once, at most once per "
+        "`SEXTO_OIDC_KEYS_REFRESH_SECONDS`.",
+    )
+    oidc_keys_refresh_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="The least time between two fetches of a provider's keys for an unknown key id.",
+    )
     session_cookie_secure: bool | None = Field(
         default=None,
         description="Mark the session cookie `Secure` and name it with the `__Host-` prefix "
@@ -553,6 +586,11 @@ class Settings(DatabaseSettings):
         """``__Host-``: the browser keeps the cookie only if it is ``Secure``,
         has ``Path=/`` and no ``Domain``, so no sibling host can set or shadow it."""
         return "__Host-sexto_session" if self.session_cookie_is_secure else "sexto_session"
+
+    @property
+    def oidc_cookie_name(self) -> str:
+        """The cookie that binds a single sign-on started to its browser."""
+        return "__Host-sexto_sso" if self.session_cookie_is_secure else "sexto_sso"
 
     @property
     def session_cookie_is_secure(self) -> bool:

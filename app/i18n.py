@@ -606,6 +606,36 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "Request refused: a change made with a browser session must come from the service itself and "
         "carry the session's X-CSRF-Token header.",
     },
+    "sso_refused": {
+        "fr": "Connexion refusée. Si vous devriez avoir accès, demandez à l'administrateur de vérifier votre "
+        "compte et l'adresse courriel qui y est inscrite.",
+        "en": "Sign-in refused. If you should have access, ask the administrator to check your account and the "
+        "email address recorded in it.",
+    },
+    "sso_unavailable": {
+        "fr": "Le fournisseur d'identité ne répond pas ou n'est pas configuré : réessayez plus tard.",
+        "en": "The identity provider does not answer or is not set up: try again later.",
+    },
+    "provider_taken": {
+        "fr": "Un fournisseur d'identité avec cet émetteur et cet identifiant client existe déjà.",
+        "en": "An identity provider with this issuer and client id exists already.",
+    },
+    "email_taken": {
+        "fr": "Cette adresse courriel est déjà celle d'un autre compte.",
+        "en": "This email address is another account's already.",
+    },
+    "organization_unknown": {
+        "fr": "Cette organisation n'existe pas.",
+        "en": "This organization does not exist.",
+    },
+    "issuer_not_https": {
+        "fr": "L'émetteur doit être une adresse https, sans requête ni fragment.",
+        "en": "The issuer must be an https address, without query or fragment.",
+    },
+    "one_organization": {
+        "fr": "Donnez exactement un de board_id et police_force_id.",
+        "en": "Give exactly one of board_id and police_force_id.",
+    },
     "password_change_required": {
         "fr": "Votre mot de passe est temporaire : changez-le d'abord (POST /api/v1/auth/password).",
         "en": "Your password is temporary: change it first (POST /api/v1/auth/password).",

@@ -25,6 +25,11 @@ from app.audit.router import router as audit_router
 from app.auth.mfa.router import admin_router as mfa_admin_router
 from app.auth.mfa.router import reauthenticated_router as mfa_reauthenticated_router
 from app.auth.mfa.router import router as mfa_router
+from app.auth.oidc.client import ProviderDirectory
+from app.auth.oidc.router import admin_router as sso_admin_router
+from app.auth.oidc.router import approvals_router as sso_approvals_router
+from app.auth.oidc.router import install_sso_refusals, sso_router
+from app.auth.oidc.service import purge_expired_logins
 from app.auth.revocation import purge_expired_revocations
 from app.auth.router import password_router, token_router
 from app.auth.router import router as auth_router
@@ -129,6 +134,7 @@ def _maintenance(
             purge_expired_throttles(session, settings)
             purge_expired_revocations(session)
             purge_expired_sessions(session, settings)
+            purge_expired_logins(session)
             purge_expired_counters(session)
             session.commit()
         # Which instance did the round (its lease holder id is random, never a host name).
@@ -240,6 +246,8 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
                 "case_of_path": case_named,
                 # Told of each audit append's latency and failures (None: metrics off).
                 "metrics": metrics,
+                # The identity providers' discovery documents and keys (app.auth.oidc).
+                "oidc": ProviderDirectory(settings),
             }
         finally:
             for task in periodic:
@@ -264,6 +272,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     # and the security headers (``install_headers``) outside it.
     _observe_app(app, settings, metrics, tracing)
     install_problem_handlers(app)
+    install_sso_refusals(app)
     install_openapi(app)
     install_headers(app)
     if settings.api_docs_enabled:
@@ -283,6 +292,9 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     app.include_router(mfa_router)
     app.include_router(mfa_reauthenticated_router)
     app.include_router(mfa_admin_router)
+    app.include_router(sso_router)
+    app.include_router(sso_admin_router)
+    app.include_router(sso_approvals_router)
     app.include_router(orgs_router)
     app.include_router(accounts_router)
     app.include_router(staff_router)

@@ -4,6 +4,7 @@ from app.accounts.models import ScopeGrant, ServiceAccount, TrainingAttestation,
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.mfa.models import RecoveryCode, TotpFactor
 from app.auth.models import BrowserSession, LoginThrottle, RevokedToken
+from app.auth.oidc.models import ExternalIdentity, IdentityProvider, OidcLogin
 from app.cases.models import (
     Case,
     CaseCounter,
@@ -37,12 +38,15 @@ __all__ = [
     "CustodyEvent",
     "DcppAgreement",
     "Device",
+    "ExternalIdentity",
     "GridSubmission",
     "IdempotencyRecord",
+    "IdentityProvider",
     "IncidentCounter",
     "LegalHold",
     "LoginThrottle",
     "Note",
+    "OidcLogin",
     "Participant",
     "ParticipantFlag",
     "PeriodicLease",

@@ -7,7 +7,7 @@ service answers otherwise, the cell keeps the spec's answer and is listed in
 
 One test per cell, over HTTP, against the demo data, on both engines and
 both ways in (``WAYS``: a bearer token; a browser session's cookie with its
-CSRF token): 2892 cells (``CELL_COUNT``), so 11568 runs.  A way in has a world
+CSRF token): 2988 cells (``CELL_COUNT``), so 11952 runs.  A way in has a world
 (a database) of its own per engine, its users signed in once.  The rows are
 the same for both ways but where ``BEARER_ROWS`` says otherwise.  Besides: a route the app serves
 without rows, or rows for a route it does not serve, fail; and every refusal
@@ -141,6 +141,12 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/auth/mfa/totp/confirm"):      {"-": "401 422 422 422 422 422 422 422 422 422 422 422"},
     ("DELETE", "/api/v1/auth/mfa/totp"):            {"-": "401 409 409 409 409 409 409 409 409 409 409 409"},
     ("POST", "/api/v1/auth/mfa/recovery-codes"):    {"-": "401 409 409 409 409 409 409 409 409 409 409 409"},
+    # Single sign-on: the providers to offer are public; the start and the callback are refused to
+    # everyone here (the matrix's provider is disabled; the callback comes with no state), and audited.
+    ("GET", "/api/v1/auth/sso/providers"):          {"-": "200 200 200 200 200 200 200 200 200 200 200 200"},
+    ("GET", "/api/v1/auth/sso/{provider_id}/start"):
+                                                    {"-": "403 403 403 403 403 403 403 403 403 403 403 403"},
+    ("GET", "/api/v1/auth/sso/callback"):           {"-": "403 403 403 403 403 403 403 403 403 403 403 403"},
 
     # --- administration: admin only; no secret, so 403 for the others -------------------------------
     #                                                             ano adm aud lea sta st2 stb poa pob dpj pva pvb
@@ -169,6 +175,14 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
                                                             {"-": "401 204 403 403 403 403 403 403 403 403 403 403"},
     ("POST", "/api/v1/users/{user_id}/revoke-tokens"):      {"-": "401 204 403 403 403 403 403 403 403 403 403 403"},
     ("POST", "/api/v1/users/{user_id}/mfa/reset"):          {"-": "401 204 403 403 403 403 403 403 403 403 403 403"},
+    ("POST", "/api/v1/identity-providers"):                 {"-": "401 201 403 403 403 403 403 403 403 403 403 403"},
+    ("GET", "/api/v1/identity-providers"):                  {"-": "401 200 403 403 403 403 403 403 403 403 403 403"},
+    ("GET", "/api/v1/identity-providers/{provider_id}"):    {"-": "401 200 403 403 403 403 403 403 403 403 403 403"},
+    ("PATCH", "/api/v1/identity-providers/{provider_id}"):  {"-": "401 200 403 403 403 403 403 403 403 403 403 403"},
+    # Approved by the people who approve grants of its organization, never the admin: the matrix's
+    # provider is a throwaway board's, so every approver here gets the 404 of another organization's.
+    ("POST", "/api/v1/identity-providers/{provider_id}/approve"):
+                                                            {"-": "401 403 403 404 403 403 403 404 404 403 404 404"},
     ("POST", "/api/v1/service-accounts"):                   {"-": "401 201 403 403 403 403 403 403 403 403 403 403"},
     ("GET", "/api/v1/service-accounts"):                    {"-": "401 200 403 403 403 403 403 403 403 403 403 403"},
     ("GET", "/api/v1/service-accounts/{account_id}"):       {"-": "401 200 403 403 403 403 403 403 403 403 403 403"},
@@ -508,7 +522,7 @@ def read_matrix(matrix: dict[tuple[str, str], dict[str, str]]) -> list[Cell]:
 
 
 CELLS = read_matrix(MATRIX)
-CELL_COUNT = 2892  # the exact number of cells (per engine and way in); checked below
+CELL_COUNT = 2988  # the exact number of cells (per engine and way in); checked below
 
 
 def _param(cell: Cell):
@@ -703,7 +717,10 @@ class World:
                     "scope": {"police_forces": [force["id"]]},
                 },
             )
+            # Disabled: no sign-in starts through it (the matrix has no provider to reach).
+            identity_provider = self.ok("POST", "/identity-providers", "adm", json=_provider_body(tag, board["id"]))
             self._targets = {
+                "provider_id": identity_provider["id"],
                 "board_id": board["id"],
                 "force_id": force["id"],
                 "school_id": school["id"],
@@ -808,6 +825,18 @@ def _user_body(username: str, school_id: str) -> dict:
     }
 
 
+def _provider_body(tag: str, board_id: str) -> dict:
+    return {
+        "name": f"Fournisseur matrice {tag}",
+        "board_id": board_id,
+        "issuer": "https://idp.matrice.example",
+        "client_id": f"sexto-{tag}",
+        "client_secret_file": "matrice",
+        "allowed_domains": ["matrice.example"],
+        "enabled": False,
+    }
+
+
 def _case_body(cell: Cell, world: World, ids: dict[str, str]) -> Any:
     """The body of a write under a case or a device."""
     path = cell.template.removeprefix(API)
@@ -887,6 +916,8 @@ def _other_body(cell: Cell, world: World, ids: dict[str, str]) -> Any:
             "obtained_on": "2026-01-15",
             "badge_url": f"https://badges.example.org/sexto/explorer/{tag}",
         },
+        "/identity-providers": _provider_body(tag, targets["board_id"]),
+        "/identity-providers/{provider_id}": {"name": f"Fournisseur renommé {tag}"},
         "/service-accounts": {"name": f"SI {tag}", "role": "school_lead", "scope": {"boards": [targets["board_id"]]}},
         "/service-accounts/{account_id}": {"name": f"SI renommé {tag}"},
     }

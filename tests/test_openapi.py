@@ -14,7 +14,13 @@ from tests.conftest import api_routes
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 UNAUTHENTICATED = {"/healthz", "/readyz", "/api/v1/auth/token"}
 # Sign-in for a browser session: its path's other operations are authenticated.
-UNAUTHENTICATED_OPERATIONS = {("post", "/api/v1/auth/sessions")}
+# Single sign-on's way through: the providers to offer, the start, the callback.
+UNAUTHENTICATED_OPERATIONS = {
+    ("post", "/api/v1/auth/sessions"),
+    ("get", "/api/v1/auth/sso/providers"),
+    ("get", "/api/v1/auth/sso/{provider_id}/start"),
+    ("get", "/api/v1/auth/sso/callback"),
+}
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,9 @@ class User(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     username: str = Field(max_length=64, unique=True)
     full_name: str = Field(max_length=200)
+    # The address single sign-on recognizes the person by at their first
+    # sign-in through their organization's provider (app.auth.oidc), lower case.
+    email: str | None = Field(default=None, max_length=254, unique=True)
     role: str = Field(max_length=32)
     password_hash: str = Field(max_length=255)
     is_active: bool = True

@@ -69,6 +69,15 @@ class AttestationOut(OutputModel):
     badge_url: str
 
 
+EMAIL_DESCRIPTION = (
+    "The person's address at their organization, kept in lower case: single sign-on recognizes them by it at their "
+    "first sign-in through the organization's identity provider (docs/single-sign-on.md). Unique: 409 `email_taken`."
+)
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+
+
 class UserCreate(InputModel):
     """A new user with a role and a scope (SPEC §3)."""
 
@@ -87,6 +96,7 @@ class UserCreate(InputModel):
     )
     username: Username
     full_name: Name
+    email: Email | None = Field(default=None, description=EMAIL_DESCRIPTION)
     role: Role
     password: Password
     scope: ScopeIn = Field(default_factory=ScopeIn)
@@ -102,6 +112,7 @@ class UserUpdate(InputModel):
     )
 
     full_name: Name | None = None
+    email: Email | None = Field(default=None, description=EMAIL_DESCRIPTION)
     role: Role | None = None
     password: Password | None = Field(default=None, description="Signs the user out everywhere.")
     scope: ScopeIn | None = Field(default=None, description="Replaces the whole scope.")
@@ -129,6 +140,7 @@ class UserOut(OutputModel):
     id: uuid.UUID
     username: str
     full_name: str
+    email: str | None = Field(description=EMAIL_DESCRIPTION)
     role: Role
     is_active: bool
     scope: ScopeOut

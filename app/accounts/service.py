@@ -70,6 +70,7 @@ def user_out(session: Session, user: User) -> UserOut:
         id=user.id,
         username=user.username,
         full_name=user.full_name,
+        email=user.email,
         role=Role(user.role),
         is_active=user.is_active,
         scope=describe_grants(session, grants),
@@ -173,13 +174,25 @@ def refuse_weak_password(password: str, *, username: str, full_name: str, field:
         raise UnprocessableContent("validation_failed", extra={"errors": [service_field_error(field, kind, **limits)]})
 
 
+def _refuse_taken_email(session: Session, email: str | None, user_id: uuid.UUID | None) -> None:
+    """409 ``email_taken`` for an address another account has: single
+    sign-on must find one person by it (app.auth.oidc)."""
+    if email is None:
+        return
+    other = session.exec(select(User.id).where(User.email == email)).first()
+    if other is not None and other != user_id:
+        raise Conflict("email_taken", code="email_taken")
+
+
 def create_user(session: Session, hasher: PasswordHasher, body: UserCreate) -> User:
     validate_scope(session, body.role, body.scope)
     refuse_weak_password(body.password, username=body.username, full_name=body.full_name)
+    _refuse_taken_email(session, body.email, None)
     # The password is the admin's: it gives no case reach (app.accounts.duties).
     user = User(
         username=body.username,
         full_name=body.full_name,
+        email=body.email,
         role=body.role.value,
         password_hash=hasher.hash(body.password),
         credential_pending=True,
@@ -209,6 +222,9 @@ def update_user(session: Session, hasher: PasswordHasher, user: User, body: User
         raise Conflict("last_admin", code="last_admin")
     if body.full_name is not None:
         user.full_name = body.full_name
+    if "email" in body.model_fields_set:
+        _refuse_taken_email(session, body.email, user.id)
+        user.email = body.email
     if body.is_active is not None:
         _set_active(user, body.is_active)
     if role not in SCHOOL_ROLES:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import false
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id
@@ -53,3 +54,7 @@ class BrowserSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     # The absolute end, whatever the activity; the idle end is last_seen_at + the setting.
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    # Opened by single sign-on through a provider that reported the second
+    # factor its registration requires (app.auth.oidc): it stands for the
+    # local one where the role requires one.
+    provider_mfa: bool = Field(default=False, sa_column_kwargs={"server_default": false()})

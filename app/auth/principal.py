@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.requests import HTTPConnection
 from fastapi.security import APIKeyCookie, OAuth2
-from sqlalchemy import Row, Select, SQLColumnExpression, and_, bindparam, case, exists, func, literal
+from sqlalchemy import Row, Select, SQLColumnExpression, and_, bindparam, case, exists, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -131,6 +131,13 @@ _LEVEL_RANK = case((col(TrainingAttestation.level) == AttestationLevel.architect
 _RANKED_LEVELS = {2: AttestationLevel.architect, 1: AttestationLevel.explorer}
 
 
+def _second_factor(by_session: bool) -> SQLColumnExpression[bool]:
+    local = exists().where(col(TotpFactor.user_id) == col(User.id), col(TotpFactor.confirmed_at).is_not(None))
+    if by_session:
+        return or_(col(BrowserSession.provider_mfa), local).label("has_second_factor")
+    return local.label("has_second_factor")
+
+
 def _principal_query(
     account: type[User] | type[ServiceAccount],
     holder_column: SQLColumnExpression[uuid.UUID | None],
@@ -152,12 +159,9 @@ def _principal_query(
         literal(False).label("revoked") if by_session else revocation.revoked_clause(),
         col(account.credential_pending),
         col(User.must_change_password) if account is User else literal(False).label("must_change_password"),
-        # A confirmed second factor: a primary-key probe, read only for people.
-        exists()
-        .where(col(TotpFactor.user_id) == col(User.id), col(TotpFactor.confirmed_at).is_not(None))
-        .label("has_second_factor")
-        if account is User
-        else literal(True).label("has_second_factor"),
+        # A confirmed second factor: a primary-key probe, read only for people;
+        # or a session whose single sign-on reported the provider's (app.auth.oidc).
+        _second_factor(by_session) if account is User else literal(True).label("has_second_factor"),
         col(ScopeGrant.board_id),
         col(ScopeGrant.school_id),
         col(ScopeGrant.police_force_id),

@@ -25,8 +25,8 @@ random id in an ``HttpOnly``, ``Secure``, ``SameSite=Strict`` cookie.
   web app reads it from the sign-in's answer or ``GET
   /api/v1/auth/sessions/current``.
 
-``create_session`` is the one way a session is opened: a password sign-in
-now, single sign-on later.
+``create_session`` is the one way a session is opened: a password sign-in,
+or single sign-on (``app.auth.oidc``).
 """
 
 from __future__ import annotations
@@ -70,9 +70,11 @@ def session_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_session(session: Session, user: User, *, settings: Settings) -> OpenedSession:
+def create_session(session: Session, user: User, *, settings: Settings, provider_mfa: bool = False) -> OpenedSession:
     """Open a browser session for a person who has just proved who they are;
-    flushed, committed by the caller with the request's audit entry."""
+    flushed, committed by the caller with the request's audit entry.
+    ``provider_mfa``: single sign-on whose provider reported the second
+    factor its registration requires (``app.auth.oidc``)."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     row = BrowserSession(
@@ -82,6 +84,7 @@ def create_session(session: Session, user: User, *, settings: Settings) -> Opene
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(seconds=settings.session_lifetime_seconds),
+        provider_mfa=provider_mfa,
     )
     session.add(row)
     session.flush()

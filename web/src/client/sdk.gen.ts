@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AccessReviewData, AccessReviewErrors, AccessReviewResponses, AcknowledgeData, AcknowledgeErrors, AcknowledgeResponses, AddNoteData, AddNoteErrors, AddNoteResponses, AddParticipantData, AddParticipantErrors, AddParticipantResponses, AddTeamMemberData, AddTeamMemberErrors, AddTeamMemberResponses, ApproveGrantData, ApproveGrantErrors, ApproveGrantResponses, CaseAccessLogData, CaseAccessLogErrors, CaseAccessLogResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConfirmTotpEnrolmentData, ConfirmTotpEnrolmentErrors, ConfirmTotpEnrolmentResponses, ConfiscateDeviceData, ConfiscateDeviceErrors, ConfiscateDeviceResponses, CreateAgreementData, CreateAgreementErrors, CreateAgreementResponses, CreateBoardData, CreateBoardErrors, CreateBoardResponses, CreateIncidentData, CreateIncidentErrors, CreateIncidentResponses, CreatePoliceForceData, CreatePoliceForceErrors, CreatePoliceForceResponses, CreateSchoolData, CreateSchoolErrors, CreateSchoolResponses, CreateServiceAccountData, CreateServiceAccountErrors, CreateServiceAccountResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CurrentSessionData, CurrentSessionErrors, CurrentSessionResponses, CurrentTemplateData, CurrentTemplateErrors, CurrentTemplateResponses, EndOtherSessionsData, EndOtherSessionsErrors, EndOtherSessionsResponses, EndSessionData, EndSessionErrors, EndSessionResponses, ExportEventsData, ExportEventsErrors, ExportEventsResponses, ExportIncidentsData, ExportIncidentsErrors, ExportIncidentsResponses, ExportParticipantData, ExportParticipantErrors, ExportParticipantResponses, FlagParticipantData, FlagParticipantErrors, FlagParticipantResponses, HealthzData, HealthzResponses, IncidentHistoryData, IncidentHistoryErrors, IncidentHistoryResponses, IssueCheckpointsData, IssueCheckpointsErrors, IssueCheckpointsResponses, IssueTokenData, IssueTokenErrors, IssueTokenResponses, LiftLegalHoldData, LiftLegalHoldErrors, LiftLegalHoldResponses, ListAgreementsData, ListAgreementsErrors, ListAgreementsResponses, ListBoardHoldsData, ListBoardHoldsErrors, ListBoardHoldsResponses, ListBoardsData, ListBoardsErrors, ListBoardsResponses, ListCaseHoldsData, ListCaseHoldsErrors, ListCaseHoldsResponses, ListCasesData, ListCasesErrors, ListCasesResponses, ListCheckpointsData, ListCheckpointsErrors, ListCheckpointsResponses, ListContactsData, ListContactsErrors, ListContactsResponses, ListCustodyEventsData, ListCustodyEventsErrors, ListCustodyEventsResponses, ListDevicesData, ListDevicesErrors, ListDevicesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListGridsData, ListGridsErrors, ListGridsResponses, ListIncidentsData, ListIncidentsErrors, ListIncidentsResponses, ListNotesData, ListNotesErrors, ListNotesResponses, ListParticipantsData, ListParticipantsErrors, ListParticipantsResponses, ListPendingApprovalsData, ListPendingApprovalsErrors, ListPendingApprovalsResponses, ListPoliceForcesData, ListPoliceForcesErrors, ListPoliceForcesResponses, ListSchoolsData, ListSchoolsErrors, ListSchoolsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListTeamData, ListTeamErrors, ListTeamResponses, ListTransitionsData, ListTransitionsErrors, ListTransitionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MeData, MeErrors, MeResponses, NextStepsData, NextStepsErrors, NextStepsResponses, OpenCaseData, OpenCaseErrors, OpenCaseResponses, OpenSessionData, OpenSessionErrors, OpenSessionResponses, PlaceLegalHoldData, PlaceLegalHoldErrors, PlaceLegalHoldResponses, PoliceFeedData, PoliceFeedErrors, PoliceFeedResponses, ReadAgreementData, ReadAgreementErrors, ReadAgreementResponses, ReadBoardData, ReadBoardErrors, ReadBoardResponses, ReadCaseData, ReadCaseErrors, ReadCaseResponses, ReadIncidentData, ReadIncidentErrors, ReadIncidentResponses, ReadPoliceForceData, ReadPoliceForceErrors, ReadPoliceForceResponses, ReadRetentionRuleData, ReadRetentionRuleErrors, ReadRetentionRuleResponses, ReadSchoolData, ReadSchoolErrors, ReadSchoolResponses, ReadServiceAccountData, ReadServiceAccountErrors, ReadServiceAccountResponses, ReadUserData, ReadUserErrors, ReadUserResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RecordAttestationData, RecordAttestationErrors, RecordAttestationResponses, RecordContactData, RecordContactErrors, RecordContactResponses, RecordCustodyEventData, RecordCustodyEventErrors, RecordCustodyEventResponses, RecordPoliceOutcomeData, RecordPoliceOutcomeErrors, RecordPoliceOutcomeResponses, RefuseGrantData, RefuseGrantErrors, RefuseGrantResponses, RemoveTeamMemberData, RemoveTeamMemberErrors, RemoveTeamMemberResponses, RemoveTotpData, RemoveTotpErrors, RemoveTotpResponses, RenewRecoveryCodesData, RenewRecoveryCodesErrors, RenewRecoveryCodesResponses, ResetUserMfaData, ResetUserMfaErrors, ResetUserMfaResponses, RetentionPreviewData, RetentionPreviewErrors, RetentionPreviewResponses, RevokeAttestationData, RevokeAttestationErrors, RevokeAttestationResponses, RevokeServiceAccountTokensData, RevokeServiceAccountTokensErrors, RevokeServiceAccountTokensResponses, RevokeUserTokensData, RevokeUserTokensErrors, RevokeUserTokensResponses, RotateSecretData, RotateSecretErrors, RotateSecretResponses, SetRetentionRuleData, SetRetentionRuleErrors, SetRetentionRuleResponses, SignOutData, SignOutErrors, SignOutResponses, StartTotpEnrolmentData, StartTotpEnrolmentErrors, StartTotpEnrolmentResponses, SubmitGridData, SubmitGridErrors, SubmitGridResponses, TakeTransitionData, TakeTransitionErrors, TakeTransitionResponses, TemplateVersionData, TemplateVersionErrors, TemplateVersionResponses, UpdateAgreementData, UpdateAgreementErrors, UpdateAgreementResponses, UpdateBoardData, UpdateBoardErrors, UpdateBoardResponses, UpdateCaseData, UpdateCaseErrors, UpdateCaseResponses, UpdateIncidentData, UpdateIncidentErrors, UpdateIncidentResponses, UpdatePoliceForceData, UpdatePoliceForceErrors, UpdatePoliceForceResponses, UpdateSchoolData, UpdateSchoolErrors, UpdateSchoolResponses, UpdateServiceAccountData, UpdateServiceAccountErrors, UpdateServiceAccountResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyLogData, VerifyLogErrors, VerifyLogResponses } from './types.gen';
+import type { AccessReviewData, AccessReviewErrors, AccessReviewResponses, AcknowledgeData, AcknowledgeErrors, AcknowledgeResponses, AddNoteData, AddNoteErrors, AddNoteResponses, AddParticipantData, AddParticipantErrors, AddParticipantResponses, AddTeamMemberData, AddTeamMemberErrors, AddTeamMemberResponses, ApproveGrantData, ApproveGrantErrors, ApproveGrantResponses, ApproveIdentityProviderData, ApproveIdentityProviderErrors, ApproveIdentityProviderResponses, CaseAccessLogData, CaseAccessLogErrors, CaseAccessLogResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConfirmTotpEnrolmentData, ConfirmTotpEnrolmentErrors, ConfirmTotpEnrolmentResponses, ConfiscateDeviceData, ConfiscateDeviceErrors, ConfiscateDeviceResponses, CreateAgreementData, CreateAgreementErrors, CreateAgreementResponses, CreateBoardData, CreateBoardErrors, CreateBoardResponses, CreateIdentityProviderData, CreateIdentityProviderErrors, CreateIdentityProviderResponses, CreateIncidentData, CreateIncidentErrors, CreateIncidentResponses, CreatePoliceForceData, CreatePoliceForceErrors, CreatePoliceForceResponses, CreateSchoolData, CreateSchoolErrors, CreateSchoolResponses, CreateServiceAccountData, CreateServiceAccountErrors, CreateServiceAccountResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CurrentSessionData, CurrentSessionErrors, CurrentSessionResponses, CurrentTemplateData, CurrentTemplateErrors, CurrentTemplateResponses, EndOtherSessionsData, EndOtherSessionsErrors, EndOtherSessionsResponses, EndSessionData, EndSessionErrors, EndSessionResponses, ExportEventsData, ExportEventsErrors, ExportEventsResponses, ExportIncidentsData, ExportIncidentsErrors, ExportIncidentsResponses, ExportParticipantData, ExportParticipantErrors, ExportParticipantResponses, FlagParticipantData, FlagParticipantErrors, FlagParticipantResponses, HealthzData, HealthzResponses, IncidentHistoryData, IncidentHistoryErrors, IncidentHistoryResponses, IssueCheckpointsData, IssueCheckpointsErrors, IssueCheckpointsResponses, IssueTokenData, IssueTokenErrors, IssueTokenResponses, LiftLegalHoldData, LiftLegalHoldErrors, LiftLegalHoldResponses, ListAgreementsData, ListAgreementsErrors, ListAgreementsResponses, ListBoardHoldsData, ListBoardHoldsErrors, ListBoardHoldsResponses, ListBoardsData, ListBoardsErrors, ListBoardsResponses, ListCaseHoldsData, ListCaseHoldsErrors, ListCaseHoldsResponses, ListCasesData, ListCasesErrors, ListCasesResponses, ListCheckpointsData, ListCheckpointsErrors, ListCheckpointsResponses, ListContactsData, ListContactsErrors, ListContactsResponses, ListCustodyEventsData, ListCustodyEventsErrors, ListCustodyEventsResponses, ListDevicesData, ListDevicesErrors, ListDevicesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListGridsData, ListGridsErrors, ListGridsResponses, ListIdentityProvidersData, ListIdentityProvidersErrors, ListIdentityProvidersResponses, ListIncidentsData, ListIncidentsErrors, ListIncidentsResponses, ListNotesData, ListNotesErrors, ListNotesResponses, ListParticipantsData, ListParticipantsErrors, ListParticipantsResponses, ListPendingApprovalsData, ListPendingApprovalsErrors, ListPendingApprovalsResponses, ListPoliceForcesData, ListPoliceForcesErrors, ListPoliceForcesResponses, ListSchoolsData, ListSchoolsErrors, ListSchoolsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListSignInProvidersData, ListSignInProvidersErrors, ListSignInProvidersResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListTeamData, ListTeamErrors, ListTeamResponses, ListTransitionsData, ListTransitionsErrors, ListTransitionsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MeData, MeErrors, MeResponses, NextStepsData, NextStepsErrors, NextStepsResponses, OpenCaseData, OpenCaseErrors, OpenCaseResponses, OpenSessionData, OpenSessionErrors, OpenSessionResponses, PlaceLegalHoldData, PlaceLegalHoldErrors, PlaceLegalHoldResponses, PoliceFeedData, PoliceFeedErrors, PoliceFeedResponses, ReadAgreementData, ReadAgreementErrors, ReadAgreementResponses, ReadBoardData, ReadBoardErrors, ReadBoardResponses, ReadCaseData, ReadCaseErrors, ReadCaseResponses, ReadIdentityProviderData, ReadIdentityProviderErrors, ReadIdentityProviderResponses, ReadIncidentData, ReadIncidentErrors, ReadIncidentResponses, ReadPoliceForceData, ReadPoliceForceErrors, ReadPoliceForceResponses, ReadRetentionRuleData, ReadRetentionRuleErrors, ReadRetentionRuleResponses, ReadSchoolData, ReadSchoolErrors, ReadSchoolResponses, ReadServiceAccountData, ReadServiceAccountErrors, ReadServiceAccountResponses, ReadUserData, ReadUserErrors, ReadUserResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RecordAttestationData, RecordAttestationErrors, RecordAttestationResponses, RecordContactData, RecordContactErrors, RecordContactResponses, RecordCustodyEventData, RecordCustodyEventErrors, RecordCustodyEventResponses, RecordPoliceOutcomeData, RecordPoliceOutcomeErrors, RecordPoliceOutcomeResponses, RefuseGrantData, RefuseGrantErrors, RefuseGrantResponses, RemoveTeamMemberData, RemoveTeamMemberErrors, RemoveTeamMemberResponses, RemoveTotpData, RemoveTotpErrors, RemoveTotpResponses, RenewRecoveryCodesData, RenewRecoveryCodesErrors, RenewRecoveryCodesResponses, ResetUserMfaData, ResetUserMfaErrors, ResetUserMfaResponses, RetentionPreviewData, RetentionPreviewErrors, RetentionPreviewResponses, RevokeAttestationData, RevokeAttestationErrors, RevokeAttestationResponses, RevokeServiceAccountTokensData, RevokeServiceAccountTokensErrors, RevokeServiceAccountTokensResponses, RevokeUserTokensData, RevokeUserTokensErrors, RevokeUserTokensResponses, RotateSecretData, RotateSecretErrors, RotateSecretResponses, SetRetentionRuleData, SetRetentionRuleErrors, SetRetentionRuleResponses, SignOutData, SignOutErrors, SignOutResponses, SsoCallbackData, SsoCallbackErrors, StartSsoData, StartSsoErrors, StartTotpEnrolmentData, StartTotpEnrolmentErrors, StartTotpEnrolmentResponses, SubmitGridData, SubmitGridErrors, SubmitGridResponses, TakeTransitionData, TakeTransitionErrors, TakeTransitionResponses, TemplateVersionData, TemplateVersionErrors, TemplateVersionResponses, UpdateAgreementData, UpdateAgreementErrors, UpdateAgreementResponses, UpdateBoardData, UpdateBoardErrors, UpdateBoardResponses, UpdateCaseData, UpdateCaseErrors, UpdateCaseResponses, UpdateIdentityProviderData, UpdateIdentityProviderErrors, UpdateIdentityProviderResponses, UpdateIncidentData, UpdateIncidentErrors, UpdateIncidentResponses, UpdatePoliceForceData, UpdatePoliceForceErrors, UpdatePoliceForceResponses, UpdateSchoolData, UpdateSchoolErrors, UpdateSchoolResponses, UpdateServiceAccountData, UpdateServiceAccountErrors, UpdateServiceAccountResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyLogData, VerifyLogErrors, VerifyLogResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -258,6 +258,110 @@ export const resetUserMfa = <ThrowOnError extends boolean = false>(options: Opti
             type: 'apiKey'
         }],
     url: '/api/v1/users/{user_id}/mfa/reset',
+    ...options
+});
+
+/**
+ * The identity providers a person may sign in through (the sign-in page's buttons)
+ *
+ * Enabled and approved ones only, oldest first, a page at a time: their id, name and start URL. No token needed.
+ */
+export const listSignInProviders = <ThrowOnError extends boolean = false>(options?: Options<ListSignInProvidersData, ThrowOnError>) => (options?.client ?? client).get<ListSignInProvidersResponses, ListSignInProvidersErrors, ThrowOnError>({ url: '/api/v1/auth/sso/providers', ...options });
+
+/**
+ * Start a single sign-on: to the provider (Authorization Code flow, PKCE S256, state, nonce)
+ *
+ * A top-level navigation of the browser (the sign-in page's button). The answer sends it to the provider and sets a short-lived `HttpOnly` cookie (`__Host-sexto_sso`, `SameSite=Lax`) that binds the sign-in to this browser. `return_to`: a path of the service to come back to (`/` when absent or not one). Counted on the sign-in limits (429 `signin_rate_limited`). A refusal is audited with its reason. A browser (a request that accepts `text/html`) is sent back to the web app, `/?sso_error=sso_refused` (or `sso_unavailable` when the provider cannot be reached or the service is not set up for it), and is told nothing more; any other client gets the problem document (403 `sso_refused`, 503 `sso_unavailable`).
+ */
+export const startSso = <ThrowOnError extends boolean = false>(options: Options<StartSsoData, ThrowOnError>) => (options.client ?? client).get<unknown, StartSsoErrors, ThrowOnError>({ url: '/api/v1/auth/sso/{provider_id}/start', ...options });
+
+/**
+ * Where the provider sends the browser back: the code exchanged, the person found, a session opened
+ *
+ * Register this URL at the provider as the redirect URI. The sign-in `state` names is used once, whatever follows, and only in the browser that started it. The ID token is checked (signature by the provider's keys with an asymmetric algorithm, issuer, audience, `azp`, expiry, issue time, nonce); the person is found by the provider's `sub`, or at a first sign-in by a verified email of one of the provider's domains equal to the `email` of an account the admin provisioned in the provider's organization; the account's role and scope are the admin's, never the provider's. The answer sets the browser session's cookie, as `POST /api/v1/auth/sessions` does, and sends the browser to the `return_to` of the start (read the CSRF token from `GET /api/v1/auth/sessions/current`). A refusal is audited with its reason. A browser (a request that accepts `text/html`) is sent back to the web app, `/?sso_error=sso_refused` (or `sso_unavailable` when the provider cannot be reached or the service is not set up for it), and is told nothing more; any other client gets the problem document (403 `sso_refused`, 503 `sso_unavailable`).
+ */
+export const ssoCallback = <ThrowOnError extends boolean = false>(options?: Options<SsoCallbackData, ThrowOnError>) => (options?.client ?? client).get<unknown, SsoCallbackErrors, ThrowOnError>({ url: '/api/v1/auth/sso/callback', ...options });
+
+/**
+ * List the identity providers
+ *
+ * Oldest first, a page at a time; disabled ones too. Administrators only; other roles get 403.
+ */
+export const listIdentityProviders = <ThrowOnError extends boolean = false>(options?: Options<ListIdentityProvidersData, ThrowOnError>) => (options?.client ?? client).get<ListIdentityProvidersResponses, ListIdentityProvidersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: '__Host-sexto_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/identity-providers',
+    ...options
+});
+
+/**
+ * Register a board's or a police force's OpenID Provider for single sign-on
+ *
+ * Its client secret stays in a file of `SEXTO_OIDC_CLIENT_SECRETS_DIR`, named here; it never goes through the API. Register the answer's `redirect_uri` at the provider (docs/single-sign-on.md). 409 `provider_taken` for an issuer and client id registered already. Administrators only; other roles get 403.
+ */
+export const createIdentityProvider = <ThrowOnError extends boolean = false>(options: Options<CreateIdentityProviderData, ThrowOnError>) => (options.client ?? client).post<CreateIdentityProviderResponses, CreateIdentityProviderErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: '__Host-sexto_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/identity-providers',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Read an identity provider
+ *
+ * 404 for one that does not exist. Administrators only; other roles get 403.
+ */
+export const readIdentityProvider = <ThrowOnError extends boolean = false>(options: Options<ReadIdentityProviderData, ThrowOnError>) => (options.client ?? client).get<ReadIdentityProviderResponses, ReadIdentityProviderErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: '__Host-sexto_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/identity-providers/{provider_id}',
+    ...options
+});
+
+/**
+ * Change or disable an identity provider
+ *
+ * Only the fields given change; its organization stays. `enabled: false` disables it at once: it is offered nowhere and no sign-in through it goes on, those started included; the sessions opened through it run to their end (end them with `POST /api/v1/users/{user_id}/revoke-tokens`). 409 `provider_taken`. Administrators only; other roles get 403.
+ */
+export const updateIdentityProvider = <ThrowOnError extends boolean = false>(options: Options<UpdateIdentityProviderData, ThrowOnError>) => (options.client ?? client).patch<UpdateIdentityProviderResponses, UpdateIdentityProviderErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: '__Host-sexto_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/identity-providers/{provider_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Approve an identity provider of my organization: people may sign in through it
+ *
+ * For the board's privacy officer or a school lead of one of its schools (a board's provider), a police liaison of the force (a force's): the same people who approve grants, never an admin (403), so that an admin alone cannot set up a provider of their own and sign in through it as the organization's people. A provider outside the caller's organizations is a 404, as one that does not exist. Approving one approved already changes nothing. An admin's change to its issuer, client, secret file, domains or second-factor requirement asks for approval again.
+ */
+export const approveIdentityProvider = <ThrowOnError extends boolean = false>(options: Options<ApproveIdentityProviderData, ThrowOnError>) => (options.client ?? client).post<ApproveIdentityProviderResponses, ApproveIdentityProviderErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: '__Host-sexto_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/identity-providers/{provider_id}/approve',
     ...options
 });
 

@@ -1693,6 +1693,219 @@ export type Health = {
 };
 
 /**
+ * IdentityProviderCreate
+ *
+ * A board's or a police force's OpenID Provider.
+ */
+export type IdentityProviderCreate = {
+    /**
+     * Name
+     *
+     * Shown on the sign-in page's button.
+     */
+    name: string;
+    /**
+     * Board Id
+     *
+     * The school board it serves; or `police_force_id`.
+     */
+    board_id?: string | null;
+    /**
+     * Police Force Id
+     *
+     * The police force it serves; or `board_id`.
+     */
+    police_force_id?: string | null;
+    /**
+     * Issuer
+     *
+     * The provider's issuer, exactly as its discovery document (`<issuer>/.well-known/openid-configuration`) and its ID tokens say it: `https://`.
+     */
+    issuer: string;
+    /**
+     * Client Id
+     *
+     * The service's client id at the provider.
+     */
+    client_id: string;
+    /**
+     * Client Secret File
+     *
+     * The name of the file that holds the client secret in the folder `SEXTO_OIDC_CLIENT_SECRETS_DIR` (letters, digits, `.`, `_`, `-`; no folder). The secret itself never goes through the API and is never stored.
+     */
+    client_secret_file: string;
+    /**
+     * Client Auth Method
+     *
+     * How the service gives the secret at the token endpoint.
+     */
+    client_auth_method?: 'client_secret_basic' | 'client_secret_post';
+    /**
+     * Allowed Domains
+     *
+     * The email domains the provider speaks for, in lower case: at a person's first sign-in, a verified address of another domain is refused. At least one.
+     */
+    allowed_domains: Array<string>;
+    /**
+     * Required Acr
+     *
+     * The second factor the provider must report: its ID token's `acr` must be one of these (asked for with `acr_values`). Empty: not asked.
+     */
+    required_acr?: Array<string>;
+    /**
+     * Required Amr
+     *
+     * The second factor the provider must report: its ID token's `amr` must hold every one of these.
+     */
+    required_amr?: Array<string>;
+    /**
+     * Enabled
+     *
+     * False: listed nowhere, and no one signs in through it.
+     */
+    enabled?: boolean;
+};
+
+/**
+ * IdentityProviderOut
+ *
+ * A provider as registered (never its secret), and the redirect URI to
+ * register at the provider.
+ */
+export type IdentityProviderOut = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Board Id
+     */
+    board_id: string | null;
+    /**
+     * Police Force Id
+     */
+    police_force_id: string | null;
+    /**
+     * Issuer
+     */
+    issuer: string;
+    /**
+     * Client Id
+     */
+    client_id: string;
+    /**
+     * Client Secret File
+     */
+    client_secret_file: string;
+    /**
+     * Client Auth Method
+     */
+    client_auth_method: 'client_secret_basic' | 'client_secret_post';
+    /**
+     * Allowed Domains
+     */
+    allowed_domains: Array<string>;
+    /**
+     * Required Acr
+     */
+    required_acr: Array<string>;
+    /**
+     * Required Amr
+     */
+    required_amr: Array<string>;
+    /**
+     * Enabled
+     */
+    enabled: boolean;
+    /**
+     * Approved At
+     *
+     * When a person of its organization approved it (its board's privacy officer or a school lead of one of its schools; a police liaison of the force). Until then, and again after a change to its issuer, client, secret file, domains or second-factor requirement, nobody signs in through it.
+     */
+    approved_at: string | null;
+    /**
+     * Approved By
+     *
+     * Who approved it.
+     */
+    approved_by: string | null;
+    /**
+     * Redirect Uri
+     *
+     * What to register at the provider as the client's redirect URI.
+     */
+    redirect_uri: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * IdentityProviderUpdate
+ *
+ * Change a provider; only the fields given change. Its organization stays.
+ */
+export type IdentityProviderUpdate = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Issuer
+     *
+     * The provider's issuer, exactly as its discovery document (`<issuer>/.well-known/openid-configuration`) and its ID tokens say it: `https://`.
+     */
+    issuer?: string | null;
+    /**
+     * Client Id
+     */
+    client_id?: string | null;
+    /**
+     * Client Secret File
+     *
+     * The name of the file that holds the client secret in the folder `SEXTO_OIDC_CLIENT_SECRETS_DIR` (letters, digits, `.`, `_`, `-`; no folder). The secret itself never goes through the API and is never stored.
+     */
+    client_secret_file?: string | null;
+    /**
+     * Client Auth Method
+     */
+    client_auth_method?: 'client_secret_basic' | 'client_secret_post' | null;
+    /**
+     * Allowed Domains
+     *
+     * The email domains the provider speaks for, in lower case: at a person's first sign-in, a verified address of another domain is refused. At least one.
+     */
+    allowed_domains?: Array<string> | null;
+    /**
+     * Required Acr
+     *
+     * The second factor the provider must report: its ID token's `acr` must be one of these (asked for with `acr_values`). Empty: not asked.
+     */
+    required_acr?: Array<string> | null;
+    /**
+     * Required Amr
+     *
+     * The second factor the provider must report: its ID token's `amr` must hold every one of these.
+     */
+    required_amr?: Array<string> | null;
+    /**
+     * Enabled
+     *
+     * False disables it: no one signs in through it.
+     */
+    enabled?: boolean | null;
+};
+
+/**
  * IncidentCreate
  *
  * A confidentiality incident, as the register must describe it
@@ -2432,6 +2645,24 @@ export type PageGridSubmissionOut = {
 };
 
 /**
+ * Page[IdentityProviderOut]
+ *
+ * A page of IdentityProviderOut items: pass `next_cursor` as `cursor` for the next one.
+ */
+export type PageIdentityProviderOut = {
+    /**
+     * Items
+     */
+    items: Array<IdentityProviderOut>;
+    /**
+     * Next Cursor
+     *
+     * Pass as `cursor` to get the next page; null on the last page.
+     */
+    next_cursor: string | null;
+};
+
+/**
  * Page[IncidentOut]
  *
  * A page of IncidentOut items: pass `next_cursor` as `cursor` for the next one.
@@ -2621,6 +2852,24 @@ export type PageSessionOut = {
      * Items
      */
     items: Array<SessionOut>;
+    /**
+     * Next Cursor
+     *
+     * Pass as `cursor` to get the next page; null on the last page.
+     */
+    next_cursor: string | null;
+};
+
+/**
+ * Page[SignInProviderOut]
+ *
+ * A page of SignInProviderOut items: pass `next_cursor` as `cursor` for the next one.
+ */
+export type PageSignInProviderOut = {
+    /**
+     * Items
+     */
+    items: Array<SignInProviderOut>;
     /**
      * Next Cursor
      *
@@ -3703,6 +3952,28 @@ export type SessionSignIn = {
 };
 
 /**
+ * SignInProviderOut
+ *
+ * A provider a person may sign in through, for the sign-in page.
+ */
+export type SignInProviderOut = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Start Url
+     *
+     * Where the sign-in page's button leads (`GET`, a top-level navigation).
+     */
+    start_url: string;
+};
+
+/**
  * StaffMemberOut
  *
  * A member of a school's staff, for building a case team: who they are
@@ -4059,6 +4330,12 @@ export type UserCreate = {
      * Full Name
      */
     full_name: string;
+    /**
+     * Email
+     *
+     * The person's address at their organization, kept in lower case: single sign-on recognizes them by it at their first sign-in through the organization's identity provider (docs/single-sign-on.md). Unique: 409 `email_taken`.
+     */
+    email?: string | null;
     role: Role;
     /**
      * Password
@@ -4087,6 +4364,12 @@ export type UserOut = {
      * Full Name
      */
     full_name: string;
+    /**
+     * Email
+     *
+     * The person's address at their organization, kept in lower case: single sign-on recognizes them by it at their first sign-in through the organization's identity provider (docs/single-sign-on.md). Unique: 409 `email_taken`.
+     */
+    email: string | null;
     role: Role;
     /**
      * Is Active
@@ -4118,6 +4401,12 @@ export type UserUpdate = {
      * Full Name
      */
     full_name?: string | null;
+    /**
+     * Email
+     *
+     * The person's address at their organization, kept in lower case: single sign-on recognizes them by it at their first sign-in through the organization's identity provider (docs/single-sign-on.md). Unique: 409 `email_taken`.
+     */
+    email?: string | null;
     role?: Role | null;
     /**
      * Password
@@ -4242,7 +4531,7 @@ export type ProblemDocument = {
      *
      * Stable; `type` is `urn:sexto:problem:<code>`.
      */
-    code: 'agreement_dates' | 'already_acknowledged' | 'architect_required' | 'attestation_for_school_staff_only' | 'audit_chain_rewritten' | 'bad_request' | 'case_destroyed' | 'case_not_open' | 'conflict' | 'content_must_not_be_viewed' | 'csrf_refused' | 'custody_final' | 'custody_out_of_order' | 'custody_police_only' | 'custody_school_only' | 'custody_time_out_of_order' | 'data_keys_unusable' | 'device_in_school_custody' | 'device_not_switched_off' | 'dpj_report_missing' | 'forbidden' | 'grid_invalid' | 'grid_supersedes_invalid' | 'hand_off_required' | 'idempotency_key_invalid' | 'idempotency_key_reused' | 'idempotency_secret_not_replayed' | 'incident_case_unknown' | 'incident_dates_order' | 'incident_entry_unknown' | 'incident_field_required' | 'instant_range' | 'internal_error' | 'invalid_client' | 'invalid_cursor' | 'invalid_grant' | 'invalid_json' | 'invalid_token' | 'investigation_handed_off' | 'kit_not_permitted' | 'last_admin' | 'legal_hold_lifted' | 'legal_hold_not_applicable' | 'legal_hold_other_party' | 'login_throttled' | 'media_inquiry_not_referred' | 'media_refused' | 'method_not_allowed' | 'mfa_already_enrolled' | 'mfa_code_invalid' | 'mfa_enrolment_required' | 'mfa_no_enrolment' | 'mfa_not_enrolled' | 'mfa_people_only' | 'mfa_required' | 'name_taken' | 'no_current_session' | 'not_authenticated' | 'not_found' | 'nul_character' | 'officer_required' | 'parent_contact_minor_only' | 'parents_not_notified' | 'participant_already_flagged' | 'participant_flagged_malicious' | 'participant_refused' | 'participant_superseded' | 'password_change_required' | 'password_common' | 'password_current_wrong' | 'password_people_only' | 'password_personal' | 'password_unchanged' | 'payload_too_large' | 'police_flags_block_resolution' | 'police_part_closed' | 'precondition_failed' | 'precondition_required' | 'rate_limited' | 'reason_required' | 'reopen_after_hand_off' | 'reporter_grid_required' | 'reporter_grid_skip_not_allowed' | 'review_period_invalid' | 'school_out_of_scope' | 'scope_invalid_for_role' | 'service_account_admin' | 'service_unavailable' | 'signin_busy' | 'signin_rate_limited' | 'team_member_invalid' | 'time_in_future' | 'transition_not_allowed' | 'unknown_grid_version' | 'unknown_participant' | 'unknown_reference' | 'unsupported_grant_type' | 'unsupported_media_type' | 'username_taken' | 'validation_failed';
+    code: 'agreement_dates' | 'already_acknowledged' | 'architect_required' | 'attestation_for_school_staff_only' | 'audit_chain_rewritten' | 'bad_request' | 'case_destroyed' | 'case_not_open' | 'conflict' | 'content_must_not_be_viewed' | 'csrf_refused' | 'custody_final' | 'custody_out_of_order' | 'custody_police_only' | 'custody_school_only' | 'custody_time_out_of_order' | 'data_keys_unusable' | 'device_in_school_custody' | 'device_not_switched_off' | 'dpj_report_missing' | 'email_taken' | 'forbidden' | 'grid_invalid' | 'grid_supersedes_invalid' | 'hand_off_required' | 'idempotency_key_invalid' | 'idempotency_key_reused' | 'idempotency_secret_not_replayed' | 'incident_case_unknown' | 'incident_dates_order' | 'incident_entry_unknown' | 'incident_field_required' | 'instant_range' | 'internal_error' | 'invalid_client' | 'invalid_cursor' | 'invalid_grant' | 'invalid_json' | 'invalid_token' | 'investigation_handed_off' | 'issuer_not_https' | 'kit_not_permitted' | 'last_admin' | 'legal_hold_lifted' | 'legal_hold_not_applicable' | 'legal_hold_other_party' | 'login_throttled' | 'media_inquiry_not_referred' | 'media_refused' | 'method_not_allowed' | 'mfa_already_enrolled' | 'mfa_code_invalid' | 'mfa_enrolment_required' | 'mfa_no_enrolment' | 'mfa_not_enrolled' | 'mfa_people_only' | 'mfa_required' | 'name_taken' | 'no_current_session' | 'not_authenticated' | 'not_found' | 'nul_character' | 'officer_required' | 'one_organization' | 'organization_unknown' | 'parent_contact_minor_only' | 'parents_not_notified' | 'participant_already_flagged' | 'participant_flagged_malicious' | 'participant_refused' | 'participant_superseded' | 'password_change_required' | 'password_common' | 'password_current_wrong' | 'password_people_only' | 'password_personal' | 'password_unchanged' | 'payload_too_large' | 'police_flags_block_resolution' | 'police_part_closed' | 'precondition_failed' | 'precondition_required' | 'provider_taken' | 'rate_limited' | 'reason_required' | 'reopen_after_hand_off' | 'reporter_grid_required' | 'reporter_grid_skip_not_allowed' | 'review_period_invalid' | 'school_out_of_scope' | 'scope_invalid_for_role' | 'service_account_admin' | 'service_unavailable' | 'signin_busy' | 'signin_rate_limited' | 'sso_refused' | 'sso_unavailable' | 'team_member_invalid' | 'time_in_future' | 'transition_not_allowed' | 'unknown_grid_version' | 'unknown_participant' | 'unknown_reference' | 'unsupported_grant_type' | 'unsupported_media_type' | 'username_taken' | 'validation_failed';
     /**
      * Detail
      *
@@ -4934,6 +5223,390 @@ export type ResetUserMfaResponses = {
 };
 
 export type ResetUserMfaResponse = ResetUserMfaResponses[keyof ResetUserMfaResponses];
+
+export type ListSignInProvidersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         *
+         * Page size, at most 100.
+         */
+        limit?: number;
+        /**
+         * Cursor
+         *
+         * `next_cursor` of the previous page.
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/auth/sso/providers';
+};
+
+export type ListSignInProvidersErrors = {
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type ListSignInProvidersError = ListSignInProvidersErrors[keyof ListSignInProvidersErrors];
+
+export type ListSignInProvidersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageSignInProviderOut;
+};
+
+export type ListSignInProvidersResponse = ListSignInProvidersResponses[keyof ListSignInProvidersResponses];
+
+export type StartSsoData = {
+    body?: never;
+    path: {
+        /**
+         * Provider Id
+         */
+        provider_id: string;
+    };
+    query?: {
+        /**
+         * Return To
+         */
+        return_to?: string | null;
+    };
+    url: '/api/v1/auth/sso/{provider_id}/start';
+};
+
+export type StartSsoErrors = {
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Too many requests
+     */
+    429: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type StartSsoError = StartSsoErrors[keyof StartSsoErrors];
+
+export type SsoCallbackData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * State
+         */
+        state?: string | null;
+        /**
+         * Code
+         */
+        code?: string | null;
+        /**
+         * Error
+         */
+        error?: string | null;
+        /**
+         * Iss
+         *
+         * The issuer (RFC 9207), when it says.
+         */
+        iss?: string | null;
+    };
+    url: '/api/v1/auth/sso/callback';
+};
+
+export type SsoCallbackErrors = {
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type SsoCallbackError = SsoCallbackErrors[keyof SsoCallbackErrors];
+
+export type ListIdentityProvidersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         *
+         * Page size, at most 100.
+         */
+        limit?: number;
+        /**
+         * Cursor
+         *
+         * `next_cursor` of the previous page.
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/identity-providers';
+};
+
+export type ListIdentityProvidersErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type ListIdentityProvidersError = ListIdentityProvidersErrors[keyof ListIdentityProvidersErrors];
+
+export type ListIdentityProvidersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageIdentityProviderOut;
+};
+
+export type ListIdentityProvidersResponse = ListIdentityProvidersResponses[keyof ListIdentityProvidersResponses];
+
+export type CreateIdentityProviderData = {
+    body: IdentityProviderCreate;
+    headers?: {
+        /**
+         * Retry safely: a retry with the same key and the same request gets the first answer (same status, body and Location) and creates nothing; the same key with another request is a 422. Kept 24 hours by default, per caller.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/identity-providers';
+};
+
+export type CreateIdentityProviderErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Conflicts with the current state
+     */
+    409: ProblemDocument;
+    /**
+     * Request body too large
+     */
+    413: ProblemDocument;
+    /**
+     * Unsupported media type: JSON only, never media
+     */
+    415: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type CreateIdentityProviderError = CreateIdentityProviderErrors[keyof CreateIdentityProviderErrors];
+
+export type CreateIdentityProviderResponses = {
+    /**
+     * Successful Response
+     */
+    201: IdentityProviderOut;
+};
+
+export type CreateIdentityProviderResponse = CreateIdentityProviderResponses[keyof CreateIdentityProviderResponses];
+
+export type ReadIdentityProviderData = {
+    body?: never;
+    path: {
+        /**
+         * Provider Id
+         */
+        provider_id: string;
+    };
+    query?: never;
+    url: '/api/v1/identity-providers/{provider_id}';
+};
+
+export type ReadIdentityProviderErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Not found, or outside the caller's scope
+     */
+    404: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type ReadIdentityProviderError = ReadIdentityProviderErrors[keyof ReadIdentityProviderErrors];
+
+export type ReadIdentityProviderResponses = {
+    /**
+     * Successful Response
+     */
+    200: IdentityProviderOut;
+};
+
+export type ReadIdentityProviderResponse = ReadIdentityProviderResponses[keyof ReadIdentityProviderResponses];
+
+export type UpdateIdentityProviderData = {
+    body: IdentityProviderUpdate;
+    path: {
+        /**
+         * Provider Id
+         */
+        provider_id: string;
+    };
+    query?: never;
+    url: '/api/v1/identity-providers/{provider_id}';
+};
+
+export type UpdateIdentityProviderErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Not found, or outside the caller's scope
+     */
+    404: ProblemDocument;
+    /**
+     * Conflicts with the current state
+     */
+    409: ProblemDocument;
+    /**
+     * Request body too large
+     */
+    413: ProblemDocument;
+    /**
+     * Unsupported media type: JSON only, never media
+     */
+    415: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type UpdateIdentityProviderError = UpdateIdentityProviderErrors[keyof UpdateIdentityProviderErrors];
+
+export type UpdateIdentityProviderResponses = {
+    /**
+     * Successful Response
+     */
+    200: IdentityProviderOut;
+};
+
+export type UpdateIdentityProviderResponse = UpdateIdentityProviderResponses[keyof UpdateIdentityProviderResponses];
+
+export type ApproveIdentityProviderData = {
+    body?: never;
+    headers?: {
+        /**
+         * Retry safely: a retry with the same key and the same request gets the first answer (same status, body and Location) and creates nothing; the same key with another request is a 422. Kept 24 hours by default, per caller.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * Provider Id
+         */
+        provider_id: string;
+    };
+    query?: never;
+    url: '/api/v1/identity-providers/{provider_id}/approve';
+};
+
+export type ApproveIdentityProviderErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Not found, or outside the caller's scope
+     */
+    404: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type ApproveIdentityProviderError = ApproveIdentityProviderErrors[keyof ApproveIdentityProviderErrors];
+
+export type ApproveIdentityProviderResponses = {
+    /**
+     * Successful Response
+     */
+    200: IdentityProviderOut;
+};
+
+export type ApproveIdentityProviderResponse = ApproveIdentityProviderResponses[keyof ApproveIdentityProviderResponses];
 
 export type ListBoardsData = {
     body?: never;
