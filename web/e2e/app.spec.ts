@@ -91,6 +91,19 @@ test("staff open a case and read it; the lead finds it in the list; police B nev
   await expectAccessible(page, "case refused (police B)");
 });
 
+test("a refused single sign-on comes back to the sign-in page, which says so in words", async ({ page }) => {
+  // The API sends a refused browser to `/?sso_error=...` and tells it nothing more.
+  await page.goto("/?sso_error=sso_refused");
+  await expect(page).toHaveURL(/\/sign-in\?sso_error=sso_refused$/);
+  await expect(page.getByRole("alert")).toContainText("n’a pas été acceptée");
+  await expectAccessible(page, "sign-in after a refused single sign-on");
+  // Nothing but the two codes the API sends is shown.
+  await page.goto("/sign-in?sso_error=%3Cb%3Ehello");
+  await expect(page.getByRole("alert")).toHaveCount(0);
+  // No provider is registered in the demo data: the page says so.
+  await expect(page.getByText("Aucun fournisseur d’identité n’est configuré pour ce service.")).toBeVisible();
+});
+
 test("explorer-only staff are refused, in words", async ({ page }) => {
   await signIn(page, "demo-staff-a2");
   await expect(page).toHaveURL(/\/cases$/);

@@ -5,7 +5,7 @@ import { createRootRouteWithContext, createRoute, createRouter, redirect } from 
 import type { CaseStatus } from "./client/types.gen";
 import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
-import { sessionQuery } from "./lib/session";
+import { sessionQuery, ssoSearch } from "./lib/session";
 import { CaseList, type CaseListSearch } from "./routes/CaseList";
 import { CasePage } from "./routes/CasePage";
 import { Layout } from "./routes/Layout";
@@ -18,7 +18,12 @@ type Context = { queryClient: QueryClient };
 
 const rootRoute = createRootRouteWithContext<Context>()({ component: Layout, notFoundComponent: NotFound });
 
-const signInRoute = createRoute({ getParentRoute: () => rootRoute, path: "sign-in", component: SignIn });
+const signInRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "sign-in",
+  component: SignIn,
+  validateSearch: ssoSearch,
+});
 
 const secondFactorRoute = createRoute({
   getParentRoute: () => rootRoute,
@@ -34,9 +39,10 @@ const secondFactorRoute = createRoute({
 const signedInRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: "signed-in",
-  beforeLoad: async ({ context }) => {
+  beforeLoad: async ({ context, location }) => {
     const session = await context.queryClient.ensureQueryData(sessionQuery);
-    if (!session) throw redirect({ to: "/sign-in" });
+    // A refused single sign-on comes back to `/?sso_error=...`: the sign-in page says so.
+    if (!session) throw redirect({ to: "/sign-in", search: ssoSearch(location.search as Record<string, unknown>) });
     if (session.me.mfa_enrolment_required) throw redirect({ to: "/second-factor" });
   },
 });

@@ -13,6 +13,10 @@ export const fr = {
     busy: "Ouverture…",
     otherWays: "Autres façons de vous connecter",
     otherWaysNone: "Aucun fournisseur d’identité n’est configuré pour ce service.",
+    withProvider: "Se connecter avec {{name}}",
+    ssoRefused:
+      "La connexion par votre organisation n’a pas été acceptée. Vérifiez que votre compte a été créé pour vous dans ce service, ou adressez-vous à son administrateur.",
+    ssoUnavailable: "Le fournisseur d’identité de votre organisation ne répond pas pour l’instant. Réessayez plus tard.",
   },
   mfa: {
     title: "Activer la double authentification",
@@ -167,6 +171,10 @@ export const en: Messages = {
     busy: "Signing in…",
     otherWays: "Other ways to sign in",
     otherWaysNone: "No identity provider is configured for this service.",
+    withProvider: "Sign in with {{name}}",
+    ssoRefused:
+      "Signing in through your organization was not accepted. Check that an account was made for you in this service, or ask its administrator.",
+    ssoUnavailable: "Your organization’s identity provider is not answering right now. Try again later.",
   },
   mfa: {
     title: "Turn on two-step sign-in",

@@ -40,3 +40,14 @@ export async function endSession(): Promise<void> {
     setCsrfToken(null);
   }
 }
+
+// Where a single sign-on ends when the service refuses it: the web app's
+// `/?sso_error=...` (the API's start and callback routes say so). Only the
+// two codes the API sends are kept; anything else is dropped.
+export type SsoError = "sso_refused" | "sso_unavailable";
+export type SignInSearch = { sso_error?: SsoError };
+
+export function ssoSearch(search: Record<string, unknown>): SignInSearch {
+  const code = search.sso_error;
+  return code === "sso_refused" || code === "sso_unavailable" ? { sso_error: code } : {};
+}

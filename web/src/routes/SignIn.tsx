@@ -1,9 +1,10 @@
-import { useQueryClient } from "@tanstack/react-query";
-import { useNavigate } from "@tanstack/react-router";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useNavigate, useSearch } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiProblem } from "../lib/api";
-import { signIn } from "../lib/session";
+import { listSignInProviders } from "../client/sdk.gen";
+import { ApiProblem, unwrap } from "../lib/api";
+import { signIn, ssoSearch } from "../lib/session";
 import { ProblemView } from "./Problem";
 
 export function SignIn() {
@@ -13,6 +14,12 @@ export function SignIn() {
   const [needsCode, setNeedsCode] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const { sso_error: ssoError } = ssoSearch(useSearch({ strict: false }) as Record<string, unknown>);
+  const providers = useQuery({
+    queryKey: ["sign-in-providers"],
+    queryFn: () => unwrap(listSignInProviders({ query: { limit: 50 } })),
+    staleTime: 60_000,
+  });
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -36,6 +43,11 @@ export function SignIn() {
   return (
     <section className="narrow">
       <h1>{t("signIn.title")}</h1>
+      {ssoError && (
+        <p role="alert" className="problem">
+          {t(ssoError === "sso_refused" ? "signIn.ssoRefused" : "signIn.ssoUnavailable")}
+        </p>
+      )}
       {error !== null && <ProblemView error={error} />}
       <form onSubmit={(e) => void submit(e)}>
         <label htmlFor="username">{t("signIn.username")}</label>
@@ -63,11 +75,23 @@ export function SignIn() {
           {busy ? t("signIn.busy") : t("signIn.submit")}
         </button>
       </form>
-      {/* Single sign-on: the identity providers' buttons go here, once the API
-          declares how to list them and start a sign-in with one. */}
+      {/* Single sign-on: each provider's start is a top-level navigation (a
+          link, not a fetch): the provider's pages take over the browser. */}
       <section aria-labelledby="other-ways" className="other-ways">
         <h2 id="other-ways">{t("signIn.otherWays")}</h2>
-        <p>{t("signIn.otherWaysNone")}</p>
+        {providers.data && providers.data.items.length > 0 ? (
+          <ul className="providers">
+            {providers.data.items.map((provider) => (
+              <li key={provider.id}>
+                <a className="button-link" href={provider.start_url}>
+                  {t("signIn.withProvider", { name: provider.name })}
+                </a>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p>{t("signIn.otherWaysNone")}</p>
+        )}
       </section>
     </section>
   );
