@@ -100,10 +100,13 @@ class WebApp:
         return path.split("/", 2)[1] in self.paths and not _api_route(scope)
 
     def _asset(self, path: str) -> Path | None:
-        file = (self.assets / path.removeprefix(ASSETS)).resolve()
-        if file.parent != self.assets and self.assets not in file.parents:
-            return None  # ``..`` or a link out of the folder
-        return file if file.is_file() else None
+        try:
+            file = (self.assets / path.removeprefix(ASSETS)).resolve()
+            if file.parent != self.assets and self.assets not in file.parents:
+                return None  # ``..`` or a link out of the folder
+            return file if file.is_file() else None
+        except (OSError, ValueError):  # a NUL byte, a name too long: no such file
+            return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in {"GET", "HEAD"}:

@@ -95,3 +95,17 @@ def test_an_app_path_named_like_an_api_path_never_shadows_it(settings, dist):
         assert client.get("/healthz").headers["content-type"].startswith("application/json")
         assert client.get("/openapi.json").json()["openapi"].startswith("3.")
         assert client.get("/cases").headers["content-type"].startswith("text/html")
+
+
+def test_an_asset_path_the_file_system_cannot_take_is_a_404_not_a_server_error(settings, dist):
+    """A NUL byte or a name too long for the file system, sent by anyone
+    without a token, is the API's 404 like any other missing asset (the
+    lookup raised, which answered 500)."""
+    with TestClient(
+        create_app(settings.model_copy(update={"web_dist": dist})), raise_server_exceptions=False
+    ) as client:
+        for path in ("/assets/app%00.js", "/assets/%00", "/assets/" + "a" * 5000 + ".js"):
+            answer = client.get(path)
+            assert answer.status_code == 404, path[:40]
+            assert answer.headers["content-type"] == "application/problem+json"
+        assert client.get("/assets/app-1a2b.js").status_code == 200
