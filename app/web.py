@@ -11,8 +11,9 @@ cross-origin rule.
   Content-Security-Policy that lets scripts and styles come from the service
   only: no inline script, no inline style, no other origin.
 * Anything else goes on to the API untouched: the API's paths (``/api``,
-  ``/docs``, ``/openapi.json``, ``/healthz``…) are never shadowed, and an
-  unknown path is the API's 404 problem.
+  ``/docs``, ``/openapi.json``, ``/healthz``…) are never shadowed, even by a
+  segment ``app-paths.json`` lists (a path one of the API's routes matches
+  always goes to the API), and an unknown path is the API's 404 problem.
 
 Without a build (no Node.js where the service was installed) ``/`` answers
 a short page saying how to build the app; the API serves either way.
@@ -27,6 +28,7 @@ import json
 from pathlib import Path
 
 from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # The source checkout's build (``make web``), when no setting names one.
@@ -67,6 +69,13 @@ install Node.js 20.19 or newer with npm, then run <code>make web</code>
 """
 
 
+def _api_route(scope: Scope) -> bool:
+    """Whether one of the API's routes answers this path (whatever the
+    method): such a path is never a page, whatever ``app-paths.json`` says."""
+    routes = getattr(scope.get("app"), "routes", ())
+    return any(route.matches(scope)[0] is not Match.NONE for route in routes)
+
+
 def _app_paths(dist: Path) -> frozenset[str]:
     """The first path segments the app's router owns (``app-paths.json``)."""
     try:
@@ -85,16 +94,19 @@ class WebApp:
         self.built = self.index.is_file()
         self.paths = _app_paths(self.dist) if self.built else frozenset()
 
-    def _page(self, path: str) -> bool:
+    def _page(self, path: str, scope: Scope) -> bool:
         if path == "/":
             return True
-        return path.split("/", 2)[1] in self.paths
+        return path.split("/", 2)[1] in self.paths and not _api_route(scope)
 
     def _asset(self, path: str) -> Path | None:
-        file = (self.assets / path.removeprefix(ASSETS)).resolve()
-        if file.parent != self.assets and self.assets not in file.parents:
-            return None  # ``..`` or a link out of the folder
-        return file if file.is_file() else None
+        try:
+            file = (self.assets / path.removeprefix(ASSETS)).resolve()
+            if file.parent != self.assets and self.assets not in file.parents:
+                return None  # ``..`` or a link out of the folder
+            return file if file.is_file() else None
+        except (OSError, ValueError):  # a NUL byte, a name too long: no such file
+            return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in {"GET", "HEAD"}:
@@ -109,7 +121,7 @@ class WebApp:
             file = self._asset(path)
             if file is not None:
                 response = FileResponse(file, headers={"Cache-Control": IMMUTABLE})
-        elif self._page(path):
+        elif self._page(path, scope):
             response = FileResponse(
                 self.index,
                 media_type="text/html",

@@ -81,3 +81,31 @@ def test_without_a_build_the_api_serves_and_slash_says_how_to_get_the_app(settin
         assert page.headers["content-security-policy"] == "default-src 'none'"
         assert client.get("/cases").status_code == 404
         assert client.get("/api/v1/cases").status_code == 401
+
+
+def test_an_app_path_named_like_an_api_path_never_shadows_it(settings, dist):
+    """The API's paths stay the API's whatever the build's ``app-paths.json``
+    lists: a router segment that happens to be one of the API's first
+    segments (``api``, ``healthz``, ``openapi.json``) is not served as a page."""
+    (dist / "app-paths.json").write_text(json.dumps(["sign-in", "cases", "api", "healthz", "openapi.json"]))
+    with TestClient(create_app(settings.model_copy(update={"web_dist": dist}))) as client:
+        cases = client.get("/api/v1/cases")
+        assert cases.status_code == 401
+        assert cases.headers["content-type"] == "application/problem+json"
+        assert client.get("/healthz").headers["content-type"].startswith("application/json")
+        assert client.get("/openapi.json").json()["openapi"].startswith("3.")
+        assert client.get("/cases").headers["content-type"].startswith("text/html")
+
+
+def test_an_asset_path_the_file_system_cannot_take_is_a_404_not_a_server_error(settings, dist):
+    """A NUL byte or a name too long for the file system, sent by anyone
+    without a token, is the API's 404 like any other missing asset (the
+    lookup raised, which answered 500)."""
+    with TestClient(
+        create_app(settings.model_copy(update={"web_dist": dist})), raise_server_exceptions=False
+    ) as client:
+        for path in ("/assets/app%00.js", "/assets/%00", "/assets/" + "a" * 5000 + ".js"):
+            answer = client.get(path)
+            assert answer.status_code == 404, path[:40]
+            assert answer.headers["content-type"] == "application/problem+json"
+        assert client.get("/assets/app-1a2b.js").status_code == 200
