@@ -720,3 +720,22 @@ def test_discovery_and_keys_are_kept_and_an_unknown_key_id_refetches_at_most_onc
         asyncio.run(scenario())
     finally:
         oidc_client.transport = None
+
+
+# --- found in review ------------------------------------------------------------------
+
+
+def test_a_callback_without_the_issuer_is_refused_when_the_provider_says_it_sends_it(
+    provider, app_client, admin, demo_ids, database_url
+):
+    """RFC 9207 §2.4: a provider whose discovery says
+    ``authorization_response_iss_parameter_supported`` (this one does) puts
+    ``iss`` in every answer; one without it may be a mix-up, and is refused."""
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+    parts = urlsplit(flow.callback_url)
+    query = parse_qs(parts.query)
+    assert query["iss"] == [provider.issuer]
+    flow.callback_url = f"{CALLBACK}?state={query['state'][0]}&code={query['code'][0]}"
+    _refused(app_client, flow.back(), database_url, "issuer_missing")

@@ -64,6 +64,8 @@ class Metadata:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    # RFC 9207: the provider puts ``iss`` in every authorization response.
+    iss_parameter_supported: bool = False
 
 
 @dataclass
@@ -128,7 +130,14 @@ class ProviderDirectory:
             endpoints = [document.get(name) for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")]
             if not all(_https_or_local(url) for url in endpoints):
                 raise ProviderRefusal("discovery_incomplete")
-            metadata = Metadata(issuer, *(str(url) for url in endpoints))
+            authorize, token, keys = (str(url) for url in endpoints)
+            metadata = Metadata(
+                issuer,
+                authorize,
+                token,
+                keys,
+                iss_parameter_supported=document.get("authorization_response_iss_parameter_supported") is True,
+            )
             entry = _Entry(metadata, now)
             self._entries[issuer] = entry
             return entry
