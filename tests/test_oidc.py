@@ -739,3 +739,33 @@ def test_a_callback_without_the_issuer_is_refused_when_the_provider_says_it_send
     assert query["iss"] == [provider.issuer]
     flow.callback_url = f"{CALLBACK}?state={query['state'][0]}&code={query['code'][0]}"
     _refused(app_client, flow.back(), database_url, "issuer_missing")
+
+
+def test_an_id_token_of_a_provider_whose_clock_is_a_little_ahead_is_taken(
+    provider, app_client, admin, demo_ids, monkeypatch
+):
+    """``nbf`` gets the leeway ``iat`` gets, and is read at the same clock."""
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def ahead(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["iat"] = claims["nbf"] = int(time.time()) + 20
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(ahead))
+    back = flow.back()
+    assert back.status_code == 303 and back.headers["location"] == "/", back.text
+
+
+def test_an_id_token_not_yet_valid_is_refused(provider, app_client, admin, demo_ids, database_url, monkeypatch):
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def later(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["nbf"] = int(time.time()) + 3600
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(later))
+    _refused(app_client, flow.back(), database_url, "id_token_not_yet_valid")

@@ -257,7 +257,12 @@ async def verify_id_token(
             algorithms=[algorithm],
             audience=client_id,
             issuer=issuer,
-            options={"require": ["iss", "sub", "aud", "exp", "iat"], "verify_exp": False, "verify_iat": False},
+            options={
+                "require": ["iss", "sub", "aud", "exp", "iat"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.InvalidSignatureError:
         raise ProviderRefusal("id_token_signature") from None
@@ -291,6 +296,11 @@ def _check_times(claims: dict[str, Any]) -> None:
         raise ProviderRefusal("id_token_issued_in_future")
     if issued < now - MAX_ID_TOKEN_AGE_SECONDS - LEEWAY_SECONDS:
         raise ProviderRefusal("id_token_too_old")
+    not_before = claims.get("nbf")
+    if not_before is not None and not isinstance(not_before, int | float):
+        raise ProviderRefusal("id_token_invalid")
+    if not_before is not None and not_before > now + LEEWAY_SECONDS:
+        raise ProviderRefusal("id_token_not_yet_valid")
 
 
 def read_secret(settings: Settings, file_name: str) -> str:
