@@ -769,3 +769,34 @@ def test_an_id_token_not_yet_valid_is_refused(provider, app_client, admin, demo_
 
     monkeypatch.setattr(oidc_client, "transport", Resigning(later))
     _refused(app_client, flow.back(), database_url, "id_token_not_yet_valid")
+
+
+def test_an_address_that_only_unicode_case_folding_makes_equal_links_nobody(
+    provider, app_client, admin, demo_ids, database_url, monkeypatch
+):
+    """The KELVIN SIGN (U+212A) lowers to an ASCII ``k``: the provider's
+    ``\u212aate@`` is another mailbox than the account's ``kate@``."""
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"kate@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def kelvin(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["email"] = f"\u212aate@{DOMAIN}"
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(kelvin))
+    _refused(app_client, flow.back(), database_url, "account_unknown")
+
+
+def test_an_address_in_upper_case_still_links_its_account(provider, app_client, admin, demo_ids, monkeypatch):
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def upper(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["email"] = f"Staff@{DOMAIN.upper()}"
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(upper))
+    back = flow.back()
+    assert back.status_code == 303 and back.headers["location"] == "/", back.text
