@@ -800,3 +800,37 @@ def test_an_address_in_upper_case_still_links_its_account(provider, app_client, 
     monkeypatch.setattr(oidc_client, "transport", Resigning(upper))
     back = flow.back()
     assert back.status_code == 303 and back.headers["location"] == "/", back.text
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        # OpenID Connect Core §2: a sub is at most 255 ASCII characters.
+        ("long_sub", "id_token_invalid"),
+        ("non_ascii_sub", "id_token_invalid"),
+        # amr is an array of strings; anything else in it reports no factor.
+        ("amr_objects", "mfa_amr_missing"),
+    ],
+)
+def test_claims_out_of_their_shape_are_refused_and_audited(
+    provider, app_client, admin, demo_ids, database_url, monkeypatch, change, reason
+):
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"], required_amr=["otp"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-lead-a"], f"lead@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "lead")
+
+    def reshape(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        if change == "long_sub":
+            claims["sub"] = "s" * 256
+        elif change == "non_ascii_sub":
+            claims["sub"] = "l\u00e9ad"
+        else:
+            claims["amr"] = [{"otp": True}, ["otp"]]
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(reshape))
+    _refused(app_client, flow.back(), database_url, reason)
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        assert session.exec(select(ExternalIdentity)).all() == []
+    engine.dispose()

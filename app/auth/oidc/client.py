@@ -40,6 +40,7 @@ LEEWAY_SECONDS = 60
 # An ID token issued longer ago than this is not one of this sign-in.
 MAX_ID_TOKEN_AGE_SECONDS = 600
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+MAX_SUBJECT_LENGTH = 255
 
 # The time ID tokens are checked at (seconds since the epoch): the tests move
 # it rather than wait.
@@ -280,7 +281,9 @@ async def verify_id_token(
     sent = claims.get("nonce")
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), nonce.encode()):
         raise ProviderRefusal("id_token_nonce")
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+    # OpenID Connect Core §2: at most 255 ASCII characters (the link's column holds 255).
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub or len(sub) > MAX_SUBJECT_LENGTH or not sub.isascii():
         raise ProviderRefusal("id_token_invalid")
     return claims
 

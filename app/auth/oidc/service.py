@@ -396,7 +396,7 @@ def _reported_mfa(provider: IdentityProvider, claims: dict[str, Any]) -> None:
     if provider.required_acr and claims.get("acr") not in provider.required_acr:
         raise SsoRefused("mfa_acr_missing")
     amr = claims.get("amr")
-    reported = set(amr) if isinstance(amr, list) else set()
+    reported = {value for value in amr if isinstance(value, str)} if isinstance(amr, list) else set()
     if not set(provider.required_amr) <= reported:
         raise SsoRefused("mfa_amr_missing")
 
