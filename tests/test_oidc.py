@@ -834,3 +834,19 @@ def test_claims_out_of_their_shape_are_refused_and_audited(
     with Session(engine) as session:
         assert session.exec(select(ExternalIdentity)).all() == []
     engine.dispose()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_times_that_are_no_numbers_are_refused(provider, app_client, admin, demo_ids, database_url, monkeypatch, value):
+    """JSON as Python reads it takes NaN and Infinity: an ID token whose
+    times are such never expires and is never too old."""
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def timeless(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["iat"] = claims["exp"] = value
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(timeless))
+    _refused(app_client, flow.back(), database_url, "id_token_invalid")

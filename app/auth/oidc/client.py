@@ -19,10 +19,11 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote
 
 import httpx
@@ -288,10 +289,15 @@ async def verify_id_token(
     return claims
 
 
+def _finite(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_times(claims: dict[str, Any]) -> None:
     now = clock()
     expires, issued = claims.get("exp"), claims.get("iat")
-    if not isinstance(expires, int | float) or not isinstance(issued, int | float):
+    # A number, and a finite one: JSON as Python reads it takes NaN, which no comparison refuses.
+    if not _finite(expires) or not _finite(issued):
         raise ProviderRefusal("id_token_invalid")
     if now > expires + LEEWAY_SECONDS:
         raise ProviderRefusal("id_token_expired")
@@ -300,7 +306,7 @@ def _check_times(claims: dict[str, Any]) -> None:
     if issued < now - MAX_ID_TOKEN_AGE_SECONDS - LEEWAY_SECONDS:
         raise ProviderRefusal("id_token_too_old")
     not_before = claims.get("nbf")
-    if not_before is not None and not isinstance(not_before, int | float):
+    if not_before is not None and not _finite(not_before):
         raise ProviderRefusal("id_token_invalid")
     if not_before is not None and not_before > now + LEEWAY_SECONDS:
         raise ProviderRefusal("id_token_not_yet_valid")
