@@ -720,3 +720,133 @@ def test_discovery_and_keys_are_kept_and_an_unknown_key_id_refetches_at_most_onc
         asyncio.run(scenario())
     finally:
         oidc_client.transport = None
+
+
+# --- found in review ------------------------------------------------------------------
+
+
+def test_a_callback_without_the_issuer_is_refused_when_the_provider_says_it_sends_it(
+    provider, app_client, admin, demo_ids, database_url
+):
+    """RFC 9207 §2.4: a provider whose discovery says
+    ``authorization_response_iss_parameter_supported`` (this one does) puts
+    ``iss`` in every answer; one without it may be a mix-up, and is refused."""
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+    parts = urlsplit(flow.callback_url)
+    query = parse_qs(parts.query)
+    assert query["iss"] == [provider.issuer]
+    flow.callback_url = f"{CALLBACK}?state={query['state'][0]}&code={query['code'][0]}"
+    _refused(app_client, flow.back(), database_url, "issuer_missing")
+
+
+def test_an_id_token_of_a_provider_whose_clock_is_a_little_ahead_is_taken(
+    provider, app_client, admin, demo_ids, monkeypatch
+):
+    """``nbf`` gets the leeway ``iat`` gets, and is read at the same clock."""
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def ahead(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["iat"] = claims["nbf"] = int(time.time()) + 20
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(ahead))
+    back = flow.back()
+    assert back.status_code == 303 and back.headers["location"] == "/", back.text
+
+
+def test_an_id_token_not_yet_valid_is_refused(provider, app_client, admin, demo_ids, database_url, monkeypatch):
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def later(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["nbf"] = int(time.time()) + 3600
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(later))
+    _refused(app_client, flow.back(), database_url, "id_token_not_yet_valid")
+
+
+def test_an_address_that_only_unicode_case_folding_makes_equal_links_nobody(
+    provider, app_client, admin, demo_ids, database_url, monkeypatch
+):
+    """The KELVIN SIGN (U+212A) lowers to an ASCII ``k``: the provider's
+    ``\u212aate@`` is another mailbox than the account's ``kate@``."""
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"kate@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def kelvin(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["email"] = f"\u212aate@{DOMAIN}"
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(kelvin))
+    _refused(app_client, flow.back(), database_url, "account_unknown")
+
+
+def test_an_address_in_upper_case_still_links_its_account(provider, app_client, admin, demo_ids, monkeypatch):
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def upper(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["email"] = f"Staff@{DOMAIN.upper()}"
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(upper))
+    back = flow.back()
+    assert back.status_code == 303 and back.headers["location"] == "/", back.text
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        # OpenID Connect Core §2: a sub is at most 255 ASCII characters.
+        ("long_sub", "id_token_invalid"),
+        ("non_ascii_sub", "id_token_invalid"),
+        # amr is an array of strings; anything else in it reports no factor.
+        ("amr_objects", "mfa_amr_missing"),
+    ],
+)
+def test_claims_out_of_their_shape_are_refused_and_audited(
+    provider, app_client, admin, demo_ids, database_url, monkeypatch, change, reason
+):
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"], required_amr=["otp"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-lead-a"], f"lead@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "lead")
+
+    def reshape(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        if change == "long_sub":
+            claims["sub"] = "s" * 256
+        elif change == "non_ascii_sub":
+            claims["sub"] = "l\u00e9ad"
+        else:
+            claims["amr"] = [{"otp": True}, ["otp"]]
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(reshape))
+    _refused(app_client, flow.back(), database_url, reason)
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        assert session.exec(select(ExternalIdentity)).all() == []
+    engine.dispose()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_times_that_are_no_numbers_are_refused(provider, app_client, admin, demo_ids, database_url, monkeypatch, value):
+    """JSON as Python reads it takes NaN and Infinity: an ID token whose
+    times are such never expires and is never too old."""
+    registered = _register(app_client, admin, provider, board_id=demo_ids["board_a"])
+    _set_email(app_client, admin, demo_ids["users"]["demo-staff-a"], f"staff@{DOMAIN}")
+    flow = Flow(app_client, registered["id"], "staff")
+
+    def timeless(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        claims["iat"] = claims["exp"] = value
+        return jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": header["kid"]})
+
+    monkeypatch.setattr(oidc_client, "transport", Resigning(timeless))
+    _refused(app_client, flow.back(), database_url, "id_token_invalid")

@@ -19,10 +19,11 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote
 
 import httpx
@@ -40,6 +41,7 @@ LEEWAY_SECONDS = 60
 # An ID token issued longer ago than this is not one of this sign-in.
 MAX_ID_TOKEN_AGE_SECONDS = 600
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+MAX_SUBJECT_LENGTH = 255
 
 # The time ID tokens are checked at (seconds since the epoch): the tests move
 # it rather than wait.
@@ -64,6 +66,8 @@ class Metadata:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    # RFC 9207: the provider puts ``iss`` in every authorization response.
+    iss_parameter_supported: bool = False
 
 
 @dataclass
@@ -128,7 +132,14 @@ class ProviderDirectory:
             endpoints = [document.get(name) for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")]
             if not all(_https_or_local(url) for url in endpoints):
                 raise ProviderRefusal("discovery_incomplete")
-            metadata = Metadata(issuer, *(str(url) for url in endpoints))
+            authorize, token, keys = (str(url) for url in endpoints)
+            metadata = Metadata(
+                issuer,
+                authorize,
+                token,
+                keys,
+                iss_parameter_supported=document.get("authorization_response_iss_parameter_supported") is True,
+            )
             entry = _Entry(metadata, now)
             self._entries[issuer] = entry
             return entry
@@ -248,7 +259,12 @@ async def verify_id_token(
             algorithms=[algorithm],
             audience=client_id,
             issuer=issuer,
-            options={"require": ["iss", "sub", "aud", "exp", "iat"], "verify_exp": False, "verify_iat": False},
+            options={
+                "require": ["iss", "sub", "aud", "exp", "iat"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.InvalidSignatureError:
         raise ProviderRefusal("id_token_signature") from None
@@ -266,15 +282,22 @@ async def verify_id_token(
     sent = claims.get("nonce")
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), nonce.encode()):
         raise ProviderRefusal("id_token_nonce")
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+    # OpenID Connect Core §2: at most 255 ASCII characters (the link's column holds 255).
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub or len(sub) > MAX_SUBJECT_LENGTH or not sub.isascii():
         raise ProviderRefusal("id_token_invalid")
     return claims
+
+
+def _finite(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_times(claims: dict[str, Any]) -> None:
     now = clock()
     expires, issued = claims.get("exp"), claims.get("iat")
-    if not isinstance(expires, int | float) or not isinstance(issued, int | float):
+    # A number, and a finite one: JSON as Python reads it takes NaN, which no comparison refuses.
+    if not _finite(expires) or not _finite(issued):
         raise ProviderRefusal("id_token_invalid")
     if now > expires + LEEWAY_SECONDS:
         raise ProviderRefusal("id_token_expired")
@@ -282,6 +305,11 @@ def _check_times(claims: dict[str, Any]) -> None:
         raise ProviderRefusal("id_token_issued_in_future")
     if issued < now - MAX_ID_TOKEN_AGE_SECONDS - LEEWAY_SECONDS:
         raise ProviderRefusal("id_token_too_old")
+    not_before = claims.get("nbf")
+    if not_before is not None and not _finite(not_before):
+        raise ProviderRefusal("id_token_invalid")
+    if not_before is not None and not_before > now + LEEWAY_SECONDS:
+        raise ProviderRefusal("id_token_not_yet_valid")
 
 
 def read_secret(settings: Settings, file_name: str) -> str:

@@ -266,12 +266,15 @@ async def start_sso(
     return response
 
 
-async def _claims(request: Request, pending: service.Pending, code: str) -> dict[str, Any]:
+async def _claims(request: Request, pending: service.Pending, code: str, iss: str | None) -> dict[str, Any]:
     """The code exchanged and the ID token checked: no slot held meanwhile."""
     settings: Settings = request.state.settings
     directory: client.ProviderDirectory = request.state.oidc
     try:
         metadata = await directory.metadata(pending.issuer)
+        if iss is None and metadata.iss_parameter_supported:
+            # RFC 9207 §2.4: a provider that says it sends ``iss`` always does.
+            raise client.ProviderRefusal("issuer_missing")
         secret = client.read_secret(settings, pending.client_secret_file)
         id_token = await client.exchange_code(
             settings,
@@ -327,7 +330,7 @@ async def sso_callback(
             raise SsoRefused("issuer_mismatch")  # a mix-up (RFC 9207)
         if error is not None or not code:
             raise SsoRefused("provider_error" if error is not None else "code_missing")
-        claims = await _claims(request, pending, code)
+        claims = await _claims(request, pending, code, iss)
         await slot.hold()
         opened = await run_in_threadpool(
             service.complete, session, pending, claims, settings=settings, audit=request.state.audit

@@ -351,6 +351,13 @@ def _belongs(session: Session, user_id: uuid.UUID, provider: IdentityProvider) -
     )
 
 
+def _folded(email: str) -> str:
+    """The address in lower case, except a character that lower case would
+    turn into an ASCII one (the KELVIN SIGN into ``k``): that is another
+    mailbox than the ASCII address, and matches none."""
+    return "".join(c if not c.isascii() and c.lower().isascii() else c.lower() for c in email)
+
+
 def _find_person(session: Session, provider: IdentityProvider, claims: dict[str, Any]) -> tuple[User, bool]:
     """The account the ID token is of, and whether its ``sub`` must be
     recorded (a first sign-in)."""
@@ -368,7 +375,7 @@ def _find_person(session: Session, provider: IdentityProvider, claims: dict[str,
         raise SsoRefused("email_missing")
     if not _verified(claims):
         raise SsoRefused("email_unverified")
-    email = email.strip().lower()
+    email = _folded(email.strip())
     if email.rpartition("@")[2] not in provider.allowed_domains:
         raise SsoRefused("email_domain_refused")
     user = session.exec(select(User).where(User.email == email)).first()
@@ -389,7 +396,7 @@ def _reported_mfa(provider: IdentityProvider, claims: dict[str, Any]) -> None:
     if provider.required_acr and claims.get("acr") not in provider.required_acr:
         raise SsoRefused("mfa_acr_missing")
     amr = claims.get("amr")
-    reported = set(amr) if isinstance(amr, list) else set()
+    reported = {value for value in amr if isinstance(value, str)} if isinstance(amr, list) else set()
     if not set(provider.required_amr) <= reported:
         raise SsoRefused("mfa_amr_missing")
 
