@@ -486,6 +486,7 @@ class Resigning(httpx.AsyncBaseTransport):
         ("iss", "id_token_issuer"),
         ("aud", "id_token_audience"),
         ("azp", "id_token_azp"),
+        ("another_audience", "id_token_audience"),
         ("nonce", "id_token_nonce"),
         ("signature", "id_token_signature"),
         ("none", "id_token_algorithm_refused"),
@@ -508,7 +509,11 @@ def test_an_id_token_that_is_not_this_sign_ins_is_refused(
         elif change == "aud":
             claims["aud"] = "another-app"
         elif change == "azp":
-            claims["aud"], claims["azp"] = ["sexto", "another-app"], "another-app"
+            # Issued to another party (azp), though for us alone (aud).
+            claims["aud"], claims["azp"] = ["sexto"], "another-app"
+        elif change == "another_audience":
+            # For us too (azp), but also for a client we do not trust (OIDC Core §3.1.3.7).
+            claims["aud"], claims["azp"] = ["sexto", "another-app"], "sexto"
         elif change == "nonce":
             claims["nonce"] = "an-earlier-sign-ins-nonce"
         elif change == "signature":
@@ -526,6 +531,26 @@ def test_an_id_token_that_is_not_this_sign_ins_is_refused(
     flow = Flow(app_client, registered["id"], "staff")
     monkeypatch.setattr(oidc_client, "transport", Resigning(resign))
     _refused(app_client, flow.back(), database_url, reason)
+
+
+def test_a_flood_of_made_up_callbacks_is_refused_on_the_sign_in_limits(sso_settings, database_url):
+    """Each made-up ``state`` is refused and audited: past the sign-in
+    limits, the callback is a 429 before it is one more entry."""
+    with TestClient(create_app(sso_settings(signin_limit_per_address=3))) as client:
+        answers = [
+            client.get(
+                f"{API}/auth/sso/callback",
+                params={"state": f"made-up-{n}", "code": "x"},
+                headers=HTML,
+                follow_redirects=False,
+            )
+            for n in range(5)
+        ]
+    assert [a.status_code for a in answers[:3]] == [303, 303, 303]
+    assert [a.status_code for a in answers[3:]] == [429, 429]
+    assert answers[3].json()["code"] == "signin_rate_limited" and "retry-after" in answers[3].headers
+    reasons = [entry.reason for entry in _entries(database_url, "sso_callback")]
+    assert reasons.count("state_unknown") == 3
 
 
 def test_the_resigning_transport_changes_nothing_by_itself(provider, app_client, admin, demo_ids, monkeypatch):

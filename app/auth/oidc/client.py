@@ -275,10 +275,7 @@ async def verify_id_token(
     except jwt.PyJWTError:
         raise ProviderRefusal("id_token_invalid") from None
     _check_times(claims)
-    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-    azp = claims.get("azp")
-    if (len(audiences) > 1 or azp is not None) and azp != client_id:
-        raise ProviderRefusal("id_token_azp")
+    _check_audience(claims, client_id)
     sent = claims.get("nonce")
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), nonce.encode()):
         raise ProviderRefusal("id_token_nonce")
@@ -287,6 +284,19 @@ async def verify_id_token(
     if not isinstance(sub, str) or not sub or len(sub) > MAX_SUBJECT_LENGTH or not sub.isascii():
         raise ProviderRefusal("id_token_invalid")
     return claims
+
+
+def _check_audience(claims: dict[str, Any], client_id: str) -> None:
+    """For this client alone (OpenID Connect Core §3.1.3.7 (3)-(5)): an
+    audience besides it is one the client does not trust, and this client
+    trusts none but itself; ``azp``, when present (or with several
+    audiences), is this client."""
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if any(audience != client_id for audience in audiences):
+        raise ProviderRefusal("id_token_audience")
+    azp = claims.get("azp")
+    if (len(audiences) > 1 or azp is not None) and azp != client_id:
+        raise ProviderRefusal("id_token_azp")
 
 
 def _finite(value: object) -> TypeGuard[int | float]:

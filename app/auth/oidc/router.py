@@ -322,9 +322,10 @@ async def sso_callback(
     settings: Settings = request.state.settings
     slot = step_slot(request)
     try:
+        client_address = request.client.host if request.client else None
         async with slot:
             pending = await run_in_threadpool(
-                service.take_login, session, state, request.cookies.get(settings.oidc_cookie_name), request.state.audit
+                _take_login, session, request, state, request.cookies.get(settings.oidc_cookie_name), client_address
             )
         if iss is not None and iss != pending.issuer:
             raise SsoRefused("issuer_mismatch")  # a mix-up (RFC 9207)
@@ -342,6 +343,17 @@ async def sso_callback(
     set_session_cookie(response, settings, opened.secret)
     _clear_binding(response, settings)
     return response
+
+
+def _take_login(
+    session: Session, request: Request, state: str | None, binding: str | None, client_address: str | None
+) -> service.Pending:
+    """Count the callback on the sign-in limits (per address, overall), as
+    its start was: each made-up ``state`` is refused and audited, so a flood
+    of them is refused (429) before it becomes a flood of entries; then the
+    sign-in ``state`` names, taken once."""
+    limits.signin_limits(session, request.state.settings, request.state.cipher, client_address)
+    return service.take_login(session, state, binding, request.state.audit)
 
 
 def _clear_binding(response: Response, settings: Settings) -> None:
