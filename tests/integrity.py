@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlmodel import SQLModel
 from sqlmodel import select as select_models
 
@@ -27,6 +27,21 @@ def _engine(database_url: str):
     if database_url.startswith("sqlite"):
         return create_engine(database_url)
     return create_db_engine(database_url, pool_size=1)
+
+
+def tamper(database_url: str, statement: str, **params: Any) -> None:
+    """Run ``statement`` on the audit log as someone with the database's
+    keys would, past its append-only guards (PostgreSQL: triggers off for
+    the transaction; SQLite: the update and delete triggers dropped)."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
+        connection.execute(text(statement), params)
+    engine.dispose()
 
 
 def table_counts(database_url: str) -> dict[str, int]:

@@ -15,10 +15,11 @@ import secrets
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, select
 
 from app.audit import chain
 from app.audit.models import AuditEntry
+from tests.integrity import tamper as tamper_with
 
 CHAIN = "verify-test"
 ODD = [
@@ -59,18 +60,6 @@ def _fill(database_url: str, count: int = 60) -> None:
         prev = digest
     with engine.begin() as connection:
         connection.execute(insert(AuditEntry.__table__), rows)
-    engine.dispose()
-
-
-def _tamper(database_url: str, statement: str) -> None:
-    engine = create_engine(database_url)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-        else:
-            connection.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
-            connection.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
-        connection.execute(text(statement), {"chain": CHAIN})
     engine.dispose()
 
 
@@ -139,7 +128,7 @@ TAMPERS = {
 @pytest.mark.parametrize("tamper", TAMPERS)
 def test_the_fast_path_reports_what_the_reference_computation_reports(database_url, tamper):
     _fill(database_url)
-    _tamper(database_url, TAMPERS[tamper])
+    tamper_with(database_url, TAMPERS[tamper], chain=CHAIN)
     bad_seq, bad_id, kind, good = _reference(database_url)
     report, told = _fast(database_url)
     assert (report.first_bad_seq, report.first_bad_id, _kind(report.problem)) == (bad_seq, bad_id, kind), report
@@ -164,10 +153,14 @@ def test_verification_from_a_start_recomputes_that_entry_and_what_follows(databa
     assert report.ok and (report.verified_from, report.entries, report.head_seq) == (41, 20, 60)
     assert sum(told) == 20
     # Tampered before the start: not read, by design (docs/audit.md)...
-    _tamper(database_url, "UPDATE audit_entry SET outcome = 'denied' WHERE chain = :chain AND seq = 30")
+    tamper_with(
+        database_url, "UPDATE audit_entry SET outcome = 'denied' WHERE chain = :chain AND seq = 30", chain=CHAIN
+    )
     assert _fast(database_url, chain.Start(41, signed))[0].ok
     # ...at the start itself (its content against the signed hash) and after it: reported.
-    _tamper(database_url, "UPDATE audit_entry SET outcome = 'denied' WHERE chain = :chain AND seq = 41")
+    tamper_with(
+        database_url, "UPDATE audit_entry SET outcome = 'denied' WHERE chain = :chain AND seq = 41", chain=CHAIN
+    )
     report = _fast(database_url, chain.Start(41, signed))[0]
     assert (report.first_bad_seq, _kind(report.problem)) == (41, "hash")
     # A start whose entry is not the signed one is reported there.

@@ -28,6 +28,7 @@ from app.audit.witness import DirectoryWitness, FileWitness, WitnessRecord
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import make_settings, service_env
+from tests.integrity import tamper as tamper_with
 
 
 @pytest.fixture(params=["file", "directory"])
@@ -431,17 +432,6 @@ def test_production_refuses_to_start_without_a_witness(tmp_path):
 # --- incremental verification (#17 item 4) ----------------------------------------
 
 
-def _tamper(database_url: str, statement: str) -> None:
-    engine = create_engine(database_url)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-        else:
-            connection.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
-        connection.execute(text(statement))
-    engine.dispose()
-
-
 def _verify_since_checkpoint(client, login) -> dict:
     response = client.get("/api/v1/audit/verify", params={"mode": "since_checkpoint"}, headers=login("demo-auditor"))
     assert response.status_code == 200, response.text
@@ -472,7 +462,7 @@ def test_incremental_verification_names_an_entry_tampered_after_the_checkpoint(
     witnessed = _witnessed_checkpoint(client, login, witness_setting)
     for _ in range(3):
         client.get("/api/v1/boards", headers=login("demo-admin"))
-    _tamper(
+    tamper_with(
         database_url, f"UPDATE audit_entry SET outcome = 'denied' WHERE chain = 'platform' AND seq = {witnessed + 2}"
     )
     result = _verify_since_checkpoint(client, login)
@@ -488,7 +478,7 @@ def test_an_entry_tampered_before_the_checkpoint_is_left_to_full_verification(
     """What incremental verification does not read (docs/audit.md): an entry
     edited before the checkpoint, its hash left as it was."""
     witnessed = _witnessed_checkpoint(client, login, witness_setting)
-    _tamper(
+    tamper_with(
         database_url, f"UPDATE audit_entry SET outcome = 'denied' WHERE chain = 'platform' AND seq = {witnessed - 2}"
     )
     assert _verify_since_checkpoint(client, login)["ok"] is True
@@ -504,7 +494,7 @@ def test_the_cli_verifies_since_the_checkpoint(client, login, database_url, sett
     assert ok.returncode == 0, ok.stdout + ok.stderr
     report = json.loads(ok.stdout)
     assert report["mode"] == "since_checkpoint" and report["chains"][0]["verified_from"] == witnessed
-    _tamper(
+    tamper_with(
         database_url, f"UPDATE audit_entry SET action = 'nothing' WHERE chain = 'platform' AND seq = {witnessed + 1}"
     )
     broken = subprocess.run(since[:-1], env=env, capture_output=True, text=True)
