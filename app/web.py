@@ -117,7 +117,7 @@ class WebApp:
         if not self.built:
             if path == "/":
                 response = HTMLResponse(NOT_BUILT, headers={"Content-Security-Policy": "default-src 'none'"})
-        elif path.startswith(ASSETS) and self.built:
+        elif path.startswith(ASSETS):
             file = self._asset(path)
             if file is not None:
                 response = FileResponse(file, headers={"Cache-Control": IMMUTABLE})

@@ -526,9 +526,18 @@ def _apply_change(
     _clear_failures(session, throttle_key)
     user.password_hash = new_hash
     user.must_change_password = False
-    revocation.revoke_all(user)
-    sessions.end_sessions(session, user.id, keep=keep_session)
-    renewed = sessions.renew(session, keep_session, user.token_generation) if keep_session is not None else None
+    renewed = end_other_credentials(session, user, keep_session)
     user.updated_at = utcnow()
     session.flush()
     return renewed
+
+
+def end_other_credentials(session: Session, user: User, keep_session: uuid.UUID | None) -> str | None:
+    """How the account signs in changed (a new password, a second factor
+    confirmed, removed or its recovery codes renewed): every token and
+    browser session of the account ends but ``keep_session`` (the one the
+    change was made in, if any), which goes on under a new secret, returned
+    for the answer's cookie (OWASP ASVS 5.0 V7.4.3)."""
+    revocation.revoke_all(user)
+    sessions.end_sessions(session, user.id, keep=keep_session)
+    return sessions.renew(session, keep_session, user.token_generation) if keep_session is not None else None

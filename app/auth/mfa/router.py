@@ -50,7 +50,7 @@ REAUTHENTICATION = (
     "locked, 503 `signin_busy` when every password-hash slot is taken."
 )
 # What a factor changed does to the account's other credentials
-# (service._end_other_credentials).
+# (app.auth.service.end_other_credentials).
 OTHER_CREDENTIALS_END = (
     "Every other token and browser session of the account ends; the browser session this request came with goes "
     "on under a new cookie set by this answer (read its new CSRF token from `GET /api/v1/auth/sessions/current`); "

@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 from app.accounts.models import User
 from app.accounts.scopes import load_grants, resolve_scope
 from app.audit.note import AuditNote
-from app.auth import revocation, sessions
+from app.auth import revocation
 from app.auth import service as signin
 from app.auth.mfa import factor
 from app.auth.mfa.models import RecoveryCode, TotpFactor, secret_context
@@ -118,20 +118,10 @@ def confirm_enrolment(
     token ends that token too; the next sign-in takes the code."""
     pending = _check(session, cipher, settings, user, code, audit, confirmed=False)
     pending.confirmed_at = utcnow()
-    renewed = _end_other_credentials(session, user, keep_session)
+    renewed = signin.end_other_credentials(session, user, keep_session)
     codes = factor.new_recovery_codes()
     factor.store_recovery_codes(session, user.id, codes)
     return codes, renewed
-
-
-def _end_other_credentials(session: Session, user: User, keep_session: uuid.UUID | None) -> str | None:
-    """A factor changed (confirmed, removed, its recovery codes renewed):
-    every token and browser session of the account ends but ``keep_session``
-    (the one the change was made in, if any), which goes on under a new
-    secret, returned for the answer's cookie (OWASP ASVS 5.0 V7.4.3)."""
-    revocation.revoke_all(user)
-    sessions.end_sessions(session, user.id, keep=keep_session)
-    return sessions.renew(session, keep_session, user.token_generation) if keep_session is not None else None
 
 
 def remove_factor(
@@ -145,14 +135,15 @@ def remove_factor(
     keep_session: uuid.UUID | None = None,
 ) -> str | None:
     """One's own factor removed, with the password proved again (``proved``)
-    and a current code or a recovery code: its recovery codes go with it.  Where the role requires a factor, the
-    person's reach ends with it until a new one is enrolled.  The account's
-    other tokens and sessions end (``_end_other_credentials``): the new
+    and a current code or a recovery code: its recovery codes go with it.
+    Where the role requires a factor, the person's reach ends with it until
+    a new one is enrolled.  The account's
+    other tokens and sessions end (``app.auth.service.end_other_credentials``): the new
     secret of ``keep_session``, if any."""
     user = proved.user
     _check(session, cipher, settings, user, code, audit, confirmed=True, reserved=proved.throttle_key)
     _delete_factor(session, user)
-    return _end_other_credentials(session, user, keep_session)
+    return signin.end_other_credentials(session, user, keep_session)
 
 
 def renew_recovery_codes(
@@ -173,7 +164,7 @@ def renew_recovery_codes(
     _check(session, cipher, settings, user, code, audit, confirmed=True, reserved=proved.throttle_key)
     codes = factor.new_recovery_codes()
     factor.store_recovery_codes(session, user.id, codes)
-    return codes, _end_other_credentials(session, user, keep_session)
+    return codes, signin.end_other_credentials(session, user, keep_session)
 
 
 def reset_by_admin(session: Session, user: User) -> bool:
