@@ -94,6 +94,12 @@ const server = http.createServer((req, res) => {
   }
   callback(req, res);
 });
+// A browser retries a request on a kept-alive connection the server has just
+// closed; the tests' httpx browser does not. Node closes idle connections after
+// 5 s, which a loaded run can leave between two steps of one sign-in, so the
+// provider here keeps them as long as the test needs them.
+server.keepAliveTimeout = 10 * 60 * 1000;
+server.headersTimeout = server.keepAliveTimeout + 1000;
 server.listen(config.port, '127.0.0.1', () => {
   process.stdout.write(`ready ${config.issuer}\n`);
 });
