@@ -48,7 +48,8 @@ POLICE_OUTCOME = {
 # The force's own file number: for the police and the school lead (the
 # school's liaison with the force), not for the staff handling the case.
 POLICE_FILE = {"police_file_number"}
-CASE_IN_A_LIST = {"id", "reference", "school_id", "status", "flags", "created_at", "updated_at"}
+# What the case waits for: the next steps not done, by label (never a name).
+CASE_IN_A_LIST = {"id", "reference", "school_id", "status", "flags", "created_at", "updated_at", "waiting"}
 PARTICIPANT = {
     "id",
     "label",

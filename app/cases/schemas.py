@@ -317,6 +317,15 @@ class NextSteps(BaseModel):
     transitions: list[TransitionOption]
 
 
+class CaseListItem(CaseSummary):
+    """A case in the case list: its summary and what it waits for."""
+
+    waiting: list[Step] = Field(
+        description="The protocol's steps not yet done for this case, in checklist order, as "
+        "`GET /cases/{case_id}/next-steps` gives them (people and devices by label, never by name)."
+    )
+
+
 # The acknowledgement's body is optional: the force may not have opened its file yet.
 ACKNOWLEDGEMENT_EXAMPLES = {
     "with_file_number": {

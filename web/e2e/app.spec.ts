@@ -72,6 +72,15 @@ test("staff open a case and read it; the lead finds it in the list; police B nev
 
   await signIn(page, "demo-lead-a");
   await expect(page.getByRole("link", { name: `Ouvrir le dossier ${reference}` })).toBeVisible();
+  // What the case waits for, as the API says it, in the person's language.
+  const waiting = page.getByRole("row", { name: new RegExp(reference) }).locator("ul.waiting");
+  await expect(waiting.locator("li").first()).toBeVisible();
+  const frenchWaiting = (await waiting.textContent()) ?? "";
+  await page.getByRole("button", { name: "Switch to English" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Cases" })).toBeVisible();
+  await expect(waiting).not.toHaveText(frenchWaiting);
+  await page.getByRole("button", { name: "Passer au français" }).click();
+  await expect(waiting).toHaveText(frenchWaiting);
   await page.getByLabel("Statut").selectOption("evaluating");
   await page.getByRole("button", { name: "Filtrer" }).click();
   await expect(page).toHaveURL(/status=evaluating/);

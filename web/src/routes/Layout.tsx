@@ -11,6 +11,13 @@ export function Layout() {
   const navigate = useNavigate();
   const other = i18n.language === "en" ? "fr" : "en";
 
+  // What the API said (next steps, problems) is in the language it was asked
+  // in: asked again in the new one.
+  async function changeLanguage() {
+    await switchLanguage(other);
+    await queryClient.invalidateQueries();
+  }
+
   async function signOut() {
     try {
       await endSession();
@@ -35,7 +42,7 @@ export function Layout() {
             type="button"
             lang={other}
             aria-label={t("lang.toggleLabel")}
-            onClick={() => void switchLanguage(other)}
+            onClick={() => void changeLanguage()}
           >
             {t("lang.toggle")}
           </button>
