@@ -49,7 +49,9 @@ from app.grid.templates import GridTemplates
 
 
 def summary(case: Case, principal: Principal) -> CaseSummary:
-    return CaseSummary.model_validate({**case.model_dump(), "flags": flags_shown(principal, case.active_flags())})
+    """A case in a list, with what the role may read of it (a field left out is unset)."""
+    data = {**case.model_dump(), "flags": flags_shown(principal, case.active_flags())}
+    return CaseSummary.model_validate(shown(data, principal, "case"))
 
 
 def team_out(session: Session, rows: list[CaseTeamMember], request: Request) -> list[TeamMemberOut]:

@@ -90,7 +90,7 @@ test("police A: the feed, acknowledgement, custody and outcome; police B never s
   await expect(page.getByRole("navigation", { name: "Navigation principale" }).getByRole("link", { name: "Dossiers remis" })).toBeVisible();
   const changed = row(page, "Dossiers changés depuis votre dernière visite", reference);
   await expect(changed).toContainText("À confirmer");
-  await expect(row(page, "Dossiers remis à votre service", reference)).toBeVisible();
+  await expect(row(page, "Dossiers remis à votre service", reference)).toContainText("À confirmer");
   await expectAccessible(page, "police feed");
   // Marked as seen, the change is gone; a new one by the school shows again.
   await page.getByRole("button", { name: "Marquer ces changements comme vus" }).click();

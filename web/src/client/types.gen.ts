@@ -465,6 +465,12 @@ export type CaseOut = {
      * Updated At
      */
     updated_at: string;
+    /**
+     * Police Acknowledged At
+     *
+     * When the force acknowledged the handed-off case (null: not yet). Absent for DPJ reporters.
+     */
+    police_acknowledged_at?: string | null;
     reporter_type: ReporterType;
     channel: Channel;
     place: IncidentPlace;
@@ -488,10 +494,6 @@ export type CaseOut = {
      * Police Officer Contacted
      */
     police_officer_contacted?: string | null;
-    /**
-     * Police Acknowledged At
-     */
-    police_acknowledged_at?: string | null;
     /**
      * Police File Number
      *
@@ -572,6 +574,12 @@ export type CaseSummary = {
      * Updated At
      */
     updated_at: string;
+    /**
+     * Police Acknowledged At
+     *
+     * When the force acknowledged the handed-off case (null: not yet). Absent for DPJ reporters.
+     */
+    police_acknowledged_at?: string | null;
 };
 
 /**

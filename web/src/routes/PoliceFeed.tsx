@@ -60,7 +60,16 @@ export function useDates() {
   return new Intl.DateTimeFormat(i18n.language === "en" ? "en-CA" : "fr-CA", { dateStyle: "medium", timeStyle: "short" });
 }
 
-export function CasesTable({ caption, cases }: { caption: string; cases: CaseSummary[] }) {
+/** Cases in a table; ``acknowledgement``: with the force's acknowledgement (police). */
+export function CasesTable({
+  caption,
+  cases,
+  acknowledgement = false,
+}: {
+  caption: string;
+  cases: CaseSummary[];
+  acknowledgement?: boolean;
+}) {
   const { t } = useTranslation();
   const dates = useDates();
   return (
@@ -73,6 +82,7 @@ export function CasesTable({ caption, cases }: { caption: string; cases: CaseSum
             <th scope="col">{t("cases.status")}</th>
             <th scope="col">{t("cases.flags")}</th>
             <th scope="col">{t("cases.updated")}</th>
+            {acknowledgement && <th scope="col">{t("policeDesk.feed.acknowledgement")}</th>}
           </tr>
         </thead>
         <tbody>
@@ -100,11 +110,28 @@ export function CasesTable({ caption, cases }: { caption: string; cases: CaseSum
               <td>
                 <time dateTime={c.updated_at}>{dates.format(new Date(c.updated_at))}</time>
               </td>
+              {acknowledgement && (
+                <td>
+                  <Acknowledgement at={c.police_acknowledged_at} />
+                </td>
+              )}
             </tr>
           ))}
         </tbody>
       </table>
     </div>
+  );
+}
+
+function Acknowledgement({ at }: { at: string | null | undefined }) {
+  const { t } = useTranslation();
+  const dates = useDates();
+  return at ? (
+    <>
+      {t("policeDesk.feed.acknowledgedOn")} <time dateTime={at}>{dates.format(new Date(at))}</time>
+    </>
+  ) : (
+    <strong>{t("policeDesk.feed.awaiting")}</strong>
   );
 }
 
@@ -140,14 +167,7 @@ function ChangesTable({ items }: { items: FeedItem[] }) {
                 <span className={`status status-${c.status}`}>{t(`status.${c.status}`)}</span>
               </td>
               <td>
-                {c.police_acknowledged_at ? (
-                  <>
-                    {t("policeDesk.feed.acknowledgedOn")}{" "}
-                    <time dateTime={c.police_acknowledged_at}>{dates.format(new Date(c.police_acknowledged_at))}</time>
-                  </>
-                ) : (
-                  <strong>{t("policeDesk.feed.awaiting")}</strong>
-                )}
+                <Acknowledgement at={c.police_acknowledged_at} />
               </td>
             </tr>
           ))}
@@ -209,7 +229,9 @@ export function PoliceFeed() {
         {all.isPending && <p aria-live="polite">{t("loading")}</p>}
         {all.isError && <ProblemView error={all.error} onRetry={() => void all.refetch()} />}
         {all.data && all.data.items.length === 0 && <p>{t("cases.none")}</p>}
-        {all.data && all.data.items.length > 0 && <CasesTable caption={t("policeDesk.feed.allCaption")} cases={all.data.items} />}
+        {all.data && all.data.items.length > 0 && (
+          <CasesTable caption={t("policeDesk.feed.allCaption")} cases={all.data.items} acknowledgement />
+        )}
         <nav className="pager" aria-label={t("policeDesk.feed.all")}>
           {search.page && <Link to="/police">{t("cases.first")}</Link>}
           {all.data?.next_cursor && (
