@@ -95,6 +95,15 @@ test("police A: the feed, acknowledgement, custody and outcome; police B never s
   // Marked as seen, the change is gone; a new one by the school shows again.
   await page.getByRole("button", { name: "Marquer ces changements comme vus" }).click();
   await expect(page.getByText("Aucun changement depuis votre dernière visite.")).toBeVisible();
+  // What the browser keeps of it: the feed's cursor, an opaque position, and no case data.
+  const stored = await page.evaluate(() => ({
+    local: Object.entries(localStorage).filter(([k]) => k !== "sexto.language"),
+    session: Object.keys(sessionStorage),
+  }));
+  expect(stored.session).toEqual([]);
+  expect(stored.local).toHaveLength(1);
+  expect(stored.local[0][0]).toMatch(/^sexto\.police\.seen\./);
+  expect(stored.local[0][1]).not.toContain(reference);
   await expectAccessible(page, "police feed, nothing new");
   const staff = await as(request, "demo-staff-a");
   const people = await staff.get(`/cases/${id}/participants`);
