@@ -136,6 +136,7 @@ def open_case(
         "steps not yet done, as `GET /cases/{case_id}/next-steps` gives them."
     ),
     response_model=Page[CaseListItem],
+    response_model_exclude_unset=True,  # a field the role may not read is absent, as in the case routes
     responses=READ,
 )
 def list_cases(

@@ -52,7 +52,9 @@ from app.i18n import Language, translate
 
 
 def summary(case: Case, principal: Principal) -> CaseSummary:
-    return CaseSummary.model_validate({**case.model_dump(), "flags": flags_shown(principal, case.active_flags())})
+    """A case in a list, with what the role may read of it (a field left out is unset)."""
+    data = {**case.model_dump(), "flags": flags_shown(principal, case.active_flags())}
+    return CaseSummary.model_validate(shown(data, principal, "case"))
 
 
 def steps(file: protocol.CaseFile, principal: Principal, language: Language) -> list[Step]:
@@ -74,7 +76,8 @@ def steps(file: protocol.CaseFile, principal: Principal, language: Language) -> 
 def list_item(file: protocol.CaseFile, principal: Principal, language: Language) -> CaseListItem:
     summary_ = summary(file.case, principal)
     return CaseListItem(
-        **summary_.model_dump(), waiting=[step for step in steps(file, principal, language) if not step.done]
+        **summary_.model_dump(exclude_unset=True),
+        waiting=[step for step in steps(file, principal, language) if not step.done],
     )
 
 

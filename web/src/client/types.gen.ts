@@ -466,6 +466,12 @@ export type CaseListItem = {
      */
     updated_at: string;
     /**
+     * Police Acknowledged At
+     *
+     * When the force acknowledged the handed-off case (null: not yet). Absent for DPJ reporters.
+     */
+    police_acknowledged_at?: string | null;
+    /**
      * Waiting
      *
      * The protocol's steps not yet done for this case, in checklist order, as `GET /cases/{case_id}/next-steps` gives them (people and devices by label, never by name).
@@ -504,6 +510,12 @@ export type CaseOut = {
      * Updated At
      */
     updated_at: string;
+    /**
+     * Police Acknowledged At
+     *
+     * When the force acknowledged the handed-off case (null: not yet). Absent for DPJ reporters.
+     */
+    police_acknowledged_at?: string | null;
     reporter_type: ReporterType;
     channel: Channel;
     place: IncidentPlace;
@@ -527,10 +539,6 @@ export type CaseOut = {
      * Police Officer Contacted
      */
     police_officer_contacted?: string | null;
-    /**
-     * Police Acknowledged At
-     */
-    police_acknowledged_at?: string | null;
     /**
      * Police File Number
      *

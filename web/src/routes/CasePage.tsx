@@ -5,8 +5,10 @@ import { listParticipants, nextSteps, readCase } from "../client/sdk.gen";
 import { unwrap } from "../lib/api";
 import { Actions } from "./Actions";
 import { AddParticipant } from "./AddParticipant";
+import { DpjPanel } from "./DpjPanel";
 import { PolicePanel } from "./PolicePanel";
 import { ProblemView } from "./Problem";
+import { landing } from "../lib/landing";
 import { sessionQuery } from "../lib/session";
 import { StatusMachine } from "./StatusMachine";
 
@@ -28,7 +30,7 @@ export function CasePage() {
     return (
       <section>
         <p>
-          <Link to="/cases">{t("case.back")}</Link>
+          <Link to={landing(role)}>{t("case.back")}</Link>
         </p>
         <ProblemView error={theCase.error} onRetry={() => void theCase.refetch()} />
       </section>
@@ -39,7 +41,7 @@ export function CasePage() {
   return (
     <article className="case">
       <p>
-        <Link to="/cases">{t("case.back")}</Link>
+        <Link to={landing(role)}>{t("case.back")}</Link>
       </p>
       <h1>{t("case.title", { reference: c.reference })}</h1>
       <section aria-labelledby="machine">
@@ -47,6 +49,7 @@ export function CasePage() {
         <StatusMachine status={c.status} />
       </section>
       {role === "police_liaison" && <PolicePanel theCase={c} />}
+      {role === "dpj_reporter" && <DpjPanel caseId={caseId} />}
       <section aria-labelledby="flags">
         <h2 id="flags">{t("case.flags")}</h2>
         {c.flags.length === 0 ? (

@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useNavigate } from "@tanstack/react-router";
 import { useTranslation } from "react-i18next";
 import { switchLanguage } from "../lib/i18n";
+import { landing } from "../lib/landing";
 import { endSession, sessionQuery } from "../lib/session";
 
 export function Layout() {
@@ -35,7 +36,9 @@ export function Layout() {
       <header className="top">
         <span className="brand">{t("app.name")}</span>
         <nav aria-label={t("nav.main")}>
-          {session.data && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data?.me.role === "police_liaison" && <Link to="/police">{t("policeDesk.nav.feed")}</Link>}
+          {session.data?.me.role === "dpj_reporter" && <Link to="/dpj">{t("policeDesk.nav.dpj")}</Link>}
+          {session.data && landing(session.data.me.role) === "/cases" && <Link to="/cases">{t("nav.cases")}</Link>}
         </nav>
         <div className="tools">
           <button
