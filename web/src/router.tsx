@@ -5,12 +5,16 @@ import { createRootRouteWithContext, createRoute, createRouter, redirect } from 
 import type { CaseStatus } from "./client/types.gen";
 import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
+import { landingFor } from "./lib/oversight";
 import { sessionQuery, ssoSearch } from "./lib/session";
+import { AccessLogPage } from "./routes/AccessLogPage";
+import { AuditPage } from "./routes/AuditPage";
 import { CaseList, type CaseListSearch } from "./routes/CaseList";
 import { CasePage } from "./routes/CasePage";
 import { Layout } from "./routes/Layout";
 import { NotFound } from "./routes/NotFound";
 import { OpenCase } from "./routes/OpenCase";
+import { PrivacyPage } from "./routes/PrivacyPage";
 import { SecondFactor } from "./routes/SecondFactor";
 import { SignIn } from "./routes/SignIn";
 
@@ -50,8 +54,9 @@ const signedInRoute = createRoute({
 const indexRoute = createRoute({
   getParentRoute: () => signedInRoute,
   path: "/",
-  beforeLoad: () => {
-    throw redirect({ to: "/cases" });
+  beforeLoad: async ({ context }) => {
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    throw redirect({ to: landingFor(session?.me.role) });
   },
 });
 
@@ -71,10 +76,20 @@ const gridRoute = createRoute({ getParentRoute: () => signedInRoute, path: "case
 
 const caseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId", component: CasePage });
 
+const auditRoute = createRoute({ getParentRoute: () => signedInRoute, path: "audit", component: AuditPage });
+
+const accessLogRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "audit/cases/$caseId",
+  component: AccessLogPage,
+});
+
+const privacyRoute = createRoute({ getParentRoute: () => signedInRoute, path: "privacy", component: PrivacyPage });
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   secondFactorRoute,
-  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute]),
+  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute, auditRoute, accessLogRoute, privacyRoute]),
 ]);
 
 export function makeRouter(queryClient: QueryClient) {

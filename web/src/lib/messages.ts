@@ -1,4 +1,5 @@
 // The app's words, in Quebec French (the default) and English.
+import * as oversight from "./messages/oversight";
 export const fr = {
   app: { name: "Sexto", tagline: "Suivi des situations de sextage à l’école", skip: "Aller au contenu" },
   lang: { toggle: "English", toggleLabel: "Switch to English" },
@@ -154,6 +155,7 @@ export const fr = {
   },
   notFound: { title: "Page introuvable", back: "Retour aux dossiers" },
   loading: "Chargement…",
+  oversight: oversight.fr,
 };
 
 export type Messages = typeof fr;
@@ -313,4 +315,5 @@ export const en: Messages = {
   },
   notFound: { title: "Page not found", back: "Back to the cases" },
   loading: "Loading…",
+  oversight: oversight.en,
 };

@@ -5,6 +5,7 @@ import { listParticipants, nextSteps, readCase } from "../client/sdk.gen";
 import { unwrap } from "../lib/api";
 import { Actions } from "./Actions";
 import { AddParticipant } from "./AddParticipant";
+import { HOLD_ROLES, LegalHolds } from "./LegalHolds";
 import { PolicePanel } from "./PolicePanel";
 import { ProblemView } from "./Problem";
 import { sessionQuery } from "../lib/session";
@@ -47,6 +48,7 @@ export function CasePage() {
         <StatusMachine status={c.status} />
       </section>
       {role === "police_liaison" && <PolicePanel theCase={c} />}
+      {role && HOLD_ROLES.includes(role) && <LegalHolds caseId={caseId} role={role} />}
       <section aria-labelledby="flags">
         <h2 id="flags">{t("case.flags")}</h2>
         {c.flags.length === 0 ? (

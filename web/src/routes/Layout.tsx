@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useNavigate } from "@tanstack/react-router";
 import { useTranslation } from "react-i18next";
 import { switchLanguage } from "../lib/i18n";
+import { landingFor } from "../lib/oversight";
 import { endSession, sessionQuery } from "../lib/session";
 
 export function Layout() {
@@ -35,7 +36,9 @@ export function Layout() {
       <header className="top">
         <span className="brand">{t("app.name")}</span>
         <nav aria-label={t("nav.main")}>
-          {session.data && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data && landingFor(session.data.me.role) === "/cases" && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data?.me.role === "auditor" && <Link to="/audit">{t("oversight.nav.audit")}</Link>}
+          {session.data?.me.role === "privacy_officer" && <Link to="/privacy">{t("oversight.nav.privacy")}</Link>}
         </nav>
         <div className="tools">
           <button
