@@ -13,7 +13,8 @@ export function useInstants() {
   return (value: string) => format.format(new Date(value));
 }
 
-export function AuditEvents({ items, caption }: { items: AuditEvent[]; caption: string }) {
+/** ``caseLinks``: link each case to its access log (the auditor's; the privacy officer reads none). */
+export function AuditEvents({ items, caption, caseLinks = true }: { items: AuditEvent[]; caption: string; caseLinks?: boolean }) {
   const { t } = useTranslation();
   const instant = useInstants();
   return (
@@ -61,7 +62,13 @@ export function AuditEvents({ items, caption }: { items: AuditEvent[]; caption: 
                     {e.resource_type} <code className="id">{e.resource_id}</code>
                   </>
                 )}
-                {e.case_id && (
+                {e.case_id && !caseLinks && (
+                  <>
+                    <br />
+                    {t("oversight.events.case")} <code className="id">{e.case_id}</code>
+                  </>
+                )}
+                {e.case_id && caseLinks && (
                   <>
                     <br />
                     <Link to="/audit/cases/$caseId" params={{ caseId: e.case_id }}>

@@ -3,13 +3,21 @@
 // and the access review of the audit log. References and ids, never case
 // contents: the API gives no more.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { accessReview, createIncident, listBoardHolds, listIncidents, readRetentionRule, retentionPreview } from "../client/sdk.gen";
-import type { AccessReview, IncidentCreate, RiskLevel } from "../client/types.gen";
+import {
+  accessReview,
+  createIncident,
+  listBoardHolds,
+  listEvents,
+  listIncidents,
+  readRetentionRule,
+  retentionPreview,
+} from "../client/sdk.gen";
+import type { AccessReview, Finding, IncidentCreate, RiskLevel } from "../client/types.gen";
 import { unwrap } from "../lib/api";
 import { localToUtc } from "../lib/oversight";
-import { useInstants } from "./AuditEvents";
+import { AuditEvents, useInstants } from "./AuditEvents";
 import { ProblemView } from "./Problem";
 
 const RISKS: RiskLevel[] = ["not_assessed", "low", "serious"];
@@ -180,12 +188,28 @@ function Holds() {
   );
 }
 
-function RecordIncident() {
+type FromFinding = { entryIds: number[] } | null;
+
+function RecordIncident({
+  open,
+  onOpen,
+  from,
+  onDone,
+}: {
+  open: boolean;
+  onOpen: (open: boolean) => void;
+  from: FromFinding;
+  onDone: () => void;
+}) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const [recorded, setRecorded] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const first = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (open && from) first.current?.focus();
+  }, [open, from]);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -203,6 +227,7 @@ function RecordIncident() {
       ...(text("occurred_until") ? { occurred_until: text("occurred_until") } : {}),
       ...(text("risk_assessment") ? { risk_assessment: text("risk_assessment") } : {}),
       ...(text("measures_taken") ? { measures_taken: text("measures_taken") } : {}),
+      ...(from ? { audit_entry_ids: from.entryIds } : {}),
     };
     setBusy(true);
     setError(null);
@@ -213,6 +238,7 @@ function RecordIncident() {
       );
       setRecorded(incident.reference);
       formElement.reset();
+      onDone();
       await queryClient.invalidateQueries({ queryKey: ["privacy", "incidents"] });
     } catch (problem) {
       setError(problem);
@@ -222,12 +248,13 @@ function RecordIncident() {
   }
 
   return (
-    <details className="add">
+    <details className="add" open={open} onToggle={(e) => onOpen(e.currentTarget.open)}>
       <summary>{t("oversight.incidents.add")}</summary>
       <p className="help">{t("oversight.incidents.noNames")}</p>
+      {from && <p>{t("oversight.incidents.entries", { count: from.entryIds.length })}</p>}
       <form onSubmit={(e) => void submit(e)}>
         <label htmlFor="inc-info">{t("oversight.incidents.information")}</label>
-        <textarea id="inc-info" name="information_involved" required maxLength={4000} rows={3} />
+        <textarea ref={first} id="inc-info" name="information_involved" required maxLength={4000} rows={3} />
         <label htmlFor="inc-circ">{t("oversight.incidents.circumstances")}</label>
         <textarea id="inc-circ" name="circumstances" required maxLength={4000} rows={3} />
         <label htmlFor="inc-from">{t("oversight.incidents.occurredFrom")}</label>
@@ -260,8 +287,13 @@ function RecordIncident() {
   );
 }
 
-function Incidents() {
+function Incidents({ from, onDone }: { from: FromFinding; onDone: () => void }) {
   const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  // A finding to record: the form opens (and its first field takes the focus).
+  useEffect(() => {
+    if (from) setOpen(true);
+  }, [from]);
   const date = useDates();
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1] ?? null;
@@ -273,7 +305,7 @@ function Incidents() {
     <section aria-labelledby="incidents">
       <h2 id="incidents">{t("oversight.incidents.title")}</h2>
       <p className="help">{t("oversight.incidents.intro")}</p>
-      <RecordIncident />
+      <RecordIncident open={open} onOpen={setOpen} from={from} onDone={onDone} />
       {register.isError && <ProblemView error={register.error} onRetry={() => void register.refetch()} />}
       {register.data && register.data.items.length === 0 && <p>{t("oversight.incidents.none")}</p>}
       {register.data && register.data.items.length > 0 && (
@@ -314,7 +346,50 @@ function Incidents() {
   );
 }
 
-function Review() {
+/** A finding's entries, read with the API's own link to them (`events_url`). */
+function FindingEntries({ finding }: { finding: Finding }) {
+  const { t } = useTranslation();
+  const query = Object.fromEntries(new URL(finding.events_url, window.location.origin).searchParams);
+  const entries = useQuery({
+    queryKey: ["privacy", "finding", finding.events_url],
+    queryFn: () => unwrap(listEvents({ query: { ...query, limit: 100 } })),
+  });
+  if (entries.isError) return <ProblemView error={entries.error} />;
+  if (!entries.data) return <p aria-live="polite">{t("loading")}</p>;
+  return <AuditEvents items={entries.data.items} caption={t("oversight.review.caption")} caseLinks={false} />;
+}
+
+function FindingItem({ finding: f, onRecord }: { finding: Finding; onRecord: (entryIds: number[]) => void }) {
+  const { t } = useTranslation();
+  const instant = useInstants();
+  const [shown, setShown] = useState(false);
+  return (
+    <li>
+      <strong>{t(`oversight.review.kind.${f.kind}`, { count: f.count })}</strong>{" "}
+      {t("oversight.review.by", {
+        role: f.actor_role ? t(`oversight.role.${f.actor_role}`, { defaultValue: f.actor_role }) : f.actor_kind,
+      })}{" "}
+      <code className="id">{f.actor_id}</code>
+      <br />
+      {t("oversight.review.between", { first: instant(f.first_at), last: instant(f.last_at) })}
+      <br />
+      {t("oversight.review.entries", { count: f.audit_entry_ids.length })}{" "}
+      <span className="ids">{f.audit_entry_ids.slice(0, 20).join(", ")}</span>
+      {(f.truncated || f.audit_entry_ids.length > 20) && " …"}
+      <div className="row">
+        <button type="button" className="secondary" aria-expanded={shown} onClick={() => setShown(!shown)}>
+          {t("oversight.review.show")}
+        </button>
+        <button type="button" className="secondary" onClick={() => onRecord(f.audit_entry_ids)}>
+          {t("oversight.review.record")}
+        </button>
+      </div>
+      {shown && <FindingEntries finding={f} />}
+    </li>
+  );
+}
+
+function Review({ onRecord }: { onRecord: (entryIds: number[]) => void }) {
   const { t } = useTranslation();
   const instant = useInstants();
   const [result, setResult] = useState<AccessReview | null>(null);
@@ -378,19 +453,7 @@ function Review() {
             ) : (
               <ul className="findings">
                 {result.findings.map((f) => (
-                  <li key={`${f.kind}-${f.actor_id}-${f.first_at}`}>
-                    <strong>{t(`oversight.review.kind.${f.kind}`, { count: f.count })}</strong>{" "}
-                    {t("oversight.review.by", {
-                      role: f.actor_role ? t(`oversight.role.${f.actor_role}`, { defaultValue: f.actor_role }) : f.actor_kind,
-                    })}{" "}
-                    <code className="id">{f.actor_id}</code>
-                    <br />
-                    {t("oversight.review.between", { first: instant(f.first_at), last: instant(f.last_at) })}
-                    <br />
-                    {t("oversight.review.entries", { count: f.audit_entry_ids.length })}{" "}
-                    <span className="ids">{f.audit_entry_ids.slice(0, 20).join(", ")}</span>
-                    {(f.truncated || f.audit_entry_ids.length > 20) && " …"}
-                  </li>
+                  <FindingItem key={`${f.kind}-${f.actor_id}-${f.first_at}`} finding={f} onRecord={onRecord} />
                 ))}
               </ul>
             )}
@@ -403,14 +466,15 @@ function Review() {
 
 export function PrivacyPage() {
   const { t } = useTranslation();
+  const [from, setFrom] = useState<FromFinding>(null);
   return (
     <section className="oversight">
       <h1>{t("oversight.privacy.title")}</h1>
       <p className="help">{t("oversight.privacy.intro")}</p>
       <Retention />
       <Holds />
-      <Incidents />
-      <Review />
+      <Incidents from={from} onDone={() => setFrom(null)} />
+      <Review onRecord={(entryIds) => setFrom({ entryIds })} />
     </section>
   );
 }

@@ -75,6 +75,7 @@ export const fr = {
     none: "Aucune entrée.",
     caption: "Entrées du journal, de la plus ancienne à la plus récente",
     caseLog: "Journal d’accès du dossier {{id}}",
+    case: "Dossier",
     returned_one: "{{count}} élément retourné",
     returned_other: "{{count}} éléments retournés",
   },
@@ -115,7 +116,7 @@ export const fr = {
     },
   },
   holds: {
-    title: "Suspensions de destruction (mises en suspens légales)",
+    title: "Suspensions de destruction (conservation à des fins juridiques)",
     intro:
       "La direction de l’école ou le corps de police les place sur un dossier remis à la police ou signalé à la DPJ, et seul le côté qui l’a placée la lève.",
     show: "Afficher",
@@ -163,6 +164,8 @@ export const fr = {
     peopleNotified: "Personnes concernées",
     not: "non avisée",
     unknown: "Inconnu",
+    entries_one: "Lié à {{count}} entrée du journal d’audit.",
+    entries_other: "Lié à {{count}} entrées du journal d’audit.",
   },
   review: {
     title: "Revue des accès",
@@ -185,6 +188,9 @@ export const fr = {
     between: "Du {{first}} au {{last}}.",
     entries_one: "{{count}} entrée du journal :",
     entries_other: "{{count}} entrées du journal :",
+    show: "Afficher les entrées",
+    caption: "Entrées de la constatation",
+    record: "Inscrire un incident à partir de cette constatation",
   },
 };
 
@@ -263,6 +269,7 @@ export const en: typeof fr = {
     none: "No entries.",
     caption: "Log entries, oldest first",
     caseLog: "Access log of case {{id}}",
+    case: "Case",
     returned_one: "{{count}} item returned",
     returned_other: "{{count}} items returned",
   },
@@ -351,6 +358,8 @@ export const en: typeof fr = {
     peopleNotified: "People concerned",
     not: "not notified",
     unknown: "Unknown",
+    entries_one: "Linked to {{count}} audit log entry.",
+    entries_other: "Linked to {{count}} audit log entries.",
   },
   review: {
     title: "Access review",
@@ -373,5 +382,8 @@ export const en: typeof fr = {
     between: "From {{first}} to {{last}}.",
     entries_one: "{{count}} log entry:",
     entries_other: "{{count}} log entries:",
+    show: "Show the entries",
+    caption: "The finding’s entries",
+    record: "Record an incident from this finding",
   },
 };
