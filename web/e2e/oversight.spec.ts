@@ -178,3 +178,24 @@ test("in English, the auditor's verification says the same", async ({ page }) =>
   await expectAccessible(page, "audit log verified (en)");
   await page.getByRole("button", { name: "Passer au français" }).click();
 });
+
+test.describe("on a phone", () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+
+  test("the audit log and the privacy screen fit the screen", async ({ page }) => {
+    await signIn(page, "demo-auditor", /\/audit$/);
+    await page.getByRole("button", { name: "Vérifier", exact: true }).click();
+    await expect(page.getByText("Journal intact.")).toBeVisible();
+    await expect(page.locator("table.events tbody tr").first()).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await expectAccessible(page, "audit log (phone)");
+    await signOut(page);
+
+    await signIn(page, "demo-privacy-a", /\/privacy$/);
+    await page.getByRole("button", { name: "Examiner" }).click();
+    await expect(page.getByText(/entrées examinées/)).toBeVisible();
+    await page.getByText("Inscrire un incident").click();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await expectAccessible(page, "privacy (phone)");
+  });
+});

@@ -1,8 +1,18 @@
 // Audit entries as a table: ids, roles, actions, times and outcomes, as the
 // API gives them (it holds no names and no case contents).
 import { Link } from "@tanstack/react-router";
+import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { AuditEvent } from "../client/types.gen";
+
+/** A table wider than a phone scrolls sideways: a named region the keyboard reaches. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
 
 export function useInstants() {
   const { i18n } = useTranslation();
@@ -18,7 +28,7 @@ export function AuditEvents({ items, caption, caseLinks = true }: { items: Audit
   const { t } = useTranslation();
   const instant = useInstants();
   return (
-    <div className="table-wrap">
+    <TableWrap label={caption}>
       <table className="events">
         <caption>{caption}</caption>
         <thead>
@@ -93,6 +103,6 @@ export function AuditEvents({ items, caption, caseLinks = true }: { items: Audit
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }

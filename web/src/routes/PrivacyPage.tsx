@@ -17,7 +17,7 @@ import {
 import type { AccessReview, Finding, IncidentCreate, RiskLevel } from "../client/types.gen";
 import { unwrap } from "../lib/api";
 import { localToUtc } from "../lib/oversight";
-import { AuditEvents, useInstants } from "./AuditEvents";
+import { AuditEvents, TableWrap, useInstants } from "./AuditEvents";
 import { ProblemView } from "./Problem";
 
 const RISKS: RiskLevel[] = ["not_assessed", "low", "serious"];
@@ -74,7 +74,7 @@ function Retention() {
       {preview.isError && <ProblemView error={preview.error} onRetry={() => void preview.refetch()} />}
       {preview.data && preview.data.items.length === 0 && <p>{t("oversight.retention.none")}</p>}
       {preview.data && preview.data.items.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label={t("oversight.retention.caption", { at: date(preview.data.as_of) })}>
           <table className="retention">
             <caption>{t("oversight.retention.caption", { at: date(preview.data.as_of) })}</caption>
             <thead>
@@ -112,7 +112,7 @@ function Retention() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager cursors={cursors} next={preview.data?.next_cursor} onChange={setCursors} />
     </section>
@@ -152,7 +152,7 @@ function Holds() {
       {holds.isError && <ProblemView error={holds.error} onRetry={() => void holds.refetch()} />}
       {holds.data && holds.data.items.length === 0 && <p>{t("oversight.holds.none")}</p>}
       {holds.data && holds.data.items.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label={t("oversight.holds.caption")}>
           <table className="holds">
             <caption>{t("oversight.holds.caption")}</caption>
             <thead>
@@ -181,7 +181,7 @@ function Holds() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager cursors={cursors} next={holds.data?.next_cursor} onChange={setCursors} />
     </section>
@@ -309,7 +309,7 @@ function Incidents({ from, onDone }: { from: FromFinding; onDone: () => void }) 
       {register.isError && <ProblemView error={register.error} onRetry={() => void register.refetch()} />}
       {register.data && register.data.items.length === 0 && <p>{t("oversight.incidents.none")}</p>}
       {register.data && register.data.items.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label={t("oversight.incidents.caption")}>
           <table className="incidents">
             <caption>{t("oversight.incidents.caption")}</caption>
             <thead>
@@ -339,7 +339,7 @@ function Incidents({ from, onDone }: { from: FromFinding; onDone: () => void }) 
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager cursors={cursors} next={register.data?.next_cursor} onChange={setCursors} />
     </section>
