@@ -194,7 +194,7 @@ test.describe("on a phone", () => {
     await signIn(page, "demo-privacy-a", /\/privacy$/);
     await page.getByRole("button", { name: "Examiner" }).click();
     await expect(page.getByText(/entrées examinées/)).toBeVisible();
-    await page.getByText("Inscrire un incident").click();
+    await page.getByText("Inscrire un incident", { exact: true }).click();
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await expectAccessible(page, "privacy (phone)");
   });
