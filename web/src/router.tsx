@@ -1,20 +1,23 @@
 // The app's routes. Their first path segments are the ones the service
 // serves the app at (public/app-paths.json; router.test.ts keeps them equal).
 import type { QueryClient } from "@tanstack/react-query";
-import { createRootRouteWithContext, createRoute, createRouter, redirect } from "@tanstack/react-router";
+import {
+  createRootRouteWithContext,
+  createRoute,
+  createRouter,
+  lazyRouteComponent,
+  redirect,
+} from "@tanstack/react-router";
 import type { CaseStatus } from "./client/types.gen";
 import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
 import { landingFor } from "./lib/oversight";
 import { sessionQuery, ssoSearch } from "./lib/session";
-import { AccessLogPage } from "./routes/AccessLogPage";
-import { AuditPage } from "./routes/AuditPage";
 import { CaseList, type CaseListSearch } from "./routes/CaseList";
 import { CasePage } from "./routes/CasePage";
 import { Layout } from "./routes/Layout";
 import { NotFound } from "./routes/NotFound";
 import { OpenCase } from "./routes/OpenCase";
-import { PrivacyPage } from "./routes/PrivacyPage";
 import { SecondFactor } from "./routes/SecondFactor";
 import { SignIn } from "./routes/SignIn";
 
@@ -76,15 +79,24 @@ const gridRoute = createRoute({ getParentRoute: () => signedInRoute, path: "case
 
 const caseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId", component: CasePage });
 
-const auditRoute = createRoute({ getParentRoute: () => signedInRoute, path: "audit", component: AuditPage });
+// The oversight screens are loaded when opened: the other roles never download them.
+const auditRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "audit",
+  component: lazyRouteComponent(() => import("./routes/AuditPage"), "AuditPage"),
+});
 
 const accessLogRoute = createRoute({
   getParentRoute: () => signedInRoute,
   path: "audit/cases/$caseId",
-  component: AccessLogPage,
+  component: lazyRouteComponent(() => import("./routes/AccessLogPage"), "AccessLogPage"),
 });
 
-const privacyRoute = createRoute({ getParentRoute: () => signedInRoute, path: "privacy", component: PrivacyPage });
+const privacyRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "privacy",
+  component: lazyRouteComponent(() => import("./routes/PrivacyPage"), "PrivacyPage"),
+});
 
 export const routeTree = rootRoute.addChildren([
   signInRoute,
