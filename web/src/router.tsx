@@ -1,7 +1,13 @@
 // The app's routes. Their first path segments are the ones the service
 // serves the app at (public/app-paths.json; router.test.ts keeps them equal).
 import type { QueryClient } from "@tanstack/react-query";
-import { createRootRouteWithContext, createRoute, createRouter, redirect } from "@tanstack/react-router";
+import {
+  createRootRouteWithContext,
+  createRoute,
+  createRouter,
+  lazyRouteComponent,
+  redirect,
+} from "@tanstack/react-router";
 import type { CaseStatus } from "./client/types.gen";
 import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
@@ -86,10 +92,40 @@ const policeRoute = createRoute({
 
 const dpjRoute = createRoute({ getParentRoute: () => signedInRoute, path: "dpj", component: DpjList });
 
+// The oversight screens are loaded when opened: the other roles never download them.
+const auditRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "audit",
+  component: lazyRouteComponent(() => import("./routes/AuditPage"), "AuditPage"),
+});
+
+const accessLogRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "audit/cases/$caseId",
+  component: lazyRouteComponent(() => import("./routes/AccessLogPage"), "AccessLogPage"),
+});
+
+const privacyRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "privacy",
+  component: lazyRouteComponent(() => import("./routes/PrivacyPage"), "PrivacyPage"),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   secondFactorRoute,
-  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute, policeRoute, dpjRoute]),
+  signedInRoute.addChildren([
+    indexRoute,
+    casesRoute,
+    openCaseRoute,
+    caseRoute,
+    gridRoute,
+    policeRoute,
+    dpjRoute,
+    auditRoute,
+    accessLogRoute,
+    privacyRoute,
+  ]),
 ]);
 
 export function makeRouter(queryClient: QueryClient) {

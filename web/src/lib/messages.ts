@@ -1,5 +1,6 @@
 // The app's words, in Quebec French (the default) and English.
 import * as policeDesk from "./messages/police";
+import * as oversight from "./messages/oversight";
 export const fr = {
   app: { name: "Sexto", tagline: "Suivi des situations de sextage à l’école", skip: "Aller au contenu" },
   lang: { toggle: "English", toggleLabel: "Switch to English" },
@@ -156,6 +157,7 @@ export const fr = {
   notFound: { title: "Page introuvable", back: "Retour aux dossiers" },
   loading: "Chargement…",
   policeDesk: policeDesk.fr,
+  oversight: oversight.fr,
 };
 
 export type Messages = typeof fr;
@@ -316,4 +318,5 @@ export const en: Messages = {
   notFound: { title: "Page not found", back: "Back to the cases" },
   loading: "Loading…",
   policeDesk: policeDesk.en,
+  oversight: oversight.en,
 };

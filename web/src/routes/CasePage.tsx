@@ -6,6 +6,7 @@ import { unwrap } from "../lib/api";
 import { Actions } from "./Actions";
 import { AddParticipant } from "./AddParticipant";
 import { DpjPanel } from "./DpjPanel";
+import { HOLD_ROLES, LegalHolds } from "./LegalHolds";
 import { PolicePanel } from "./PolicePanel";
 import { ProblemView } from "./Problem";
 import { landing } from "../lib/landing";
@@ -50,6 +51,7 @@ export function CasePage() {
       </section>
       {role === "police_liaison" && <PolicePanel theCase={c} />}
       {role === "dpj_reporter" && <DpjPanel caseId={caseId} />}
+      {role && HOLD_ROLES.includes(role) && <LegalHolds caseId={caseId} role={role} />}
       <section aria-labelledby="flags">
         <h2 id="flags">{t("case.flags")}</h2>
         {c.flags.length === 0 ? (

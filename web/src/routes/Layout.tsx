@@ -39,6 +39,8 @@ export function Layout() {
           {session.data?.me.role === "police_liaison" && <Link to="/police">{t("policeDesk.nav.feed")}</Link>}
           {session.data?.me.role === "dpj_reporter" && <Link to="/dpj">{t("policeDesk.nav.dpj")}</Link>}
           {session.data && landing(session.data.me.role) === "/cases" && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data?.me.role === "auditor" && <Link to="/audit">{t("oversight.nav.audit")}</Link>}
+          {session.data?.me.role === "privacy_officer" && <Link to="/privacy">{t("oversight.nav.privacy")}</Link>}
         </nav>
         <div className="tools">
           <button
