@@ -78,7 +78,7 @@ export const fr = {
       other: "Autre",
     },
     justification: "Justification",
-    officer: "Policier ou policière joint·e (nom)",
+    officer: "Policier ou policière contacté·e (nom)",
     note: "Remarque",
     region: "Région de la DPJ",
     reference: "Référence du signalement",

@@ -2,7 +2,7 @@
 // users record a device and its next custody steps (storage, transfer to
 // police). No picture of a device or its content is ever asked for.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, Fragment, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { confiscateDevice, listDevices, recordCustodyEvent } from "../../client/sdk.gen";
 import type { DeviceKind, DeviceOut, ParticipantOut, RecordCustodyEventData } from "../../client/types.gen";
@@ -106,7 +106,8 @@ function RecordCustody({ caseId, device }: { caseId: string; device: DeviceOut }
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
     const body: RecordCustodyEventData["body"] = {
       kind,
       occurred_at: instant(form.get("occurred_at")),
@@ -118,6 +119,7 @@ function RecordCustody({ caseId, device }: { caseId: string; device: DeviceOut }
     setError(null);
     try {
       await unwrap(recordCustodyEvent({ path: { device_id: device.id }, headers: idempotent(), body }));
+      formElement.reset();
       await queryClient.invalidateQueries({ queryKey: ["case", caseId] });
     } catch (problem) {
       setError(problem);
@@ -144,20 +146,21 @@ function RecordCustody({ caseId, device }: { caseId: string; device: DeviceOut }
         </select>
         <label htmlFor={`${id}-at`}>{t("school.whenNow")}</label>
         <input id={`${id}-at`} name="occurred_at" type="datetime-local" />
+        {/* Keyed: a step's fields never keep what was typed for the other. */}
         {kind === "stored" ? (
-          <>
+          <Fragment key="stored">
             <label htmlFor={`${id}-seal`}>{t("school.devices.seal")}</label>
             <input id={`${id}-seal`} name="seal" maxLength={64} autoComplete="off" />
             <label htmlFor={`${id}-storage`}>{t("school.devices.storage")}</label>
             <input id={`${id}-storage`} name="storage" maxLength={200} autoComplete="off" />
-          </>
+          </Fragment>
         ) : (
-          <>
+          <Fragment key="transfer">
             <label htmlFor={`${id}-officer`}>{t("school.custody.officerLabel")}</label>
             <input id={`${id}-officer`} name="officer" maxLength={200} autoComplete="off" />
             <label htmlFor={`${id}-badge`}>{t("school.custody.badgeLabel")}</label>
             <input id={`${id}-badge`} name="badge" maxLength={64} autoComplete="off" />
-          </>
+          </Fragment>
         )}
         <label htmlFor={`${id}-note`}>
           {t("school.custody.note")} ({t("school.optional")})

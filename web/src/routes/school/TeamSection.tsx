@@ -46,7 +46,7 @@ function AddMember({ caseId, schoolId, team }: { caseId: string; schoolId: strin
           {candidates.map((s) => (
             <option key={s.id} value={s.id}>
               {s.full_name} — {t(`school.team.roles.${s.role}`, { defaultValue: s.role })}
-              {s.may_handle_cases ? "" : ` (${t("school.team.readOnly")})`}
+              {s.may_handle_cases ? "" : ` — ${t("school.team.readOnly")}`}
             </option>
           ))}
         </select>
