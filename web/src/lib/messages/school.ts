@@ -8,6 +8,15 @@ export const fr = {
   optional: "facultatif",
   readOnly:
     "Sans l’attestation « architecte », vous consultez ce dossier sans le traiter : adressez-vous à la direction de l’école ou à un membre de l’équipe qui la détient.",
+  roles: {
+    school_staff: "Intervenant·e",
+    school_lead: "Direction",
+    police_liaison: "Police",
+    dpj_reporter: "DPJ",
+    auditor: "Vérification",
+    privacy_officer: "Responsable de la protection des renseignements",
+    admin: "Administration",
+  },
   devices: {
     title: "Appareils confisqués",
     none: "Aucun appareil inscrit.",
@@ -38,7 +47,7 @@ export const fr = {
     step: "Étape {{n}}",
     by: "Inscrit par",
     you: "vous",
-    outsideTeam: "une personne hors de l’équipe du dossier (police ou système)",
+    outsideTeam: "une personne hors de l’équipe du dossier",
     seal: "Scellé",
     storage: "Lieu",
     officer: "Policier ou policière",
@@ -138,6 +147,15 @@ export const en: typeof fr = {
   optional: "optional",
   readOnly:
     "Without the architect attestation, you read this case without handling it: ask the school lead or a team member who holds it.",
+  roles: {
+    school_staff: "Staff",
+    school_lead: "School lead",
+    police_liaison: "Police",
+    dpj_reporter: "DPJ",
+    auditor: "Audit",
+    privacy_officer: "Privacy officer",
+    admin: "Administration",
+  },
   devices: {
     title: "Confiscated devices",
     none: "No device recorded.",
@@ -168,7 +186,7 @@ export const en: typeof fr = {
     step: "Step {{n}}",
     by: "Recorded by",
     you: "you",
-    outsideTeam: "someone outside the case team (police or a system)",
+    outsideTeam: "someone outside the case team",
     seal: "Seal",
     storage: "Location",
     officer: "Officer",

@@ -22,6 +22,7 @@ function step(sequence: number, kind: CustodyEventOut["kind"], extra: Partial<Cu
     badge_number: null,
     note: null,
     recorded_by: STAFF,
+    recorded_by_role: "school_staff",
     ...extra,
   };
 }
@@ -62,7 +63,13 @@ describe("CustodyTimeline", () => {
     const events = [
       step(1, "confiscated"),
       step(2, "stored", { seal_number: "SC-000123", storage_location: "Coffre de la direction" }),
-      step(3, "transferred_to_police", { officer_name: "Agente Paquette", badge_number: "4521", recorded_by: POLICE }),
+      step(3, "transferred_to_police", {
+        officer_name: "Agente Paquette",
+        badge_number: "4521",
+        recorded_by: POLICE,
+        recorded_by_role: "police_liaison",
+      }),
+      step(4, "retained_as_evidence", { recorded_by: POLICE, recorded_by_role: null }),
     ];
     render(<CustodyTimeline label="D1" events={events} recorderOf={recorderOf} />);
     const items = screen.getAllByRole("listitem");
@@ -71,8 +78,10 @@ describe("CustodyTimeline", () => {
     expect(time?.getAttribute("dateTime")).toBe("2026-11-22T15:00:00Z");
     expect(within(items[1]).getByText("Scellé").nextElementSibling?.textContent).toBe("SC-000123");
     expect(within(items[1]).getByText("Lieu").nextElementSibling?.textContent).toBe("Coffre de la direction");
-    // A recorder the case team does not know is said so, not left blank.
-    expect(items[2].textContent).toContain("hors de l’équipe du dossier");
+    // A recorder the case team does not know: their role, as the API kept it.
+    expect(items[2].textContent).toContain("Inscrit par Police");
+    // Neither name nor role known: said so, not left blank.
+    expect(items[3].textContent).toContain("Inscrit par une personne hors de l’équipe du dossier");
     expect(within(items[2]).getByText("Matricule").nextElementSibling?.textContent).toBe("4521");
     // A step without details has no empty list of them.
     expect(items[0].querySelector("dl")).toBeNull();

@@ -1,6 +1,7 @@
 // A device's chain of custody as a vertical timeline: an ordered list, one
 // step per item, oldest first, each saying what happened, when, and who
-// recorded it (name and role where the case team knows them).
+// recorded it: the role the API keeps with each step, and the name where
+// the case team knows it.
 import { useTranslation } from "react-i18next";
 import type { CustodyEventOut } from "../../client/types.gen";
 
@@ -25,6 +26,8 @@ export function CustodyTimeline({
     <ol className="timeline" aria-label={t("school.custody.chain", { label })}>
       {ordered.map((event, index) => {
         const recorder = recorderOf(event.recorded_by);
+        // The role as it was when the step was recorded (the API keeps it).
+        const role = event.recorded_by_role ? t(`school.roles.${event.recorded_by_role}`) : (recorder?.role ?? null);
         const details: [string, string | null][] = [
           [t("school.custody.seal"), event.seal_number],
           [t("school.custody.storage"), event.storage_location],
@@ -42,10 +45,10 @@ export function CustodyTimeline({
               {recorder ? (
                 <>
                   {recorder.name}
-                  {recorder.role && ` (${recorder.role})`}
+                  {role && ` (${role})`}
                 </>
               ) : (
-                t("school.custody.outsideTeam")
+                (role ?? t("school.custody.outsideTeam"))
               )}
             </p>
             {details.some(([, value]) => value) && (
