@@ -25,7 +25,9 @@ def test_each_step_names_the_role_that_recorded_it(desk):
     assert stored.json()["recorded_by_role"] == "school_lead"
     desk.go(case, "start_evaluation")
     desk.go(case, "hand_off", police_officer="Agente Paquette")
-    taken = desk.custody(device, "transferred_to_police", "demo-police-a", officer_name="Agente Paquette", badge_number="4521")
+    taken = desk.custody(
+        device, "transferred_to_police", "demo-police-a", officer_name="Agente Paquette", badge_number="4521"
+    )
     assert taken.status_code == 201, taken.text
     assert taken.json()["recorded_by_role"] == "police_liaison"
     chain = [("confiscated", "school_staff"), ("stored", "school_lead"), ("transferred_to_police", "police_liaison")]
