@@ -9,11 +9,11 @@ import { PolicePanel } from "./PolicePanel";
 import { ProblemView } from "./Problem";
 import { sessionQuery } from "../lib/session";
 import { StatusMachine } from "./StatusMachine";
-import { CONTACT_KINDS, type ContactKind, ContactsSection } from "./school/ContactsSection";
+import { CONTACT_KINDS, type ContactKind, ContactsSection, contactsQuery } from "./school/ContactsSection";
 import type { Recorder } from "./school/CustodyTimeline";
-import { DevicesSection } from "./school/DevicesSection";
+import { DevicesSection, devicesQuery } from "./school/DevicesSection";
 import { HandOffStatus } from "./school/HandOffStatus";
-import { NotesSection } from "./school/NotesSection";
+import { NotesSection, notesQuery } from "./school/NotesSection";
 import { TeamSection } from "./school/TeamSection";
 
 export function CasePage() {
@@ -34,12 +34,17 @@ export function CasePage() {
     queryKey: ["case", caseId, "participants"],
     queryFn: () => unwrap(listParticipants({ path, query: { limit: 100 } })),
   });
-  // Only the school reads the team (police and the DPJ get 403): not asked for them.
+  // Only the school reads the team and the notes (police and the DPJ get 403): not asked for them.
   const team = useQuery({
     queryKey: ["case", caseId, "team"],
     queryFn: () => unwrap(listTeam({ path, query: { limit: 100 } })),
     enabled: school,
   });
+  // Asked for at once with the case, not once it is shown; each only of the
+  // roles that read it (the sections read the same answers).
+  useQuery({ ...devicesQuery(caseId), enabled: readsDevices });
+  useQuery({ ...contactsQuery(caseId), enabled: readsContacts });
+  useQuery({ ...notesQuery(caseId), enabled: school });
   const me = session.data?.me;
   const recorderOf = (userId: string): Recorder | null => {
     const member = team.data?.items.find((m) => m.user_id === userId);

@@ -2,7 +2,7 @@
 // for the roles that record them, the form. The protocol's rules (parents
 // only for a minor, the report's fields...) are the API's: a refusal comes
 // back as a problem document, shown in words.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { listContacts, recordContact } from "../../client/sdk.gen";
@@ -23,6 +23,12 @@ export const CONTACT_KINDS: Kind[] = [
   "media_inquiry",
   "takedown_referral",
 ];
+export const contactsQuery = (caseId: string) =>
+  queryOptions({
+    queryKey: ["case", caseId, "contacts"],
+    queryFn: () => unwrap(listContacts({ path: { case_id: caseId }, query: { limit: 100 } })),
+  });
+
 // The details' values that are codes, read in words.
 const CODED: Record<string, string> = {
   guardian_relationship: "guardians",
@@ -237,10 +243,7 @@ export function ContactsSection({
 }) {
   const { t, i18n } = useTranslation();
   const dates = new Intl.DateTimeFormat(i18n.language === "en" ? "en-CA" : "fr-CA", { dateStyle: "medium", timeStyle: "short" });
-  const contacts = useQuery({
-    queryKey: ["case", caseId, "contacts"],
-    queryFn: () => unwrap(listContacts({ path: { case_id: caseId }, query: { limit: 100 } })),
-  });
+  const contacts = useQuery(contactsQuery(caseId));
   const labelOf = new Map(people.map((p) => [p.id, p.label]));
 
   function value(key: string, raw: unknown): string {

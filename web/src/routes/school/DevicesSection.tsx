@@ -1,7 +1,7 @@
 // Devices confiscated on a case and each one's chain of custody; school
 // users record a device and its next custody steps (storage, transfer to
 // police). No picture of a device or its content is ever asked for.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, Fragment, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { confiscateDevice, listDevices, recordCustodyEvent } from "../../client/sdk.gen";
@@ -10,6 +10,13 @@ import { unwrap } from "../../lib/api";
 import { ProblemView } from "../Problem";
 import { CustodyTimeline, type Recorder } from "./CustodyTimeline";
 import { currentPeople, idempotent, instant, optional } from "./shared";
+
+/** The case's devices, each with its chain (one call for all). */
+export const devicesQuery = (caseId: string) =>
+  queryOptions({
+    queryKey: ["case", caseId, "devices"],
+    queryFn: () => unwrap(listDevices({ path: { case_id: caseId }, query: { limit: 100 } })),
+  });
 
 const KINDS: DeviceKind[] = ["phone", "tablet", "laptop", "other"];
 // The steps a school user records; police record the return and the retention.
@@ -185,10 +192,7 @@ export function DevicesSection({
   recorderOf: (userId: string) => Recorder | null;
 }) {
   const { t } = useTranslation();
-  const devices = useQuery({
-    queryKey: ["case", caseId, "devices"],
-    queryFn: () => unwrap(listDevices({ path: { case_id: caseId }, query: { limit: 100 } })),
-  });
+  const devices = useQuery(devicesQuery(caseId));
   const labelOf = new Map(people.map((p) => [p.id, p.label]));
   return (
     <section aria-labelledby="devices">

@@ -1,6 +1,6 @@
 // The case chronology: notes, oldest first, never changed nor deleted.
 // Words only: no image, video or audio is ever attached.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { addNote, listNotes } from "../../client/sdk.gen";
@@ -8,6 +8,12 @@ import { unwrap } from "../../lib/api";
 import { ProblemView } from "../Problem";
 import type { Recorder } from "./CustodyTimeline";
 import { idempotent } from "./shared";
+
+export const notesQuery = (caseId: string) =>
+  queryOptions({
+    queryKey: ["case", caseId, "notes"],
+    queryFn: () => unwrap(listNotes({ path: { case_id: caseId }, query: { limit: 100 } })),
+  });
 
 export function NotesSection({
   caseId,
@@ -22,10 +28,7 @@ export function NotesSection({
   const queryClient = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const dates = new Intl.DateTimeFormat(i18n.language === "en" ? "en-CA" : "fr-CA", { dateStyle: "medium", timeStyle: "short" });
-  const notes = useQuery({
-    queryKey: ["case", caseId, "notes"],
-    queryFn: () => unwrap(listNotes({ path: { case_id: caseId }, query: { limit: 100 } })),
-  });
+  const notes = useQuery(notesQuery(caseId));
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
