@@ -5,12 +5,15 @@ import { createRootRouteWithContext, createRoute, createRouter, redirect } from 
 import type { CaseStatus } from "./client/types.gen";
 import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
+import { landing } from "./lib/landing";
 import { sessionQuery, ssoSearch } from "./lib/session";
 import { CaseList, type CaseListSearch } from "./routes/CaseList";
 import { CasePage } from "./routes/CasePage";
 import { Layout } from "./routes/Layout";
 import { NotFound } from "./routes/NotFound";
 import { OpenCase } from "./routes/OpenCase";
+import { DpjList } from "./routes/DpjList";
+import { PoliceFeed, type PoliceFeedSearch } from "./routes/PoliceFeed";
 import { SecondFactor } from "./routes/SecondFactor";
 import { SignIn } from "./routes/SignIn";
 
@@ -50,8 +53,10 @@ const signedInRoute = createRoute({
 const indexRoute = createRoute({
   getParentRoute: () => signedInRoute,
   path: "/",
-  beforeLoad: () => {
-    throw redirect({ to: "/cases" });
+  // Each role lands on its own list: police on their force's feed, DPJ reporters on the cases to report.
+  beforeLoad: async ({ context }) => {
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    throw redirect({ to: landing(session?.me.role) });
   },
 });
 
@@ -71,10 +76,20 @@ const gridRoute = createRoute({ getParentRoute: () => signedInRoute, path: "case
 
 const caseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId", component: CasePage });
 
+const policeRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "police",
+  component: PoliceFeed,
+  validateSearch: (search: Record<string, unknown>): PoliceFeedSearch =>
+    typeof search.page === "string" && search.page ? { page: search.page } : {},
+});
+
+const dpjRoute = createRoute({ getParentRoute: () => signedInRoute, path: "dpj", component: DpjList });
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   secondFactorRoute,
-  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute]),
+  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute, policeRoute, dpjRoute]),
 ]);
 
 export function makeRouter(queryClient: QueryClient) {

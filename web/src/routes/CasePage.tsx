@@ -5,8 +5,10 @@ import { listParticipants, listTeam, nextSteps, readCase } from "../client/sdk.g
 import { unwrap } from "../lib/api";
 import { Actions } from "./Actions";
 import { AddParticipant } from "./AddParticipant";
+import { DpjPanel } from "./DpjPanel";
 import { PolicePanel } from "./PolicePanel";
 import { ProblemView } from "./Problem";
+import { landing } from "../lib/landing";
 import { sessionQuery } from "../lib/session";
 import { StatusMachine } from "./StatusMachine";
 import { CONTACT_KINDS, type ContactKind, ContactsSection, contactsQuery } from "./school/ContactsSection";
@@ -26,8 +28,10 @@ export function CasePage() {
   const lead = role === "school_lead";
   // Handling a case needs the architect attestation; without it, staff read.
   const handles = school && session.data?.me.may_handle_cases === true;
+  // Police read the devices in their panel, the DPJ the contacts in theirs
+  // (the same answers, asked for here with the case); the school in its sections.
   const readsDevices = school || role === "police_liaison";
-  const readsContacts = readsDevices || role === "dpj_reporter";
+  const readsContacts = school || role === "dpj_reporter";
   const theCase = useQuery({ queryKey: ["case", caseId], queryFn: () => unwrap(readCase({ path })) });
   const steps = useQuery({ queryKey: ["case", caseId, "next-steps"], queryFn: () => unwrap(nextSteps({ path })) });
   const participants = useQuery({
@@ -57,7 +61,7 @@ export function CasePage() {
     return (
       <section>
         <p>
-          <Link to="/cases">{t("case.back")}</Link>
+          <Link to={landing(role)}>{t("case.back")}</Link>
         </p>
         <ProblemView error={theCase.error} onRetry={() => void theCase.refetch()} />
       </section>
@@ -67,19 +71,13 @@ export function CasePage() {
   const c = theCase.data;
   const open = c.status !== "closed";
   const people = participants.data?.items ?? [];
-  // The contacts a role records: the school every kind (the report to the
-  // DPJ, everyone's duty, even without the attestation); the DPJ its report.
-  const contactKinds: ContactKind[] = !open
-    ? []
-    : handles
-      ? CONTACT_KINDS
-      : school || role === "dpj_reporter"
-        ? ["dpj_report"]
-        : [];
+  // The contacts school users record: every kind with the attestation;
+  // without it, the report to the DPJ only (everyone's duty).
+  const contactKinds: ContactKind[] = !open ? [] : handles ? CONTACT_KINDS : ["dpj_report"];
   return (
     <article className="case">
       <p>
-        <Link to="/cases">{t("case.back")}</Link>
+        <Link to={landing(role)}>{t("case.back")}</Link>
       </p>
       <h1>{t("case.title", { reference: c.reference })}</h1>
       <section aria-labelledby="machine">
@@ -87,6 +85,7 @@ export function CasePage() {
         <StatusMachine status={c.status} />
       </section>
       {role === "police_liaison" && <PolicePanel theCase={c} />}
+      {role === "dpj_reporter" && <DpjPanel caseId={caseId} />}
       <section aria-labelledby="flags">
         <h2 id="flags">{t("case.flags")}</h2>
         {c.flags.length === 0 ? (
@@ -142,8 +141,8 @@ export function CasePage() {
         )}
       </section>
       {school && <TeamSection caseId={caseId} schoolId={c.school_id} team={team.data?.items} error={team.error} isLead={lead} />}
-      {readsDevices && <DevicesSection caseId={caseId} people={people} canRecord={handles && open} recorderOf={recorderOf} />}
-      {readsContacts && <ContactsSection caseId={caseId} people={people} kinds={contactKinds} recorderOf={recorderOf} />}
+      {school && <DevicesSection caseId={caseId} people={people} canRecord={handles && open} recorderOf={recorderOf} />}
+      {school && <ContactsSection caseId={caseId} people={people} kinds={contactKinds} recorderOf={recorderOf} />}
       {school && <NotesSection caseId={caseId} canAdd={handles} recorderOf={recorderOf} />}
       {school && !handles && <p className="help">{t("school.readOnly")}</p>}
       <p className="media-note">{t("case.media")}</p>

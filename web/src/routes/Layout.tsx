@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useNavigate } from "@tanstack/react-router";
 import { useTranslation } from "react-i18next";
 import { switchLanguage } from "../lib/i18n";
+import { landing } from "../lib/landing";
 import { endSession, sessionQuery } from "../lib/session";
 
 export function Layout() {
@@ -10,6 +11,13 @@ export function Layout() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const other = i18n.language === "en" ? "fr" : "en";
+
+  // What the API said (next steps, problems) is in the language it was asked
+  // in: asked again in the new one.
+  async function changeLanguage() {
+    await switchLanguage(other);
+    await queryClient.invalidateQueries();
+  }
 
   async function signOut() {
     try {
@@ -28,14 +36,16 @@ export function Layout() {
       <header className="top">
         <span className="brand">{t("app.name")}</span>
         <nav aria-label={t("nav.main")}>
-          {session.data && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data?.me.role === "police_liaison" && <Link to="/police">{t("policeDesk.nav.feed")}</Link>}
+          {session.data?.me.role === "dpj_reporter" && <Link to="/dpj">{t("policeDesk.nav.dpj")}</Link>}
+          {session.data && landing(session.data.me.role) === "/cases" && <Link to="/cases">{t("nav.cases")}</Link>}
         </nav>
         <div className="tools">
           <button
             type="button"
             lang={other}
             aria-label={t("lang.toggleLabel")}
-            onClick={() => void switchLanguage(other)}
+            onClick={() => void changeLanguage()}
           >
             {t("lang.toggle")}
           </button>

@@ -44,7 +44,7 @@ export function SecondFactor() {
 
   async function done() {
     await queryClient.invalidateQueries({ queryKey: ["session"] });
-    await navigate({ to: "/cases" });
+    await navigate({ to: "/" });
   }
 
   return (

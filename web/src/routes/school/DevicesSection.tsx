@@ -200,7 +200,7 @@ export function DevicesSection({
       {devices.isError && <ProblemView error={devices.error} onRetry={() => void devices.refetch()} />}
       {devices.data && devices.data.items.length === 0 && <p>{t("school.devices.none")}</p>}
       {devices.data && devices.data.items.length > 0 && (
-        <ul className="devices">
+        <ul className="school-devices">
           {devices.data.items.map((d) => (
             <li key={d.id}>
               <h3>
