@@ -199,6 +199,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/approvals"):                           {"-": "401 403 403 200 403 403 403 200 200 403 200 200"},
     ("POST", "/api/v1/approvals/{grant_id}/approve"):       {"-": "401 403 403 200 403 403 403 404 404 403 200 404"},
     ("POST", "/api/v1/approvals/{grant_id}/refuse"):        {"-": "401 403 403 200 403 403 403 404 404 403 200 404"},
+    ("GET", "/api/v1/approvals/identity-providers"):        {"-": "401 403 403 200 403 403 403 200 200 403 200 200"},
 
     # --- grid templates: anyone signed in ------------------------------------------------------------
     ("GET", "/api/v1/grid-templates/current"):              {"-": "401 200 200 200 200 200 200 200 200 200 200 200"},
