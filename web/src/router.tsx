@@ -13,6 +13,15 @@ import { NotFound } from "./routes/NotFound";
 import { OpenCase } from "./routes/OpenCase";
 import { SecondFactor } from "./routes/SecondFactor";
 import { SignIn } from "./routes/SignIn";
+import { Account } from "./routes/Account";
+import { ProviderApprovals } from "./routes/ProviderApprovals";
+import { AdminHome } from "./routes/admin/AdminHome";
+import { Agreements } from "./routes/admin/Agreements";
+import { IdentityProviders } from "./routes/admin/IdentityProviders";
+import { Organisations } from "./routes/admin/Organisations";
+import { ServiceAccounts } from "./routes/admin/ServiceAccounts";
+import { UserPage } from "./routes/admin/UserPage";
+import { Users } from "./routes/admin/Users";
 
 type Context = { queryClient: QueryClient };
 
@@ -50,8 +59,10 @@ const signedInRoute = createRoute({
 const indexRoute = createRoute({
   getParentRoute: () => signedInRoute,
   path: "/",
-  beforeLoad: () => {
-    throw redirect({ to: "/cases" });
+  beforeLoad: async ({ context }) => {
+    // The admin reads no case: its landing is the administration.
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    throw redirect({ to: session?.me.role === "admin" ? "/admin" : "/cases" });
   },
 });
 
@@ -71,10 +82,48 @@ const gridRoute = createRoute({ getParentRoute: () => signedInRoute, path: "case
 
 const caseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId", component: CasePage });
 
+const accountRoute = createRoute({ getParentRoute: () => signedInRoute, path: "account", component: Account });
+
+// The people who approve their organization's identity providers.
+const providerApprovalsRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "identity-providers",
+  component: ProviderApprovals,
+});
+
+// The admin's screens (the API refuses them to anyone else).
+const adminRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin", component: AdminHome });
+const adminOrgsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/organisations", component: Organisations });
+const adminAgreementsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/agreements", component: Agreements });
+const adminUsersRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/users", component: Users });
+const adminUserRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/users/$userId", component: UserPage });
+const adminServicesRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "admin/service-accounts",
+  component: ServiceAccounts,
+});
+const adminProvidersRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "admin/identity-providers",
+  component: IdentityProviders,
+});
+
+const accountAndAdminRoutes = [
+  accountRoute,
+  providerApprovalsRoute,
+  adminRoute,
+  adminOrgsRoute,
+  adminAgreementsRoute,
+  adminUsersRoute,
+  adminUserRoute,
+  adminServicesRoute,
+  adminProvidersRoute,
+];
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   secondFactorRoute,
-  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute]),
+  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute, ...accountAndAdminRoutes]),
 ]);
 
 export function makeRouter(queryClient: QueryClient) {

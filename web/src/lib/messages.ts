@@ -1,4 +1,5 @@
 // The app's words, in Quebec French (the default) and English.
+import * as admin from "./messages/admin";
 export const fr = {
   app: { name: "Sexto", tagline: "Suivi des situations de sextage à l’école", skip: "Aller au contenu" },
   lang: { toggle: "English", toggleLabel: "Switch to English" },
@@ -153,6 +154,7 @@ export const fr = {
   },
   notFound: { title: "Page introuvable", back: "Retour aux dossiers" },
   loading: "Chargement…",
+  admin: admin.fr,
 };
 
 export type Messages = typeof fr;
@@ -311,4 +313,5 @@ export const en: Messages = {
   },
   notFound: { title: "Page not found", back: "Back to the cases" },
   loading: "Loading…",
+  admin: admin.en,
 };

@@ -4,6 +4,9 @@ import { useTranslation } from "react-i18next";
 import { switchLanguage } from "../lib/i18n";
 import { endSession, sessionQuery } from "../lib/session";
 
+// Who approves an organization's identity providers (app.accounts.duties).
+const APPROVERS = new Set(["privacy_officer", "school_lead", "police_liaison"]);
+
 export function Layout() {
   const { t, i18n } = useTranslation();
   const session = useQuery(sessionQuery);
@@ -28,7 +31,12 @@ export function Layout() {
       <header className="top">
         <span className="brand">{t("app.name")}</span>
         <nav aria-label={t("nav.main")}>
-          {session.data && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data && session.data.me.role !== "admin" && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data?.me.role === "admin" && <Link to="/admin">{t("admin.nav.admin")}</Link>}
+          {session.data && APPROVERS.has(session.data.me.role) && (
+            <Link to="/identity-providers">{t("admin.nav.providers")}</Link>
+          )}
+          {session.data && <Link to="/account">{t("admin.nav.account")}</Link>}
         </nav>
         <div className="tools">
           <button
