@@ -1,7 +1,7 @@
 // The app's routes. Their first path segments are the ones the service
 // serves the app at (public/app-paths.json; router.test.ts keeps them equal).
 import type { QueryClient } from "@tanstack/react-query";
-import { createRootRouteWithContext, createRoute, createRouter, redirect } from "@tanstack/react-router";
+import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, redirect } from "@tanstack/react-router";
 import type { CaseStatus } from "./client/types.gen";
 import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
@@ -13,15 +13,6 @@ import { NotFound } from "./routes/NotFound";
 import { OpenCase } from "./routes/OpenCase";
 import { SecondFactor } from "./routes/SecondFactor";
 import { SignIn } from "./routes/SignIn";
-import { Account } from "./routes/Account";
-import { ProviderApprovals } from "./routes/ProviderApprovals";
-import { AdminHome } from "./routes/admin/AdminHome";
-import { Agreements } from "./routes/admin/Agreements";
-import { IdentityProviders } from "./routes/admin/IdentityProviders";
-import { Organisations } from "./routes/admin/Organisations";
-import { ServiceAccounts } from "./routes/admin/ServiceAccounts";
-import { UserPage } from "./routes/admin/UserPage";
-import { Users } from "./routes/admin/Users";
 
 type Context = { queryClient: QueryClient };
 
@@ -82,30 +73,30 @@ const gridRoute = createRoute({ getParentRoute: () => signedInRoute, path: "case
 
 const caseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId", component: CasePage });
 
-const accountRoute = createRoute({ getParentRoute: () => signedInRoute, path: "account", component: Account });
+const accountRoute = createRoute({ getParentRoute: () => signedInRoute, path: "account", component: lazyRouteComponent(() => import("./routes/Account"), "Account") });
 
 // The people who approve their organization's identity providers.
 const providerApprovalsRoute = createRoute({
   getParentRoute: () => signedInRoute,
   path: "identity-providers",
-  component: ProviderApprovals,
+  component: lazyRouteComponent(() => import("./routes/ProviderApprovals"), "ProviderApprovals"),
 });
 
-// The admin's screens (the API refuses them to anyone else).
-const adminRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin", component: AdminHome });
-const adminOrgsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/organisations", component: Organisations });
-const adminAgreementsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/agreements", component: Agreements });
-const adminUsersRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/users", component: Users });
-const adminUserRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/users/$userId", component: UserPage });
+// The admin's screens (the API refuses them to anyone else), loaded when first shown.
+const adminRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin", component: lazyRouteComponent(() => import("./routes/admin/AdminHome"), "AdminHome") });
+const adminOrgsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/organisations", component: lazyRouteComponent(() => import("./routes/admin/Organisations"), "Organisations") });
+const adminAgreementsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/agreements", component: lazyRouteComponent(() => import("./routes/admin/Agreements"), "Agreements") });
+const adminUsersRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/users", component: lazyRouteComponent(() => import("./routes/admin/Users"), "Users") });
+const adminUserRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/users/$userId", component: lazyRouteComponent(() => import("./routes/admin/UserPage"), "UserPage") });
 const adminServicesRoute = createRoute({
   getParentRoute: () => signedInRoute,
   path: "admin/service-accounts",
-  component: ServiceAccounts,
+  component: lazyRouteComponent(() => import("./routes/admin/ServiceAccounts"), "ServiceAccounts"),
 });
 const adminProvidersRoute = createRoute({
   getParentRoute: () => signedInRoute,
   path: "admin/identity-providers",
-  component: IdentityProviders,
+  component: lazyRouteComponent(() => import("./routes/admin/IdentityProviders"), "IdentityProviders"),
 });
 
 const accountAndAdminRoutes = [
