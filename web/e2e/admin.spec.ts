@@ -70,6 +70,14 @@ test("the admin creates a user in school A, changes its role and scope, and disa
   await expect(page.locator("dl.facts")).toContainText("Direction ou répondant·e");
   await expect(page.locator("dl.facts")).toContainText(SCHOOL_A);
 
+  // The Sexto attestation that lets school staff handle cases.
+  const attestations = page.getByRole("form", { name: "Attestations Sexto" });
+  await attestations.getByLabel("Niveau").selectOption("architect");
+  await attestations.getByLabel("Obtenue le").fill("2025-10-14");
+  await attestations.getByLabel("Adresse du badge (https)").fill("https://badges.example.org/sexto/architecte/e2e");
+  await attestations.getByRole("button", { name: "Enregistrer l’attestation" }).click();
+  await expect(page.getByRole("button", { name: "Retirer l’attestation Architecte" })).toBeVisible();
+
   await page.getByRole("button", { name: "Fermer toutes ses sessions" }).click();
   await expect(page.getByRole("status")).toHaveText("Toutes ses sessions et tous ses jetons ont pris fin.");
   await page.getByRole("button", { name: "Retirer le second facteur (téléphone perdu)" }).click();
