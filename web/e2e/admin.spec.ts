@@ -90,7 +90,7 @@ test("the admin creates a user in school A, changes its role and scope, and disa
   await expect(page.getByRole("row", { name: /Nadia Essai/ })).toContainText("Désactivé");
 });
 
-test("the admin registers an identity provider; it waits for its board's approvers, who see it", async ({ page, browser }) => {
+test("the admin registers an identity provider; it waits for its board's approvers, one of whom approves it", async ({ page, browser }) => {
   await signIn(page, "demo-admin", /\/admin$/);
   await page.getByRole("link", { name: "Fournisseurs d’identité" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Fournisseurs d’identité" })).toBeVisible();
@@ -103,6 +103,8 @@ test("the admin registers an identity provider; it waits for its board's approve
   await page.getByLabel("Nom du fichier qui contient le secret client").fill("demo-a-entra");
   await page.getByLabel("Domaines de courriel admis").fill("demo-a.example");
   await page.getByLabel("Valeurs amr exigées (facultatif, par exemple mfa)").fill("mfa");
+  // Registered disabled: approved below, it still shows on no sign-in page of the other tests.
+  await page.getByRole("checkbox", { name: "Activé" }).uncheck();
   await page.getByRole("button", { name: "Inscrire un fournisseur" }).click();
   await expect(page.getByRole("status")).toContainText("il attend l’approbation de son organisation");
   await expect(page.getByRole("status")).toContainText("/api/v1/auth/sso/callback");
@@ -111,8 +113,7 @@ test("the admin registers an identity provider; it waits for its board's approve
   await expect(row).toContainText(`responsable de la protection des renseignements de ${BOARD_A}`);
   await expectAccessible(page, "identity providers (admin)");
 
-  // Board A's privacy officer finds it waiting, with the approve action (left untaken here:
-  // an approved provider would show on every sign-in page of the other tests).
+  // Board A's privacy officer finds it waiting, checks what it trusts, and approves it.
   const context = await browser.newContext();
   const approver = await context.newPage();
   await signIn(approver, "demo-privacy-a", null);
@@ -121,7 +122,13 @@ test("the admin registers an identity provider; it waits for its board's approve
   await expect(approver.getByText("domaines demo-a.example")).toBeVisible();
   await expect(approver.getByRole("button", { name: "Approuver CSS démo A (Entra e2e)" })).toBeEnabled();
   await expectAccessible(approver, "identity providers to approve");
+  await approver.getByRole("button", { name: "Approuver CSS démo A (Entra e2e)" }).click();
+  await expect(approver.getByRole("status")).toHaveText("CSS démo A (Entra e2e) est approuvé.");
+  await expect(approver.getByText("Aucun fournisseur n’attend votre approbation.")).toBeVisible();
   await context.close();
+
+  await page.reload();
+  await expect(page.getByRole("row", { name: /CSS démo A \(Entra e2e\)/ })).toContainText("Approuvé le");
 });
 
 test("a person lists their sessions and ends the others; enrols an app with a QR code, renews its codes, removes it", async ({
