@@ -142,8 +142,9 @@ test("a person lists their sessions and ends the others; enrols an app with a QR
   await page.getByRole("link", { name: "Mon compte" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Mon compte" })).toBeVisible();
   const sessions = page.getByRole("table", { name: "Sessions de navigateur en cours" }).locator("tbody tr");
-  expect(await sessions.count()).toBeGreaterThanOrEqual(2);
   await expect(sessions.filter({ hasText: "Cette session" })).toHaveCount(1);
+  await expect(sessions.getByRole("button", { name: /^Fermer la session ouverte le / }).first()).toBeVisible();
+  expect(await sessions.count()).toBeGreaterThanOrEqual(2);
   await expectAccessible(page, "account");
   await page.getByRole("button", { name: "Fermer toutes mes autres sessions" }).click();
   await expect(page.getByText("Vos autres sessions sont fermées.")).toBeVisible();

@@ -139,9 +139,9 @@ export function ScopeList({ scope }: { scope: ScopeOut }) {
   return <>{all.length ? all.join(" ; ") : t("admin.user.noScope")}</>;
 }
 
-/** What was just done, said to screen readers too. */
+/** What was just done, said to screen readers too: the live region stays in
+ * the page (hidden while empty) so that a new text in it is announced. */
 export function Notice({ children }: { children: ReactNode }) {
-  if (!children) return null;
   return (
     <p className="notice" role="status">
       {children}
