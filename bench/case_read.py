@@ -1,10 +1,12 @@
-"""Benchmark: an audited case read against the same read with no audit entry.
+"""Benchmark: an audited case read against two reads with no audit entry.
 
 On a throwaway PostgreSQL database (migrated, demo data, one case opened by
-demo-staff-a), serve the service and the bench-only baseline
-(``bench/baseline_app.py``) each with uvicorn, 2 worker processes, and load
-each with wrk (16 connections) in alternating rounds, in the same run.  Then
-check that the audit log holds one entry per audited read and verifies.
+demo-staff-a), serve the service and the two bench-only baselines
+(``bench/baseline_app.py``: the same authorization work without the audit
+entry, and the plainest template read: token, user, case) each with uvicorn,
+2 worker processes, and load each with wrk (16 connections) in alternating
+rounds, in the same run.  Then check that the audit log holds one entry per
+audited read and verifies.
 
     .venv/bin/python bench/case_read.py [--seconds 10] [--rounds 3] [--metrics] [--way bearer|session]
 
@@ -131,9 +133,10 @@ def main() -> None:
         engine = create_engine(url)
         with Session(engine) as session:
             load_demo(session, PasswordHasher(settings), PASSWORD, local_today(settings.local_timezone))
-        ports = {"audited": free_port(), "baseline": free_port()}
+        ports = {"audited": free_port(), "baseline": free_port(), "plain": free_port()}
         processes.append(serve("app.main:create_app", ports["audited"], env))
         processes.append(serve("bench.baseline_app:create_baseline_app", ports["baseline"], env))
+        processes.append(serve("bench.baseline_app:create_plain_app", ports["plain"], env))
         metrics_token = secrets.token_hex(32)
         if args.metrics:
             # The same service with its metrics on, loaded in the same rounds.
@@ -155,7 +158,7 @@ def main() -> None:
                 timeout=60,
             )
             cookie = f"Cookie: sexto_session={opened.cookies['sexto_session']}"
-            headers.update({label: cookie for label in ports if label != "baseline"})
+            headers.update({label: cookie for label in ports if label not in ("baseline", "plain")})
         for label, port in ports.items():  # warm up
             wrk(f"http://127.0.0.1:{port}{path}", headers[label], 2)
         with engine.connect() as connection:
@@ -164,12 +167,12 @@ def main() -> None:
         audited_requests = 0
         metered_requests = 0
         for _ in range(args.rounds):
-            for label in ("baseline", "audited", "metered"):
+            for label in ("plain", "baseline", "audited", "metered"):
                 if label not in ports:
                     continue
                 result = wrk(f"http://127.0.0.1:{ports[label]}{path}", headers[label], args.seconds)
                 results[label].append(result)
-                if label != "baseline":
+                if label not in ("baseline", "plain"):
                     audited_requests += result["requests"]
                 if label == "metered":
                     metered_requests += result["requests"]
@@ -184,7 +187,10 @@ def main() -> None:
                 "errors": sum(r["errors"] for r in rows)
             }
 
-        audited, baseline = summary("audited"), summary("baseline")
+        audited, baseline, plain = summary("audited"), summary("baseline"), summary("plain")
+        print(
+            f"plain template read: {plain['rps']:,.0f} req/s, p50 {plain['p50']:.1f} ms, p99 {plain['p99']:.1f} ms, errors {plain['errors']}"
+        )
         print(
             f"baseline (no audit): {baseline['rps']:,.0f} req/s, p50 {baseline['p50']:.1f} ms, p99 {baseline['p99']:.1f} ms, errors {baseline['errors']}"
         )
@@ -194,6 +200,10 @@ def main() -> None:
         print(
             f"ratio audited/baseline: {audited['rps'] / baseline['rps']:.2f} (median of {args.rounds} rounds of {args.seconds} s; "
             f"the service read with a {'browser session' if args.way == 'session' else 'bearer token'})"
+        )
+        print(
+            f"ratio audited/plain: {audited['rps'] / plain['rps']:.2f}, p99 audited/plain: {audited['p99'] / plain['p99']:.2f} "
+            "(issue #17's target: throughput >= 1.0, p99 no higher)"
         )
         if args.metrics:
             metered = summary("metered")

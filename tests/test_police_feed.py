@@ -48,6 +48,20 @@ def test_the_feed_follows_a_handed_off_case(desk):
     assert later["items"][0]["case"]["police_acknowledged_at"]
 
 
+def test_the_police_list_says_which_handed_off_cases_await_acknowledgement(desk):
+    """The feed says what changed since a cursor; the force's list says, of
+    every case handed off to it, which ones it has not taken yet."""
+    waiting, taken = desk.open_case(), desk.open_case()
+    for case in (waiting, taken):
+        desk.person(case, "author")
+        desk.go(case, "hand_off", police_officer="Agente Paquette")
+    desk.ok("POST", f"/cases/{taken['id']}/acknowledgement", "demo-police-a", 201, json={})
+    listed = {c["id"]: c for c in desk.ok("GET", "/cases", "demo-police-a")["items"]}
+    assert listed[waiting["id"]]["police_acknowledged_at"] is None
+    assert listed[taken["id"]]["police_acknowledged_at"]
+    assert desk.ok("GET", "/cases", "demo-police-b")["items"] == []
+
+
 def test_the_feed_is_for_police_only(desk):
     for user in ("demo-staff-a", "demo-lead-a", "demo-dpj-a", "demo-auditor", "demo-admin"):
         assert desk.call("GET", "/police/cases", user).status_code == 403, user

@@ -85,31 +85,60 @@ class CaseFile:
 
     @classmethod
     def load(cls, session: Session, case: Case) -> CaseFile:
-        people = session.exec(select(Participant).where(Participant.case_id == case.id)).all()
-        replaced = {p.supersedes_id for p in people if p.supersedes_id}
-        current = sorted((p for p in people if p.id not in replaced), key=lambda p: int(p.label[1:]))
-        label_of = {p.id: p.label for p in people}
-        flags: dict[str, set[str]] = {}
-        if people:
+        return cls.load_many(session, [case])[case.id]
+
+    @classmethod
+    def load_many(cls, session: Session, cases: Sequence[Case]) -> dict[uuid.UUID, CaseFile]:
+        """The files of several cases in the queries of one (six, none for no case):
+        a page of the case list says what each case waits for."""
+        if not cases:
+            return {}
+        ids = [case.id for case in cases]
+        people_of: dict[uuid.UUID, list[Participant]] = {i: [] for i in ids}
+        for person in session.exec(select(Participant).where(col(Participant.case_id).in_(ids))).all():
+            people_of[person.case_id].append(person)
+        every_label = {p.id: p.label for people in people_of.values() for p in people}
+        flags_of: dict[uuid.UUID, list[ParticipantFlag]] = {}
+        if every_label:
             rows = session.exec(
-                select(ParticipantFlag).where(col(ParticipantFlag.participant_id).in_(list(label_of)))
+                select(ParticipantFlag).where(col(ParticipantFlag.participant_id).in_(list(every_label)))
             ).all()
             for row in rows:
-                flags.setdefault(label_of[row.participant_id], set()).add(row.kind)
-        grids = session.exec(select(GridSubmission).where(GridSubmission.case_id == case.id)).all()
-        superseded = {g.supersedes_id for g in grids if g.supersedes_id}
-        contacts = session.exec(select(Contact).where(Contact.case_id == case.id)).all()
-        devices = session.exec(select(Device).where(Device.case_id == case.id).order_by(col(Device.created_at))).all()
+                flags_of.setdefault(row.participant_id, []).append(row)
+        grids_of: dict[uuid.UUID, list[GridSubmission]] = {i: [] for i in ids}
+        for grid in session.exec(select(GridSubmission).where(col(GridSubmission.case_id).in_(ids))).all():
+            grids_of[grid.case_id].append(grid)
+        contacts_of: dict[uuid.UUID, list[Contact]] = {i: [] for i in ids}
+        for contact in session.exec(select(Contact).where(col(Contact.case_id).in_(ids))).all():
+            contacts_of[contact.case_id].append(contact)
+        devices_of: dict[uuid.UUID, list[Device]] = {i: [] for i in ids}
+        devices = session.exec(
+            select(Device).where(col(Device.case_id).in_(ids)).order_by(col(Device.created_at))
+        ).all()
+        for device in devices:
+            devices_of[device.case_id].append(device)
         custody = Custody.load(session, [d.id for d in devices])
-        return cls(
-            case=case,
-            participants=current,
-            label_of=label_of,
-            participant_flags=flags,
-            grids=[g for g in grids if g.id not in superseded],
-            contacts=list(contacts),
-            devices=[(d, custody.state(d.id)) for d in devices],
-        )
+        files = {}
+        for case in cases:
+            people = people_of[case.id]
+            replaced = {p.supersedes_id for p in people if p.supersedes_id}
+            label_of = {p.id: p.label for p in people}
+            flags: dict[str, set[str]] = {}
+            for person in people:
+                for row in flags_of.get(person.id, []):
+                    flags.setdefault(person.label, set()).add(row.kind)
+            grids = grids_of[case.id]
+            superseded = {g.supersedes_id for g in grids if g.supersedes_id}
+            files[case.id] = cls(
+                case=case,
+                participants=sorted((p for p in people if p.id not in replaced), key=lambda p: int(p.label[1:])),
+                label_of=label_of,
+                participant_flags=flags,
+                grids=[g for g in grids if g.id not in superseded],
+                contacts=contacts_of[case.id],
+                devices=[(d, custody.state(d.id)) for d in devices_of[case.id]],
+            )
+        return files
 
     # --- facts -------------------------------------------------------------------
 

@@ -36,8 +36,8 @@ from app.cases.schemas import (
     AcknowledgementCreate,
     Blocker,
     CaseCreate,
+    CaseListItem,
     CaseOut,
-    CaseSummary,
     CaseUpdate,
     ContactCreate,
     ContactOut,
@@ -55,7 +55,6 @@ from app.cases.schemas import (
     ParticipantFlagCreate,
     ParticipantOut,
     PoliceOutcomeUpdate,
-    Step,
     TeamMemberCreate,
     TeamMemberOut,
     TransitionOption,
@@ -65,7 +64,6 @@ from app.cases.schemas import (
 from app.db import get_session
 from app.errors import PreconditionFailed, PreconditionRequired, problem_responses, request_language
 from app.etags import etag_version
-from app.i18n import translate
 from app.idempotency.service import idempotency
 from app.pagination import Page, PageDep, PageParams, int_cursor, paginate
 from app.schemas import Instant
@@ -134,24 +132,31 @@ def open_case(
         "Oldest first, a page at a time, as summaries without names. What each role sees: staff, "
         "the cases of their schools whose team they are on; leads, every case of their schools; "
         "police, the cases handed off to their force; DPJ reporters, the cases of their schools "
-        "that need a DPJ report."
+        "that need a DPJ report. Each summary says what the case waits for: the protocol's "
+        "steps not yet done, as `GET /cases/{case_id}/next-steps` gives them."
     ),
-    response_model=Page[CaseSummary],
+    response_model=Page[CaseListItem],
+    response_model_exclude_unset=True,  # a field the role may not read is absent, as in the case routes
     responses=READ,
 )
 def list_cases(
     principal: CurrentPrincipal,
     session: SessionDep,
+    request: Request,
     page: PageDep,
     status: Annotated[CaseStatus | None, Query()] = None,
     school_id: Annotated[uuid.UUID | None, Query()] = None,
     updated_since: Annotated[
         Instant | None, Query(description="Cases changed at or after this instant (with its offset, e.g. `Z`).")
     ] = None,
-) -> Page[CaseSummary]:
+) -> Page[CaseListItem]:
     statement = service.list_cases(principal, status=status, school_id=school_id, updated_since=updated_since)
     rows, cursor = paginate(session, statement, Case, page)
-    return Page[CaseSummary](items=[views.summary(case, principal) for case in rows], next_cursor=cursor)
+    files = protocol.CaseFile.load_many(session, rows)
+    language = request_language(request)
+    return Page[CaseListItem](
+        items=[views.list_item(files[case.id], principal, language) for case in rows], next_cursor=cursor
+    )
 
 
 @router.get(
@@ -258,22 +263,11 @@ def take_transition(
     responses=READ,
 )
 def next_steps(principal: CurrentPrincipal, session: SessionDep, request: Request, case: ReadableCase) -> NextSteps:
-    language = request_language(request)
-    flags = flags_shown(principal, case.active_flags())
-    steps = [
-        Step(
-            code=s.code,
-            done=s.done,
-            subject=s.subject,
-            detail=translate(s.code, language, subject=s.subject or "", **s.params),
-        )
-        for s in protocol.checklist(protocol.CaseFile.load(session, case))
-        if s.flag is None or s.flag in flags
-    ]
+    file = protocol.CaseFile.load(session, case)
     return NextSteps(
         status=CaseStatus(case.status),
-        flags=flags,
-        steps=steps,
+        flags=flags_shown(principal, case.active_flags()),
+        steps=views.steps(file, principal, request_language(request)),
         transitions=_options(session, principal, case, request),
     )
 

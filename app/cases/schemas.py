@@ -93,6 +93,12 @@ class CaseSummary(OutputModel):
     flags: list[Flag]
     created_at: datetime
     updated_at: datetime
+    # A police liaison's list says which handed-off cases the force has not
+    # taken yet; absent for the roles that do not read the police part.
+    police_acknowledged_at: datetime | None = Field(
+        default=None,
+        description="When the force acknowledged the handed-off case (null: not yet). Absent for DPJ reporters.",
+    )
 
 
 class CaseOut(CaseSummary, CaseAnswer):
@@ -108,7 +114,6 @@ class CaseOut(CaseSummary, CaseAnswer):
     # The police part: not shown to DPJ reporters (absent from their answers);
     # the police file number only to police and the school lead.
     police_officer_contacted: str | None = None
-    police_acknowledged_at: datetime | None = None
     police_file_number: str | None = Field(
         default=None,
         description="The force's own file number: shown to police and the school lead, not to staff or the DPJ.",
@@ -315,6 +320,15 @@ class NextSteps(BaseModel):
     flags: list[Flag]
     steps: list[Step]
     transitions: list[TransitionOption]
+
+
+class CaseListItem(CaseSummary):
+    """A case in the case list: its summary and what it waits for."""
+
+    waiting: list[Step] = Field(
+        description="The protocol's steps not yet done for this case, in checklist order, as "
+        "`GET /cases/{case_id}/next-steps` gives them (people and devices by label, never by name)."
+    )
 
 
 # The acknowledgement's body is optional: the force may not have opened its file yet.

@@ -32,6 +32,7 @@ from app.cases.models import (
 )
 from app.cases.policy import CONTACT_KINDS_SEEN, flags_shown, hidden_fields, seen_answers, seen_flags, shown
 from app.cases.schemas import (
+    CaseListItem,
     CaseSummary,
     ContactOut,
     CustodyEventOut,
@@ -41,15 +42,43 @@ from app.cases.schemas import (
     ParticipantExport,
     ParticipantFlagOut,
     ParticipantOut,
+    Step,
     TeamMemberOut,
 )
 from app.crypto import DataCipher
 from app.errors import NotFound
 from app.grid.templates import GridTemplates
+from app.i18n import Language, translate
 
 
 def summary(case: Case, principal: Principal) -> CaseSummary:
-    return CaseSummary.model_validate({**case.model_dump(), "flags": flags_shown(principal, case.active_flags())})
+    """A case in a list, with what the role may read of it (a field left out is unset)."""
+    data = {**case.model_dump(), "flags": flags_shown(principal, case.active_flags())}
+    return CaseSummary.model_validate(shown(data, principal, "case"))
+
+
+def steps(file: protocol.CaseFile, principal: Principal, language: Language) -> list[Step]:
+    """The case's checklist in the caller's language, without the steps that
+    say a flag the caller's role is not shown."""
+    flags = flags_shown(principal, file.case.active_flags())
+    return [
+        Step(
+            code=s.code,
+            done=s.done,
+            subject=s.subject,
+            detail=translate(s.code, language, subject=s.subject or "", **s.params),
+        )
+        for s in protocol.checklist(file)
+        if s.flag is None or s.flag in flags
+    ]
+
+
+def list_item(file: protocol.CaseFile, principal: Principal, language: Language) -> CaseListItem:
+    summary_ = summary(file.case, principal)
+    return CaseListItem(
+        **summary_.model_dump(exclude_unset=True),
+        waiting=[step for step in steps(file, principal, language) if not step.done],
+    )
 
 
 def team_out(session: Session, rows: list[CaseTeamMember], request: Request) -> list[TeamMemberOut]:

@@ -72,6 +72,15 @@ test("staff open a case and read it; the lead finds it in the list; police B nev
 
   await signIn(page, "demo-lead-a");
   await expect(page.getByRole("link", { name: `Ouvrir le dossier ${reference}` })).toBeVisible();
+  // What the case waits for, as the API says it, in the person's language.
+  const waiting = page.getByRole("row", { name: new RegExp(reference) }).locator("ul.waiting");
+  await expect(waiting.locator("li").first()).toBeVisible();
+  const frenchWaiting = (await waiting.textContent()) ?? "";
+  await page.getByRole("button", { name: "Switch to English" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Cases" })).toBeVisible();
+  await expect(waiting).not.toHaveText(frenchWaiting);
+  await page.getByRole("button", { name: "Passer au français" }).click();
+  await expect(waiting).toHaveText(frenchWaiting);
   await page.getByLabel("Statut").selectOption("evaluating");
   await page.getByRole("button", { name: "Filtrer" }).click();
   await expect(page).toHaveURL(/status=evaluating/);
@@ -82,7 +91,7 @@ test("staff open a case and read it; the lead finds it in the list; police B nev
   await expectAccessible(page, "case list filtered (lead)");
   await page.getByRole("button", { name: "Fermer la session" }).click();
 
-  await signIn(page, "demo-police-b");
+  await signIn(page, "demo-police-b", /\/police$/);
   await expect(page.getByRole("heading", { level: 1, name: "Dossiers" })).toBeVisible();
   await expect(page.getByText(reference)).toHaveCount(0);
   await page.goto(caseUrl);
@@ -140,7 +149,7 @@ test("a role that requires a second factor enrols one, then signs in with it", a
   expect(codes).toHaveLength(10);
   await expectAccessible(page, "recovery codes");
   await page.getByRole("button", { name: "Continuer" }).click();
-  await expect(page).toHaveURL(/\/cases$/);
+  await expect(page).toHaveURL(/\/dpj$/);
   await page.getByRole("button", { name: "Fermer la session" }).click();
 
   // Now the password alone is not enough: the code is asked for.
@@ -149,7 +158,7 @@ test("a role that requires a second factor enrols one, then signs in with it", a
   await page.getByLabel("Code de l’application d’authentification").fill(codes[0]);
   await page.getByLabel("Mot de passe").fill(PASSWORD);
   await page.getByRole("button", { name: "Ouvrir la session" }).click();
-  await expect(page).toHaveURL(/\/cases$/);
+  await expect(page).toHaveURL(/\/dpj$/);
 });
 
 test.describe("on a phone", () => {
@@ -220,8 +229,9 @@ test("staff hand a case off; police A acknowledge it with their file number; pol
   await expect(page.getByRole("img", { name: /Étape actuelle : Remis à la police/ })).toBeVisible();
   await page.getByRole("button", { name: "Fermer la session" }).click();
 
-  await signIn(page, "demo-police-a");
-  await page.getByRole("link", { name: `Ouvrir le dossier ${reference}` }).click();
+  await signIn(page, "demo-police-a", /\/police$/);
+  // The police land on their feed, which lists the case among the changes and among all their cases.
+  await page.getByRole("link", { name: `Ouvrir le dossier ${reference}` }).first().click();
   await expect(page.getByRole("heading", { name: "Prise en charge policière" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Remplir la grille d’évaluation" })).toHaveCount(0);
   await expectAccessible(page, "case page (police A)");
@@ -230,7 +240,7 @@ test("staff hand a case off; police A acknowledge it with their file number; pol
   await expect(page.getByRole("status")).toContainText("SPVM-2026-0042");
   await page.getByRole("button", { name: "Fermer la session" }).click();
 
-  await signIn(page, "demo-police-b");
+  await signIn(page, "demo-police-b", /\/police$/);
   await expect(page.getByText(reference)).toHaveCount(0);
   await page.goto(caseUrl);
   await expect(page.getByRole("alert")).toBeVisible();

@@ -1,16 +1,25 @@
 // The app's routes. Their first path segments are the ones the service
 // serves the app at (public/app-paths.json; router.test.ts keeps them equal).
 import type { QueryClient } from "@tanstack/react-query";
-import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, redirect } from "@tanstack/react-router";
+import {
+  createRootRouteWithContext,
+  createRoute,
+  createRouter,
+  lazyRouteComponent,
+  redirect,
+} from "@tanstack/react-router";
 import type { CaseStatus } from "./client/types.gen";
 import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
+import { landing } from "./lib/landing";
 import { sessionQuery, ssoSearch } from "./lib/session";
 import { CaseList, type CaseListSearch } from "./routes/CaseList";
 import { CasePage } from "./routes/CasePage";
 import { Layout } from "./routes/Layout";
 import { NotFound } from "./routes/NotFound";
 import { OpenCase } from "./routes/OpenCase";
+import { DpjList } from "./routes/DpjList";
+import { PoliceFeed, type PoliceFeedSearch } from "./routes/PoliceFeed";
 import { SecondFactor } from "./routes/SecondFactor";
 import { SignIn } from "./routes/SignIn";
 
@@ -50,10 +59,10 @@ const signedInRoute = createRoute({
 const indexRoute = createRoute({
   getParentRoute: () => signedInRoute,
   path: "/",
+  // Each role lands on its own list: police on their force's feed, DPJ reporters on the cases to report.
   beforeLoad: async ({ context }) => {
-    // The admin reads no case: its landing is the administration.
     const session = await context.queryClient.ensureQueryData(sessionQuery);
-    throw redirect({ to: session?.me.role === "admin" ? "/admin" : "/cases" });
+    throw redirect({ to: landing(session?.me.role) });
   },
 });
 
@@ -72,6 +81,35 @@ const openCaseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "
 const gridRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId/grid", component: GridPage });
 
 const caseRoute = createRoute({ getParentRoute: () => signedInRoute, path: "cases/$caseId", component: CasePage });
+
+const policeRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "police",
+  component: PoliceFeed,
+  validateSearch: (search: Record<string, unknown>): PoliceFeedSearch =>
+    typeof search.page === "string" && search.page ? { page: search.page } : {},
+});
+
+const dpjRoute = createRoute({ getParentRoute: () => signedInRoute, path: "dpj", component: DpjList });
+
+// The oversight screens are loaded when opened: the other roles never download them.
+const auditRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "audit",
+  component: lazyRouteComponent(() => import("./routes/AuditPage"), "AuditPage"),
+});
+
+const accessLogRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "audit/cases/$caseId",
+  component: lazyRouteComponent(() => import("./routes/AccessLogPage"), "AccessLogPage"),
+});
+
+const privacyRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "privacy",
+  component: lazyRouteComponent(() => import("./routes/PrivacyPage"), "PrivacyPage"),
+});
 
 const accountRoute = createRoute({ getParentRoute: () => signedInRoute, path: "account", component: lazyRouteComponent(() => import("./routes/Account"), "Account") });
 
@@ -114,7 +152,19 @@ const accountAndAdminRoutes = [
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   secondFactorRoute,
-  signedInRoute.addChildren([indexRoute, casesRoute, openCaseRoute, caseRoute, gridRoute, ...accountAndAdminRoutes]),
+  signedInRoute.addChildren([
+    indexRoute,
+    casesRoute,
+    openCaseRoute,
+    caseRoute,
+    gridRoute,
+    policeRoute,
+    dpjRoute,
+    auditRoute,
+    accessLogRoute,
+    privacyRoute,
+    ...accountAndAdminRoutes,
+  ]),
 ]);
 
 export function makeRouter(queryClient: QueryClient) {

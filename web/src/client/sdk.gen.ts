@@ -930,7 +930,7 @@ export const refuseGrant = <ThrowOnError extends boolean = false>(options: Optio
 /**
  * List the cases the caller may see (no names)
  *
- * Oldest first, a page at a time, as summaries without names. What each role sees: staff, the cases of their schools whose team they are on; leads, every case of their schools; police, the cases handed off to their force; DPJ reporters, the cases of their schools that need a DPJ report.
+ * Oldest first, a page at a time, as summaries without names. What each role sees: staff, the cases of their schools whose team they are on; leads, every case of their schools; police, the cases handed off to their force; DPJ reporters, the cases of their schools that need a DPJ report. Each summary says what the case waits for: the protocol's steps not yet done, as `GET /cases/{case_id}/next-steps` gives them.
  */
 export const listCases = <ThrowOnError extends boolean = false>(options?: Options<ListCasesData, ThrowOnError>) => (options?.client ?? client).get<ListCasesResponses, ListCasesErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {

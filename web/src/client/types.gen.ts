@@ -435,6 +435,51 @@ export type CaseCreate = {
 };
 
 /**
+ * CaseListItem
+ *
+ * A case in the case list: its summary and what it waits for.
+ */
+export type CaseListItem = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Reference
+     */
+    reference: string;
+    /**
+     * School Id
+     */
+    school_id: string;
+    status: CaseStatus;
+    /**
+     * Flags
+     */
+    flags: Array<Flag>;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    /**
+     * Police Acknowledged At
+     *
+     * When the force acknowledged the handed-off case (null: not yet). Absent for DPJ reporters.
+     */
+    police_acknowledged_at?: string | null;
+    /**
+     * Waiting
+     *
+     * The protocol's steps not yet done for this case, in checklist order, as `GET /cases/{case_id}/next-steps` gives them (people and devices by label, never by name).
+     */
+    waiting: Array<Step>;
+};
+
+/**
  * CaseOut
  *
  * A case: intake, status, flags, hand-off and police outcome. Never names: people are at /participants.
@@ -465,6 +510,12 @@ export type CaseOut = {
      * Updated At
      */
     updated_at: string;
+    /**
+     * Police Acknowledged At
+     *
+     * When the force acknowledged the handed-off case (null: not yet). Absent for DPJ reporters.
+     */
+    police_acknowledged_at?: string | null;
     reporter_type: ReporterType;
     channel: Channel;
     place: IncidentPlace;
@@ -488,10 +539,6 @@ export type CaseOut = {
      * Police Officer Contacted
      */
     police_officer_contacted?: string | null;
-    /**
-     * Police Acknowledged At
-     */
-    police_acknowledged_at?: string | null;
     /**
      * Police File Number
      *
@@ -540,39 +587,6 @@ export type CaseOut = {
  * The case's place in the protocol: reported → evaluating → gathering → (handed_off | resolved) → closed.
  */
 export type CaseStatus = 'reported' | 'evaluating' | 'gathering' | 'handed_off' | 'resolved' | 'closed';
-
-/**
- * CaseSummary
- *
- * A case in a list: no names, no summary.
- */
-export type CaseSummary = {
-    /**
-     * Id
-     */
-    id: string;
-    /**
-     * Reference
-     */
-    reference: string;
-    /**
-     * School Id
-     */
-    school_id: string;
-    status: CaseStatus;
-    /**
-     * Flags
-     */
-    flags: Array<Flag>;
-    /**
-     * Created At
-     */
-    created_at: string;
-    /**
-     * Updated At
-     */
-    updated_at: string;
-};
 
 /**
  * CaseUpdate
@@ -2555,15 +2569,15 @@ export type PageBoardOut = {
 };
 
 /**
- * Page[CaseSummary]
+ * Page[CaseListItem]
  *
- * A page of CaseSummary items: pass `next_cursor` as `cursor` for the next one.
+ * A page of CaseListItem items: pass `next_cursor` as `cursor` for the next one.
  */
-export type PageCaseSummary = {
+export type PageCaseListItem = {
     /**
      * Items
      */
-    items: Array<CaseSummary>;
+    items: Array<CaseListItem>;
     /**
      * Next Cursor
      *
@@ -7516,7 +7530,7 @@ export type ListCasesResponses = {
     /**
      * Successful Response
      */
-    200: PageCaseSummary;
+    200: PageCaseListItem;
 };
 
 export type ListCasesResponse = ListCasesResponses[keyof ListCasesResponses];

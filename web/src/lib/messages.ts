@@ -1,4 +1,6 @@
 // The app's words, in Quebec French (the default) and English.
+import * as policeDesk from "./messages/police";
+import * as oversight from "./messages/oversight";
 import * as admin from "./messages/admin";
 export const fr = {
   app: { name: "Sexto", tagline: "Suivi des situations de sextage à l’école", skip: "Aller au contenu" },
@@ -42,6 +44,7 @@ export const fr = {
     status: "Statut",
     flags: "Indicateurs",
     waiting: "En attente",
+    nothingWaiting: "Rien",
     updated: "Mis à jour",
     none: "Aucun dossier.",
     noFlags: "Aucun",
@@ -154,6 +157,8 @@ export const fr = {
   },
   notFound: { title: "Page introuvable", back: "Retour aux dossiers" },
   loading: "Chargement…",
+  policeDesk: policeDesk.fr,
+  oversight: oversight.fr,
   admin: admin.fr,
 };
 
@@ -201,6 +206,7 @@ export const en: Messages = {
     status: "Status",
     flags: "Flags",
     waiting: "Waiting",
+    nothingWaiting: "Nothing",
     updated: "Updated",
     none: "No cases.",
     noFlags: "None",
@@ -313,5 +319,7 @@ export const en: Messages = {
   },
   notFound: { title: "Page not found", back: "Back to the cases" },
   loading: "Loading…",
+  policeDesk: policeDesk.en,
+  oversight: oversight.en,
   admin: admin.en,
 };

@@ -67,6 +67,7 @@ export function CaseList() {
                 <th scope="col">{t("cases.reference")}</th>
                 <th scope="col">{t("cases.status")}</th>
                 <th scope="col">{t("cases.flags")}</th>
+                <th scope="col">{t("cases.waiting")}</th>
                 <th scope="col">{t("cases.updated")}</th>
               </tr>
             </thead>
@@ -88,6 +89,17 @@ export function CaseList() {
                       <ul className="flags">
                         {c.flags.map((f) => (
                           <li key={f}>{t(`flag.${f}`)}</li>
+                        ))}
+                      </ul>
+                    )}
+                  </td>
+                  <td>
+                    {c.waiting.length === 0 ? (
+                      t("cases.nothingWaiting")
+                    ) : (
+                      <ul className="waiting">
+                        {c.waiting.map((step) => (
+                          <li key={`${step.code}-${step.subject ?? ""}`}>{step.detail}</li>
                         ))}
                       </ul>
                     )}

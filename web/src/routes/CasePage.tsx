@@ -5,8 +5,11 @@ import { listParticipants, nextSteps, readCase } from "../client/sdk.gen";
 import { unwrap } from "../lib/api";
 import { Actions } from "./Actions";
 import { AddParticipant } from "./AddParticipant";
+import { DpjPanel } from "./DpjPanel";
+import { HOLD_ROLES, LegalHolds } from "./LegalHolds";
 import { PolicePanel } from "./PolicePanel";
 import { ProblemView } from "./Problem";
+import { landing } from "../lib/landing";
 import { sessionQuery } from "../lib/session";
 import { StatusMachine } from "./StatusMachine";
 
@@ -28,7 +31,7 @@ export function CasePage() {
     return (
       <section>
         <p>
-          <Link to="/cases">{t("case.back")}</Link>
+          <Link to={landing(role)}>{t("case.back")}</Link>
         </p>
         <ProblemView error={theCase.error} onRetry={() => void theCase.refetch()} />
       </section>
@@ -39,7 +42,7 @@ export function CasePage() {
   return (
     <article className="case">
       <p>
-        <Link to="/cases">{t("case.back")}</Link>
+        <Link to={landing(role)}>{t("case.back")}</Link>
       </p>
       <h1>{t("case.title", { reference: c.reference })}</h1>
       <section aria-labelledby="machine">
@@ -47,6 +50,8 @@ export function CasePage() {
         <StatusMachine status={c.status} />
       </section>
       {role === "police_liaison" && <PolicePanel theCase={c} />}
+      {role === "dpj_reporter" && <DpjPanel caseId={caseId} />}
+      {role && HOLD_ROLES.includes(role) && <LegalHolds caseId={caseId} role={role} />}
       <section aria-labelledby="flags">
         <h2 id="flags">{t("case.flags")}</h2>
         {c.flags.length === 0 ? (

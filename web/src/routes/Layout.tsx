@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useNavigate } from "@tanstack/react-router";
 import { useTranslation } from "react-i18next";
 import { switchLanguage } from "../lib/i18n";
+import { landing } from "../lib/landing";
 import { endSession, sessionQuery } from "../lib/session";
 
 // Who approves an organization's identity providers (app.accounts.duties).
@@ -13,6 +14,13 @@ export function Layout() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const other = i18n.language === "en" ? "fr" : "en";
+
+  // What the API said (next steps, problems) is in the language it was asked
+  // in: asked again in the new one.
+  async function changeLanguage() {
+    await switchLanguage(other);
+    await queryClient.invalidateQueries();
+  }
 
   async function signOut() {
     try {
@@ -31,7 +39,11 @@ export function Layout() {
       <header className="top">
         <span className="brand">{t("app.name")}</span>
         <nav aria-label={t("nav.main")}>
-          {session.data && session.data.me.role !== "admin" && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data?.me.role === "police_liaison" && <Link to="/police">{t("policeDesk.nav.feed")}</Link>}
+          {session.data?.me.role === "dpj_reporter" && <Link to="/dpj">{t("policeDesk.nav.dpj")}</Link>}
+          {session.data && landing(session.data.me.role) === "/cases" && <Link to="/cases">{t("nav.cases")}</Link>}
+          {session.data?.me.role === "auditor" && <Link to="/audit">{t("oversight.nav.audit")}</Link>}
+          {session.data?.me.role === "privacy_officer" && <Link to="/privacy">{t("oversight.nav.privacy")}</Link>}
           {session.data?.me.role === "admin" && <Link to="/admin">{t("admin.nav.admin")}</Link>}
           {session.data && APPROVERS.has(session.data.me.role) && (
             <Link to="/identity-providers">{t("admin.nav.providers")}</Link>
@@ -43,7 +55,7 @@ export function Layout() {
             type="button"
             lang={other}
             aria-label={t("lang.toggleLabel")}
-            onClick={() => void switchLanguage(other)}
+            onClick={() => void changeLanguage()}
           >
             {t("lang.toggle")}
           </button>

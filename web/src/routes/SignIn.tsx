@@ -29,7 +29,7 @@ export function SignIn() {
     try {
       await signIn(String(form.get("username")), String(form.get("password")), needsCode ? String(form.get("otp")) : null);
       await queryClient.invalidateQueries({ queryKey: ["session"] });
-      await navigate({ to: "/" }); // the landing of the role (router.tsx)
+      await navigate({ to: "/" }); // each role's landing: the index route
     } catch (problem) {
       if (problem instanceof ApiProblem && problem.code === "mfa_required") {
         setNeedsCode(true);
