@@ -412,3 +412,59 @@ def test_a_grant_not_in_force_does_not_make_one_a_member_of_the_school(client, l
     added = client.post(f"/api/v1/cases/{secret_case['id']}/team", json={"user_id": made["id"]}, headers=lead)
     assert added.status_code == 422, added.text
     assert added.json()["code"] == "team_member_invalid"
+
+
+# --- identity providers: the approvers find the ones waiting for them ------------------------
+
+
+def test_an_approver_lists_the_identity_providers_waiting_for_it(client, login, demo):
+    """The admin registers a provider for board A and one for force A: each
+    waits for its own organization's approvers, who find it listed until one
+    of them approves it; others see none, and the admin is not an approver."""
+    admin = login("demo-admin")
+    common = {"client_secret_file": "idp-secret", "allowed_domains": ["demo-a.example"]}
+    board = client.post(
+        "/api/v1/identity-providers",
+        json={
+            **common,
+            "name": "CSS A",
+            "board_id": str(demo.board_a),
+            "issuer": "https://idp.example/a",
+            "client_id": "a",
+        },
+        headers=admin,
+    ).json()
+    force = client.post(
+        "/api/v1/identity-providers",
+        json={
+            **common,
+            "name": "Police A",
+            "police_force_id": str(demo.force_a),
+            "issuer": "https://idp.example/p",
+            "client_id": "p",
+        },
+        headers=admin,
+    ).json()
+    waiting = "/api/v1/approvals/identity-providers"
+
+    def listed(username: str) -> list[str]:
+        response = client.get(waiting, headers=login(username))
+        assert response.status_code == 200, response.text
+        return [p["id"] for p in response.json()["items"]]
+
+    assert listed("demo-privacy-a") == listed("demo-lead-a") == [board["id"]]
+    assert listed("demo-police-a") == [force["id"]]
+    assert listed("demo-privacy-b") == listed("demo-police-b") == []
+    item = client.get(waiting, headers=login("demo-privacy-a")).json()["items"][0]
+    assert item["client_secret_file"] == "idp-secret" and "client_secret" not in item
+    for never in ("demo-admin", "demo-auditor", "demo-staff-a", "demo-dpj-a"):
+        assert client.get(waiting, headers=login(never)).status_code == 403, never
+    # Paginated like every list.
+    first = client.get(waiting, params={"limit": 1}, headers=login("demo-privacy-a")).json()
+    assert first["next_cursor"] is None and len(first["items"]) == 1
+    approved = client.post(f"/api/v1/identity-providers/{board['id']}/approve", headers=login("demo-lead-a"))
+    assert approved.status_code == 200, approved.text
+    assert listed("demo-privacy-a") == []
+    # A change of whom it trusts asks again.
+    client.patch(f"/api/v1/identity-providers/{board['id']}", json={"client_id": "a2"}, headers=admin)
+    assert listed("demo-privacy-a") == [board["id"]]

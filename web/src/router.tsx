@@ -111,6 +111,44 @@ const privacyRoute = createRoute({
   component: lazyRouteComponent(() => import("./routes/PrivacyPage"), "PrivacyPage"),
 });
 
+const accountRoute = createRoute({ getParentRoute: () => signedInRoute, path: "account", component: lazyRouteComponent(() => import("./routes/Account"), "Account") });
+
+// The people who approve their organization's identity providers.
+const providerApprovalsRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "identity-providers",
+  component: lazyRouteComponent(() => import("./routes/ProviderApprovals"), "ProviderApprovals"),
+});
+
+// The admin's screens (the API refuses them to anyone else), loaded when first shown.
+const adminRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin", component: lazyRouteComponent(() => import("./routes/admin/AdminHome"), "AdminHome") });
+const adminOrgsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/organisations", component: lazyRouteComponent(() => import("./routes/admin/Organisations"), "Organisations") });
+const adminAgreementsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/agreements", component: lazyRouteComponent(() => import("./routes/admin/Agreements"), "Agreements") });
+const adminUsersRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/users", component: lazyRouteComponent(() => import("./routes/admin/Users"), "Users") });
+const adminUserRoute = createRoute({ getParentRoute: () => signedInRoute, path: "admin/users/$userId", component: lazyRouteComponent(() => import("./routes/admin/UserPage"), "UserPage") });
+const adminServicesRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "admin/service-accounts",
+  component: lazyRouteComponent(() => import("./routes/admin/ServiceAccounts"), "ServiceAccounts"),
+});
+const adminProvidersRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "admin/identity-providers",
+  component: lazyRouteComponent(() => import("./routes/admin/IdentityProviders"), "IdentityProviders"),
+});
+
+const accountAndAdminRoutes = [
+  accountRoute,
+  providerApprovalsRoute,
+  adminRoute,
+  adminOrgsRoute,
+  adminAgreementsRoute,
+  adminUsersRoute,
+  adminUserRoute,
+  adminServicesRoute,
+  adminProvidersRoute,
+];
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   secondFactorRoute,
@@ -125,6 +163,7 @@ export const routeTree = rootRoute.addChildren([
     auditRoute,
     accessLogRoute,
     privacyRoute,
+    ...accountAndAdminRoutes,
   ]),
 ]);
 

@@ -142,6 +142,27 @@ def update_identity_provider(
     return _provider_out(request, service.update_provider(session, provider, body))
 
 
+@approvals_router.get(
+    "/approvals/identity-providers",
+    summary="Identity providers waiting for my approval: of my board or police force",
+    description=(
+        "For the people who approve an identity provider (`POST /api/v1/identity-providers/{provider_id}/approve`): "
+        "the board's privacy officer or a school lead of one of its schools for a board's, a police liaison of the "
+        "force for a force's. The providers of the caller's organizations not approved yet (never its secret, which "
+        "never goes through the API), oldest first, a page at a time. Other roles get 403."
+    ),
+    response_model=Page[IdentityProviderOut],
+    responses=problem_responses(401, 403, 422, 503),
+)
+def list_pending_identity_providers(
+    principal: ApproverPrincipal, session: SessionDep, page: PageDep, request: Request
+) -> Page[IdentityProviderOut]:
+    rows, cursor = paginate(session, service.pending_providers(session, principal), IdentityProvider, page)
+    request.state.audit.touched("identity-providers")
+    request.state.audit.returned([row.id for row in rows])
+    return Page(items=[_provider_out(request, row) for row in rows], next_cursor=cursor)
+
+
 @approvals_router.post(
     "/identity-providers/{provider_id}/approve",
     summary="Approve an identity provider of my organization: people may sign in through it",

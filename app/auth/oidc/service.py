@@ -48,8 +48,10 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import delete
+from sqlalchemy import delete, false, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.duties import Caller, approvable
 from app.accounts.models import User
@@ -137,6 +139,20 @@ TRUST = frozenset(
         "required_amr",
     }
 )
+
+
+def pending_providers(session: Session, principal: Caller) -> SelectOfScalar[IdentityProvider]:
+    """The providers waiting for the caller's approval: of the organizations
+    whose grants it approves (``app.accounts.duties``), not approved yet."""
+    reach = approvable(session, principal)
+    clauses: list[ColumnElement[bool]] = []
+    if reach.board_ids:
+        clauses.append(col(IdentityProvider.board_id).in_(sorted(reach.board_ids)))
+    if reach.police_force_ids:
+        clauses.append(col(IdentityProvider.police_force_id).in_(sorted(reach.police_force_ids)))
+    return select(IdentityProvider).where(
+        col(IdentityProvider.approved_at).is_(None), or_(*clauses) if clauses else false()
+    )
 
 
 def approve_provider(session: Session, principal: Caller, provider_id: uuid.UUID) -> IdentityProvider:

@@ -5574,6 +5574,56 @@ export type UpdateIdentityProviderResponses = {
 
 export type UpdateIdentityProviderResponse = UpdateIdentityProviderResponses[keyof UpdateIdentityProviderResponses];
 
+export type ListPendingIdentityProvidersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         *
+         * Page size, at most 100.
+         */
+        limit?: number;
+        /**
+         * Cursor
+         *
+         * `next_cursor` of the previous page.
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/approvals/identity-providers';
+};
+
+export type ListPendingIdentityProvidersErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: ProblemDocument;
+    /**
+     * The caller's role does not allow this
+     */
+    403: ProblemDocument;
+    /**
+     * Validation failed
+     */
+    422: ProblemDocument;
+    /**
+     * Service unavailable
+     */
+    503: ProblemDocument;
+};
+
+export type ListPendingIdentityProvidersError = ListPendingIdentityProvidersErrors[keyof ListPendingIdentityProvidersErrors];
+
+export type ListPendingIdentityProvidersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageIdentityProviderOut;
+};
+
+export type ListPendingIdentityProvidersResponse = ListPendingIdentityProvidersResponses[keyof ListPendingIdentityProvidersResponses];
+
 export type ApproveIdentityProviderData = {
     body?: never;
     headers?: {

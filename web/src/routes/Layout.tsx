@@ -5,6 +5,9 @@ import { switchLanguage } from "../lib/i18n";
 import { landing } from "../lib/landing";
 import { endSession, sessionQuery } from "../lib/session";
 
+// Who approves an organization's identity providers (app.accounts.duties).
+const APPROVERS = new Set(["privacy_officer", "school_lead", "police_liaison"]);
+
 export function Layout() {
   const { t, i18n } = useTranslation();
   const session = useQuery(sessionQuery);
@@ -41,6 +44,11 @@ export function Layout() {
           {session.data && landing(session.data.me.role) === "/cases" && <Link to="/cases">{t("nav.cases")}</Link>}
           {session.data?.me.role === "auditor" && <Link to="/audit">{t("oversight.nav.audit")}</Link>}
           {session.data?.me.role === "privacy_officer" && <Link to="/privacy">{t("oversight.nav.privacy")}</Link>}
+          {session.data?.me.role === "admin" && <Link to="/admin">{t("admin.nav.admin")}</Link>}
+          {session.data && APPROVERS.has(session.data.me.role) && (
+            <Link to="/identity-providers">{t("admin.nav.providers")}</Link>
+          )}
+          {session.data && <Link to="/account">{t("admin.nav.account")}</Link>}
         </nav>
         <div className="tools">
           <button
