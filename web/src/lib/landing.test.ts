@@ -7,6 +7,7 @@ describe("the landing page", () => {
     expect(landing("dpj_reporter")).toBe("/dpj");
     expect(landing("auditor")).toBe("/audit");
     expect(landing("privacy_officer")).toBe("/privacy");
+    expect(landing("admin")).toBe("/admin");
     expect(landing("school_staff")).toBe("/cases");
     expect(landing("school_lead")).toBe("/cases");
     expect(landing(undefined)).toBe("/cases");
