@@ -114,6 +114,7 @@ def force_chain(force_id: object) -> str:
     """The chain of a police force's own entries (those about no case)."""
     return f"{FORCE_PREFIX}{force_id}"
 
+
 _entries = table_of(AuditEntry)
 _heads = table_of(AuditChainHead)
 # Control and format characters, line and paragraph separators: what could
