@@ -173,7 +173,7 @@ def _principal_query(
         col(School.id).label("board_school_id"),
         # The board of a school granted on its own: the chain of the
         # principal's audit entries (``app.audit.recorder.home_chain``).
-        _GRANTED_SCHOOL.board_id.label("school_board_id"),
+        col(_GRANTED_SCHOOL.board_id).label("school_board_id"),
     ]
     if account is User:
         columns.append(
@@ -200,7 +200,7 @@ def _principal_query(
             and_(holder_column == col(account.id), col(ScopeGrant.approval) == GrantApproval.approved.value),
         )
         .outerjoin(School, col(School.board_id) == col(ScopeGrant.board_id))
-        .outerjoin(_GRANTED_SCHOOL, _GRANTED_SCHOOL.id == col(ScopeGrant.school_id))
+        .outerjoin(_GRANTED_SCHOOL, col(_GRANTED_SCHOOL.id) == col(ScopeGrant.school_id))
     )
     if by_session:
         return statement.join(BrowserSession, col(BrowserSession.user_id) == col(User.id)).where(
