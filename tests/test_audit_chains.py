@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from app.audit import chain
 from app.audit.models import AuditChainHead, AuditEntry
+from app.audit.witness import DirectoryWitness, WitnessRecord
 from app.db import create_db_engine
 from tests.conftest import make_settings
 from tests.integrity import tamper
@@ -225,3 +226,13 @@ def test_a_head_row_that_went_missing_fails_one_append_and_is_made_again(databas
         assert appended.seq == 1
     finally:
         engine.dispose()
+
+
+def test_chain_names_are_folder_names_of_the_directory_witness(tmp_path):
+    names = [chain.board_chain(uuid.uuid4()), chain.force_chain(uuid.uuid4()), chain.PLATFORM_CHAIN]
+    records = [WitnessRecord(name, 1, "a" * 64, "2026-01-01T00:00:00.000000Z", "key", "c2lnbg==") for name in names]
+    witness = DirectoryWitness(tmp_path / "witness")
+    witness.publish(records)
+    reading = witness.read()
+    assert reading.problems == []
+    assert sorted(reading.records, key=lambda record: record.chain) == sorted(records, key=lambda r: r.chain)
