@@ -127,27 +127,37 @@ def test_python_and_the_database_build_the_same_canonical_text(client, login, db
         },
     )
     engine = create_engine(database_url)
+    rendered = []
     with engine.connect() as connection:
-        if engine_name == "postgresql":
-            query = chain._COPY_ROW.format(
-                prefix=chain._PREFIX_SQL, fields=", ".join(chain._STREAM_FIELDS), chain="'platform'", start=1
-            )
-            rendered = []
-            for line in list(chain._copy_lines(connection, query)):
-                fields = chain._copy_fields(line)
-                form = chain._FORM_OF_PREFIX[fields[1]]
-                text_read = chain._SEP.join([fields[0], fields[1], *fields[2 : 2 + len(chain.FIELDS[form])]])
-                if form == chain.FORM and b"\\" not in line:
-                    assert line[:-66] == text_read  # what the fast path hashes
-                rendered.append((form, text_read.decode()))
-        else:
-            rows = connection.execute(
-                text(f"SELECT form, {chain._canonical_sqlite()} FROM audit_entry WHERE chain = 'platform' ORDER BY seq")
-            ).all()
-            rendered = [(row[0], row[1]) for row in rows]
+        # Every chain (the platform's, the lead's board's), each in its order.
+        names = chain.chains(connection)
+        for name in names:
+            if engine_name == "postgresql":
+                query = chain._COPY_ROW.format(
+                    prefix=chain._PREFIX_SQL, fields=", ".join(chain._STREAM_FIELDS), chain=chain._quote(name), start=1
+                )
+                for line in list(chain._copy_lines(connection, query)):
+                    fields = chain._copy_fields(line)
+                    form = chain._FORM_OF_PREFIX[fields[1]]
+                    text_read = chain._SEP.join([fields[0], fields[1], *fields[2 : 2 + len(chain.FIELDS[form])]])
+                    if form == chain.FORM and b"\\" not in line:
+                        assert line[:-66] == text_read  # what the fast path hashes
+                    rendered.append((form, text_read.decode()))
+            else:
+                rows = connection.execute(
+                    text(
+                        f"SELECT form, {chain._canonical_sqlite()} FROM audit_entry WHERE chain = :chain ORDER BY seq"
+                    ),
+                    {"chain": name},
+                ).all()
+                rendered += [(row[0], row[1]) for row in rows]
     engine.dispose()
     db.expire_all()
-    stored = list(db.exec(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
+    stored = [
+        entry
+        for name in names
+        for entry in db.exec(select(AuditEntry).where(AuditEntry.chain == name).order_by(AuditEntry.seq)).scalars()
+    ]
     assert {form for form, _ in rendered} == {1, 2}
     assert len(rendered) == len(stored)
     assert any("\\" in (entry.user_agent or "") for entry in stored)

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import make_url
 
 from app import cli
+from app.audit import chain
 from app.audit.witness import FileWitness
 from tests.conftest import APP_ROLE, DEMO_PASSWORD, make_settings, running_service, service_env, sexto_on_terminal
 from tests.test_encryption import raw_rows
@@ -101,7 +102,7 @@ def test_the_drill_backs_up_restores_verifies_and_serves_the_restored_database(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     manifest = json.loads(manifest_file.read_text())
     assert manifest["schema_revision"] == raw_rows(database_url, "SELECT version_num FROM alembic_version")[0]
-    heads = raw_rows(database_url, "SELECT chain, seq, entry_hash FROM audit_chain_head WHERE seq > 0")
+    heads = raw_rows(database_url, "SELECT chain, seq, entry_hash FROM audit_chain_head WHERE seq > 0 ORDER BY chain")
     assert [f"{c['chain']} {c['seq']} {c['entry_hash']}" for c in manifest["audit_chains"] if c["seq"]] == heads
     dev_keys = json.loads((var_dir / "data-keys.json").read_text())["keys"]
     assert manifest["data_key_ids"] == sorted(dev_keys)
@@ -147,16 +148,23 @@ def test_a_restore_behind_the_witness_says_what_it_lost(
 ):
     archive = tmp_path / "earlier.dump"
     assert sexto(owner_env, "backup", str(archive)).returncode == 0
-    backed_up = max(record.seq for record in FileWitness(Path(witness.removeprefix("file:"))).read().records)
+    # The case's entries are in its board's chain.
+    board_chain = chain.board_chain(desk.demo.board_a)
+
+    def witnessed() -> int:
+        records = FileWitness(Path(witness.removeprefix("file:"))).read().records
+        return max(record.seq for record in records if record.chain == board_chain)
+
+    backed_up = witnessed()
     # The service goes on, and signs a checkpoint past the backup.
     desk.person(case, "witness", name="Éloi Après")
     desk.ok("POST", "/audit/checkpoints", "demo-auditor", 201)
-    later = max(record.seq for record in FileWitness(Path(witness.removeprefix("file:"))).read().records)
+    later = witnessed()
     assert later > backed_up
 
     done = sexto(owner_env, "restore", "--into", new_database(), "--create", str(archive))
     assert done.returncode == cli.EXIT_FAILED, done.stdout
-    assert "witness: FAILED: restored to an earlier point: chain platform: the backup ends at" in done.stdout
+    assert f"witness: FAILED: restored to an earlier point: chain {board_chain}: the backup ends at" in done.stdout
     assert f"the witness holds a checkpoint of entry {later}" in done.stdout
     # Everything up to the backup still holds against that witness.
     assert "audit log: ok" in done.stdout and "chain heads: ok" in done.stdout

@@ -91,10 +91,18 @@ class Scope:
     school_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     police_force_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     platform: bool = False  # an auditor of the platform (see the module's docstring)
+    # The boards of the schools granted one by one (not a reach: the schools
+    # are); read with the request's principal (``app.auth.principal``), for
+    # the audit chain of its requests (``app.audit.recorder.home_chain``).
+    school_board_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
 
     def organization_ids(self) -> frozenset[uuid.UUID]:
         """Every organization of the scope: whose audit entries these are."""
         return self.board_ids | self.school_ids | self.police_force_ids
+
+    def home_boards(self) -> frozenset[uuid.UUID]:
+        """The boards the scope's schools belong to, granted whole or not."""
+        return self.board_ids | self.school_board_ids
 
     def as_claim(self) -> dict[str, list[str]]:
         """The scope as a token claim: a hint for clients, never trusted."""

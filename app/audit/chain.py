@@ -26,6 +26,21 @@ PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers), computes the
 hash, inserts the entry and moves the head, in the caller's transaction.
 ``UNIQUE(chain, seq)`` and ``UNIQUE(chain, prev_hash)`` make any fork fail
 loudly instead of silently.
+
+Chains: one per organization whose requests are audited, so that appends for
+different organizations never wait on each other's head.  ``board-<uuid>``
+holds every entry of a request that reached a case of that school board's
+schools (whoever made it: its staff, a police liaison of the force it was
+handed off to, an auditor), and the other requests of people whose schools
+or boards are that board's; ``force-<uuid>`` those of a police force's
+people that reached no case (the feed of handed-off cases, their own
+sign-out); ``platform`` everything else (the admins, an account of several
+organizations, sign-ins, requests without a valid token).  The rule itself
+is ``app.audit.recorder.chain_of``; docs/audit.md#chains says why an entry
+about two organizations is still provable.  A chain's head row is created
+by its first append (``_lock_head``: an insert that does nothing when
+another transaction created it, then the lock), so two first appends at
+once queue like any other two.
 """
 
 from __future__ import annotations
@@ -84,6 +99,21 @@ CANONICAL_FIELDS = FIELDS[FORM]
 # Which fields a caller provides (the rest are the chain's own).
 DRAFT_FIELDS = CANONICAL_FIELDS[4:]
 PLATFORM_CHAIN = "platform"
+# Chain names are also folder names of the directory witness
+# (``app.audit.witness``): letters, digits, ``-``, ``_`` and ``.``.
+BOARD_PREFIX = "board-"
+FORCE_PREFIX = "force-"
+
+
+def board_chain(board_id: object) -> str:
+    """The chain of a school board's entries."""
+    return f"{BOARD_PREFIX}{board_id}"
+
+
+def force_chain(force_id: object) -> str:
+    """The chain of a police force's own entries (those about no case)."""
+    return f"{FORCE_PREFIX}{force_id}"
+
 
 _entries = table_of(AuditEntry)
 _heads = table_of(AuditChainHead)
@@ -241,19 +271,28 @@ def append_and_commit(session: Session, draft: EntryDraft, chain: str = PLATFORM
     session.flush()
     known = (connection.engine.url.render_as_string(), chain)
     if known not in _known_heads:
-        _lock_head(session, chain)  # creates the head row the first time, then locks it
-        _known_heads.add(known)
+        # Creates the head row the first time, then locks it; remembered
+        # only once committed below (a rolled back transaction takes its
+        # head row with it).
+        _lock_head(session, chain)
     raw = _psycopg(connection)
     params: dict[str, object] = {"chain": chain, "recorded_at": format_time(utcnow()), "salt": secrets.token_hex(16)}
     params.update(zip(DRAFT_FIELDS, draft.values(), strict=True))
     with raw.cursor() as cursor:
-        with raw.pipeline():
-            cursor.execute(_PG_APPEND, params, prepare=True)
-            raw.commit()
+        try:
+            with raw.pipeline():
+                cursor.execute(_PG_APPEND, params, prepare=True)
+                raw.commit()
+        except Exception:
+            # The head row may be gone (a database restored under a running
+            # process): the next append looks again.
+            _known_heads.discard(known)
+            raise
         returned = cursor.fetchone()
         # The statement's guard fails it rather than let it return no row.
         assert returned is not None
         seq, entry_hash = returned
+    _known_heads.add(known)
     session.commit()  # bookkeeping only: the database transaction is committed
     return Appended(int(seq), str(entry_hash))
 

@@ -117,7 +117,9 @@ class CheckpointSigner:
         entry is the one the head names at this moment.  Raises
         ``ChainRewritten`` (and signs nothing) when a chain no longer holds
         what was signed last, stored with the log or held by the witness."""
-        heads = session.execute(select(_heads).where(_heads.c.seq > 0).with_for_update()).all()
+        # Locked in one order (by name), whoever signs: two instances signing
+        # at once queue rather than deadlock, however many chains there are.
+        heads = session.execute(select(_heads).where(_heads.c.seq > 0).order_by(_heads.c.chain).with_for_update()).all()
         witnessed = self._latest_witnessed()
         due = []
         for head in heads:

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.audit.chain import PLATFORM_CHAIN
+from app.audit.chain import board_chain
 
 
 @dataclass
@@ -25,7 +25,9 @@ class AuditNote:
     resource_id: object | None = None
     case_id: object | None = None
     returned_ids: list[object] = field(default_factory=list)
-    chain: str = PLATFORM_CHAIN
+    # The chain of the entry when the request reached a case: its board's
+    # (None: the caller's own, ``app.audit.recorder.chain_of``).
+    chain: str | None = None
     reason: str | None = None
     # Who acted when no token says so (a sign-in names the account, if it exists).
     actor: tuple[str, str] | None = None
@@ -69,12 +71,14 @@ def case_key(value: object) -> str:
         return str(value)
 
 
-def record_case_access(case: Any, *organizations: object) -> None:
+def record_case_access(case: Any, *organizations: object, board: object) -> None:
     """Called by the one function through which every case is reached
-    (``app.cases.service.visible_case``): the request's entry names the case
-    and belongs to the case's organizations."""
+    (``app.cases.service.visible_case``): the request's entry names the case,
+    belongs to the case's organizations and goes to the chain of ``board``,
+    the board of the case's school."""
     note = CURRENT_NOTE.get()
     if note is not None:
         note.case_id = case_key(case.id)
         note.case = case
         note.concerns = [org for org in organizations if org]
+        note.chain = board_chain(board)

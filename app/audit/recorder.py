@@ -33,7 +33,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -51,6 +51,9 @@ from app.errors import InternalError, Problem, ServiceUnavailable, log_unexpecte
 from app.etags import answers_with_case, conditional
 from app.idempotency.answers import IdempotentReplay, keep_answer
 from app.pagination import Page
+
+if TYPE_CHECKING:
+    from app.accounts.scopes import Scope
 
 logger = logging.getLogger("sexto.audit")
 
@@ -102,6 +105,44 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
         draft.actor_kind, draft.actor_id = note.actor
     draft.org_ids = ",".join(sorted({str(i) for i in organizations if i})) or None
     return draft
+
+
+def home_chain(scope: Scope) -> str:
+    """The chain of a caller's entries about no case it reached: its board's
+    when its schools and boards are all one board's, its police force's when
+    it acts for one force alone, the platform's otherwise (an admin, an
+    account of several organizations, one with no reach)."""
+    boards = scope.home_boards()
+    if scope.platform:
+        return chain.PLATFORM_CHAIN
+    if len(boards) == 1 and not scope.police_force_ids:
+        return chain.board_chain(next(iter(boards)))
+    if len(scope.police_force_ids) == 1 and not boards and not scope.school_ids:
+        return chain.force_chain(next(iter(scope.police_force_ids)))
+    return chain.PLATFORM_CHAIN
+
+
+def chain_of(request: Request, note: AuditNote) -> str:
+    """The chain of a request's entry, from what the request already knows
+    (no statement of its own):
+
+    * a request that reached a case (``app.audit.note.record_case_access``):
+      the chain of the board of the case's school, whoever asked, so that a
+      case's history is one chain (a police liaison's read of a case handed
+      off to its force too);
+    * any other request with a principal: the caller's own (``home_chain``),
+      also when it was refused on a case it may not see, whose board its
+      entry must not reveal;
+    * a request without one (sign-ins, no valid token): the platform's.
+
+    Why an entry that concerns two organizations, kept in one chain, is
+    still provable: docs/audit.md#chains."""
+    if note.chain is not None:
+        return note.chain
+    principal = getattr(request.state, "principal", None)
+    if principal is not None:
+        return home_chain(principal.scope)
+    return chain.PLATFORM_CHAIN
 
 
 def _tie_to_case(session: Session, request: Request, note: AuditNote) -> None:
@@ -167,7 +208,7 @@ def _write(
     if session is None:
         with Session(request.state.engine) as fresh:
             _tie_to_case(fresh, request, note)
-            appended = _append_and_commit(metrics, fresh, _draft(request, note, status), note.chain)
+            appended = _append_and_commit(metrics, fresh, _draft(request, note, status), chain_of(request, note))
         _tell_appended(getattr(request.state, "audit_appended", None), appended)
         return
     if own_transaction:
@@ -176,7 +217,7 @@ def _write(
         _tie_to_case(session, request, note)
         if response is not None:
             keep_answer(session, note, response, request.state.cipher)
-        appended = _append_and_commit(metrics, session, _draft(request, note, status), note.chain)
+        appended = _append_and_commit(metrics, session, _draft(request, note, status), chain_of(request, note))
     except Exception:
         session.rollback()
         raise

@@ -18,6 +18,7 @@ from fastapi.requests import HTTPConnection
 from fastapi.security import APIKeyCookie, OAuth2
 from sqlalchemy import Row, Select, SQLColumnExpression, and_, bindparam, case, exists, func, literal, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.accounts.duties import has_reach
@@ -138,6 +139,9 @@ def _second_factor(by_session: bool) -> SQLColumnExpression[bool]:
     return local.label("has_second_factor")
 
 
+_GRANTED_SCHOOL = aliased(School, name="granted_school")
+
+
 def _principal_query(
     account: type[User] | type[ServiceAccount],
     holder_column: SQLColumnExpression[uuid.UUID | None],
@@ -167,6 +171,9 @@ def _principal_query(
         col(ScopeGrant.police_force_id),
         col(ScopeGrant.platform),
         col(School.id).label("board_school_id"),
+        # The board of a school granted on its own: the chain of the
+        # principal's audit entries (``app.audit.recorder.home_chain``).
+        col(_GRANTED_SCHOOL.board_id).label("school_board_id"),
     ]
     if account is User:
         columns.append(
@@ -193,6 +200,7 @@ def _principal_query(
             and_(holder_column == col(account.id), col(ScopeGrant.approval) == GrantApproval.approved.value),
         )
         .outerjoin(School, col(School.board_id) == col(ScopeGrant.board_id))
+        .outerjoin(_GRANTED_SCHOOL, col(_GRANTED_SCHOOL.id) == col(ScopeGrant.school_id))
     )
     if by_session:
         return statement.join(BrowserSession, col(BrowserSession.user_id) == col(User.id)).where(
@@ -265,6 +273,7 @@ def _principal_of(
         school_ids=frozenset(school for row in rows for school in (row.school_id, row.board_school_id) if school),
         police_force_ids=frozenset(row.police_force_id for row in rows if row.police_force_id),
         platform=any(row.platform for row in rows),
+        school_board_ids=frozenset(row.school_board_id for row in rows if row.school_board_id),
     )
     return Principal(
         kind,

@@ -121,7 +121,7 @@ def _reach(
     if row is None:
         raise NotFound()
     *found, case, board_id = row
-    record_case_access(case, case.school_id, board_id, case.handed_off_force_id)
+    record_case_access(case, case.school_id, board_id, case.handed_off_force_id, board=board_id)
     if lock and destroyed_refused and case.destroyed_at is not None:  # every write locks the case first
         raise Conflict("case_destroyed", code="case_destroyed")
     return tuple(found), case
@@ -251,7 +251,7 @@ def open_case(session: Session, principal: Principal, body: CaseCreate, timezone
     case.summary = cipher.encrypt(body.summary, summary_context(case))
     session.add(case)
     session.flush()  # the case row before its team
-    record_case_access(case, school.id, school.board_id)
+    record_case_access(case, school.id, school.board_id, board=school.board_id)
     session.add(CaseTeamMember(case_id=case.id, user_id=principal.id, added_by=principal.id))
     session.flush()
     return case

@@ -288,7 +288,7 @@ def run(
                 status_code=200,
                 reason=chain.clean(rule.label, 64),
             )
-            chain.append_and_commit(session, draft)
+            chain.append_and_commit(session, draft, chain.board_chain(school.board_id))  # the case's chain
             destroyed.append(decision)
     if progress is not None:
         progress(len(due), len(due))
