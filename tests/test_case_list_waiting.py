@@ -66,6 +66,18 @@ def test_every_role_is_told_what_its_next_steps_say(desk, user):
         assert listed[case["id"]] == [step for step in steps.json()["steps"] if not step["done"]]
 
 
+def test_police_are_not_told_of_the_well_being_step_in_the_list(desk):
+    """The list and the next steps come from the same code, so comparing them
+    cannot catch a leak: the hidden flag's step is checked here on its own.
+    The school lead is told of it; police, who are not shown the flag, are not."""
+    handed_off = _cases_at_several_stages(desk)[2]
+    lead = [step["code"] for step in _waiting_in_list(desk, "demo-lead-a")[handed_off["id"]]]
+    police = [step["code"] for step in _waiting_in_list(desk, "demo-police-a")[handed_off["id"]]]
+    assert "step_wellbeing" in lead
+    assert "step_wellbeing" not in police
+    assert police  # the force is still told what the case waits for
+
+
 def test_the_steps_are_said_in_the_callers_language(desk):
     case = desk.open_case()
     french = _waiting_in_list(desk, "demo-lead-a")[case["id"]][0]["detail"]

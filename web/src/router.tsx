@@ -13,6 +13,7 @@ import { GridPage } from "./grid/GridPage";
 import { STATUSES } from "./lib/labels";
 import { landing } from "./lib/landing";
 import { sessionQuery, ssoSearch } from "./lib/session";
+import { RouteError } from "./routes/RouteError";
 import { CaseList, type CaseListSearch } from "./routes/CaseList";
 import { CasePage } from "./routes/CasePage";
 import { Layout } from "./routes/Layout";
@@ -168,7 +169,7 @@ export const routeTree = rootRoute.addChildren([
 ]);
 
 export function makeRouter(queryClient: QueryClient) {
-  return createRouter({ routeTree, context: { queryClient }, defaultPreload: false });
+  return createRouter({ routeTree, context: { queryClient }, defaultPreload: false, defaultErrorComponent: RouteError });
 }
 
 declare module "@tanstack/react-router" {
