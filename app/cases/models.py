@@ -311,6 +311,9 @@ class CustodyEvent(SQLModel, table=True):
     badge_number: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=500)
     recorded_by: uuid.UUID  # a user or a service account (a police portal, a board system)
+    # The recorder's role when it recorded the step: the chain of custody says
+    # which side held the device, whoever reads it (police, the school).
+    recorded_by_role: str | None = Field(default=None, max_length=32)
     created_at: datetime = utc_field(default_factory=utcnow, nullable=False)
 
 

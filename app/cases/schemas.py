@@ -598,6 +598,13 @@ class CustodyEventOut(OutputModel):
     badge_number: str | None
     note: str | None
     recorded_by: uuid.UUID
+    recorded_by_role: Role | None = Field(
+        description=(
+            "The role of whoever recorded the step (a person or a service account), as it was then: "
+            "which side recorded it. None only for a step recorded before the service kept it "
+            "whose account is gone."
+        )
+    )
 
 
 class DeviceOut(OutputModel):

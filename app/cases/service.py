@@ -621,6 +621,7 @@ def confiscate_device(session: Session, principal: Principal, case_id: uuid.UUID
             seal_number=body.seal_number,
             storage_location=body.storage_location,
             recorded_by=principal.id,
+            recorded_by_role=principal.role.value,
         )
     )
     touch(case)
@@ -676,6 +677,7 @@ def record_custody(
         badge_number=body.badge_number,
         note=body.note,
         recorded_by=principal.id,
+        recorded_by_role=principal.role.value,
     )
     session.add(event)
     touch(case)

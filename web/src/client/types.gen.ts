@@ -937,6 +937,10 @@ export type CustodyEventOut = {
      * Recorded By
      */
     recorded_by: string;
+    /**
+     * The role of whoever recorded the step (a person or a service account), as it was then: which side recorded it. None only for a step recorded before the service kept it whose account is gone.
+     */
+    recorded_by_role: Role | null;
 };
 
 /**

@@ -1,6 +1,7 @@
 // The app's words, in Quebec French (the default) and English.
 import * as policeDesk from "./messages/police";
 import * as oversight from "./messages/oversight";
+import * as school from "./messages/school";
 export const fr = {
   app: { name: "Sexto", tagline: "Suivi des situations de sextage à l’école", skip: "Aller au contenu" },
   lang: { toggle: "English", toggleLabel: "Switch to English" },
@@ -158,6 +159,7 @@ export const fr = {
   loading: "Chargement…",
   policeDesk: policeDesk.fr,
   oversight: oversight.fr,
+  school: school.fr,
 };
 
 export type Messages = typeof fr;
@@ -319,4 +321,5 @@ export const en: Messages = {
   loading: "Loading…",
   policeDesk: policeDesk.en,
   oversight: oversight.en,
+  school: school.en,
 };
