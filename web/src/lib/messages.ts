@@ -2,6 +2,7 @@
 import * as policeDesk from "./messages/police";
 import * as oversight from "./messages/oversight";
 import * as school from "./messages/school";
+import * as personFlags from "./messages/personFlags";
 export const fr = {
   app: { name: "Sexto", tagline: "Suivi des situations de sextage à l’école", skip: "Aller au contenu" },
   lang: { toggle: "English", toggleLabel: "Switch to English" },
@@ -160,6 +161,7 @@ export const fr = {
   policeDesk: policeDesk.fr,
   oversight: oversight.fr,
   school: school.fr,
+  personFlags: personFlags.fr,
 };
 
 export type Messages = typeof fr;
@@ -322,4 +324,5 @@ export const en: Messages = {
   policeDesk: policeDesk.en,
   oversight: oversight.en,
   school: school.en,
+  personFlags: personFlags.en,
 };
