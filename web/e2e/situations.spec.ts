@@ -436,6 +436,9 @@ test("3. revenge distribution requires police", async ({ page }) => {
   // Their device confiscated; the checklist says so.
   await page.goto(opened.url);
   await confiscate(page, "P2 — Élève H");
+  const checklist = page.locator("ol.checklist");
+  await expect(checklist.locator("li.done").filter({ hasText: "Intention malveillante soupçonnée chez P2" })).toBeVisible();
+  await expect(checklist.locator("li.todo").filter({ hasText: "Contacter le policier ou la policière de l'école" })).toBeVisible();
   await take(page, "Passer à la collecte d’information", "Collecte d’information");
 
   // Resolving at school is refused, with the rule; the hand-off is open, and made.
@@ -446,6 +449,9 @@ test("3. revenge distribution requires police", async ({ page }) => {
   await page.getByLabel("Policier ou policière joint·e (nom)").fill("Agent Roy");
   await take(page, "Remettre le dossier à la police", "Remis à la police");
   await expect(page.getByRole("region", { name: "Remise à la police" })).toContainText("Agent Roy");
-  // Once handed off, no one is flagged any more from the school's side of the investigation.
+  await expect(checklist.locator("li.done").filter({ hasText: "Contacter le policier ou la policière de l'école" })).toBeVisible();
+  // Handed off, the school takes no new findings: no flag on a person is offered any more.
+  await expect(people.getByText("Décision sur une personne")).toHaveCount(0);
+  await expect(flagsOfP2).toContainText("Intention malveillante soupçonnée");
   await expectAccessible(page, "situation 3: handed off");
 });

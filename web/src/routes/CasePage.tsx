@@ -136,7 +136,10 @@ export function CasePage() {
           </ul>
         )}
         {school && steps.data?.status !== "closed" && <AddParticipant caseId={caseId} />}
-        {handles && open && <FlagPerson caseId={caseId} people={people} />}
+        {/* New findings (a flag on a person) only while the school investigates. */}
+        {handles && !c.handed_off_at && ["reported", "evaluating", "gathering"].includes(c.status) && (
+          <FlagPerson caseId={caseId} people={people} />
+        )}
         {school && (
           <p>
             <Link to="/cases/$caseId/grid" params={{ caseId }} className="button-link">
