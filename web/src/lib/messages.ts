@@ -3,6 +3,7 @@ import * as policeDesk from "./messages/police";
 import * as oversight from "./messages/oversight";
 import * as school from "./messages/school";
 import * as admin from "./messages/admin";
+import * as personFlags from "./messages/personFlags";
 export const fr = {
   app: { name: "Sexto", tagline: "Suivi des situations de sextage à l’école", skip: "Aller au contenu" },
   lang: { toggle: "English", toggleLabel: "Switch to English" },
@@ -162,6 +163,7 @@ export const fr = {
   oversight: oversight.fr,
   school: school.fr,
   admin: admin.fr,
+  personFlags: personFlags.fr,
 };
 
 export type Messages = typeof fr;
@@ -325,4 +327,5 @@ export const en: Messages = {
   oversight: oversight.en,
   school: school.en,
   admin: admin.en,
+  personFlags: personFlags.en,
 };

@@ -17,6 +17,7 @@ import type { Recorder } from "./school/CustodyTimeline";
 import { DevicesSection, devicesQuery } from "./school/DevicesSection";
 import { HandOffStatus } from "./school/HandOffStatus";
 import { NotesSection, notesQuery } from "./school/NotesSection";
+import { FlagPerson, PersonFlagList } from "./school/PersonFlags";
 import { TeamSection } from "./school/TeamSection";
 
 export function CasePage() {
@@ -129,11 +130,16 @@ export function CasePage() {
             {participants.data.items.map((p) => (
               <li key={p.id}>
                 <strong>{p.label}</strong> {p.name ? `— ${p.name}` : <em>({t("case.nameHidden")})</em>}
+                <PersonFlagList person={p} />
               </li>
             ))}
           </ul>
         )}
         {school && steps.data?.status !== "closed" && <AddParticipant caseId={caseId} />}
+        {/* New findings (a flag on a person) only while the school investigates. */}
+        {handles && !c.handed_off_at && ["reported", "evaluating", "gathering"].includes(c.status) && (
+          <FlagPerson caseId={caseId} people={people} />
+        )}
         {school && (
           <p>
             <Link to="/cases/$caseId/grid" params={{ caseId }} className="button-link">
