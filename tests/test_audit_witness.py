@@ -331,7 +331,8 @@ def test_a_checkpoint_is_witnessed_at_start_up_and_every_n_entries(app_database_
         for _ in range(4):
             client.get("/healthz")  # not audited: no entry, no checkpoint
         assert len(witness.read().records) == 1
-        headers = {"Authorization": f"Bearer {_token(client)}"}
+        # An admin's requests: the platform's chain (a lead's go to its board's).
+        headers = {"Authorization": f"Bearer {_token(client, 'demo-admin')}"}
         multiple = (head // 5 + 1) * 5
         while _head_seq(db) < multiple:
             client.get("/api/v1/auth/me", headers=headers)
@@ -357,10 +358,10 @@ def test_a_checkpoint_is_witnessed_every_t_seconds_when_the_head_moved(app_datab
         assert len(witness.read().records) == 2
 
 
-def _token(client) -> str:
+def _token(client, username: str = "demo-lead-a") -> str:
     from tests.conftest import token_for
 
-    return token_for(client, "demo-lead-a")
+    return token_for(client, username)
 
 
 # --- the witnesses themselves ------------------------------------------------------------

@@ -94,7 +94,10 @@ class Scope:
     # The boards of the schools granted one by one (not a reach: the schools
     # are); read with the request's principal (``app.auth.principal``), for
     # the audit chain of its requests (``app.audit.recorder.home_chain``).
-    school_board_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # Not part of what a scope is (two scopes of the same reach are equal):
+    # ``resolve_scope``, which gives the reach at sign-in, does not read it,
+    # rather than spend a statement on it there.
+    school_board_ids: frozenset[uuid.UUID] = field(default_factory=frozenset, compare=False)
 
     def organization_ids(self) -> frozenset[uuid.UUID]:
         """Every organization of the scope: whose audit entries these are."""
