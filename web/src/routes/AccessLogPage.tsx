@@ -2,21 +2,20 @@
 // Ids, roles, actions and times only: the auditor never reads the case.
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "@tanstack/react-router";
-import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { caseAccessLog } from "../client/sdk.gen";
 import { unwrap } from "../lib/api";
+import { Pager, useCursor } from "../lib/paging";
 import { AuditEvents } from "./AuditEvents";
 import { ProblemView } from "./Problem";
 
 export function AccessLogPage() {
   const { t } = useTranslation();
   const { caseId } = useParams({ strict: false }) as { caseId: string };
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = useCursor();
   const page = useQuery({
-    queryKey: ["access-log", caseId, cursor],
-    queryFn: () => unwrap(caseAccessLog({ path: { case_id: caseId }, query: { cursor, limit: 50 } })),
+    queryKey: ["access-log", caseId, pages.cursor],
+    queryFn: () => unwrap(caseAccessLog({ path: { case_id: caseId }, query: { cursor: pages.cursor, limit: 50 } })),
   });
   return (
     <section className="oversight">
@@ -34,18 +33,7 @@ export function AccessLogPage() {
       {page.data && page.data.items.length > 0 && (
         <AuditEvents items={page.data.items} caption={t("oversight.accessLog.caption")} />
       )}
-      <div className="pager">
-        {cursors.length > 0 && (
-          <button type="button" className="secondary" onClick={() => setCursors([])}>
-            {t("oversight.first")}
-          </button>
-        )}
-        {page.data?.next_cursor && (
-          <button type="button" className="secondary" onClick={() => setCursors([...cursors, page.data.next_cursor!])}>
-            {t("oversight.more")}
-          </button>
-        )}
-      </div>
+      <Pager label={t("oversight.accessLog.heading")} pages={pages} nextCursor={page.data?.next_cursor} more={t("oversight.more")} />
     </section>
   );
 }

@@ -84,7 +84,7 @@ function Sessions() {
           </table>
         </div>
       )}
-      <Pager label={t("admin.account.sessions")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.account.sessions")} pages={pages} nextCursor={list.data?.next_cursor} />
       <button type="button" onClick={() => void act(() => unwrap(endOtherSessions()), t("admin.account.othersEnded"))}>
         {t("admin.account.endOthers")}
       </button>

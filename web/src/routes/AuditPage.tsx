@@ -7,6 +7,7 @@ import { useTranslation } from "react-i18next";
 import { issueCheckpoints, listEvents, verifyLog } from "../client/sdk.gen";
 import type { ListEventsData, VerifyResult } from "../client/types.gen";
 import { unwrap } from "../lib/api";
+import { Pager, useCursor } from "../lib/paging";
 import { type ChainStatement, localToUtc, verifyStatement } from "../lib/oversight";
 import { AuditEvents, useInstants } from "./AuditEvents";
 import { ProblemView } from "./Problem";
@@ -157,11 +158,10 @@ function CaseLogForm() {
 function EventSearch() {
   const { t } = useTranslation();
   const [filters, setFilters] = useState<Filters>({});
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = useCursor();
   const page = useQuery({
-    queryKey: ["audit-events", filters, cursor],
-    queryFn: () => unwrap(listEvents({ query: { ...filters, cursor, limit: 25 } })),
+    queryKey: ["audit-events", filters, pages.cursor],
+    queryFn: () => unwrap(listEvents({ query: { ...filters, cursor: pages.cursor, limit: 25 } })),
   });
 
   function search(event: FormEvent<HTMLFormElement>) {
@@ -178,7 +178,7 @@ function EventSearch() {
     if (since) next.since = since;
     if (until) next.until = until;
     setFilters(next);
-    setCursors([]);
+    pages.first();
   }
 
   return (
@@ -227,18 +227,7 @@ function EventSearch() {
       {page.data && page.data.items.length > 0 && (
         <AuditEvents items={page.data.items} caption={t("oversight.events.caption")} />
       )}
-      <div className="pager">
-        {cursors.length > 0 && (
-          <button type="button" className="secondary" onClick={() => setCursors([])}>
-            {t("oversight.first")}
-          </button>
-        )}
-        {page.data?.next_cursor && (
-          <button type="button" className="secondary" onClick={() => setCursors([...cursors, page.data.next_cursor!])}>
-            {t("oversight.more")}
-          </button>
-        )}
-      </div>
+      <Pager label={t("oversight.events.title")} pages={pages} nextCursor={page.data?.next_cursor} more={t("oversight.more")} />
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { unwrap } from "../lib/api";
 import { STATUSES } from "../lib/labels";
 import { sessionQuery } from "../lib/session";
 import { ProblemView } from "./Problem";
+import { FlagList, StatusBadge } from "./CaseBits";
 
 export type CaseListSearch = { status?: CaseStatus; cursor?: string };
 
@@ -80,18 +81,10 @@ export function CaseList() {
                     </Link>
                   </th>
                   <td>
-                    <span className={`status status-${c.status}`}>{t(`status.${c.status}`)}</span>
+                    <StatusBadge status={c.status} />
                   </td>
                   <td>
-                    {c.flags.length === 0 ? (
-                      t("cases.noFlags")
-                    ) : (
-                      <ul className="flags">
-                        {c.flags.map((f) => (
-                          <li key={f}>{t(`flag.${f}`)}</li>
-                        ))}
-                      </ul>
-                    )}
+                    <FlagList flags={c.flags} />
                   </td>
                   <td>
                     {c.waiting.length === 0 ? (

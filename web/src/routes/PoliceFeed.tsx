@@ -14,6 +14,7 @@ import type { CaseListItem, FeedItem } from "../client/types.gen";
 import { unwrap } from "../lib/api";
 import { sessionQuery } from "../lib/session";
 import { ProblemView } from "./Problem";
+import { FlagList, StatusBadge } from "./CaseBits";
 
 export type PoliceFeedSearch = { page?: string };
 
@@ -94,18 +95,10 @@ export function CasesTable({
                 </Link>
               </th>
               <td>
-                <span className={`status status-${c.status}`}>{t(`status.${c.status}`)}</span>
+                <StatusBadge status={c.status} />
               </td>
               <td>
-                {c.flags.length === 0 ? (
-                  t("cases.noFlags")
-                ) : (
-                  <ul className="flags">
-                    {c.flags.map((f) => (
-                      <li key={f}>{t(`flag.${f}`)}</li>
-                    ))}
-                  </ul>
-                )}
+                <FlagList flags={c.flags} />
               </td>
               <td>
                 <time dateTime={c.updated_at}>{dates.format(new Date(c.updated_at))}</time>
@@ -164,7 +157,7 @@ function ChangesTable({ items }: { items: FeedItem[] }) {
                 <time dateTime={changed_at}>{dates.format(new Date(changed_at))}</time>
               </td>
               <td>
-                <span className={`status status-${c.status}`}>{t(`status.${c.status}`)}</span>
+                <StatusBadge status={c.status} />
               </td>
               <td>
                 <Acknowledgement at={c.police_acknowledged_at} />

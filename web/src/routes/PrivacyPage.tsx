@@ -16,6 +16,7 @@ import {
 } from "../client/sdk.gen";
 import type { AccessReview, Finding, IncidentCreate, RiskLevel } from "../client/types.gen";
 import { unwrap } from "../lib/api";
+import { Pager, useCursor } from "../lib/paging";
 import { localToUtc } from "../lib/oversight";
 import { AuditEvents, TableWrap, useInstants } from "./AuditEvents";
 import { ProblemView } from "./Problem";
@@ -29,33 +30,14 @@ function useDates() {
   return (value: string) => format.format(new Date(value.length === 10 ? `${value}T12:00:00` : value));
 }
 
-function Pager({ cursors, next, onChange }: { cursors: string[]; next: string | null | undefined; onChange: (c: string[]) => void }) {
-  const { t } = useTranslation();
-  return (
-    <div className="pager">
-      {cursors.length > 0 && (
-        <button type="button" className="secondary" onClick={() => onChange([])}>
-          {t("oversight.first")}
-        </button>
-      )}
-      {next && (
-        <button type="button" className="secondary" onClick={() => onChange([...cursors, next])}>
-          {t("oversight.more")}
-        </button>
-      )}
-    </div>
-  );
-}
-
 function Retention() {
   const { t } = useTranslation();
   const date = useDates();
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = useCursor();
   const rule = useQuery({ queryKey: ["privacy", "retention-rule"], queryFn: () => unwrap(readRetentionRule()) });
   const preview = useQuery({
-    queryKey: ["privacy", "retention", cursor],
-    queryFn: () => unwrap(retentionPreview({ query: { cursor, limit: 25 } })),
+    queryKey: ["privacy", "retention", pages.cursor],
+    queryFn: () => unwrap(retentionPreview({ query: { cursor: pages.cursor, limit: 25 } })),
   });
   return (
     <section aria-labelledby="retention">
@@ -114,7 +96,7 @@ function Retention() {
           </table>
         </TableWrap>
       )}
-      <Pager cursors={cursors} next={preview.data?.next_cursor} onChange={setCursors} />
+      <Pager label={t("oversight.retention.title")} pages={pages} nextCursor={preview.data?.next_cursor} more={t("oversight.more")} />
     </section>
   );
 }
@@ -123,12 +105,11 @@ function Holds() {
   const { t } = useTranslation();
   const date = useDates();
   const [active, setActive] = useState<"" | "true" | "false">("");
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = useCursor();
   const holds = useQuery({
-    queryKey: ["privacy", "holds", active, cursor],
+    queryKey: ["privacy", "holds", active, pages.cursor],
     queryFn: () =>
-      unwrap(listBoardHolds({ query: { cursor, limit: 25, ...(active ? { active: active === "true" } : {}) } })),
+      unwrap(listBoardHolds({ query: { cursor: pages.cursor, limit: 25, ...(active ? { active: active === "true" } : {}) } })),
   });
   return (
     <section aria-labelledby="holds">
@@ -141,7 +122,7 @@ function Holds() {
           value={active}
           onChange={(e) => {
             setActive(e.target.value as typeof active);
-            setCursors([]);
+            pages.first();
           }}
         >
           <option value="">{t("oversight.holds.all")}</option>
@@ -183,7 +164,7 @@ function Holds() {
           </table>
         </TableWrap>
       )}
-      <Pager cursors={cursors} next={holds.data?.next_cursor} onChange={setCursors} />
+      <Pager label={t("oversight.holds.title")} pages={pages} nextCursor={holds.data?.next_cursor} more={t("oversight.more")} />
     </section>
   );
 }
@@ -295,11 +276,10 @@ function Incidents({ from, onDone }: { from: FromFinding; onDone: () => void }) 
     if (from) setOpen(true);
   }, [from]);
   const date = useDates();
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = useCursor();
   const register = useQuery({
-    queryKey: ["privacy", "incidents", cursor],
-    queryFn: () => unwrap(listIncidents({ query: { cursor, limit: 25 } })),
+    queryKey: ["privacy", "incidents", pages.cursor],
+    queryFn: () => unwrap(listIncidents({ query: { cursor: pages.cursor, limit: 25 } })),
   });
   return (
     <section aria-labelledby="incidents">
@@ -341,7 +321,7 @@ function Incidents({ from, onDone }: { from: FromFinding; onDone: () => void }) 
           </table>
         </TableWrap>
       )}
-      <Pager cursors={cursors} next={register.data?.next_cursor} onChange={setCursors} />
+      <Pager label={t("oversight.incidents.title")} pages={pages} nextCursor={register.data?.next_cursor} more={t("oversight.more")} />
     </section>
   );
 }

@@ -59,7 +59,7 @@ export function ProviderApprovals() {
           </li>
         ))}
       </ul>
-      <Pager label={t("admin.providers.approveTitle")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.providers.approveTitle")} pages={pages} nextCursor={list.data?.next_cursor} />
     </section>
   );
 }

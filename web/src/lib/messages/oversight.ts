@@ -2,7 +2,6 @@
 export const fr = {
   nav: { audit: "Journal d’audit", privacy: "Protection des renseignements" },
   reference: "Référence",
-  first: "Retour au début",
   more: "Entrées suivantes",
   role: {
     school_staff: "Intervenant·e scolaire",
@@ -197,7 +196,6 @@ export const fr = {
 export const en: typeof fr = {
   nav: { audit: "Audit log", privacy: "Privacy" },
   reference: "Reference",
-  first: "Back to the start",
   more: "Next entries",
   role: {
     school_staff: "School staff",

@@ -82,7 +82,7 @@ export function Agreements() {
           </table>
         </div>
       )}
-      <Pager label={t("admin.agreements.title")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.agreements.title")} pages={pages} nextCursor={list.data?.next_cursor} />
       <form onSubmit={(e) => void submit(e)}>
         {error !== null && <ProblemView error={error} />}
         <Notice>{notice}</Notice>

@@ -141,7 +141,7 @@ export function IdentityProviders() {
           </table>
         </div>
       )}
-      <Pager label={t("admin.providers.title")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.providers.title")} pages={pages} nextCursor={list.data?.next_cursor} />
 
       <h2 id="register-provider">{t("admin.providers.register")}</h2>
       <form aria-labelledby="register-provider" onSubmit={register}>

@@ -45,7 +45,7 @@ function Boards() {
           <li key={b.id}>{b.name}</li>
         ))}
       </ul>
-      <Pager label={t("admin.orgs.boards")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.orgs.boards")} pages={pages} nextCursor={list.data?.next_cursor} />
       <form
         onSubmit={(e) =>
           void submit.run(e, async (form) => {
@@ -98,7 +98,7 @@ function Forces() {
           </table>
         </div>
       )}
-      <Pager label={t("admin.orgs.forces")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.orgs.forces")} pages={pages} nextCursor={list.data?.next_cursor} />
       <form
         onSubmit={(e) =>
           void submit.run(e, async (form) => {
@@ -154,7 +154,7 @@ function Schools() {
           </table>
         </div>
       )}
-      <Pager label={t("admin.orgs.schools")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.orgs.schools")} pages={pages} nextCursor={list.data?.next_cursor} />
       <form
         onSubmit={(e) =>
           void submit.run(e, async (form) => {

@@ -157,7 +157,7 @@ export function ServiceAccounts() {
           </table>
         </div>
       )}
-      <Pager label={t("admin.services.title")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.services.title")} pages={pages} nextCursor={list.data?.next_cursor} />
 
       <h2 id="create-service">{t("admin.services.create")}</h2>
       <form aria-labelledby="create-service" onSubmit={create}>

@@ -112,7 +112,7 @@ export function Users() {
           </table>
         </div>
       )}
-      <Pager label={t("admin.users.title")} cursor={pages.cursor} nextCursor={list.data?.next_cursor} onNext={pages.next} onFirst={pages.first} />
+      <Pager label={t("admin.users.title")} pages={pages} nextCursor={list.data?.next_cursor} />
 
       <h2 id="create-user">{t("admin.users.create")}</h2>
       <form aria-labelledby="create-user" onSubmit={(e) => void create(e)}>

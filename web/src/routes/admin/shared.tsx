@@ -1,12 +1,12 @@
-// Pieces the admin's screens share: a page of a list at a time (the API's
-// cursors), the organizations to choose from, the scope's checkboxes, and
+// Pieces the admin's screens share: the organizations to choose from, the scope's checkboxes, and
 // a short notice of what was done.
 import { useQuery } from "@tanstack/react-query";
-import { type ReactNode, useState } from "react";
+import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { listBoards, listPoliceForces, listSchools } from "../../client/sdk.gen";
 import type { Role, ScopeIn, ScopeOut } from "../../client/types.gen";
 import { unwrap } from "../../lib/api";
+export { Pager, useCursor } from "../../lib/paging";
 
 export const ROLES: Role[] = [
   "school_staff",
@@ -21,43 +21,6 @@ export const ROLES: Role[] = [
 export const PAGE_SIZE = 25;
 /** The API's largest page: the organizations offered in a form. */
 export const ALL = 100;
-
-/** A list read a page at a time: the cursors met so far, to go on or back to the start. */
-export function useCursor(): { cursor: string | null; next: (c: string) => void; first: () => void } {
-  const [cursor, setCursor] = useState<string | null>(null);
-  return { cursor, next: setCursor, first: () => setCursor(null) };
-}
-
-export function Pager({
-  label,
-  cursor,
-  nextCursor,
-  onNext,
-  onFirst,
-}: {
-  label: string;
-  cursor: string | null;
-  nextCursor: string | null | undefined;
-  onNext: (c: string) => void;
-  onFirst: () => void;
-}) {
-  const { t } = useTranslation();
-  if (!cursor && !nextCursor) return null;
-  return (
-    <nav className="pager" aria-label={label}>
-      {cursor && (
-        <button type="button" onClick={onFirst}>
-          {t("admin.common.first")}
-        </button>
-      )}
-      {nextCursor && (
-        <button type="button" onClick={() => onNext(nextCursor)}>
-          {t("admin.common.more")}
-        </button>
-      )}
-    </nav>
-  );
-}
 
 /** The boards, schools and police forces (the first hundred of each), by id. */
 export function useOrganizations() {
