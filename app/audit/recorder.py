@@ -32,8 +32,9 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -52,8 +53,17 @@ from app.etags import answers_with_case, conditional
 from app.idempotency.answers import IdempotentReplay, keep_answer
 from app.pagination import Page
 
-if TYPE_CHECKING:
-    from app.accounts.scopes import Scope
+
+class Reach(Protocol):
+    """What the chain of a caller's entry is chosen from: its scope
+    (``app.accounts.scopes.Scope``), which the route class does not import."""
+
+    platform: bool
+    school_ids: frozenset[uuid.UUID]
+    police_force_ids: frozenset[uuid.UUID]
+
+    def home_boards(self) -> frozenset[uuid.UUID]: ...
+
 
 logger = logging.getLogger("sexto.audit")
 
@@ -107,7 +117,7 @@ def _draft(request: Request, note: AuditNote, status: int) -> chain.EntryDraft:
     return draft
 
 
-def home_chain(scope: Scope) -> str:
+def home_chain(scope: Reach) -> str:
     """The chain of a caller's entries about no case it reached: its board's
     when its schools and boards are all one board's, its police force's when
     it acts for one force alone, the platform's otherwise (an admin, an
